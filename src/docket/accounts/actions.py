@@ -1,0 +1,50 @@
+"""Writes to users. Site administration only."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from docket.accounts.models import User
+from docket.core.errors import Conflict, Forbidden, Invalid
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,149}$")
+
+
+@transaction.atomic
+def create_user(
+    *,
+    actor: Any | None,
+    username: str,
+    email: str = "",
+    password: str | None = None,
+    full_name: str = "",
+    site_admin: bool = False,
+) -> User:
+    """Create an account. `actor=None` is the command line, which the server owner runs."""
+    if actor is not None and not (actor.is_authenticated and actor.is_superuser):
+        raise Forbidden("only site admins can create users")
+    if not USERNAME.match(username):
+        raise Invalid.field(
+            "username", "use letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(f"the username {username!r} is taken", errors=[
+            {"field": "username", "message": "already taken"}])
+    user = User(username=username, email=email, is_superuser=site_admin, is_staff=site_admin)
+    first, _, last = full_name.partition(" ")
+    user.first_name, user.last_name = first[:150], last[:150]
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise Invalid.field("password", " ".join(exc.messages)) from None
+        user.set_password(password)
+    user.save()
+    return user

@@ -1,0 +1,74 @@
+"""Personal API tokens: minting, hashing, and resolving a presented secret to a user."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from docket.accounts.models import ApiToken, User
+from docket.core.clock import now
+from docket.core.errors import Invalid, NotFound
+
+TOKEN_PREFIX = "dkt_"
+
+
+def digest_of(secret: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough (no brute force to slow).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_token(
+    *, actor: User, name: str, scopes: list[str] | None = None, expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Mint a token for `actor`; returns the row and the secret, which is never stored."""
+    scopes = scopes or [ApiToken.Scope.READ, ApiToken.Scope.WRITE]
+    unknown = set(scopes) - set(ApiToken.Scope.values)
+    if unknown:
+        raise Invalid.field("scopes", f"unknown scope(s): {', '.join(sorted(unknown))}")
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise Invalid.field("expires_in_days", "must be between 1 and 3650")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=actor,
+        name=name,
+        prefix=secret[:10],
+        digest=digest_of(secret),
+        scopes=sorted(set(scopes)),
+        expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    return token, secret
+
+
+def revoke_token(*, actor: User, token_id: int) -> None:
+    updated = ApiToken.objects.filter(id=token_id, user=actor, revoked_at__isnull=True).update(
+        revoked_at=now()
+    )
+    if not updated:
+        raise NotFound(f"no token {token_id}")
+
+
+def user_for_secret(secret: str) -> tuple[User, ApiToken] | None:
+    """The active user behind a token, or None for unknown, revoked or expired tokens."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=digest_of(secret), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    moment = now()
+    if token.expires_at and token.expires_at <= moment:
+        return None
+    stale = timedelta(seconds=settings.DOCKET_TOKEN_TOUCH_SECONDS)
+    if token.last_used_at is None or moment - token.last_used_at > stale:
+        # Touch at most once a minute, so reads stay reads.
+        ApiToken.objects.filter(id=token.id).update(last_used_at=moment)
+        token.last_used_at = moment
+    return token.user, token

@@ -1,0 +1,238 @@
+"""The `docket` command: run and administer a Docket server.
+
+Global options set DOCKET_* variables before Django starts, so every command honours
+DOCKET_DATA_DIR and DOCKET_DATABASE_URL, whether given as flags or in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Docket, a self-hosted issue tracker.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+token_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+err = Console(stderr=True)
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docket.config.settings")
+    import django
+
+    django.setup()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.callback()
+def options(
+    data_dir: Annotated[str | None, typer.Option(help="Where Docket keeps its data (DOCKET_DATA_DIR)")] = None,
+    database_url: Annotated[str | None, typer.Option(help="sqlite:///… or postgres://… (DOCKET_DATABASE_URL)")] = None,
+) -> None:
+    if data_dir:
+        os.environ["DOCKET_DATA_DIR"] = data_dir
+    if database_url:
+        os.environ["DOCKET_DATABASE_URL"] = database_url
+
+
+def _migrate(quiet: bool = True) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0 if quiet else 1)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    _django()
+    _migrate(quiet=False)
+
+
+def _first_admin(username: str, email: str, password: str | None) -> None:
+    """Create the first site admin if there is none, printing a generated password once."""
+    from docket.accounts.actions import create_user
+    from docket.accounts.models import User
+
+    if User.objects.filter(is_superuser=True, is_active=True).exists():
+        return
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    create_user(actor=None, username=username, email=email, password=password, site_admin=True)
+    err.print(f"[bold green]Created the first admin[/bold green]: username [bold]{username}[/bold]"
+              + (f", password [bold]{password}[/bold] (shown once; change it after signing in)"
+                 if generated else ""))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
+    admin_username: Annotated[str, typer.Option(help="First admin's username")] = "admin",
+    admin_email: Annotated[str, typer.Option(help="First admin's email")] = "admin@localhost",
+    admin_password: Annotated[str | None, typer.Option(envvar="DOCKET_ADMIN_PASSWORD", help="First admin's password (default: generated)")] = None,
+    log_level: Annotated[str, typer.Option()] = "warning",
+) -> None:
+    """Migrate, create the first admin if there is none, and start the server."""
+    _django()
+    from django.conf import settings
+
+    _migrate()
+    _first_admin(admin_username, admin_email, admin_password)
+    import uvicorn
+
+    db = settings.DATABASES["default"]
+    err.print(f"Docket on [bold]http://{host}:{port}[/bold]  (API docs /api/v1/docs, admin /admin/)")
+    err.print(f"Data: {settings.DATA_DIR}  Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
+    uvicorn.run("docket.config.asgi:application", host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False, lifespan="off")
+
+
+@app.command()
+def createadmin(
+    username: Annotated[str | None, typer.Option(help="Username")] = None,
+    email: Annotated[str, typer.Option(help="Email address")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
+) -> None:
+    """Create a site admin (prompts for what is not given)."""
+    _django()
+    from docket.accounts.actions import create_user
+    from docket.core.errors import DocketError
+
+    _migrate()
+    if username is None:
+        username = typer.prompt("Username")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        create_user(actor=None, username=username, email=email, password=password, site_admin=True)
+    except DocketError as exc:
+        _fail(exc.detail)
+    err.print(f"Created site admin {username}")
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Argument(help="Whose token")],
+    name: Annotated[str, typer.Option(help="What the token is for")] = "cli",
+    scopes: Annotated[str, typer.Option(help="Comma-separated: read,write,admin")] = "read,write",
+    expires_in_days: Annotated[int | None, typer.Option(help="Days until it expires (default: never)")] = None,
+) -> None:
+    """Mint a token; prints only the token, for scripts."""
+    _django()
+    from docket.accounts.models import User
+    from docket.accounts.tokens import create_token
+    from docket.core.errors import DocketError
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        _fail(f"no active user {username!r}")
+    try:
+        _, secret = create_token(actor=user, name=name, scopes=scopes.split(","),
+                                 expires_in_days=expires_in_days)
+    except DocketError as exc:
+        _fail(exc.detail)
+    print(secret)
+
+
+def _import_actor(username: str | None) -> Any:
+    from docket.accounts.models import User
+
+    admins = User.objects.filter(is_superuser=True, is_active=True).order_by("id")
+    actor = admins.filter(username=username).first() if username else admins.first()
+    if actor is None:
+        _fail("need a site admin to import as; run `docket createadmin` first")
+    return actor
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="A Docket JSON Lines file, or - for stdin")],
+    as_user: Annotated[str | None, typer.Option("--as", help="Site admin to import as")] = None,
+    batch_size: Annotated[int, typer.Option(help="Issues per transaction")] = 1000,
+) -> None:
+    """Import users, projects and issues (with comments and history) from JSON Lines."""
+    _django()
+    from docket.cli.importfile import load
+    from docket.core.errors import DocketError
+
+    _migrate()
+    actor = _import_actor(as_user)
+    started = time.perf_counter()
+    handle = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    try:
+        stats = load(actor, handle, batch_size=batch_size)
+    except DocketError as exc:
+        _fail(f"import stopped, the current batch was not saved: {exc.detail}")
+    seconds = time.perf_counter() - started
+    err.print(f"Imported {stats.issues} issues, {stats.comments} comments, {stats.users} users, "
+              f"{stats.projects} projects in {seconds:.1f}s ({stats.issues / max(seconds, 1e-9):.0f} issues/s)")
+
+
+@app.command()
+def demo(
+    issues: Annotated[int, typer.Option(help="How many issues")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 7,
+) -> None:
+    """Load demo projects with realistic issues, comments and history."""
+    _django()
+    from docket.cli.importfile import load
+    from docket.cli.sampledata import generate
+    from docket.projects.models import Project
+    import json
+
+    _migrate()
+    if Project.objects.filter(key="WEB").exists():
+        _fail("demo data is already loaded (project WEB exists)")
+    _first_admin("admin", "admin@localhost", os.environ.get("DOCKET_ADMIN_PASSWORD"))
+    actor = _import_actor(None)
+    lines = (json.dumps(r) for r in generate(issues, seed=seed, user_count=12))
+    stats = load(actor, lines)
+    err.print(f"Loaded {stats.issues} issues with {stats.comments} comments in "
+              f"{stats.projects} projects, {stats.users} users (they have no password).")
+
+
+@app.command()
+def check() -> None:
+    """Check configuration, database connectivity and migrations; exit 1 if anything is off."""
+    _django()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    call_command("check")
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        _fail(f"{len(pending)} migration(s) not applied; run `docket migrate`")
+    print(f"ok: database {connection.vendor} reachable, migrations applied")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command (e.g. `docket manage changepassword admin`)."""
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["docket manage", *ctx.args])
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""The one NinjaAPI object: every router mounts here, errors become RFC 9457 problems."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
+
+from docket.accounts.api import router as accounts_router
+from docket.core.errors import DocketError
+from docket.core.http import (
+    StrictJSONParser,
+    TokenOrSession,
+    docket_error_response,
+    http_error_response,
+    validation_error_response,
+)
+from docket.issues.api import router as issues_router
+from docket.projects.api import router as projects_router
+
+api = NinjaAPI(
+    title="Docket API",
+    version="1",
+    description=(
+        "Docket's REST API. Authenticate with `Authorization: Bearer <token>` "
+        "(create one with `docket token create USER` or `POST /api/v1/tokens`) or a browser "
+        "session (with the CSRF token on writes). Errors are RFC 9457 problem details."
+    ),
+    auth=TokenOrSession(),
+    parser=StrictJSONParser(),
+    urls_namespace="api-v1",
+)
+api.add_exception_handler(DocketError, docket_error_response)  # type: ignore[arg-type]
+api.add_exception_handler(HttpError, http_error_response)  # type: ignore[arg-type]
+api.add_exception_handler(ValidationError, validation_error_response)  # type: ignore[arg-type]
+api.add_router("", accounts_router)
+api.add_router("", projects_router)
+api.add_router("", issues_router)

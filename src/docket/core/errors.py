@@ -1,0 +1,66 @@
+"""Domain errors. Actions raise these; the API turns them into RFC 9457 problem details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DocketError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.extra = extra
+
+
+class NotFound(DocketError):
+    """Missing, or not visible to the caller: the two look the same on purpose."""
+
+    status = 404
+    title = "Not found"
+
+
+class Forbidden(DocketError):
+    """The caller can see the thing but may not do this to it."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class Unauthenticated(DocketError):
+    status = 401
+    title = "Authentication required"
+
+
+class Invalid(DocketError):
+    """Well-formed input that breaks a domain rule; `errors` names the fields."""
+
+    status = 422
+    title = "Invalid input"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> Invalid:
+        return cls(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class Conflict(DocketError):
+    """The request was based on an old version and touches something changed since."""
+
+    status = 409
+    title = "Conflict"
+
+
+class BadParameter(DocketError):
+    """A query-string parameter that cannot be understood."""
+
+    status = 400
+    title = "Invalid parameter"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> BadParameter:
+        return cls(
+            f"{field}: {message}", errors=[{"field": field, "location": "query", "message": message}]
+        )

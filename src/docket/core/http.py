@@ -1,0 +1,173 @@
+"""API plumbing shared by every router: strict JSON parsing, problem details, authentication."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.security.http import HttpAuthBase
+
+from docket.accounts.tokens import user_for_secret
+from docket.core.errors import DocketError, Forbidden, Unauthenticated
+
+PROBLEM_TYPE = "application/problem+json"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MAX_JSON_DEPTH = 32
+
+
+class BodyError(DocketError):
+    status = 400
+    title = "Malformed request body"
+
+
+class UnsupportedMediaType(DocketError):
+    status = 415
+    title = "Unsupported media type"
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise BodyError(f"duplicate key {key!r} in JSON object")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise BodyError(f"{name} is not valid JSON")
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+class StrictJSONParser(Parser):
+    """JSON only; refuses duplicate keys, NaN/Infinity, deep nesting and invalid UTF-8."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        if request.content_type != "application/json":
+            raise UnsupportedMediaType(
+                f"send JSON with 'Content-Type: application/json' (got {request.content_type!r})"
+            )
+        try:
+            text = request.body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BodyError(f"body is not valid UTF-8 (byte {exc.start})") from None
+        if _depth(text) > MAX_JSON_DEPTH:
+            raise BodyError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        try:
+            data = json.loads(
+                text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
+            )
+        except json.JSONDecodeError as exc:
+            raise BodyError(f"malformed JSON at {exc.lineno}:{exc.colno}: {exc.msg}") from None
+        if not isinstance(data, dict):
+            raise BodyError("the body must be a JSON object")
+        return data
+
+
+def problem(
+    status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None, **extra: Any
+) -> HttpResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return HttpResponse(json.dumps(body, default=str), status=status, content_type=PROBLEM_TYPE)
+
+
+def docket_error_response(request: HttpRequest, exc: DocketError) -> HttpResponse:
+    response = problem(exc.status, exc.title, exc.detail, exc.errors, **exc.extra)
+    if exc.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="docket"'
+    return response
+
+
+def http_error_response(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, DocketError):  # raised inside our parser, wrapped by Ninja
+        return docket_error_response(request, exc.__cause__)
+    if isinstance(exc, AuthenticationError):
+        return docket_error_response(request, Unauthenticated("sign in or send an API token"))
+    return problem(exc.status_code, "Request failed", str(exc))
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    location = [str(part) for part in error.get("loc", ())]
+    where = location[0] if location else "body"
+    path = [part for part in location[1:] if part not in ("payload", "changes", "data")]
+    message = error.get("msg", "invalid")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown field"
+    elif error.get("type") == "missing":
+        message = "is required"
+    return {"field": ".".join(path) or where, "location": where, "message": message}
+
+
+def validation_error_response(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [_field_error(e) for e in exc.errors]
+    in_body = all(e["location"] == "body" for e in errors)
+    status = 422 if in_body else 400
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(status, "Invalid input" if in_body else "Invalid parameters", detail, errors)
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:  # type: ignore[override]
+        return HttpResponse(reason, status=403)
+
+
+def _csrf_failure(request: HttpRequest) -> str | None:
+    check = _CsrfCheck(lambda req: HttpResponse())
+    check.process_request(request)
+    response = check.process_view(request, lambda req: HttpResponse(), (), {})
+    return response.content.decode() if response is not None else None
+
+
+class TokenOrSession(HttpAuthBase):
+    """`Authorization: Bearer <token>`, else the browser session (with CSRF on writes), else
+    anonymous. Anonymous callers get through here; actions and the gate decide what they see."""
+
+    openapi_scheme = "bearer"
+
+    def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get("Authorization")
+        if header is not None:
+            scheme, _, secret = header.partition(" ")
+            if scheme.lower() != "bearer" or not secret.strip():
+                raise Unauthenticated("malformed Authorization header; use 'Bearer <token>'")
+            found = user_for_secret(secret.strip())
+            if found is None:
+                raise Unauthenticated("invalid, expired or revoked token")
+            request.user, request.api_token = found  # type: ignore[attr-defined]
+            if request.method not in SAFE_METHODS and "write" not in found[1].scopes:
+                raise Forbidden("this token is read-only (it lacks the 'write' scope)")
+            return request.user
+        user = request.user
+        if user.is_authenticated and request.method not in SAFE_METHODS:
+            reason = _csrf_failure(request)
+            if reason:
+                raise Forbidden(f"CSRF check failed: {reason}")
+        request.api_token = None  # type: ignore[attr-defined]
+        return user

@@ -1,0 +1,91 @@
+"""The permission gate for issues. Every issue read path starts from `visible_issues`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from docket.core.errors import Forbidden, NotFound
+from docket.issues.models import Issue
+from docket.projects.access import (
+    Perm,
+    is_site_admin,
+    permissions_in,
+    project_roles,
+    require,
+    visible_projects,
+)
+from docket.projects.models import Role
+
+ISSUE_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
+CONFIDENTIAL_ROLES = {Role.ADMIN, Role.MEMBER}
+
+
+def visible_issues(user: Any) -> QuerySet[Issue]:
+    """Issues `user` may see: in a visible project, not deleted, and confidential ones only
+    for the project's members and admins, the reporter and the assignee."""
+    issues = Issue.objects.filter(deleted_at__isnull=True)
+    if is_site_admin(user):
+        return issues
+    issues = issues.filter(project__in=visible_projects(user))
+    if not user.is_authenticated:
+        return issues.filter(confidential=False)
+    insider_projects = [
+        pid for pid, role in project_roles(user).items() if role in CONFIDENTIAL_ROLES
+    ]
+    return issues.filter(
+        Q(confidential=False)
+        | Q(project_id__in=insider_projects)
+        | Q(reporter=user)
+        | Q(assignee=user)
+    )
+
+
+def can_see(user: Any, issue: Issue) -> bool:
+    """The same rule as `visible_issues`, for one issue already in memory."""
+    perms = permissions_in(user, issue.project)
+    if issue.deleted_at is not None:
+        return Perm.MODERATE in perms  # only admins see (and may restore) deleted issues
+    if Perm.VIEW not in perms:
+        return False
+    if not issue.confidential or Perm.SEE_CONFIDENTIAL in perms:
+        return True
+    return user.is_authenticated and user.id in (issue.reporter_id, issue.assignee_id)
+
+
+def parse_key(key: str) -> tuple[str, int]:
+    match = ISSUE_KEY.match(key)
+    if not match:
+        raise NotFound(f"no issue {key[:40]}")
+    return match.group(1).upper(), int(match.group(2))
+
+
+def get_issue_for(user: Any, key: str, need: Perm = Perm.VIEW, *, deleted: bool = False) -> Issue:
+    """Load an issue by key if `user` may see it (404 otherwise) and holds `need` (403)."""
+    project_key, number = parse_key(key)
+    issue = (
+        Issue.objects.select_related(
+            "project", "project__workflow", "status", "reporter", "assignee", "milestone"
+        )
+        .filter(project__key=project_key, number=number)
+        .first()
+    )
+    if issue is None or (issue.deleted_at is not None and not deleted):
+        raise NotFound(f"no issue {key}")
+    if not can_see(user, issue):
+        raise NotFound(f"no issue {key}")
+    require_on_issue(user, issue, need)
+    return issue
+
+
+def require_on_issue(user: Any, issue: Issue, need: Perm) -> None:
+    if need == Perm.EDIT_OWN_ISSUE:
+        perms = permissions_in(user, issue.project)
+        if Perm.EDIT_ISSUE in perms:
+            return
+        if Perm.EDIT_OWN_ISSUE in perms and issue.reporter_id == user.id:
+            return
+        raise Forbidden(f"you may not edit {issue.key}")
+    require(user, issue.project, need)

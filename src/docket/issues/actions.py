@@ -1,0 +1,420 @@
+"""Every write to issues and comments. Each action checks permission, changes the rows and
+writes one IssueEvent per changed field, all in one transaction. Nothing else writes issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from docket.accounts.models import User
+from docket.core.clock import now
+from docket.core.errors import Conflict, Forbidden, Invalid, NotFound
+from docket.issues.access import require_on_issue
+from docket.issues.models import Comment, EventKind, Issue, IssueEvent, IssueType, Label, Resolution
+from docket.issues.values import (
+    EDITABLE_FIELDS,
+    PRIORITY_BY_NAME,
+    SEVERITY_BY_NAME,
+    field_value,
+    snapshot,
+)
+from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, role_in
+from docket.projects.models import Component, Milestone, Project, WorkflowState, WorkflowTransition
+
+MAX_DESCRIPTION = 100_000
+MAX_COMMENT = 100_000
+# What a reporter may change on an issue they reported; everything else needs a member.
+REPORTER_FIELDS = {"title", "description", "type", "severity", "labels", "components"}
+
+
+# --- validating and resolving outside values ------------------------------------------------
+
+
+def _clean_text(field: str, value: Any, *, max_length: int, required: bool) -> str:
+    if not isinstance(value, str):
+        raise Invalid.field(field, "must be a string")
+    if "\x00" in value:
+        raise Invalid.field(field, "must not contain NUL characters")
+    text = value.strip() if field == "title" else value
+    if required and not text:
+        raise Invalid.field(field, "must not be empty")
+    if len(text) > max_length:
+        raise Invalid.field(field, f"must be at most {max_length} characters (got {len(text)})")
+    return text
+
+
+def _choice(field: str, value: Any, allowed: dict[str, Any]) -> Any:
+    if value not in allowed:
+        raise Invalid.field(field, f"must be one of: {', '.join(allowed)}")
+    return allowed[value]
+
+
+def _assignee(project: Project, username: str | None) -> User | None:
+    if username is None:
+        return None
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None or role_in(user, project) not in ASSIGNABLE_ROLES:
+        raise Invalid.field("assignee", f"'{username}' is not a member of {project.key}")
+    return user
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Invalid.field("due_date", "must be a date like 2026-12-31") from None
+
+
+def _labels(project: Project, names: list[str]) -> list[Label]:
+    cleaned = sorted({_clean_text("labels", n, max_length=50, required=True).strip() for n in names})
+    existing = {label.name: label for label in Label.objects.filter(project=project, name__in=cleaned)}
+    for name in cleaned:
+        if name not in existing:  # labels are created on first use, like tags
+            existing[name] = Label.objects.create(project=project, name=name)
+    return [existing[name] for name in cleaned]
+
+
+def _components(project: Project, names: list[str]) -> list[Component]:
+    found = {c.name: c for c in Component.objects.filter(project=project, name__in=names)}
+    missing = sorted(set(names) - set(found))
+    if missing:
+        raise Invalid.field("components", f"no component {missing[0]!r} in {project.key}")
+    return [found[name] for name in sorted(set(names))]
+
+
+def _milestone(project: Project, name: str | None) -> Milestone | None:
+    if name is None:
+        return None
+    milestone = Milestone.objects.filter(project=project, name=name).first()
+    if milestone is None:
+        raise Invalid.field("milestone", f"no milestone {name!r} in {project.key}")
+    return milestone
+
+
+def _state(project: Project, name: str) -> WorkflowState:
+    state = WorkflowState.objects.filter(workflow_id=project.workflow_id, name__iexact=name).first()
+    if state is None:
+        names = WorkflowState.objects.filter(workflow_id=project.workflow_id).values_list(
+            "name", flat=True
+        )
+        raise Invalid.field("status", f"must be one of: {', '.join(n.lower() for n in names)}")
+    return state
+
+
+def resolve(project: Project, field: str, value: Any) -> Any:
+    """Turn one outside value into what the model stores (objects for relations)."""
+    if field == "title":
+        return _clean_text(field, value, max_length=255, required=True)
+    if field == "description":
+        return _clean_text(field, value or "", max_length=MAX_DESCRIPTION, required=False)
+    if field == "type":
+        return _choice(field, value, {t: t for t in IssueType.values})
+    if field == "severity":
+        return _choice(field, value, SEVERITY_BY_NAME)
+    if field == "priority":
+        return _choice(field, value, PRIORITY_BY_NAME)
+    if field == "resolution":
+        return "" if value is None else _choice(field, value, {r: r for r in Resolution.values})
+    if field == "status":
+        return _state(project, value)
+    if field == "assignee":
+        return _assignee(project, value)
+    if field == "due_date":
+        return _date(value)
+    if field == "labels":
+        return _labels(project, value)
+    if field == "components":
+        return _components(project, value)
+    if field == "milestone":
+        return _milestone(project, value)
+    if field == "confidential":
+        if not isinstance(value, bool):
+            raise Invalid.field(field, "must be true or false")
+        return value
+    raise Invalid.field(field, "is not an issue field")
+
+
+def _set(issue: Issue, field: str, value: Any) -> None:
+    if field in ("labels", "components"):
+        getattr(issue, field).set(value)
+    else:
+        setattr(issue, field, value)
+
+
+def _record(issue: Issue, actor: User | None, kind: str, moment: dt.datetime, **data: Any) -> IssueEvent:
+    return IssueEvent.objects.create(
+        issue=issue, actor=actor, kind=kind, version=issue.version, created_at=moment, **data
+    )
+
+
+def _actor(actor: Any) -> User | None:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# --- creating -------------------------------------------------------------------------------
+
+
+def allocate_numbers(project: Project, count: int = 1) -> int:
+    """Reserve `count` consecutive numbers; returns the first. Call inside a transaction.
+
+    The UPDATE takes the project row's write lock until commit, so concurrent creators queue
+    up here on PostgreSQL; on SQLite the IMMEDIATE transaction already serialises writers.
+    """
+    Project.objects.filter(pk=project.pk).update(next_number=F("next_number") + count)
+    after = Project.objects.values_list("next_number", flat=True).get(pk=project.pk)
+    return after - count
+
+
+@transaction.atomic
+def create_issue(*, actor: Any, project: Project, fields: dict[str, Any]) -> Issue:
+    """File a new issue. `fields` uses outside values; title is required."""
+    perms = permissions_in(actor, project)
+    if Perm.CREATE_ISSUE not in perms:
+        raise Forbidden(f"you may not create issues in {project.key}")
+    if "title" not in fields:
+        raise Invalid.field("title", "is required")
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid.field(sorted(unknown)[0], "cannot be set when creating an issue")
+    if ("status" in fields or "resolution" in fields) and Perm.EDIT_ISSUE not in perms:
+        raise Forbidden("only members can set the status or resolution of a new issue")
+    values = {field: resolve(project, field, value) for field, value in fields.items()}
+    moment = now()
+    status = values.pop("status", None) or _initial_state(project)
+    labels = values.pop("labels", [])
+    components = values.pop("components", [])
+    issue = Issue(
+        project=project,
+        reporter=actor,
+        status=status,
+        created_at=moment,
+        updated_at=moment,
+        resolved_at=moment if status.is_done else None,
+        **values,
+    )
+    if status.is_done and not issue.resolution:
+        issue.resolution = Resolution.FIXED
+    issue.number = allocate_numbers(project)
+    issue.save()
+    issue.labels.set(labels)
+    issue.components.set(components)
+    _record(issue, actor, EventKind.CREATED, moment, new=snapshot(issue))
+    return issue
+
+
+def _initial_state(project: Project) -> WorkflowState:
+    states = WorkflowState.objects.filter(workflow_id=project.workflow_id)
+    return states.filter(is_initial=True).first() or states.order_by("order").first()  # type: ignore[return-value]
+
+
+# --- updating -------------------------------------------------------------------------------
+
+
+def _check_field_permissions(actor: Any, issue: Issue, fields: set[str]) -> None:
+    perms = permissions_in(actor, issue.project)
+    if "confidential" in fields and Perm.MODERATE not in perms:
+        raise Forbidden("only project admins can change whether an issue is confidential")
+    if Perm.EDIT_ISSUE in perms:
+        return
+    own = Perm.EDIT_OWN_ISSUE in perms and issue.reporter_id == actor.id
+    if own and fields <= REPORTER_FIELDS:
+        return
+    if own:
+        names = ", ".join(sorted(fields - REPORTER_FIELDS))
+        raise Forbidden(f"reporters may not change {names}; ask a project member")
+    raise Forbidden(f"you may not edit {issue.key}")
+
+
+def _check_conflicts(issue: Issue, changes: dict[str, Any], base_version: int | None) -> None:
+    """Refuse a stale update that touches a field someone else changed since `base_version`."""
+    if base_version is None or base_version == issue.version:
+        return
+    if base_version > issue.version or base_version < 1:
+        raise Conflict(f"version {base_version} of {issue.key} never existed", current=snapshot(issue))
+    moved = set(
+        IssueEvent.objects.filter(issue=issue, version__gt=base_version)
+        .exclude(field="")
+        .values_list("field", flat=True)
+    )
+    clashing = sorted(f for f in changes if f in moved and changes[f] != field_value(issue, f))
+    if clashing:
+        raise Conflict(
+            f"{issue.key} changed since version {base_version}: {', '.join(clashing)}",
+            errors=[{"field": f, "message": "changed by someone else meanwhile"} for f in clashing],
+            current=snapshot(issue),
+        )
+
+
+def _check_status_move(issue: Issue, target: WorkflowState) -> None:
+    moves = WorkflowTransition.objects.filter(
+        workflow_id=issue.project.workflow_id, to_state=target
+    ).filter(Q(from_state=issue.status) | Q(from_state__isnull=True))
+    if moves.exists():
+        return
+    targets = WorkflowTransition.objects.filter(
+        workflow_id=issue.project.workflow_id, from_state=issue.status
+    ).values_list("to_state__name", flat=True)
+    options = ", ".join(sorted({t.lower() for t in targets})) or "none"
+    raise Invalid.field(
+        "status", f"cannot move from {issue.status.name.lower()} to {target.name.lower()}; "
+        f"allowed: {options}"
+    )
+
+
+def _status_side_effects(issue: Issue, values: dict[str, Any], moment: dt.datetime) -> None:
+    """Keep resolution and resolved_at in step with the status category."""
+    status: WorkflowState = values.get("status", issue.status)
+    resolution = values.get("resolution", issue.resolution)
+    if status.is_done:
+        if not resolution:
+            values["resolution"] = Resolution.FIXED
+        if not issue.status.is_done or issue.resolved_at is None:
+            issue.resolved_at = moment
+    else:
+        if "resolution" in values and values["resolution"]:
+            raise Invalid.field("resolution", "only a done state can have a resolution")
+        if issue.resolution:
+            values["resolution"] = ""
+        issue.resolved_at = None
+
+
+@transaction.atomic
+def update_issue(
+    *, actor: Any, issue: Issue, changes: dict[str, Any], base_version: int | None = None
+) -> Issue:
+    """Change fields of an issue. `changes` uses outside values. With `base_version`, a
+    change to a field that moved since that version is refused (409); others merge."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid.field(sorted(unknown)[0], "is not an editable issue field")
+    issue = _locked(issue)
+    _check_field_permissions(actor, issue, set(changes))
+    _check_conflicts(issue, changes, base_version)
+    values = {f: resolve(issue.project, f, v) for f, v in changes.items()}
+    values = {f: v for f, v in values.items() if _differs(issue, f, v)}
+    moment = now()
+    if "status" in values:
+        _check_status_move(issue, values["status"])
+    if "status" in values or "resolution" in values:
+        _status_side_effects(issue, values, moment)
+    values = {f: v for f, v in values.items() if _differs(issue, f, v)}
+    if not values:
+        return issue
+    before = {f: field_value(issue, f) for f in values}
+    issue.version += 1
+    issue.updated_at = moment
+    for field, value in values.items():
+        _set(issue, field, value)
+    issue.save()
+    for field in values:
+        _record(
+            issue, _actor(actor), EventKind.CHANGED, moment,
+            field=field, old=before[field], new=field_value(issue, field),
+        )
+    return issue
+
+
+def _differs(issue: Issue, field: str, value: Any) -> bool:
+    if field in ("labels", "components"):
+        return sorted(x.pk for x in getattr(issue, field).all()) != sorted(x.pk for x in value)
+    return getattr(issue, field) != value
+
+
+def _locked(issue: Issue) -> Issue:
+    """Re-read the issue under a row lock, so the checks below see the latest version."""
+    fresh = (
+        Issue.objects.select_for_update(of=("self",))
+        .select_related("project", "project__workflow", "status", "reporter", "assignee", "milestone")
+        .get(pk=issue.pk)
+    )
+    if fresh.deleted_at is not None:
+        raise NotFound(f"no issue {issue.key}")
+    return fresh
+
+
+def assign(*, actor: Any, issue: Issue, assignee: str | None, base_version: int | None = None) -> Issue:
+    return update_issue(actor=actor, issue=issue, changes={"assignee": assignee}, base_version=base_version)
+
+
+# --- deleting -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def delete_issue(*, actor: Any, issue: Issue) -> None:
+    """Hide an issue. Nothing is erased: the event records it and an admin can restore it."""
+    require_on_issue(actor, issue, Perm.MODERATE)
+    issue = _locked(issue)
+    moment = now()
+    issue.deleted_at = moment
+    issue.version += 1
+    issue.save(update_fields=["deleted_at", "version"])
+    _record(issue, _actor(actor), EventKind.DELETED, moment)
+
+
+@transaction.atomic
+def restore_issue(*, actor: Any, issue: Issue) -> Issue:
+    require_on_issue(actor, issue, Perm.MODERATE)
+    issue = Issue.objects.select_for_update(of=("self",)).select_related("project").get(pk=issue.pk)
+    if issue.deleted_at is None:
+        raise Invalid(f"{issue.key} is not deleted")
+    moment = now()
+    issue.deleted_at = None
+    issue.version += 1
+    issue.save(update_fields=["deleted_at", "version"])
+    _record(issue, _actor(actor), EventKind.RESTORED, moment)
+    return issue
+
+
+# --- comments -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_comment(*, actor: Any, issue: Issue, body: str) -> Comment:
+    require_on_issue(actor, issue, Perm.COMMENT)
+    body = _clean_text("body", body, max_length=MAX_COMMENT, required=True)
+    moment = now()
+    comment = Comment.objects.create(
+        issue=issue, author=actor, body=body, created_at=moment, updated_at=moment
+    )
+    Issue.objects.filter(pk=issue.pk).update(updated_at=moment)
+    _record(issue, actor, EventKind.COMMENTED, moment, comment=comment, new=body)
+    return comment
+
+
+def _comment_for_change(actor: Any, issue: Issue, comment_id: int) -> Comment:
+    comment = Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True).first()
+    if comment is None:
+        raise NotFound(f"no comment {comment_id} on {issue.key}")
+    if comment.author_id != actor.id:
+        require_on_issue(actor, issue, Perm.MODERATE)
+    else:
+        require_on_issue(actor, issue, Perm.COMMENT)
+    return comment
+
+
+@transaction.atomic
+def edit_comment(*, actor: Any, issue: Issue, comment_id: int, body: str) -> Comment:
+    comment = _comment_for_change(actor, issue, comment_id)
+    body = _clean_text("body", body, max_length=MAX_COMMENT, required=True)
+    if body == comment.body:
+        return comment
+    old, moment = comment.body, now()
+    comment.body, comment.updated_at = body, moment
+    comment.save(update_fields=["body", "updated_at"])
+    _record(issue, actor, EventKind.COMMENT_EDITED, moment, comment=comment, old=old, new=body)
+    return comment
+
+
+@transaction.atomic
+def delete_comment(*, actor: Any, issue: Issue, comment_id: int) -> None:
+    """Hide a comment. Its text stays in the event log, readable by project admins."""
+    comment = _comment_for_change(actor, issue, comment_id)
+    moment = now()
+    comment.deleted_at = moment
+    comment.save(update_fields=["deleted_at"])
+    _record(issue, actor, EventKind.COMMENT_DELETED, moment, comment=comment, old=comment.body)

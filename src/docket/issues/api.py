@@ -1,0 +1,187 @@
+"""Issue endpoints: parse, call an action or a query, shape the output. No rules live here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from docket.core.errors import BadParameter
+from docket.issues import actions
+from docket.issues.access import get_issue_for
+from docket.issues.queries import (
+    IssueFilter,
+    comment_out,
+    comments_page,
+    history_page,
+    issue_out,
+    list_issues,
+    with_related,
+)
+from docket.issues.schemas import (
+    CommentIn,
+    CommentOut,
+    CommentPage,
+    EventPage,
+    IssueCreate,
+    IssueOut,
+    IssuePage,
+    IssueUpdate,
+)
+from docket.issues.models import Issue
+from docket.projects.access import Perm, get_project_for
+
+router = Router(tags=["issues"])
+ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
+
+
+class ListParams(Schema):
+    project: str | None = Field(None, description="Project keys, comma-separated")
+    status: str | None = Field(None, description="Status names, comma-separated")
+    state: str | None = Field(None, pattern="^(open|closed|all)$", description="open = not done")
+    assignee: str | None = Field(None, description="Usernames, `none` or `@me`")
+    reporter: str | None = None
+    priority: str | None = None
+    severity: str | None = None
+    label: str | None = Field(None, description="Issues carrying all these labels")
+    type: str | None = None
+    sort: str = Field("created-desc", description="created|updated|priority|severity|due|key, -desc")
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()] if value else []
+
+
+def _fresh(issue: Issue) -> Issue:
+    return with_related(Issue.objects.filter(pk=issue.pk)).get()
+
+
+def _with_etag(response: HttpResponse, issue: Issue) -> HttpResponse:
+    response["ETag"] = f'"{issue.version}"'
+    return response
+
+
+def _base_version(request: HttpRequest, body_version: int | None) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return body_version
+    match = ETAG.match(header.strip())
+    if not match:
+        raise BadParameter.field("If-Match", 'must be an ETag such as "3" from a previous GET')
+    return int(match.group(1))
+
+
+@router.post("/projects/{key}/issues", response={201: IssueOut}, summary="Create an issue")
+def create_issue(request: HttpRequest, key: str, payload: IssueCreate) -> Any:
+    project = get_project_for(request.auth, key, Perm.VIEW)
+    fields = payload.model_dump(exclude_unset=True)
+    fields.setdefault("title", payload.title)
+    issue = actions.create_issue(actor=request.auth, project=project, fields=fields)
+    return 201, issue_out(_fresh(issue))
+
+
+@router.get("/issues", response=IssuePage, summary="List issues you can see")
+def list_all(request: HttpRequest, params: Query[ListParams]) -> Any:
+    state = None if params.state == "all" else params.state
+    issue_filter = IssueFilter(
+        projects=_split(params.project),
+        statuses=_split(params.status),
+        state=state,
+        assignees=_split(params.assignee),
+        reporters=_split(params.reporter),
+        priorities=_split(params.priority),
+        severities=_split(params.severity),
+        labels=_split(params.label),
+        types=_split(params.type),
+    )
+    page, next_cursor = list_issues(
+        request.auth, issue_filter, sort=params.sort, cursor=params.cursor, limit=params.limit
+    )
+    return {"items": [issue_out(i) for i in page], "next_cursor": next_cursor}
+
+
+@router.get("/issues/{key}", response=IssueOut, summary="Get an issue by key")
+def get_issue(request: HttpRequest, key: str, response: HttpResponse) -> Any:
+    issue = get_issue_for(request.auth, key)
+    if request.headers.get("If-None-Match") == f'"{issue.version}"':
+        return _with_etag(HttpResponse(status=304), issue)
+    _with_etag(response, issue)
+    return issue_out(_fresh(issue))
+
+
+@router.patch("/issues/{key}", response=IssueOut, summary="Change fields of an issue")
+def update_issue(
+    request: HttpRequest, key: str, payload: IssueUpdate, response: HttpResponse
+) -> Any:
+    issue = get_issue_for(request.auth, key)
+    changes = payload.model_dump(exclude_unset=True)
+    base_version = _base_version(request, changes.pop("version", None))
+    issue = actions.update_issue(
+        actor=request.auth, issue=issue, changes=changes, base_version=base_version
+    )
+    _with_etag(response, issue)
+    return issue_out(_fresh(issue))
+
+
+@router.delete("/issues/{key}", response={204: None}, summary="Delete an issue (recoverable)")
+def delete_issue(request: HttpRequest, key: str) -> Any:
+    actions.delete_issue(actor=request.auth, issue=get_issue_for(request.auth, key))
+    return 204, None
+
+
+@router.post("/issues/{key}/restore", response=IssueOut, summary="Restore a deleted issue")
+def restore_issue(request: HttpRequest, key: str) -> Any:
+    issue = get_issue_for(request.auth, key, Perm.MODERATE, deleted=True)
+    return issue_out(_fresh(actions.restore_issue(actor=request.auth, issue=issue)))
+
+
+class PageParams(Schema):
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get("/issues/{key}/comments", response=CommentPage, summary="List comments")
+def list_comments(request: HttpRequest, key: str, params: Query[PageParams]) -> Any:
+    issue = get_issue_for(request.auth, key)
+    page, next_cursor = comments_page(issue, cursor=params.cursor, limit=params.limit)
+    return {"items": [comment_out(c, issue) for c in page], "next_cursor": next_cursor}
+
+
+@router.post("/issues/{key}/comments", response={201: CommentOut}, summary="Add a comment")
+def add_comment(request: HttpRequest, key: str, payload: CommentIn) -> Any:
+    issue = get_issue_for(request.auth, key)
+    comment = actions.add_comment(actor=request.auth, issue=issue, body=payload.body)
+    return 201, comment_out(comment, issue)
+
+
+@router.patch("/issues/{key}/comments/{comment_id}", response=CommentOut, summary="Edit a comment")
+def edit_comment(request: HttpRequest, key: str, comment_id: int, payload: CommentIn) -> Any:
+    issue = get_issue_for(request.auth, key)
+    comment = actions.edit_comment(
+        actor=request.auth, issue=issue, comment_id=comment_id, body=payload.body
+    )
+    return comment_out(comment, issue)
+
+
+@router.delete("/issues/{key}/comments/{comment_id}", response={204: None}, summary="Delete a comment")
+def delete_comment(request: HttpRequest, key: str, comment_id: int) -> Any:
+    issue = get_issue_for(request.auth, key)
+    actions.delete_comment(actor=request.auth, issue=issue, comment_id=comment_id)
+    return 204, None
+
+
+class HistoryParams(Schema):
+    cursor: str | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+@router.get("/issues/{key}/history", response=EventPage, summary="The issue's full history")
+def history(request: HttpRequest, key: str, params: Query[HistoryParams]) -> Any:
+    issue = get_issue_for(request.auth, key)
+    items, next_cursor = history_page(request.auth, issue, cursor=params.cursor, limit=params.limit)
+    return {"items": items, "next_cursor": next_cursor}

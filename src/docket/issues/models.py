@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from docket.projects.models import Component, Milestone, Project, WorkflowState
+
+
+class Priority(models.IntegerChoices):
+    """Stored as a number so that sorting by priority is an index walk."""
+
+    LOWEST = 1, "lowest"
+    LOW = 2, "low"
+    MEDIUM = 3, "medium"
+    HIGH = 4, "high"
+    HIGHEST = 5, "highest"
+
+
+class Severity(models.IntegerChoices):
+    TRIVIAL = 1, "trivial"
+    MINOR = 2, "minor"
+    MAJOR = 3, "major"
+    CRITICAL = 4, "critical"
+
+
+class IssueType(models.TextChoices):
+    BUG = "bug"
+    TASK = "task"
+    FEATURE = "feature"
+    IMPROVEMENT = "improvement"
+    INCIDENT = "incident"
+    SUPPORT = "support"
+
+
+class Resolution(models.TextChoices):
+    FIXED = "fixed"
+    WONT_FIX = "won't fix"
+    DUPLICATE = "duplicate"
+    CANNOT_REPRODUCE = "cannot reproduce"
+    DONE = "done"
+
+
+class Label(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=50)
+    color = models.CharField(max_length=7, default="#64748b")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="label_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Issue(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="issues")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    type = models.CharField(max_length=20, choices=IssueType.choices, default=IssueType.BUG)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MAJOR)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.ForeignKey(WorkflowState, on_delete=models.PROTECT, related_name="+")
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_issues"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_issues",
+    )
+    due_date = models.DateField(null=True, blank=True)
+    labels = models.ManyToManyField(Label, blank=True, related_name="issues")
+    components = models.ManyToManyField(Component, blank=True, related_name="issues")
+    milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues"
+    )
+    confidential = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="issue_number_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "assignee", "priority", "id"], name="issue_proj_asg_prio"),
+            models.Index(fields=["project", "status", "priority", "id"], name="issue_proj_status_prio"),
+            models.Index(fields=["project", "updated_at", "id"], name="issue_proj_updated"),
+            models.Index(fields=["assignee", "updated_at"], name="issue_assignee_updated"),
+            models.Index(fields=["reporter", "updated_at"], name="issue_reporter_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def key(self) -> str:
+        return f"{self.project.key}-{self.number}"
+
+
+class Comment(models.Model):
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["issue", "id"], name="comment_issue")]
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created"
+    CHANGED = "changed"
+    COMMENTED = "commented"
+    COMMENT_EDITED = "comment_edited"
+    COMMENT_DELETED = "comment_deleted"
+    DELETED = "deleted"
+    RESTORED = "restored"
+
+
+class IssueEvent(models.Model):
+    """One immutable fact in an issue's history. Written only by issue actions; never updated.
+
+    `old`/`new` hold values as the API shows them (usernames, enum names, label names), so
+    history reads the same even after the things they name are renamed or removed.
+    `version` is the issue's version after the change: it tells which fields moved since a
+    client's copy (used for conflict detection).
+    """
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    field = models.CharField(max_length=30, blank=True)
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["issue", "version"], name="event_issue_version")]

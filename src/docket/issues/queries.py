@@ -1,0 +1,239 @@
+"""Reads of issues, comments and history. All start from the permission gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+
+from docket.accounts.models import User
+from docket.core.errors import BadParameter
+from docket.core.pagination import decode_cursor, encode_cursor
+from docket.issues.access import visible_issues
+from docket.issues.models import Comment, EventKind, Issue, IssueEvent, IssueType, Label
+from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME, priority_name, severity_name
+from docket.projects.access import Perm, permissions_in
+from docket.projects.models import Component, WorkflowState
+
+FAR_FUTURE = dt.date(9999, 12, 31)
+# sort name -> (model expression name, value kind in cursors)
+SORTS = {
+    "created": ("id", "int"),
+    "updated": ("updated_at", "datetime"),
+    "priority": ("priority", "int"),
+    "severity": ("severity", "int"),
+    "due": ("due_sort", "date"),
+    "key": ("number", "int"),
+}
+
+
+@dataclass
+class IssueFilter:
+    projects: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    state: str | None = None  # "open" (not done) / "closed" (done)
+    assignees: list[str] = field(default_factory=list)
+    reporters: list[str] = field(default_factory=list)
+    priorities: list[str] = field(default_factory=list)
+    severities: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+
+
+def with_related(issues: QuerySet[Issue]) -> QuerySet[Issue]:
+    return issues.select_related(
+        "project", "status", "reporter", "assignee", "milestone"
+    ).prefetch_related(
+        Prefetch("labels", queryset=Label.objects.only("id", "name")),
+        Prefetch("components", queryset=Component.objects.only("id", "name")),
+    )
+
+
+def issue_out(issue: Issue) -> dict[str, Any]:
+    """The API shape of an issue (relations must be loaded, see `with_related`)."""
+    return {
+        "key": f"{issue.project.key}-{issue.number}",
+        "project": issue.project.key,
+        "number": issue.number,
+        "title": issue.title,
+        "description": issue.description,
+        "type": issue.type,
+        "severity": severity_name(issue.severity),
+        "priority": priority_name(issue.priority),
+        "status": issue.status.name.lower(),
+        "status_category": issue.status.category,
+        "resolution": issue.resolution or None,
+        "reporter": issue.reporter.username,
+        "assignee": issue.assignee.username if issue.assignee else None,
+        "due_date": issue.due_date.isoformat() if issue.due_date else None,
+        "labels": sorted(label.name for label in issue.labels.all()),
+        "components": sorted(c.name for c in issue.components.all()),
+        "milestone": issue.milestone.name if issue.milestone else None,
+        "confidential": issue.confidential,
+        "version": issue.version,
+        "created_at": issue.created_at,
+        "updated_at": issue.updated_at,
+        "resolved_at": issue.resolved_at,
+    }
+
+
+def _usernames(field: str, names: list[str], me: Any) -> Q:
+    wanted = [me.username if n == "@me" and me.is_authenticated else n for n in names]
+    query = Q(**{f"{field}__username__in": [n for n in wanted if n != "none"]})
+    if "none" in wanted:
+        query |= Q(**{f"{field}__isnull": True})
+    return query
+
+
+def _names(field: str, values: list[str], allowed: dict[str, Any] | list[str]) -> list[Any]:
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise BadParameter.field(field, f"unknown value {bad[0]!r}; use one of {', '.join(allowed)}")
+    return [allowed[v] for v in values] if isinstance(allowed, dict) else values
+
+
+def filter_issues(issues: QuerySet[Issue], f: IssueFilter, me: Any) -> QuerySet[Issue]:
+    if f.projects:
+        issues = issues.filter(project__key__in=[p.upper() for p in f.projects])
+    if f.statuses:
+        issues = issues.filter(status__name__in=_status_names(f.statuses))
+    if f.state == "open":
+        issues = issues.exclude(status__category=WorkflowState.Category.DONE)
+    elif f.state == "closed":
+        issues = issues.filter(status__category=WorkflowState.Category.DONE)
+    if f.assignees:
+        issues = issues.filter(_usernames("assignee", f.assignees, me))
+    if f.reporters:
+        issues = issues.filter(_usernames("reporter", f.reporters, me))
+    if f.priorities:
+        issues = issues.filter(priority__in=_names("priority", f.priorities, PRIORITY_BY_NAME))
+    if f.severities:
+        issues = issues.filter(severity__in=_names("severity", f.severities, SEVERITY_BY_NAME))
+    if f.types:
+        issues = issues.filter(type__in=_names("type", f.types, list(IssueType.values)))
+    for label in f.labels:
+        issues = issues.filter(labels__name=label)
+    return issues
+
+
+def _status_names(names: list[str]) -> list[str]:
+    # State names are stored in title case per workflow ("In Progress"); match any case.
+    known = WorkflowState.objects.values_list("name", flat=True).distinct()
+    by_lower = {name.lower(): name for name in known}
+    return [by_lower.get(n.lower(), n) for n in names]
+
+
+def _sort(sort: str) -> tuple[str, bool]:
+    name, _, direction = sort.partition("-")
+    if sort.startswith("-"):
+        name, direction = sort[1:], "desc"
+    if name not in SORTS or direction not in ("", "asc", "desc"):
+        raise BadParameter.field(
+            "sort", f"unknown sort {sort!r}; use one of {', '.join(SORTS)}, optionally with -desc"
+        )
+    return name, direction == "desc"
+
+
+def _cursor_value(kind: str, raw: Any) -> Any:
+    try:
+        if kind == "datetime":
+            return dt.datetime.fromisoformat(raw)
+        if kind == "date":
+            return dt.date.fromisoformat(raw)
+        return int(raw)
+    except (TypeError, ValueError):
+        raise BadParameter.field("cursor", "is malformed") from None
+
+
+def _page_after(issues: QuerySet[Issue], column: str, kind: str, desc: bool, cursor: str) -> QuerySet[Issue]:
+    values = decode_cursor(cursor)
+    if len(values) != 2:
+        raise BadParameter.field("cursor", "does not belong to this listing")
+    value, last_id = _cursor_value(kind, values[0]), _cursor_value("int", values[1])
+    beyond = "lt" if desc else "gt"
+    return issues.filter(
+        Q(**{f"{column}__{beyond}": value}) | Q(**{column: value, f"id__{beyond}": last_id})
+    )
+
+
+def list_issues(
+    user: Any, f: IssueFilter, *, sort: str = "created-desc", cursor: str | None = None, limit: int = 50
+) -> tuple[list[Issue], str | None]:
+    """A page of issues visible to `user`, keyset-paginated so deep pages stay fast."""
+    name, desc = _sort(sort)
+    column, kind = SORTS[name]
+    issues = filter_issues(visible_issues(user), f, user)
+    if name == "due":
+        issues = issues.annotate(due_sort=Coalesce("due_date", Value(FAR_FUTURE)))
+    if cursor:
+        issues = _page_after(issues, column, kind, desc, cursor)
+    prefix = "-" if desc else ""
+    ordering = [f"{prefix}{column}"] if column == "id" else [f"{prefix}{column}", f"{prefix}id"]
+    page = list(with_related(issues.order_by(*ordering))[: limit + 1])
+    if len(page) <= limit:
+        return page, None
+    page = page[:limit]
+    last = page[-1]
+    last_value = getattr(last, column)
+    if kind in ("datetime", "date"):
+        last_value = last_value.isoformat()
+    return page, encode_cursor([last_value, last.id])
+
+
+def comments_page(
+    issue: Issue, *, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Comment], str | None]:
+    comments = Comment.objects.filter(issue=issue, deleted_at__isnull=True).select_related("author")
+    if cursor:
+        comments = comments.filter(id__gt=_cursor_value("int", decode_cursor(cursor)[0]))
+    page = list(comments.order_by("id")[: limit + 1])
+    if len(page) <= limit:
+        return page, None
+    return page[:limit], encode_cursor([page[limit - 1].id])
+
+
+def comment_out(comment: Comment, issue: Issue) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "issue": issue.key,
+        "author": comment.author.username,
+        "body": comment.body,
+        "created_at": comment.created_at,
+        "updated_at": comment.updated_at,
+        "edited": comment.updated_at != comment.created_at,
+    }
+
+
+def history_page(
+    user: Any, issue: Issue, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The issue's events, oldest first. Deleted comment text is shown to moderators only."""
+    events = IssueEvent.objects.filter(issue=issue).select_related("actor")
+    if cursor:
+        events = events.filter(id__gt=_cursor_value("int", decode_cursor(cursor)[0]))
+    rows = list(events.order_by("id")[: limit + 1])
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    moderator = Perm.MODERATE in permissions_in(user, issue.project)
+    return [_event_out(e, moderator) for e in rows[:limit]], next_cursor
+
+
+def _event_out(event: IssueEvent, moderator: bool) -> dict[str, Any]:
+    hidden = event.kind == EventKind.COMMENT_DELETED and not moderator
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "actor": event.actor.username if event.actor else None,
+        "field": event.field or None,
+        "old": None if hidden else event.old,
+        "new": event.new,
+        "comment_id": event.comment_id,
+        "version": event.version,
+        "at": event.created_at,
+    }
+
+
+def active_user(username: str) -> User | None:
+    return User.objects.filter(username=username, is_active=True).first()

@@ -1,0 +1,116 @@
+"""Who may do what in a project. The one table of role → permissions, and the gate helpers.
+
+"Missing" and "may not see" both raise NotFound, so a 404 never tells an outsider that a
+private project exists; Forbidden is only for things the caller can see but not change.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from docket.core.errors import Forbidden, NotFound, Unauthenticated
+from docket.projects.models import ROLE_RANK, Membership, Project, Role
+
+
+class Perm(StrEnum):
+    VIEW = "view"
+    CREATE_ISSUE = "create_issue"
+    COMMENT = "comment"
+    EDIT_OWN_ISSUE = "edit_own_issue"
+    EDIT_ISSUE = "edit_issue"
+    SEE_CONFIDENTIAL = "see_confidential"
+    MODERATE = "moderate"  # edit/delete others' comments, delete/restore issues, confidentiality
+    MANAGE_PROJECT = "manage_project"  # settings and members
+
+
+_REPORTER = {Perm.VIEW, Perm.CREATE_ISSUE, Perm.COMMENT, Perm.EDIT_OWN_ISSUE}
+_MEMBER = _REPORTER | {Perm.EDIT_ISSUE, Perm.SEE_CONFIDENTIAL}
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.VIEWER: frozenset({Perm.VIEW}),
+    Role.REPORTER: frozenset(_REPORTER),
+    Role.MEMBER: frozenset(_MEMBER),
+    Role.ADMIN: frozenset(Perm),
+}
+ASSIGNABLE_ROLES = {Role.MEMBER, Role.ADMIN}
+
+
+def is_site_admin(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def project_roles(user: Any) -> dict[int, str]:
+    """Every project role `user` holds (directly or through a team), strongest wins.
+
+    Cached on the user object, which lives for one request.
+    """
+    if not user.is_authenticated:
+        return {}
+    cached = getattr(user, "_docket_roles", None)
+    if cached is not None:
+        return cached
+    roles: dict[int, str] = {}
+    rows = Membership.objects.filter(Q(user=user) | Q(team__members=user)).values_list(
+        "project_id", "role"
+    )
+    for project_id, role in rows:
+        current = roles.get(project_id)
+        if current is None or ROLE_RANK[Role(role)] > ROLE_RANK[Role(current)]:
+            roles[project_id] = role
+    user._docket_roles = roles
+    return roles
+
+
+def forget_roles(user: Any) -> None:
+    if hasattr(user, "_docket_roles"):
+        del user._docket_roles
+
+
+def role_in(user: Any, project: Project) -> str | None:
+    if is_site_admin(user):
+        return Role.ADMIN
+    return project_roles(user).get(project.id)
+
+
+def permissions_in(user: Any, project: Project) -> frozenset[Perm]:
+    role = role_in(user, project)
+    if role:
+        return ROLE_PERMISSIONS[role]
+    if project.visibility == Project.Visibility.PUBLIC and (
+        user.is_authenticated or settings.DOCKET_ANONYMOUS_READ
+    ):
+        return frozenset({Perm.VIEW})
+    if project.visibility == Project.Visibility.INTERNAL and user.is_authenticated:
+        return frozenset({Perm.VIEW})
+    return frozenset()
+
+
+def visible_projects(user: Any) -> QuerySet[Project]:
+    """The permission gate for projects: every project read starts here."""
+    projects = Project.objects.all()
+    if is_site_admin(user):
+        return projects
+    visible = Q(visibility=Project.Visibility.PUBLIC) if settings.DOCKET_ANONYMOUS_READ else Q()
+    if not user.is_authenticated:
+        return projects.filter(visible) if visible else projects.none()
+    visible |= Q(visibility__in=[Project.Visibility.PUBLIC, Project.Visibility.INTERNAL])
+    visible |= Q(id__in=list(project_roles(user)))
+    return projects.filter(visible)
+
+
+def get_project_for(user: Any, key: str, need: Perm = Perm.VIEW) -> Project:
+    project = Project.objects.select_related("workflow").filter(key=key.upper()).first()
+    if project is None or Perm.VIEW not in permissions_in(user, project):
+        raise NotFound(f"no project {key}")
+    require(user, project, need)
+    return project
+
+
+def require(user: Any, project: Project, need: Perm) -> None:
+    if need not in permissions_in(user, project):
+        if not user.is_authenticated:
+            raise Unauthenticated("sign in or send an API token to do this")
+        raise Forbidden(f"your role in {project.key} does not allow {need.value.replace('_', ' ')}")

@@ -1,0 +1,162 @@
+"""Every write to projects and memberships. Actions check permission and run in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from docket.accounts.models import Team, User
+from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from docket.projects.access import Perm, forget_roles, is_site_admin, require
+from docket.projects.models import Component, Membership, Milestone, Project, Role
+from docket.projects.workflows import TEMPLATES, create_workflow
+
+PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+EDITABLE_PROJECT_FIELDS = {"name", "description", "visibility", "lead"}
+
+
+def _check_key(key: str) -> str:
+    if not PROJECT_KEY.match(key):
+        raise Invalid.field(
+            "key", "must be 2-10 upper-case letters or digits, starting with a letter (e.g. WEB)"
+        )
+    return key
+
+
+def _user_by_name(field: str, username: str) -> User:
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise Invalid.field(field, f"no active user '{username}'")
+    return user
+
+
+@transaction.atomic
+def create_project(
+    *,
+    actor: Any,
+    key: str,
+    name: str,
+    description: str = "",
+    visibility: str = Project.Visibility.PRIVATE,
+    lead: str | None = None,
+    workflow: str = "default",
+) -> Project:
+    """Create a project with its own copy of a workflow; the creator becomes its admin."""
+    if not actor.is_authenticated:
+        raise Unauthenticated("sign in to create projects")
+    _check_key(key)
+    if workflow not in TEMPLATES:
+        raise Invalid.field("workflow", f"unknown template; choose one of {', '.join(TEMPLATES)}")
+    if Project.objects.filter(key=key).exists():
+        raise Conflict(f"a project with key {key} already exists", errors=[
+            {"field": "key", "message": "already taken"}])
+    project = Project.objects.create(
+        key=key,
+        name=name,
+        description=description,
+        visibility=visibility,
+        lead=_user_by_name("lead", lead) if lead else actor,
+        workflow=create_workflow(workflow),
+    )
+    Membership.objects.create(project=project, user=actor, role=Role.ADMIN)
+    forget_roles(actor)
+    return project
+
+
+@transaction.atomic
+def update_project(*, actor: Any, project: Project, changes: dict[str, Any]) -> Project:
+    require(actor, project, Perm.MANAGE_PROJECT)
+    unknown = set(changes) - EDITABLE_PROJECT_FIELDS
+    if unknown:
+        raise Invalid.field(sorted(unknown)[0], "cannot be changed")
+    for field, value in changes.items():
+        if field == "lead":
+            value = _user_by_name("lead", value) if value else None
+        setattr(project, field, value)
+    project.save()
+    return project
+
+
+def _member_target(username: str | None, team: str | None) -> dict[str, Any]:
+    if bool(username) == bool(team):
+        raise Invalid("give exactly one of user or team", errors=[
+            {"field": "user", "message": "give exactly one of user or team"}])
+    if username:
+        return {"user": _user_by_name("user", username)}
+    found = Team.objects.filter(slug=team).first()
+    if found is None:
+        raise Invalid.field("team", f"no team '{team}'")
+    return {"team": found}
+
+
+@transaction.atomic
+def set_member(
+    *, actor: Any, project: Project, role: str, user: str | None = None, team: str | None = None
+) -> Membership:
+    """Give a user or team a role on the project (adding them, or changing their role)."""
+    require(actor, project, Perm.MANAGE_PROJECT)
+    if role not in Role.values:
+        raise Invalid.field("role", f"must be one of {', '.join(Role.values)}")
+    target = _member_target(user, team)
+    membership = Membership.objects.filter(project=project, **target).first()
+    if membership and membership.role == Role.ADMIN and role != Role.ADMIN:
+        _keep_an_admin(project, membership)
+    try:
+        membership, _ = Membership.objects.update_or_create(
+            project=project, **target, defaults={"role": role}
+        )
+    except IntegrityError:
+        raise Conflict("membership changed concurrently; retry") from None
+    forget_roles(actor)
+    return membership
+
+
+@transaction.atomic
+def remove_member(
+    *, actor: Any, project: Project, user: str | None = None, team: str | None = None
+) -> None:
+    require(actor, project, Perm.MANAGE_PROJECT)
+    target = _member_target(user, team)
+    membership = Membership.objects.filter(project=project, **target).first()
+    if membership is None:
+        raise NotFound(f"{user or team} is not a member of {project.key}")
+    if membership.role == Role.ADMIN:
+        _keep_an_admin(project, membership)
+    membership.delete()
+    forget_roles(actor)
+
+
+def _keep_an_admin(project: Project, leaving: Membership) -> None:
+    others = Membership.objects.filter(project=project, role=Role.ADMIN).exclude(id=leaving.id)
+    if not others.exists():
+        raise Forbidden(f"{project.key} would have no admin left; make someone else admin first")
+
+
+def assert_site_admin(actor: Any) -> None:
+    if not is_site_admin(actor):
+        raise NotFound("not found")
+
+
+@transaction.atomic
+def add_component(*, actor: Any, project: Project, name: str) -> Component:
+    require(actor, project, Perm.MANAGE_PROJECT)
+    if Component.objects.filter(project=project, name=name).exists():
+        raise Conflict(f"{project.key} already has a component {name!r}")
+    return Component.objects.create(project=project, name=name)
+
+
+@transaction.atomic
+def add_milestone(
+    *, actor: Any, project: Project, name: str, due_date: str | None = None
+) -> Milestone:
+    require(actor, project, Perm.MANAGE_PROJECT)
+    if Milestone.objects.filter(project=project, name=name).exists():
+        raise Conflict(f"{project.key} already has a milestone {name!r}")
+    try:
+        due = dt.date.fromisoformat(due_date) if due_date else None
+    except ValueError:
+        raise Invalid.field("due_date", "must be a real date like 2026-12-31") from None
+    return Milestone.objects.create(project=project, name=name, due_date=due)

@@ -1,0 +1,182 @@
+"""Project, membership, component and milestone endpoints."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import ConfigDict, Field
+
+from docket.projects import actions
+from docket.projects.access import Perm, get_project_for, role_in, visible_projects
+from docket.projects.models import Component, Membership, Milestone, Project, WorkflowState
+
+router = Router(tags=["projects"])
+Visibility = Literal["private", "internal", "public"]
+RoleName = Literal["admin", "member", "reporter", "viewer"]
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ProjectCreate(StrictIn):
+    key: str = Field(min_length=2, max_length=10, examples=["WEB"])
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    visibility: Visibility = "private"
+    lead: str | None = None
+    workflow: str = "default"
+
+
+class ProjectUpdate(StrictIn):
+    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
+    visibility: Visibility = None  # type: ignore[assignment]
+    lead: str | None = None
+
+
+class StateOut(Schema):
+    name: str
+    category: str
+    color: str
+
+
+class ProjectOut(Schema):
+    key: str
+    name: str
+    description: str
+    visibility: str
+    lead: str | None
+    your_role: str | None
+    statuses: list[StateOut]
+    created_at: Any
+    updated_at: Any
+
+
+class MemberIn(StrictIn):
+    user: str | None = None
+    team: str | None = None
+    role: RoleName
+
+
+class MemberOut(Schema):
+    user: str | None
+    team: str | None
+    role: str
+
+
+class NamedIn(StrictIn):
+    name: str = Field(min_length=1, max_length=100)
+    due_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class NamedOut(Schema):
+    name: str
+
+
+class MemberQuery(Schema):
+    user: str | None = None
+    team: str | None = None
+
+
+def project_out(project: Project, user: Any) -> dict[str, Any]:
+    states = WorkflowState.objects.filter(workflow_id=project.workflow_id)
+    return {
+        "key": project.key,
+        "name": project.name,
+        "description": project.description,
+        "visibility": project.visibility,
+        "lead": project.lead.username if project.lead else None,
+        "your_role": role_in(user, project),
+        "statuses": [
+            {"name": s.name.lower(), "category": s.category, "color": s.color} for s in states
+        ],
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+    }
+
+
+def member_out(membership: Membership) -> dict[str, Any]:
+    return {
+        "user": membership.user.username if membership.user else None,
+        "team": membership.team.slug if membership.team else None,
+        "role": membership.role,
+    }
+
+
+@router.get("/projects", response=list[ProjectOut], summary="Projects you can see")
+def list_projects(request: HttpRequest) -> Any:
+    projects = visible_projects(request.auth).select_related("lead")
+    return [project_out(p, request.auth) for p in projects.order_by("key")]
+
+
+@router.post("/projects", response={201: ProjectOut}, summary="Create a project")
+def create_project(request: HttpRequest, payload: ProjectCreate) -> Any:
+    project = actions.create_project(actor=request.auth, **payload.model_dump())
+    return 201, project_out(project, request.auth)
+
+
+@router.get("/projects/{key}", response=ProjectOut)
+def get_project(request: HttpRequest, key: str) -> Any:
+    return project_out(get_project_for(request.auth, key), request.auth)
+
+
+@router.patch("/projects/{key}", response=ProjectOut)
+def update_project(request: HttpRequest, key: str, payload: ProjectUpdate) -> Any:
+    project = get_project_for(request.auth, key)
+    changes = payload.model_dump(exclude_unset=True)
+    project = actions.update_project(actor=request.auth, project=project, changes=changes)
+    return project_out(project, request.auth)
+
+
+@router.get("/projects/{key}/members", response=list[MemberOut])
+def list_members(request: HttpRequest, key: str) -> Any:
+    project = get_project_for(request.auth, key)
+    rows = project.memberships.select_related("user", "team").order_by("id")
+    return [member_out(m) for m in rows]
+
+
+@router.post("/projects/{key}/members", response={201: MemberOut})
+def add_member(request: HttpRequest, key: str, payload: MemberIn) -> Any:
+    project = get_project_for(request.auth, key)
+    membership = actions.set_member(actor=request.auth, project=project, **payload.model_dump())
+    return 201, member_out(membership)
+
+
+@router.delete("/projects/{key}/members", response={204: None})
+def remove_member(request: HttpRequest, key: str, who: Query[MemberQuery]) -> Any:
+    project = get_project_for(request.auth, key)
+    actions.remove_member(actor=request.auth, project=project, user=who.user, team=who.team)
+    return 204, None
+
+
+@router.get("/projects/{key}/components", response=list[NamedOut])
+def list_components(request: HttpRequest, key: str) -> Any:
+    project = get_project_for(request.auth, key)
+    return list(Component.objects.filter(project=project).order_by("name"))
+
+
+@router.post("/projects/{key}/components", response={201: NamedOut})
+def add_component(request: HttpRequest, key: str, payload: NamedIn) -> Any:
+    project = get_project_for(request.auth, key, Perm.VIEW)
+    return 201, actions.add_component(actor=request.auth, project=project, name=payload.name)
+
+
+@router.get("/projects/{key}/milestones", response=list[NamedOut])
+def list_milestones(request: HttpRequest, key: str) -> Any:
+    project = get_project_for(request.auth, key)
+    return list(Milestone.objects.filter(project=project).order_by("name"))
+
+
+@router.post("/projects/{key}/milestones", response={201: NamedOut})
+def add_milestone(request: HttpRequest, key: str, payload: NamedIn) -> Any:
+    project = get_project_for(request.auth, key, Perm.VIEW)
+    milestone = actions.add_milestone(
+        actor=request.auth, project=project, name=payload.name, due_date=payload.due_date
+    )
+    return 201, milestone
+
+
+__all__ = ["router", "Perm"]
