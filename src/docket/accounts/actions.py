@@ -33,8 +33,10 @@ def create_user(
             "username", "use letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     if User.objects.filter(username__iexact=username).exists():
-        raise Conflict(f"the username {username!r} is taken", errors=[
-            {"field": "username", "message": "already taken"}])
+        raise Conflict(
+            f"the username {username!r} is taken",
+            errors=[{"field": "username", "message": "already taken"}],
+        )
     user = User(username=username, email=email, is_superuser=site_admin, is_staff=site_admin)
     first, _, last = full_name.partition(" ")
     user.first_name, user.last_name = first[:150], last[:150]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, EmailStr, Field
 
 from docket.accounts import actions, tokens
 from docket.accounts.models import ApiToken, User
 from docket.core.errors import Unauthenticated
+from docket.core.http import ApiRequest
 from docket.projects.actions import assert_site_admin
 
 router = Router(tags=["accounts"])
@@ -67,25 +67,25 @@ def user_out(user: User, *, show_email: bool) -> dict[str, Any]:
     }
 
 
-def signed_in(request: HttpRequest) -> User:
+def signed_in(request: ApiRequest) -> User:
     if not request.auth.is_authenticated:  # type: ignore[attr-defined]
         raise Unauthenticated("sign in or send an API token")
     return request.auth  # type: ignore[attr-defined,return-value]
 
 
 @router.get("/me", response=UserOut, summary="Who you are signed in as")
-def me(request: HttpRequest) -> Any:
+def me(request: ApiRequest) -> Any:
     return user_out(signed_in(request), show_email=True)
 
 
 @router.get("/users", response=list[UserOut], summary="All users (site admins)")
-def list_users(request: HttpRequest) -> Any:
+def list_users(request: ApiRequest) -> Any:
     assert_site_admin(signed_in(request))
     return [user_out(u, show_email=True) for u in User.objects.order_by("username")]
 
 
 @router.post("/users", response={201: UserOut}, summary="Create a user (site admins)")
-def create_user(request: HttpRequest, payload: UserCreate) -> Any:
+def create_user(request: ApiRequest, payload: UserCreate) -> Any:
     actor = signed_in(request)
     assert_site_admin(actor)
     user = actions.create_user(
@@ -96,17 +96,17 @@ def create_user(request: HttpRequest, payload: UserCreate) -> Any:
         full_name=payload.name,
         site_admin=payload.site_admin,
     )
-    return 201, user_out(user, show_email=True)
+    return Status(201, user_out(user, show_email=True))
 
 
 @router.get("/tokens", response=list[TokenOut], summary="Your API tokens (secrets never shown)")
-def list_tokens(request: HttpRequest) -> Any:
+def list_tokens(request: ApiRequest) -> Any:
     user = signed_in(request)
     return list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("id"))
 
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token")
-def create_token(request: HttpRequest, payload: TokenCreate) -> Any:
+def create_token(request: ApiRequest, payload: TokenCreate) -> Any:
     token, secret = tokens.create_token(
         actor=signed_in(request),
         name=payload.name,
@@ -114,10 +114,10 @@ def create_token(request: HttpRequest, payload: TokenCreate) -> Any:
         expires_in_days=payload.expires_in_days,
     )
     token.token = secret  # type: ignore[attr-defined]
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
-def revoke_token(request: HttpRequest, token_id: int) -> Any:
+def revoke_token(request: ApiRequest, token_id: int) -> Any:
     tokens.revoke_token(actor=signed_in(request), token_id=token_id)
-    return 204, None
+    return Status(204, None)

@@ -34,7 +34,9 @@ class ApiToken(models.Model):
         WRITE = "write"
         ADMIN = "admin"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
+    )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, help_text="First characters, to recognise a token")
     digest = models.CharField(max_length=64, unique=True)

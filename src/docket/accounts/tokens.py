@@ -13,7 +13,7 @@ from docket.accounts.models import ApiToken, User
 from docket.core.clock import now
 from docket.core.errors import Invalid, NotFound
 
-TOKEN_PREFIX = "dkt_"
+TOKEN_PREFIX = "dkt_"  # noqa: S105 - a marker, not a secret
 
 
 def digest_of(secret: str) -> str:
@@ -26,7 +26,10 @@ def create_token(
     *, actor: User, name: str, scopes: list[str] | None = None, expires_in_days: int | None = None
 ) -> tuple[ApiToken, str]:
     """Mint a token for `actor`; returns the row and the secret, which is never stored."""
-    scopes = scopes or [ApiToken.Scope.READ, ApiToken.Scope.WRITE]
+    if scopes is None:
+        scopes = [ApiToken.Scope.READ, ApiToken.Scope.WRITE]
+    if not scopes:  # an explicit [] must not silently become read+write
+        raise Invalid.field("scopes", "give at least one scope")
     unknown = set(scopes) - set(ApiToken.Scope.values)
     if unknown:
         raise Invalid.field("scopes", f"unknown scope(s): {', '.join(sorted(unknown))}")

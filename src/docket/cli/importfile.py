@@ -30,24 +30,36 @@ def read_records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise Invalid(f"line {number}: malformed JSON at column {exc.colno}: {exc.msg}") from None
+            raise Invalid(
+                f"line {number}: malformed JSON at column {exc.colno}: {exc.msg}"
+            ) from None
         if not isinstance(record, dict) or record.get("kind") not in ("user", "project", "issue"):
-            raise Invalid(f"line {number}: each line must be an object with kind user/project/issue")
+            raise Invalid(
+                f"line {number}: each line must be an object with kind user/project/issue"
+            )
         yield record
 
 
 def _user(record: dict[str, Any], stats: ImportStats) -> None:
     if not User.objects.filter(username=record["username"]).exists():
-        create_user(actor=None, username=record["username"], email=record.get("email", ""),
-                    full_name=record.get("name", ""))
+        create_user(
+            actor=None,
+            username=record["username"],
+            email=record.get("email", ""),
+            full_name=record.get("name", ""),
+        )
         stats.users += 1
 
 
 def _project(actor: User, record: dict[str, Any], stats: ImportStats) -> Project:
     project = Project.objects.filter(key=record["key"]).first()
     if project is None:
-        project = create_project(actor=actor, key=record["key"], name=record.get("name", record["key"]),
-                                 visibility=record.get("visibility", "private"))
+        project = create_project(
+            actor=actor,
+            key=record["key"],
+            name=record.get("name", record["key"]),
+            visibility=record.get("visibility", "private"),
+        )
         stats.projects += 1
     for member in record.get("members", []):
         set_member(actor=actor, project=project, user=member["user"], role=member["role"])
@@ -60,7 +72,9 @@ def _project(actor: User, record: dict[str, Any], stats: ImportStats) -> Project
     return project
 
 
-def load(actor: User, lines: Iterable[str], *, batch_size: int = 1000, progress: Any = None) -> ImportStats:
+def load(
+    actor: User, lines: Iterable[str], *, batch_size: int = 1000, progress: Any = None
+) -> ImportStats:
     """Import everything in `lines`; issues go in batches (one transaction per batch)."""
     stats = ImportStats()
     projects: dict[str, Project] = {}

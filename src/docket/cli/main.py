@@ -6,21 +6,26 @@ DOCKET_DATA_DIR and DOCKET_DATABASE_URL, whether given as flags or in the enviro
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="Docket, a self-hosted issue tracker.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Docket, a self-hosted issue tracker.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 token_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _django() -> None:
@@ -30,15 +35,19 @@ def _django() -> None:
     django.setup()
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
 
 
 @app.callback()
 def options(
-    data_dir: Annotated[str | None, typer.Option(help="Where Docket keeps its data (DOCKET_DATA_DIR)")] = None,
-    database_url: Annotated[str | None, typer.Option(help="sqlite:///… or postgres://… (DOCKET_DATABASE_URL)")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Where Docket keeps its data (DOCKET_DATA_DIR)")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="sqlite:///… or postgres://… (DOCKET_DATABASE_URL)")
+    ] = None,
 ) -> None:
     if data_dir:
         os.environ["DOCKET_DATA_DIR"] = data_dir
@@ -69,9 +78,14 @@ def _first_admin(username: str, email: str, password: str | None) -> None:
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     create_user(actor=None, username=username, email=email, password=password, site_admin=True)
-    err.print(f"[bold green]Created the first admin[/bold green]: username [bold]{username}[/bold]"
-              + (f", password [bold]{password}[/bold] (shown once; change it after signing in)"
-                 if generated else ""))
+    err.print(
+        f"[bold green]Created the first admin[/bold green]: username [bold]{username}[/bold]"
+        + (
+            f", password [bold]{password}[/bold] (shown once; change it after signing in)"
+            if generated
+            else ""
+        )
+    )
 
 
 @app.command()
@@ -81,7 +95,12 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes")] = 1,
     admin_username: Annotated[str, typer.Option(help="First admin's username")] = "admin",
     admin_email: Annotated[str, typer.Option(help="First admin's email")] = "admin@localhost",
-    admin_password: Annotated[str | None, typer.Option(envvar="DOCKET_ADMIN_PASSWORD", help="First admin's password (default: generated)")] = None,
+    admin_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DOCKET_ADMIN_PASSWORD", help="First admin's password (default: generated)"
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option()] = "warning",
 ) -> None:
     """Migrate, create the first admin if there is none, and start the server."""
@@ -93,17 +112,30 @@ def serve(
     import uvicorn
 
     db = settings.DATABASES["default"]
-    err.print(f"Docket on [bold]http://{host}:{port}[/bold]  (API docs /api/v1/docs, admin /admin/)")
-    err.print(f"Data: {settings.DATA_DIR}  Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
-    uvicorn.run("docket.config.asgi:application", host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False, lifespan="off")
+    err.print(
+        f"Docket on [bold]http://{host}:{port}[/bold]  (API docs /api/v1/docs, admin /admin/)"
+    )
+    err.print(
+        f"Data: {settings.DATA_DIR}  Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}"
+    )
+    uvicorn.run(
+        "docket.config.asgi:application",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+    )
 
 
 @app.command()
 def createadmin(
     username: Annotated[str | None, typer.Option(help="Username")] = None,
     email: Annotated[str, typer.Option(help="Email address")] = "",
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin")
+    ] = False,
 ) -> None:
     """Create a site admin (prompts for what is not given)."""
     _django()
@@ -129,7 +161,9 @@ def token_create(
     username: Annotated[str, typer.Argument(help="Whose token")],
     name: Annotated[str, typer.Option(help="What the token is for")] = "cli",
     scopes: Annotated[str, typer.Option(help="Comma-separated: read,write,admin")] = "read,write",
-    expires_in_days: Annotated[int | None, typer.Option(help="Days until it expires (default: never)")] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(help="Days until it expires (default: never)")
+    ] = None,
 ) -> None:
     """Mint a token; prints only the token, for scripts."""
     _django()
@@ -141,8 +175,9 @@ def token_create(
     if user is None:
         _fail(f"no active user {username!r}")
     try:
-        _, secret = create_token(actor=user, name=name, scopes=scopes.split(","),
-                                 expires_in_days=expires_in_days)
+        _, secret = create_token(
+            actor=user, name=name, scopes=scopes.split(","), expires_in_days=expires_in_days
+        )
     except DocketError as exc:
         _fail(exc.detail)
     print(secret)
@@ -178,8 +213,11 @@ def import_(
     except DocketError as exc:
         _fail(f"import stopped, the current batch was not saved: {exc.detail}")
     seconds = time.perf_counter() - started
-    err.print(f"Imported {stats.issues} issues, {stats.comments} comments, {stats.users} users, "
-              f"{stats.projects} projects in {seconds:.1f}s ({stats.issues / max(seconds, 1e-9):.0f} issues/s)")
+    err.print(
+        f"Imported {stats.issues} issues, {stats.comments} comments, {stats.users} users, "
+        f"{stats.projects} projects in {seconds:.1f}s "
+        f"({stats.issues / max(seconds, 1e-9):.0f} issues/s)"
+    )
 
 
 @app.command()
@@ -189,10 +227,11 @@ def demo(
 ) -> None:
     """Load demo projects with realistic issues, comments and history."""
     _django()
+    import json
+
     from docket.cli.importfile import load
     from docket.cli.sampledata import generate
     from docket.projects.models import Project
-    import json
 
     _migrate()
     if Project.objects.filter(key="WEB").exists():
@@ -201,8 +240,10 @@ def demo(
     actor = _import_actor(None)
     lines = (json.dumps(r) for r in generate(issues, seed=seed, user_count=12))
     stats = load(actor, lines)
-    err.print(f"Loaded {stats.issues} issues with {stats.comments} comments in "
-              f"{stats.projects} projects, {stats.users} users (they have no password).")
+    err.print(
+        f"Loaded {stats.issues} issues with {stats.comments} comments in "
+        f"{stats.projects} projects, {stats.users} users (they have no password)."
+    )
 
 
 @app.command()
@@ -213,7 +254,12 @@ def check() -> None:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    call_command("check")
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", stdout=io.StringIO())
+    except SystemCheckError as exc:
+        _fail(str(exc))
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dj_database_url
 
 from docket.config.env import (
@@ -65,7 +67,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     url = env_str("DOCKET_DATABASE_URL", f"sqlite:///{DATA_DIR / 'docket.sqlite3'}")
     config = dj_database_url.parse(url, conn_max_age=env_int("DOCKET_DB_CONN_MAX_AGE", 600))
     if config["ENGINE"] == "django.db.backends.sqlite3":
@@ -83,7 +85,7 @@ def _database() -> dict:
         config["TEST"] = {"NAME": str(DATA_DIR / "test-docket.sqlite3")}
     else:
         config["CONN_HEALTH_CHECKS"] = True
-    return config
+    return dict(config)
 
 
 DATABASES = {"default": _database()}

@@ -62,5 +62,6 @@ class BadParameter(DocketError):
     @classmethod
     def field(cls, field: str, message: str) -> BadParameter:
         return cls(
-            f"{field}: {message}", errors=[{"field": field, "location": "query", "message": message}]
+            f"{field}: {message}",
+            errors=[{"field": field, "location": "query", "message": message}],
         )

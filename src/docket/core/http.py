@@ -91,7 +91,12 @@ class StrictJSONParser(Parser):
 def problem(
     status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None, **extra: Any
 ) -> HttpResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if errors:
         body["errors"] = errors
     body.update(extra)
@@ -171,3 +176,10 @@ class TokenOrSession(HttpAuthBase):
                 raise Forbidden(f"CSRF check failed: {reason}")
         request.api_token = None  # type: ignore[attr-defined]
         return user
+
+
+class ApiRequest(HttpRequest):
+    """What API views receive: `auth` is the caller (a User or AnonymousUser)."""
+
+    auth: Any
+    api_token: Any

@@ -71,8 +71,12 @@ def _date(value: Any) -> dt.date | None:
 
 
 def _labels(project: Project, names: list[str]) -> list[Label]:
-    cleaned = sorted({_clean_text("labels", n, max_length=50, required=True).strip() for n in names})
-    existing = {label.name: label for label in Label.objects.filter(project=project, name__in=cleaned)}
+    cleaned = sorted(
+        {_clean_text("labels", n, max_length=50, required=True).strip() for n in names}
+    )
+    existing = {
+        label.name: label for label in Label.objects.filter(project=project, name__in=cleaned)
+    }
     for name in cleaned:
         if name not in existing:  # labels are created on first use, like tags
             existing[name] = Label.objects.create(project=project, name=name)
@@ -146,7 +150,9 @@ def _set(issue: Issue, field: str, value: Any) -> None:
         setattr(issue, field, value)
 
 
-def _record(issue: Issue, actor: User | None, kind: str, moment: dt.datetime, **data: Any) -> IssueEvent:
+def _record(
+    issue: Issue, actor: User | None, kind: str, moment: dt.datetime, **data: Any
+) -> IssueEvent:
     return IssueEvent.objects.create(
         issue=issue, actor=actor, kind=kind, version=issue.version, created_at=moment, **data
     )
@@ -235,7 +241,9 @@ def _check_conflicts(issue: Issue, changes: dict[str, Any], base_version: int | 
     if base_version is None or base_version == issue.version:
         return
     if base_version > issue.version or base_version < 1:
-        raise Conflict(f"version {base_version} of {issue.key} never existed", current=snapshot(issue))
+        raise Conflict(
+            f"version {base_version} of {issue.key} never existed", current=snapshot(issue)
+        )
     moved = set(
         IssueEvent.objects.filter(issue=issue, version__gt=base_version)
         .exclude(field="")
@@ -261,8 +269,9 @@ def _check_status_move(issue: Issue, target: WorkflowState) -> None:
     ).values_list("to_state__name", flat=True)
     options = ", ".join(sorted({t.lower() for t in targets})) or "none"
     raise Invalid.field(
-        "status", f"cannot move from {issue.status.name.lower()} to {target.name.lower()}; "
-        f"allowed: {options}"
+        "status",
+        f"cannot move from {issue.status.name.lower()} to {target.name.lower()}; "
+        f"allowed: {options}",
     )
 
 
@@ -313,8 +322,13 @@ def update_issue(
     issue.save()
     for field in values:
         _record(
-            issue, _actor(actor), EventKind.CHANGED, moment,
-            field=field, old=before[field], new=field_value(issue, field),
+            issue,
+            _actor(actor),
+            EventKind.CHANGED,
+            moment,
+            field=field,
+            old=before[field],
+            new=field_value(issue, field),
         )
     return issue
 
@@ -329,7 +343,9 @@ def _locked(issue: Issue) -> Issue:
     """Re-read the issue under a row lock, so the checks below see the latest version."""
     fresh = (
         Issue.objects.select_for_update(of=("self",))
-        .select_related("project", "project__workflow", "status", "reporter", "assignee", "milestone")
+        .select_related(
+            "project", "project__workflow", "status", "reporter", "assignee", "milestone"
+        )
         .get(pk=issue.pk)
     )
     if fresh.deleted_at is not None:
@@ -337,8 +353,12 @@ def _locked(issue: Issue) -> Issue:
     return fresh
 
 
-def assign(*, actor: Any, issue: Issue, assignee: str | None, base_version: int | None = None) -> Issue:
-    return update_issue(actor=actor, issue=issue, changes={"assignee": assignee}, base_version=base_version)
+def assign(
+    *, actor: Any, issue: Issue, assignee: str | None, base_version: int | None = None
+) -> Issue:
+    return update_issue(
+        actor=actor, issue=issue, changes={"assignee": assignee}, base_version=base_version
+    )
 
 
 # --- deleting -------------------------------------------------------------------------------

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from django.http import HttpResponse
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from docket.core.errors import BadParameter
+from docket.core.http import ApiRequest
 from docket.issues import actions
 from docket.issues.access import get_issue_for
+from docket.issues.models import Issue
 from docket.issues.queries import (
     IssueFilter,
     comment_out,
@@ -31,7 +33,6 @@ from docket.issues.schemas import (
     IssuePage,
     IssueUpdate,
 )
-from docket.issues.models import Issue
 from docket.projects.access import Perm, get_project_for
 
 router = Router(tags=["issues"])
@@ -48,7 +49,9 @@ class ListParams(Schema):
     severity: str | None = None
     label: str | None = Field(None, description="Issues carrying all these labels")
     type: str | None = None
-    sort: str = Field("created-desc", description="created|updated|priority|severity|due|key, -desc")
+    sort: str = Field(
+        "created-desc", description="created|updated|priority|severity|due|key, -desc"
+    )
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=200)
 
@@ -66,7 +69,7 @@ def _with_etag(response: HttpResponse, issue: Issue) -> HttpResponse:
     return response
 
 
-def _base_version(request: HttpRequest, body_version: int | None) -> int | None:
+def _base_version(request: ApiRequest, body_version: int | None) -> int | None:
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return body_version
@@ -77,16 +80,16 @@ def _base_version(request: HttpRequest, body_version: int | None) -> int | None:
 
 
 @router.post("/projects/{key}/issues", response={201: IssueOut}, summary="Create an issue")
-def create_issue(request: HttpRequest, key: str, payload: IssueCreate) -> Any:
+def create_issue(request: ApiRequest, key: str, payload: IssueCreate) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
     fields = payload.model_dump(exclude_unset=True)
     fields.setdefault("title", payload.title)
     issue = actions.create_issue(actor=request.auth, project=project, fields=fields)
-    return 201, issue_out(_fresh(issue))
+    return Status(201, issue_out(_fresh(issue)))
 
 
 @router.get("/issues", response=IssuePage, summary="List issues you can see")
-def list_all(request: HttpRequest, params: Query[ListParams]) -> Any:
+def list_all(request: ApiRequest, params: Query[ListParams]) -> Any:
     state = None if params.state == "all" else params.state
     issue_filter = IssueFilter(
         projects=_split(params.project),
@@ -106,7 +109,7 @@ def list_all(request: HttpRequest, params: Query[ListParams]) -> Any:
 
 
 @router.get("/issues/{key}", response=IssueOut, summary="Get an issue by key")
-def get_issue(request: HttpRequest, key: str, response: HttpResponse) -> Any:
+def get_issue(request: ApiRequest, key: str, response: HttpResponse) -> Any:
     issue = get_issue_for(request.auth, key)
     if request.headers.get("If-None-Match") == f'"{issue.version}"':
         return _with_etag(HttpResponse(status=304), issue)
@@ -116,7 +119,7 @@ def get_issue(request: HttpRequest, key: str, response: HttpResponse) -> Any:
 
 @router.patch("/issues/{key}", response=IssueOut, summary="Change fields of an issue")
 def update_issue(
-    request: HttpRequest, key: str, payload: IssueUpdate, response: HttpResponse
+    request: ApiRequest, key: str, payload: IssueUpdate, response: HttpResponse
 ) -> Any:
     issue = get_issue_for(request.auth, key)
     changes = payload.model_dump(exclude_unset=True)
@@ -129,13 +132,13 @@ def update_issue(
 
 
 @router.delete("/issues/{key}", response={204: None}, summary="Delete an issue (recoverable)")
-def delete_issue(request: HttpRequest, key: str) -> Any:
+def delete_issue(request: ApiRequest, key: str) -> Any:
     actions.delete_issue(actor=request.auth, issue=get_issue_for(request.auth, key))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/issues/{key}/restore", response=IssueOut, summary="Restore a deleted issue")
-def restore_issue(request: HttpRequest, key: str) -> Any:
+def restore_issue(request: ApiRequest, key: str) -> Any:
     issue = get_issue_for(request.auth, key, Perm.MODERATE, deleted=True)
     return issue_out(_fresh(actions.restore_issue(actor=request.auth, issue=issue)))
 
@@ -146,21 +149,21 @@ class PageParams(Schema):
 
 
 @router.get("/issues/{key}/comments", response=CommentPage, summary="List comments")
-def list_comments(request: HttpRequest, key: str, params: Query[PageParams]) -> Any:
+def list_comments(request: ApiRequest, key: str, params: Query[PageParams]) -> Any:
     issue = get_issue_for(request.auth, key)
     page, next_cursor = comments_page(issue, cursor=params.cursor, limit=params.limit)
     return {"items": [comment_out(c, issue) for c in page], "next_cursor": next_cursor}
 
 
 @router.post("/issues/{key}/comments", response={201: CommentOut}, summary="Add a comment")
-def add_comment(request: HttpRequest, key: str, payload: CommentIn) -> Any:
+def add_comment(request: ApiRequest, key: str, payload: CommentIn) -> Any:
     issue = get_issue_for(request.auth, key)
     comment = actions.add_comment(actor=request.auth, issue=issue, body=payload.body)
-    return 201, comment_out(comment, issue)
+    return Status(201, comment_out(comment, issue))
 
 
 @router.patch("/issues/{key}/comments/{comment_id}", response=CommentOut, summary="Edit a comment")
-def edit_comment(request: HttpRequest, key: str, comment_id: int, payload: CommentIn) -> Any:
+def edit_comment(request: ApiRequest, key: str, comment_id: int, payload: CommentIn) -> Any:
     issue = get_issue_for(request.auth, key)
     comment = actions.edit_comment(
         actor=request.auth, issue=issue, comment_id=comment_id, body=payload.body
@@ -168,11 +171,13 @@ def edit_comment(request: HttpRequest, key: str, comment_id: int, payload: Comme
     return comment_out(comment, issue)
 
 
-@router.delete("/issues/{key}/comments/{comment_id}", response={204: None}, summary="Delete a comment")
-def delete_comment(request: HttpRequest, key: str, comment_id: int) -> Any:
+@router.delete(
+    "/issues/{key}/comments/{comment_id}", response={204: None}, summary="Delete a comment"
+)
+def delete_comment(request: ApiRequest, key: str, comment_id: int) -> Any:
     issue = get_issue_for(request.auth, key)
     actions.delete_comment(actor=request.auth, issue=issue, comment_id=comment_id)
-    return 204, None
+    return Status(204, None)
 
 
 class HistoryParams(Schema):
@@ -181,7 +186,7 @@ class HistoryParams(Schema):
 
 
 @router.get("/issues/{key}/history", response=EventPage, summary="The issue's full history")
-def history(request: HttpRequest, key: str, params: Query[HistoryParams]) -> Any:
+def history(request: ApiRequest, key: str, params: Query[HistoryParams]) -> Any:
     issue = get_issue_for(request.auth, key)
     items, next_cursor = history_page(request.auth, issue, cursor=params.cursor, limit=params.limit)
     return {"items": items, "next_cursor": next_cursor}

@@ -23,9 +23,23 @@ from docket.projects.access import ASSIGNABLE_ROLES, Perm, require, role_in
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 
 RECORD_FIELDS = {
-    "title", "description", "type", "severity", "priority", "status", "resolution", "assignee",
-    "reporter", "due_date", "labels", "components", "milestone", "confidential", "created_at",
-    "updated_at", "comments",
+    "title",
+    "description",
+    "type",
+    "severity",
+    "priority",
+    "status",
+    "resolution",
+    "assignee",
+    "reporter",
+    "due_date",
+    "labels",
+    "components",
+    "milestone",
+    "confidential",
+    "created_at",
+    "updated_at",
+    "comments",
 }
 
 
@@ -78,11 +92,15 @@ class _Lookups:
     def named(self, field: str, table: dict[str, Any], names: list[str]) -> list[Any]:
         missing = [n for n in names if n not in table]
         if missing:
-            raise Invalid.field(field, f"no {field[:-1] if field.endswith('s') else field} {missing[0]!r}")
+            raise Invalid.field(
+                field, f"no {field[:-1] if field.endswith('s') else field} {missing[0]!r}"
+            )
         return [table[n] for n in names]
 
 
-def _build(record: dict[str, Any], look: _Lookups, moment: dt.datetime) -> tuple[Issue, dict[str, Any]]:
+def _build(
+    record: dict[str, Any], look: _Lookups, moment: dt.datetime
+) -> tuple[Issue, dict[str, Any]]:
     unknown = set(record) - RECORD_FIELDS
     if unknown:
         raise Invalid.field(sorted(unknown)[0], "is not an importable field")
@@ -95,29 +113,41 @@ def _build(record: dict[str, Any], look: _Lookups, moment: dt.datetime) -> tuple
     issue = Issue(
         project=look.project,
         title=_clean_text("title", record.get("title"), max_length=255, required=True),
-        description=_clean_text("description", record.get("description", ""), max_length=100_000, required=False),
+        description=_clean_text(
+            "description", record.get("description", ""), max_length=100_000, required=False
+        ),
         type=_choice("type", record.get("type", "bug"), {t: t for t in IssueType.values}),
         severity=_choice("severity", record.get("severity", "major"), SEVERITY_BY_NAME),
         priority=_choice("priority", record.get("priority", "medium"), PRIORITY_BY_NAME),
         status=status,
-        resolution=_choice("resolution", resolution, {r: r for r in [*Resolution.values, ""]}) if status.is_done else "",
+        resolution=_choice("resolution", resolution, {r: r for r in [*Resolution.values, ""]})
+        if status.is_done
+        else "",
         reporter=look.user("reporter", record.get("reporter")),
         assignee=look.assignee(record.get("assignee")),
         due_date=dt.date.fromisoformat(record["due_date"]) if record.get("due_date") else None,
-        milestone=look.named("milestone", look.milestones, [record["milestone"]])[0] if record.get("milestone") else None,
+        milestone=look.named("milestone", look.milestones, [record["milestone"]])[0]
+        if record.get("milestone")
+        else None,
         confidential=bool(record.get("confidential", False)),
         created_at=created,
         updated_at=_time(record["updated_at"], "updated_at") if "updated_at" in record else created,
         resolved_at=created if status.is_done else None,
     )
     snapshot = {
-        "title": issue.title, "description": issue.description, "type": issue.type,
-        "severity": record.get("severity", "major"), "priority": record.get("priority", "medium"),
-        "status": status.name, "resolution": issue.resolution or None,
-        "assignee": record.get("assignee"), "due_date": record.get("due_date"),
+        "title": issue.title,
+        "description": issue.description,
+        "type": issue.type,
+        "severity": record.get("severity", "major"),
+        "priority": record.get("priority", "medium"),
+        "status": status.name,
+        "resolution": issue.resolution or None,
+        "assignee": record.get("assignee"),
+        "due_date": record.get("due_date"),
         "labels": sorted(set(record.get("labels", []))),
         "components": sorted(set(record.get("components", []))),
-        "milestone": record.get("milestone"), "confidential": issue.confidential,
+        "milestone": record.get("milestone"),
+        "confidential": issue.confidential,
     }
     return issue, snapshot
 
@@ -140,13 +170,26 @@ def import_issues(*, actor: Any, project: Project, records: list[dict[str, Any]]
     _link(issues, records, look)
     comments = _comments(issues, records, look)
     events = [
-        IssueEvent(issue=issue, actor=issue.reporter, kind=EventKind.CREATED, version=1,
-                   created_at=issue.created_at, new={**snap, "imported_by": actor.username})
+        IssueEvent(
+            issue=issue,
+            actor=issue.reporter,
+            kind=EventKind.CREATED,
+            version=1,
+            created_at=issue.created_at,
+            new={**snap, "imported_by": actor.username},
+        )
         for issue, (_, snap) in zip(issues, built, strict=True)
     ]
     events += [
-        IssueEvent(issue_id=c.issue_id, actor=c.author, kind=EventKind.COMMENTED, version=1,
-                   created_at=c.created_at, comment=c, new=c.body)
+        IssueEvent(
+            issue_id=c.issue_id,
+            actor=c.author,
+            kind=EventKind.COMMENTED,
+            version=1,
+            created_at=c.created_at,
+            comment=c,
+            new=c.body,
+        )
         for c in comments
     ]
     IssueEvent.objects.bulk_create(events, batch_size=2000)
@@ -158,7 +201,9 @@ def _link(issues: list[Issue], records: list[dict[str, Any]], look: _Lookups) ->
     for issue, record in zip(issues, records, strict=True):
         for label in look.named("labels", look.labels, sorted(set(record.get("labels", [])))):
             label_rows.append(Issue.labels.through(issue_id=issue.id, label_id=label.id))
-        for comp in look.named("components", look.components, sorted(set(record.get("components", [])))):
+        for comp in look.named(
+            "components", look.components, sorted(set(record.get("components", [])))
+        ):
             component_rows.append(Issue.components.through(issue_id=issue.id, component_id=comp.id))
     Issue.labels.through.objects.bulk_create(label_rows, batch_size=2000)
     Issue.components.through.objects.bulk_create(component_rows, batch_size=2000)
@@ -168,10 +213,20 @@ def _comments(issues: list[Issue], records: list[dict[str, Any]], look: _Lookups
     rows = []
     for issue, record in zip(issues, records, strict=True):
         for item in record.get("comments", []):
-            at = _time(item["created_at"], "comments.created_at") if "created_at" in item else issue.created_at
-            rows.append(Comment(
-                issue=issue, author=look.user("comments.author", item.get("author")),
-                body=_clean_text("comments.body", item.get("body"), max_length=100_000, required=True),
-                created_at=at, updated_at=at,
-            ))
+            at = (
+                _time(item["created_at"], "comments.created_at")
+                if "created_at" in item
+                else issue.created_at
+            )
+            rows.append(
+                Comment(
+                    issue=issue,
+                    author=look.user("comments.author", item.get("author")),
+                    body=_clean_text(
+                        "comments.body", item.get("body"), max_length=100_000, required=True
+                    ),
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
     return Comment.objects.bulk_create(rows, batch_size=2000)

@@ -91,8 +91,12 @@ class Issue(models.Model):
             models.UniqueConstraint(fields=["project", "number"], name="issue_number_unique"),
         ]
         indexes = [
-            models.Index(fields=["project", "assignee", "priority", "id"], name="issue_proj_asg_prio"),
-            models.Index(fields=["project", "status", "priority", "id"], name="issue_proj_status_prio"),
+            models.Index(
+                fields=["project", "assignee", "priority", "id"], name="issue_proj_asg_prio"
+            ),
+            models.Index(
+                fields=["project", "status", "priority", "id"], name="issue_proj_status_prio"
+            ),
             models.Index(fields=["project", "updated_at", "id"], name="issue_proj_updated"),
             models.Index(fields=["assignee", "updated_at"], name="issue_assignee_updated"),
             models.Index(fields=["reporter", "updated_at"], name="issue_reporter_updated"),
@@ -117,6 +121,9 @@ class Comment(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["issue", "id"], name="comment_issue")]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on issue {self.issue_id}"
 
 
 class EventKind(models.TextChoices):
@@ -155,3 +162,6 @@ class IssueEvent(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["issue", "version"], name="event_issue_version")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.field} on issue {self.issue_id}".replace("  ", " ")

@@ -91,7 +91,9 @@ def _usernames(field: str, names: list[str], me: Any) -> Q:
 def _names(field: str, values: list[str], allowed: dict[str, Any] | list[str]) -> list[Any]:
     bad = [v for v in values if v not in allowed]
     if bad:
-        raise BadParameter.field(field, f"unknown value {bad[0]!r}; use one of {', '.join(allowed)}")
+        raise BadParameter.field(
+            field, f"unknown value {bad[0]!r}; use one of {', '.join(allowed)}"
+        )
     return [allowed[v] for v in values] if isinstance(allowed, dict) else values
 
 
@@ -148,7 +150,9 @@ def _cursor_value(kind: str, raw: Any) -> Any:
         raise BadParameter.field("cursor", "is malformed") from None
 
 
-def _page_after(issues: QuerySet[Issue], column: str, kind: str, desc: bool, cursor: str) -> QuerySet[Issue]:
+def _page_after(
+    issues: QuerySet[Issue], column: str, kind: str, desc: bool, cursor: str
+) -> QuerySet[Issue]:
     values = decode_cursor(cursor)
     if len(values) != 2:
         raise BadParameter.field("cursor", "does not belong to this listing")
@@ -160,7 +164,12 @@ def _page_after(issues: QuerySet[Issue], column: str, kind: str, desc: bool, cur
 
 
 def list_issues(
-    user: Any, f: IssueFilter, *, sort: str = "created-desc", cursor: str | None = None, limit: int = 50
+    user: Any,
+    f: IssueFilter,
+    *,
+    sort: str = "created-desc",
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> tuple[list[Issue], str | None]:
     """A page of issues visible to `user`, keyset-paginated so deep pages stay fast."""
     name, desc = _sort(sort)

@@ -49,8 +49,8 @@ class IssueUpdate(StrictIn):
     resolution: ResolutionName | None = None
     assignee: str | None = Field(default=None, max_length=150)
     due_date: str | None = DateText
-    labels: Names = Field(default=None, max_length=50)  # type: ignore[assignment]
-    components: Names = Field(default=None, max_length=50)  # type: ignore[assignment]
+    labels: Names = Field(default=None, max_length=50)  # type: ignore[assignment,arg-type]
+    components: Names = Field(default=None, max_length=50)  # type: ignore[assignment,arg-type]
     milestone: str | None = Field(default=None, max_length=100)
     confidential: bool = None  # type: ignore[assignment]
     version: int | None = Field(

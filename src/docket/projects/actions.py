@@ -51,8 +51,10 @@ def create_project(
     if workflow not in TEMPLATES:
         raise Invalid.field("workflow", f"unknown template; choose one of {', '.join(TEMPLATES)}")
     if Project.objects.filter(key=key).exists():
-        raise Conflict(f"a project with key {key} already exists", errors=[
-            {"field": "key", "message": "already taken"}])
+        raise Conflict(
+            f"a project with key {key} already exists",
+            errors=[{"field": "key", "message": "already taken"}],
+        )
     project = Project.objects.create(
         key=key,
         name=name,
@@ -82,8 +84,10 @@ def update_project(*, actor: Any, project: Project, changes: dict[str, Any]) -> 
 
 def _member_target(username: str | None, team: str | None) -> dict[str, Any]:
     if bool(username) == bool(team):
-        raise Invalid("give exactly one of user or team", errors=[
-            {"field": "user", "message": "give exactly one of user or team"}])
+        raise Invalid(
+            "give exactly one of user or team",
+            errors=[{"field": "user", "message": "give exactly one of user or team"}],
+        )
     if username:
         return {"user": _user_by_name("user", username)}
     found = Team.objects.filter(slug=team).first()

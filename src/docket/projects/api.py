@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from docket.core.http import ApiRequest
 from docket.projects import actions
 from docket.projects.access import Perm, get_project_for, role_in, visible_projects
 from docket.projects.models import Component, Membership, Milestone, Project, WorkflowState
@@ -107,24 +107,24 @@ def member_out(membership: Membership) -> dict[str, Any]:
 
 
 @router.get("/projects", response=list[ProjectOut], summary="Projects you can see")
-def list_projects(request: HttpRequest) -> Any:
+def list_projects(request: ApiRequest) -> Any:
     projects = visible_projects(request.auth).select_related("lead")
     return [project_out(p, request.auth) for p in projects.order_by("key")]
 
 
 @router.post("/projects", response={201: ProjectOut}, summary="Create a project")
-def create_project(request: HttpRequest, payload: ProjectCreate) -> Any:
+def create_project(request: ApiRequest, payload: ProjectCreate) -> Any:
     project = actions.create_project(actor=request.auth, **payload.model_dump())
-    return 201, project_out(project, request.auth)
+    return Status(201, project_out(project, request.auth))
 
 
 @router.get("/projects/{key}", response=ProjectOut)
-def get_project(request: HttpRequest, key: str) -> Any:
+def get_project(request: ApiRequest, key: str) -> Any:
     return project_out(get_project_for(request.auth, key), request.auth)
 
 
 @router.patch("/projects/{key}", response=ProjectOut)
-def update_project(request: HttpRequest, key: str, payload: ProjectUpdate) -> Any:
+def update_project(request: ApiRequest, key: str, payload: ProjectUpdate) -> Any:
     project = get_project_for(request.auth, key)
     changes = payload.model_dump(exclude_unset=True)
     project = actions.update_project(actor=request.auth, project=project, changes=changes)
@@ -132,51 +132,53 @@ def update_project(request: HttpRequest, key: str, payload: ProjectUpdate) -> An
 
 
 @router.get("/projects/{key}/members", response=list[MemberOut])
-def list_members(request: HttpRequest, key: str) -> Any:
+def list_members(request: ApiRequest, key: str) -> Any:
     project = get_project_for(request.auth, key)
     rows = project.memberships.select_related("user", "team").order_by("id")
     return [member_out(m) for m in rows]
 
 
 @router.post("/projects/{key}/members", response={201: MemberOut})
-def add_member(request: HttpRequest, key: str, payload: MemberIn) -> Any:
+def add_member(request: ApiRequest, key: str, payload: MemberIn) -> Any:
     project = get_project_for(request.auth, key)
     membership = actions.set_member(actor=request.auth, project=project, **payload.model_dump())
-    return 201, member_out(membership)
+    return Status(201, member_out(membership))
 
 
 @router.delete("/projects/{key}/members", response={204: None})
-def remove_member(request: HttpRequest, key: str, who: Query[MemberQuery]) -> Any:
+def remove_member(request: ApiRequest, key: str, who: Query[MemberQuery]) -> Any:
     project = get_project_for(request.auth, key)
     actions.remove_member(actor=request.auth, project=project, user=who.user, team=who.team)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/projects/{key}/components", response=list[NamedOut])
-def list_components(request: HttpRequest, key: str) -> Any:
+def list_components(request: ApiRequest, key: str) -> Any:
     project = get_project_for(request.auth, key)
     return list(Component.objects.filter(project=project).order_by("name"))
 
 
 @router.post("/projects/{key}/components", response={201: NamedOut})
-def add_component(request: HttpRequest, key: str, payload: NamedIn) -> Any:
+def add_component(request: ApiRequest, key: str, payload: NamedIn) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
-    return 201, actions.add_component(actor=request.auth, project=project, name=payload.name)
+    return Status(
+        201, actions.add_component(actor=request.auth, project=project, name=payload.name)
+    )
 
 
 @router.get("/projects/{key}/milestones", response=list[NamedOut])
-def list_milestones(request: HttpRequest, key: str) -> Any:
+def list_milestones(request: ApiRequest, key: str) -> Any:
     project = get_project_for(request.auth, key)
     return list(Milestone.objects.filter(project=project).order_by("name"))
 
 
 @router.post("/projects/{key}/milestones", response={201: NamedOut})
-def add_milestone(request: HttpRequest, key: str, payload: NamedIn) -> Any:
+def add_milestone(request: ApiRequest, key: str, payload: NamedIn) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
     milestone = actions.add_milestone(
         actor=request.auth, project=project, name=payload.name, due_date=payload.due_date
     )
-    return 201, milestone
+    return Status(201, milestone)
 
 
 __all__ = ["router", "Perm"]

@@ -115,12 +115,18 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(user__isnull=False, team__isnull=True) | Q(user__isnull=True, team__isnull=False)),
+                condition=(
+                    Q(user__isnull=False, team__isnull=True)
+                    | Q(user__isnull=True, team__isnull=False)
+                ),
                 name="membership_user_xor_team",
             ),
             models.UniqueConstraint(fields=["project", "user"], name="membership_user_unique"),
             models.UniqueConstraint(fields=["project", "team"], name="membership_team_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.team} as {self.role} in project {self.project_id}"
 
 
 class Component(models.Model):

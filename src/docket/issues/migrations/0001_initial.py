@@ -6,125 +6,299 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('projects', '0001_initial'),
+        ("projects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Issue',
+            name="Issue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=255)),
-                ('description', models.TextField(blank=True)),
-                ('type', models.CharField(choices=[('bug', 'Bug'), ('task', 'Task'), ('feature', 'Feature'), ('improvement', 'Improvement'), ('incident', 'Incident'), ('support', 'Support')], default='bug', max_length=20)),
-                ('severity', models.PositiveSmallIntegerField(choices=[(1, 'trivial'), (2, 'minor'), (3, 'major'), (4, 'critical')], default=3)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, 'lowest'), (2, 'low'), (3, 'medium'), (4, 'high'), (5, 'highest')], default=3)),
-                ('resolution', models.CharField(blank=True, choices=[('fixed', 'Fixed'), ("won't fix", 'Wont Fix'), ('duplicate', 'Duplicate'), ('cannot reproduce', 'Cannot Reproduce'), ('done', 'Done')], max_length=20)),
-                ('due_date', models.DateField(blank=True, null=True)),
-                ('confidential', models.BooleanField(default=False)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_issues', to=settings.AUTH_USER_MODEL)),
-                ('components', models.ManyToManyField(blank=True, related_name='issues', to='projects.component')),
-                ('milestone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='issues', to='projects.milestone')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='issues', to='projects.project')),
-                ('reporter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reported_issues', to=settings.AUTH_USER_MODEL)),
-                ('status', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='projects.workflowstate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=255)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("bug", "Bug"),
+                            ("task", "Task"),
+                            ("feature", "Feature"),
+                            ("improvement", "Improvement"),
+                            ("incident", "Incident"),
+                            ("support", "Support"),
+                        ],
+                        default="bug",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "trivial"), (2, "minor"), (3, "major"), (4, "critical")],
+                        default=3,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "lowest"),
+                            (2, "low"),
+                            (3, "medium"),
+                            (4, "high"),
+                            (5, "highest"),
+                        ],
+                        default=3,
+                    ),
+                ),
+                (
+                    "resolution",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("fixed", "Fixed"),
+                            ("won't fix", "Wont Fix"),
+                            ("duplicate", "Duplicate"),
+                            ("cannot reproduce", "Cannot Reproduce"),
+                            ("done", "Done"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("due_date", models.DateField(blank=True, null=True)),
+                ("confidential", models.BooleanField(default=False)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assigned_issues",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "components",
+                    models.ManyToManyField(
+                        blank=True, related_name="issues", to="projects.component"
+                    ),
+                ),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="issues",
+                        to="projects.milestone",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issues",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reported_issues",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "status",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="projects.workflowstate",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('issue', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='issues.issue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "issue",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="issues.issue",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='IssueEvent',
+            name="IssueEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('changed', 'Changed'), ('commented', 'Commented'), ('comment_edited', 'Comment Edited'), ('comment_deleted', 'Comment Deleted'), ('deleted', 'Deleted'), ('restored', 'Restored')], max_length=20)),
-                ('field', models.CharField(blank=True, max_length=30)),
-                ('old', models.JSONField(blank=True, null=True)),
-                ('new', models.JSONField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('comment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='issues.comment')),
-                ('issue', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='issues.issue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("changed", "Changed"),
+                            ("commented", "Commented"),
+                            ("comment_edited", "Comment Edited"),
+                            ("comment_deleted", "Comment Deleted"),
+                            ("deleted", "Deleted"),
+                            ("restored", "Restored"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("field", models.CharField(blank=True, max_length=30)),
+                ("old", models.JSONField(blank=True, null=True)),
+                ("new", models.JSONField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="issues.comment",
+                    ),
+                ),
+                (
+                    "issue",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="issues.issue",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Label',
+            name="Label",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50)),
-                ('color', models.CharField(default='#64748b', max_length=7)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='labels', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50)),
+                ("color", models.CharField(default="#64748b", max_length=7)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="labels",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='issue',
-            name='labels',
-            field=models.ManyToManyField(blank=True, related_name='issues', to='issues.label'),
+            model_name="issue",
+            name="labels",
+            field=models.ManyToManyField(blank=True, related_name="issues", to="issues.label"),
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['issue', 'id'], name='comment_issue'),
+            model_name="comment",
+            index=models.Index(fields=["issue", "id"], name="comment_issue"),
         ),
         migrations.AddIndex(
-            model_name='issueevent',
-            index=models.Index(fields=['issue', 'version'], name='event_issue_version'),
+            model_name="issueevent",
+            index=models.Index(fields=["issue", "version"], name="event_issue_version"),
         ),
         migrations.AddConstraint(
-            model_name='label',
-            constraint=models.UniqueConstraint(fields=('project', 'name'), name='label_unique'),
+            model_name="label",
+            constraint=models.UniqueConstraint(fields=("project", "name"), name="label_unique"),
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['project', 'assignee', 'priority', 'id'], name='issue_proj_asg_prio'),
+            model_name="issue",
+            index=models.Index(
+                fields=["project", "assignee", "priority", "id"], name="issue_proj_asg_prio"
+            ),
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['project', 'status', 'priority', 'id'], name='issue_proj_status_prio'),
+            model_name="issue",
+            index=models.Index(
+                fields=["project", "status", "priority", "id"], name="issue_proj_status_prio"
+            ),
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['project', 'updated_at', 'id'], name='issue_proj_updated'),
+            model_name="issue",
+            index=models.Index(fields=["project", "updated_at", "id"], name="issue_proj_updated"),
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['assignee', 'updated_at'], name='issue_assignee_updated'),
+            model_name="issue",
+            index=models.Index(fields=["assignee", "updated_at"], name="issue_assignee_updated"),
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['reporter', 'updated_at'], name='issue_reporter_updated'),
+            model_name="issue",
+            index=models.Index(fields=["reporter", "updated_at"], name="issue_reporter_updated"),
         ),
         migrations.AddConstraint(
-            model_name='issue',
-            constraint=models.UniqueConstraint(fields=('project', 'number'), name='issue_number_unique'),
+            model_name="issue",
+            constraint=models.UniqueConstraint(
+                fields=("project", "number"), name="issue_number_unique"
+            ),
         ),
     ]

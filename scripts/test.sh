@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: lint, types, then pytest on SQLite and PostgreSQL.
+#
+#   ./scripts/test.sh              # PostgreSQL run too when a server answers (see below)
+#   ./scripts/test.sh -k history   # extra arguments go to pytest
+#
+# PostgreSQL: DOCKET_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test).
+# Set DOCKET_TEST_REQUIRE_POSTGRES=1 to fail, not skip, when it cannot be reached (CI does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== ruff"
+ruff check src tests bench
+ruff format --check src tests bench
+echo "== mypy"
+mypy src/docket
+
+WORKERS=${DOCKET_TEST_WORKERS:-auto}
+echo "== pytest on SQLite"
+env -u DOCKET_DATABASE_URL pytest -n "$WORKERS" "$@"
+
+PG_URL=${DOCKET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+if python - "$PG_URL" <<'PY'
+import sys, psycopg
+try:
+    psycopg.connect(sys.argv[1].replace("postgres://", "postgresql://", 1), connect_timeout=3).close()
+except Exception as exc:
+    print(f"PostgreSQL not reachable at {sys.argv[1]}: {exc}", file=sys.stderr)
+    sys.exit(1)
+PY
+then
+  echo "== pytest on PostgreSQL ($PG_URL)"
+  DOCKET_DATABASE_URL="$PG_URL" pytest -n "$WORKERS" "$@"
+elif [ "${DOCKET_TEST_REQUIRE_POSTGRES:-0}" = "1" ]; then
+  echo "PostgreSQL is required for this run but cannot be reached" >&2
+  exit 1
+else
+  echo "== PostgreSQL run skipped: no server at $PG_URL (set DOCKET_TEST_POSTGRES_URL)"
+fi

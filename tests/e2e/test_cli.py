@@ -1,0 +1,117 @@
+"""The `docket` command as provisioning scripts use it: non-interactive, quiet stdout."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import run_docket
+
+pytestmark = pytest.mark.slow
+
+
+def test_createadmin_reads_the_password_from_stdin(scratch_env):
+    made = run_docket(
+        scratch_env,
+        "createadmin",
+        "--username",
+        "ops",
+        "--email",
+        "ops@example.com",
+        "--password-stdin",
+        stdin="a-long-enough-password-42\n",
+    )
+    assert made.returncode == 0, made.stderr
+    again = run_docket(
+        scratch_env,
+        "createadmin",
+        "--username",
+        "ops",
+        "--password-stdin",
+        stdin="x-another-pass-99\n",
+    )
+    assert again.returncode == 1 and "taken" in again.stderr
+
+
+def test_createadmin_refuses_a_weak_password(scratch_env):
+    made = run_docket(
+        scratch_env, "createadmin", "--username", "ops", "--password-stdin", stdin="123\n"
+    )
+    assert made.returncode == 1 and "password" in made.stderr.lower()
+
+
+def test_token_create_prints_only_the_token(scratch_env):
+    run_docket(
+        scratch_env,
+        "createadmin",
+        "--username",
+        "ops",
+        "--password-stdin",
+        stdin="a-long-enough-password-42\n",
+    )
+    made = run_docket(scratch_env, "token", "create", "ops", "--name", "deploy")
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dkt_") and len(lines[0]) > 40
+    unknown = run_docket(scratch_env, "token", "create", "nobody")
+    assert unknown.returncode == 1 and unknown.stdout == "" and "no active user" in unknown.stderr
+
+
+def test_check_reports_pending_migrations_then_passes(scratch_env):
+    fresh = run_docket(scratch_env, "check")
+    assert fresh.returncode == 1 and "migration" in fresh.stderr
+    assert run_docket(scratch_env, "migrate").returncode == 0
+    ok = run_docket(scratch_env, "check")
+    assert ok.returncode == 0 and ok.stdout.startswith("ok:")
+
+
+def test_demo_loads_issues_with_comments_and_history(scratch_env):
+    loaded = run_docket(scratch_env, "demo", "--issues", "120")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "Loaded 120 issues" in loaded.stderr
+    shell = run_docket(
+        scratch_env,
+        "manage",
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from docket.issues.models import *; import json; print(json.dumps([Issue.objects.count(),"
+        " Comment.objects.count(), IssueEvent.objects.count()]))",
+    )
+    issues, comments, events = json.loads(shell.stdout)
+    assert issues == 120 and comments > 100 and events == issues + comments
+    twice = run_docket(scratch_env, "demo")
+    assert twice.returncode == 1 and "already loaded" in twice.stderr
+
+
+def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(scratch_env, tmp_path):
+    run_docket(
+        scratch_env,
+        "createadmin",
+        "--username",
+        "ops",
+        "--password-stdin",
+        stdin="a-long-enough-password-42\n",
+    )
+    lines = [
+        {"kind": "project", "key": "IMP", "name": "Imported"},
+        {"kind": "issue", "project": "IMP", "title": "fine", "reporter": "ops"},
+        {"kind": "issue", "project": "IMP", "title": "", "reporter": "ops"},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines))
+    result = run_docket(scratch_env, "import", str(path))
+    assert result.returncode == 1
+    assert "record 2: title: must not be empty" in result.stderr
+    count = run_docket(
+        scratch_env,
+        "manage",
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from docket.issues.models import Issue; print(Issue.objects.count())",
+    )
+    assert count.stdout.strip() == "0"

@@ -1,0 +1,111 @@
+"""A real `docket serve` process, spoken to over HTTP by several clients at once."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _setup_project(server, key: str = "RACE") -> str:
+    token = server.token()
+    with server.client(token) as api:
+        created = api.post("/projects", json={"key": key, "name": "Race track"})
+        assert created.status_code == 201, created.text
+    return token
+
+
+def test_the_server_serves_health_docs_openapi_and_admin(server):
+    assert httpx.get(server.url + "/healthz").json()["status"] == "ok"
+    spec = httpx.get(server.url + "/api/v1/openapi.json").json()
+    assert "/api/v1/issues/{key}" in spec["paths"]
+    docs = httpx.get(server.url + "/api/v1/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert httpx.get(server.url + "/admin/login/").status_code == 200
+
+
+def test_the_first_admin_can_sign_in_to_the_admin_site(server):
+    with httpx.Client(base_url=server.url) as browser:
+        page = browser.get("/admin/login/")
+        csrf = browser.cookies["csrftoken"]
+        signed_in = browser.post(
+            "/admin/login/?next=/admin/",
+            data={
+                "username": "admin",
+                "password": "e2e-admin-password-123",
+                "csrfmiddlewaretoken": csrf,
+            },
+            headers={"Referer": server.url + "/admin/login/"},
+        )
+        assert page.status_code == 200
+        assert signed_in.status_code == 302 and signed_in.headers["location"] == "/admin/"
+
+
+def test_fifty_concurrent_creates_get_fifty_distinct_consecutive_numbers(server):
+    token = _setup_project(server)
+    start = threading.Barrier(50)
+
+    def create(n: int) -> httpx.Response:
+        with server.client(token) as api:
+            start.wait()
+            return api.post("/projects/RACE/issues", json={"title": f"Racer {n}"})
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        responses = list(pool.map(create, range(50)))
+
+    assert [r.status_code for r in responses] == [201] * 50, {r.text for r in responses}
+    numbers = sorted(r.json()["number"] for r in responses)
+    assert numbers == list(range(1, 51))
+    with server.client(token) as api:
+        listed = api.get("/issues", params={"project": "RACE", "limit": 200}).json()["items"]
+    assert len(listed) == 50
+
+
+def _race(server, token: str, key: str, bodies: list[dict], version: int) -> list[httpx.Response]:
+    start = threading.Barrier(len(bodies))
+
+    def write(body: dict) -> httpx.Response:
+        with server.client(token) as api:
+            start.wait()
+            return api.patch(f"/issues/{key}", json=body, headers={"If-Match": f'"{version}"'})
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(write, bodies))
+
+
+def test_two_writers_of_the_same_field_from_the_same_version_never_both_win(server):
+    token = _setup_project(server)
+    with server.client(token) as api:
+        for round_ in range(10):
+            issue = api.post("/projects/RACE/issues", json={"title": f"Contested {round_}"}).json()
+            bodies = [{"priority": "high"}, {"priority": "low"}]
+            results = _race(server, token, issue["key"], bodies, issue["version"])
+            codes = sorted(r.status_code for r in results)
+            assert codes == [200, 409], [r.text for r in results]
+            loser = next(r for r in results if r.status_code == 409).json()
+            winner = next(r for r in results if r.status_code == 200).json()
+            assert loser["current"]["priority"] == winner["priority"]
+            final = api.get(f"/issues/{issue['key']}").json()
+            assert final["priority"] == winner["priority"] and final["version"] == 2
+            history = api.get(f"/issues/{issue['key']}/history").json()["items"]
+            assert [e["field"] for e in history if e["kind"] == "changed"] == ["priority"]
+
+
+def test_two_writers_of_different_fields_from_the_same_version_both_land(server):
+    token = _setup_project(server)
+    with server.client(token) as api:
+        for round_ in range(10):
+            issue = api.post("/projects/RACE/issues", json={"title": f"Shared {round_}"}).json()
+            bodies = [{"priority": "high"}, {"severity": "critical"}]
+            results = _race(server, token, issue["key"], bodies, issue["version"])
+            assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
+            final = api.get(f"/issues/{issue['key']}").json()
+            assert (final["priority"], final["severity"], final["version"]) == (
+                "high",
+                "critical",
+                3,
+            )
