@@ -28,7 +28,7 @@ def create_user(
     """Create an account. `actor=None` is the command line, which the server owner runs."""
     if actor is not None and not (actor.is_authenticated and actor.is_superuser):
         raise Forbidden("only site admins can create users")
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):  # not .match: "$" also matches before a final "\n"
         raise Invalid.field(
             "username", "use letters, digits, '.', '_' or '-', starting with a letter or digit"
         )

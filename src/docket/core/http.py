@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -22,6 +24,11 @@ MAX_JSON_DEPTH = 32
 class BodyError(DocketError):
     status = 400
     title = "Malformed request body"
+
+
+class PayloadTooLarge(DocketError):
+    status = 413
+    title = "Request body too large"
 
 
 class UnsupportedMediaType(DocketError):
@@ -73,6 +80,9 @@ class StrictJSONParser(Parser):
             )
         try:
             text = request.body.decode("utf-8")
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes") from None
         except UnicodeDecodeError as exc:
             raise BodyError(f"body is not valid UTF-8 (byte {exc.start})") from None
         if _depth(text) > MAX_JSON_DEPTH:

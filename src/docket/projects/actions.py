@@ -19,7 +19,7 @@ EDITABLE_PROJECT_FIELDS = {"name", "description", "visibility", "lead"}
 
 
 def _check_key(key: str) -> str:
-    if not PROJECT_KEY.match(key):
+    if not PROJECT_KEY.fullmatch(key):  # not .match: "$" also matches before a final "\n"
         raise Invalid.field(
             "key", "must be 2-10 upper-case letters or digits, starting with a letter (e.g. WEB)"
         )

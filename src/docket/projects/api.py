@@ -67,8 +67,11 @@ class MemberOut(Schema):
     role: str
 
 
-class NamedIn(StrictIn):
+class ComponentIn(StrictIn):
     name: str = Field(min_length=1, max_length=100)
+
+
+class NamedIn(ComponentIn):  # a milestone: a name and an optional due date
     due_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -159,7 +162,7 @@ def list_components(request: ApiRequest, key: str) -> Any:
 
 
 @router.post("/projects/{key}/components", response={201: NamedOut})
-def add_component(request: ApiRequest, key: str, payload: NamedIn) -> Any:
+def add_component(request: ApiRequest, key: str, payload: ComponentIn) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
     return Status(
         201, actions.add_component(actor=request.auth, project=project, name=payload.name)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up and start Docket on SQLite: http://127.0.0.1:8000
+#
+#   ./scripts/start.sh            # first run prints the admin password once
+#   ./scripts/start.sh --demo     # also loads demo projects with a few hundred issues
+#   ./scripts/start.sh --port 9000 --host 0.0.0.0 --workers 2   # other options go to `docket serve`
+#
+# Data lives in ./docket-data unless DOCKET_DATA_DIR says otherwise (docs/configuration.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "Setting up a virtual environment in .venv (first run only)…"
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+
+args=()
+for arg in "$@"; do
+  if [ "$arg" = "--demo" ]; then
+    .venv/bin/docket demo || true   # refuses politely when the demo is already loaded
+  else
+    args+=("$arg")
+  fi
+done
+exec .venv/bin/docket serve "${args[@]}"
