@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -15,6 +16,7 @@ from docket.issues import actions
 from docket.issues.access import get_issue_for
 from docket.issues.models import Issue
 from docket.issues.queries import (
+    LIST_PREFETCHES,
     IssueFilter,
     comment_out,
     comments_page,
@@ -62,6 +64,12 @@ def _split(value: str | None) -> list[str]:
 
 def _fresh(issue: Issue) -> Issue:
     return with_related(Issue.objects.filter(pk=issue.pk)).get()
+
+
+def _loaded(issue: Issue) -> Issue:
+    """Add the many-to-many rows `issue_out` needs to an issue fetched by `get_issue_for`."""
+    prefetch_related_objects([issue], *LIST_PREFETCHES)
+    return issue
 
 
 def _with_etag(response: HttpResponse, issue: Issue) -> HttpResponse:
@@ -114,7 +122,7 @@ def get_issue(request: ApiRequest, key: str, response: HttpResponse) -> Any:
     if request.headers.get("If-None-Match") == f'"{issue.version}"':
         return _with_etag(HttpResponse(status=304), issue)
     _with_etag(response, issue)
-    return issue_out(_fresh(issue))
+    return issue_out(_loaded(issue))
 
 
 @router.patch("/issues/{key}", response=IssueOut, summary="Change fields of an issue")

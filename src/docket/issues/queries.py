@@ -43,13 +43,16 @@ class IssueFilter:
     types: list[str] = field(default_factory=list)
 
 
+LIST_PREFETCHES = (
+    Prefetch("labels", queryset=Label.objects.only("id", "name")),
+    Prefetch("components", queryset=Component.objects.only("id", "name")),
+)
+
+
 def with_related(issues: QuerySet[Issue]) -> QuerySet[Issue]:
     return issues.select_related(
         "project", "status", "reporter", "assignee", "milestone"
-    ).prefetch_related(
-        Prefetch("labels", queryset=Label.objects.only("id", "name")),
-        Prefetch("components", queryset=Component.objects.only("id", "name")),
-    )
+    ).prefetch_related(*LIST_PREFETCHES)
 
 
 def issue_out(issue: Issue) -> dict[str, Any]:
