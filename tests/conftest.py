@@ -21,14 +21,25 @@ class Api:
         self.client = Client()
         self.headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
 
-    def _send(self, method: str, path: str, body: Any = None, headers: dict | None = None,
-              raw: bytes | str | None = None, content_type: str = "application/json", **params: Any):
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict | None = None,
+        raw: bytes | str | None = None,
+        content_type: str = "application/json",
+        **params: Any,
+    ):
         url = "/api/v1" + path
         extra = {**self.headers, **(headers or {})}
         call = getattr(self.client, method)
         if method in ("get", "delete") and body is None and raw is None:
-            return call(url, params or None, **extra) if method == "get" else call(
-                url + _query(params), **extra)
+            return (
+                call(url, params or None, **extra)
+                if method == "get"
+                else call(url + _query(params), **extra)
+            )
         data = raw if raw is not None else json.dumps(body)
         return call(url + _query(params), data=data, content_type=content_type, **extra)
 
@@ -71,7 +82,9 @@ class Cast:
 @pytest.fixture
 def cast(db) -> Cast:
     root = UserFactory(username="root", is_superuser=True, is_staff=True)
-    alice, bob, carol, dave, eve = (UserFactory(username=n) for n in ("alice", "bob", "carol", "dave", "eve"))
+    alice, bob, carol, dave, eve = (
+        UserFactory(username=n) for n in ("alice", "bob", "carol", "dave", "eve")
+    )
     web = make_project(alice, "WEB", members={bob: "member", carol: "reporter", dave: "viewer"})
     return Cast(root, alice, bob, carol, dave, eve, web)
 

@@ -38,9 +38,15 @@ def token_for(user: User, scopes: list[str] | None = None) -> str:
 
 
 def make_project(
-    admin: User, key: str = "WEB", *, visibility: str = "private", members: dict[User, str] | None = None
+    admin: User,
+    key: str = "WEB",
+    *,
+    visibility: str = "private",
+    members: dict[User, str] | None = None,
 ) -> Project:
-    project = project_actions.create_project(actor=admin, key=key, name=f"{key} project", visibility=visibility)
+    project = project_actions.create_project(
+        actor=admin, key=key, name=f"{key} project", visibility=visibility
+    )
     for user, role in (members or {}).items():
         project_actions.set_member(actor=admin, project=project, user=user.username, role=role)
     return project

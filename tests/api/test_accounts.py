@@ -106,7 +106,8 @@ def test_a_site_admin_creates_a_user_who_can_then_sign_in(cast, client):
 
 def test_a_site_admin_can_create_another_site_admin(cast):
     response = cast.api(cast.root).post(
-        "/users", {"username": "ops", "password": "a-long-and-unusual-passphrase", "site_admin": True}
+        "/users",
+        {"username": "ops", "password": "a-long-and-unusual-passphrase", "site_admin": True},
     )
     assert response.status_code == 201, response.content
     assert response.json()["site_admin"] is True
@@ -142,7 +143,7 @@ def test_usernames_are_unique_ignoring_case(cast, username):
     assert User.objects.count() == before
 
 
-@pytest.mark.parametrize("username", ["has space", "-leading", "bad/slash", "x" * 151])
+@pytest.mark.parametrize("username", ["has space", "-leading", "bad/slash", "x" * 151, "frank\n"])
 def test_a_malformed_username_is_rejected(cast, username):
     before = User.objects.count()
     response = cast.api(cast.root).post(
@@ -228,7 +229,9 @@ def test_a_token_can_be_given_a_lifetime_or_none(cast):
     short = api.post("/tokens", {"name": "ci", "expires_in_days": 1}).json()
     forever = api.post("/tokens", {"name": "bot", "expires_in_days": None}).json()
     row = ApiToken.objects.get(pk=short["id"])
-    assert row.expires_at - row.created_at == pytest.approx(timedelta(days=1), abs=timedelta(seconds=5))
+    assert row.expires_at - row.created_at == pytest.approx(
+        timedelta(days=1), abs=timedelta(seconds=5)
+    )
     assert forever["expires_at"] is None
     assert ApiToken.objects.get(pk=forever["id"]).expires_at is None
 
@@ -288,7 +291,13 @@ def test_the_token_list_shows_only_your_own_live_tokens(cast):
     assert [t["name"] for t in listed] == ["test", "laptop"]
     assert listed[1]["id"] == laptop["id"]
     assert set(listed[1]) == {
-        "id", "name", "prefix", "scopes", "created_at", "expires_at", "last_used_at",
+        "id",
+        "name",
+        "prefix",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
     }
 
 

@@ -19,9 +19,11 @@ def _members(project: Project) -> set[tuple[str | None, str | None, str]]:
 
 
 def _snapshot(project: Project) -> dict:
-    return Project.objects.filter(pk=project.pk).values(
-        "name", "description", "visibility", "lead_id", "updated_at"
-    ).get()
+    return (
+        Project.objects.filter(pk=project.pk)
+        .values("name", "description", "visibility", "lead_id", "updated_at")
+        .get()
+    )
 
 
 @pytest.fixture
@@ -41,8 +43,15 @@ def test_a_project_is_described_in_full(cast):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {
-        "key", "name", "description", "visibility", "lead", "your_role", "statuses",
-        "created_at", "updated_at",
+        "key",
+        "name",
+        "description",
+        "visibility",
+        "lead",
+        "your_role",
+        "statuses",
+        "created_at",
+        "updated_at",
     }
     assert body["key"] == "WEB"
     assert body["name"] == "WEB project"
@@ -80,7 +89,9 @@ def test_a_signed_in_outsider_lists_public_and_internal_projects_but_not_private
 def test_a_member_also_lists_their_private_project(cast, others):
     listed = cast.api(cast.dave).get("/projects").json()
     assert [(p["key"], p["your_role"]) for p in listed] == [
-        ("INT", None), ("PUB", None), ("WEB", "viewer"),
+        ("INT", None),
+        ("PUB", None),
+        ("WEB", "viewer"),
     ]
 
 
@@ -208,7 +219,10 @@ def test_an_admin_changes_a_projects_settings(cast):
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["name"], body["description"], body["visibility"], body["lead"]) == (
-        "Website", "The site", "internal", "bob",
+        "Website",
+        "The site",
+        "internal",
+        "bob",
     )
     assert cast.api(cast.eve).get("/projects/WEB").json()["name"] == "Website"
 
@@ -218,7 +232,10 @@ def test_a_patch_changes_only_the_fields_it_names(cast):
     assert response.status_code == 200
     cast.web.refresh_from_db()
     assert (cast.web.name, cast.web.description, cast.web.visibility, cast.web.lead) == (
-        "WEB project", "Only this", "private", cast.alice,
+        "WEB project",
+        "Only this",
+        "private",
+        cast.alice,
     )
 
 
@@ -304,14 +321,18 @@ def test_any_member_lists_the_members(cast):
 def test_an_admin_adds_a_member_who_can_then_see_the_project(cast):
     eve = cast.api(cast.eve)
     assert eve.get("/projects/WEB").status_code == 404
-    response = cast.api(cast.alice).post("/projects/WEB/members", {"user": "eve", "role": "reporter"})
+    response = cast.api(cast.alice).post(
+        "/projects/WEB/members", {"user": "eve", "role": "reporter"}
+    )
     assert response.status_code == 201, response.content
     assert response.json() == {"user": "eve", "team": None, "role": "reporter"}
     assert eve.get("/projects/WEB").json()["your_role"] == "reporter"
 
 
 def test_adding_an_existing_member_changes_their_role(cast):
-    response = cast.api(cast.alice).post("/projects/WEB/members", {"user": "dave", "role": "member"})
+    response = cast.api(cast.alice).post(
+        "/projects/WEB/members", {"user": "dave", "role": "member"}
+    )
     assert response.status_code == 201
     assert Membership.objects.filter(project=cast.web, user=cast.dave).count() == 1
     assert cast.api(cast.dave).get("/projects/WEB").json()["your_role"] == "member"
@@ -437,10 +458,14 @@ def test_the_last_admin_cannot_be_demoted(cast, role):
 def test_an_admin_can_step_down_once_there_is_another_admin(cast):
     alice = cast.api(cast.alice)
     assert alice.post("/projects/WEB/members", {"user": "bob", "role": "admin"}).status_code == 201
-    assert alice.post("/projects/WEB/members", {"user": "alice", "role": "member"}).status_code == 201
+    assert (
+        alice.post("/projects/WEB/members", {"user": "alice", "role": "member"}).status_code == 201
+    )
     assert cast.api(cast.bob).delete("/projects/WEB/members", user="alice").status_code == 204
     assert _members(cast.web) == {
-        ("bob", None, "admin"), ("carol", None, "reporter"), ("dave", None, "viewer"),
+        ("bob", None, "admin"),
+        ("carol", None, "reporter"),
+        ("dave", None, "viewer"),
     }
     # bob is now the last admin.
     before = _members(cast.web)
@@ -587,7 +612,9 @@ def test_a_bad_milestone_is_rejected_and_nothing_is_created(cast, body, field):
     assert Milestone.objects.count() == 0
 
 
-@pytest.mark.parametrize("body", [{"name": ""}, {"name": 5}, {"title": "x"}, {}])
+@pytest.mark.parametrize(
+    "body", [{"name": ""}, {"name": 5}, {"title": "x"}, {}, {"name": "x", "due_date": "2026-12-31"}]
+)
 def test_a_bad_component_is_rejected_and_nothing_is_created(cast, body):
     response = cast.api(cast.alice).post("/projects/WEB/components", body)
     assert response.status_code == 422, response.content

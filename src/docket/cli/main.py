@@ -251,10 +251,9 @@ def check() -> None:
     """Check configuration, database connectivity and migrations; exit 1 if anything is off."""
     _django()
     from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
-
-    from django.core.management.base import SystemCheckError
 
     try:
         call_command("check", stdout=io.StringIO())

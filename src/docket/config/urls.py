@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path, re_path
 
 from docket.config.api import api
+from docket.core.http import problem
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -16,8 +17,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": connection.vendor})
 
 
+def api_not_found(request: HttpRequest, rest: str) -> HttpResponse:
+    return problem(404, "Not found", f"no API endpoint /api/{rest}; see /api/v1/docs")
+
+
 urlpatterns = [
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("admin/", admin.site.urls),
     path("healthz", healthz),
 ]

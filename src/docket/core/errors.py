@@ -60,8 +60,8 @@ class BadParameter(DocketError):
     title = "Invalid parameter"
 
     @classmethod
-    def field(cls, field: str, message: str) -> BadParameter:
+    def field(cls, field: str, message: str, location: str = "query") -> BadParameter:
         return cls(
             f"{field}: {message}",
-            errors=[{"field": field, "location": "query", "message": message}],
+            errors=[{"field": field, "location": location, "message": message}],
         )

@@ -16,15 +16,18 @@ class BadCursor(DocketError):
     title = "Invalid cursor"
 
 
-def encode_cursor(values: list[Any]) -> str:
-    return signing.dumps(values, salt=_SALT, compress=True)
+def encode_cursor(listing: str, values: list[Any]) -> str:
+    """A cursor for one listing (e.g. "issues"); another listing will not accept it."""
+    return signing.dumps(values, salt=f"{_SALT}.{listing}", compress=True)
 
 
-def decode_cursor(cursor: str) -> list[Any]:
+def decode_cursor(listing: str, cursor: str, size: int) -> list[Any]:
     try:
-        values = signing.loads(cursor, salt=_SALT)
+        values = signing.loads(cursor, salt=f"{_SALT}.{listing}")
     except signing.BadSignature:
-        raise BadCursor("cursor is not one this server issued; start again without it") from None
-    if not isinstance(values, list):
+        raise BadCursor(
+            "cursor is not one this server issued for this listing; start again without it"
+        ) from None
+    if not isinstance(values, list) or len(values) != size:
         raise BadCursor("cursor is malformed")
     return values

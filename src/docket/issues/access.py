@@ -56,7 +56,7 @@ def can_see(user: Any, issue: Issue) -> bool:
 
 
 def parse_key(key: str) -> tuple[str, int]:
-    match = ISSUE_KEY.match(key)
+    match = ISSUE_KEY.fullmatch(key)  # fullmatch: `$` alone would accept "WEB-1\n"
     if not match:
         raise NotFound(f"no issue {key[:40]}")
     return match.group(1).upper(), int(match.group(2))

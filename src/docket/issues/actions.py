@@ -11,7 +11,7 @@ from django.db.models import F, Q
 
 from docket.accounts.models import User
 from docket.core.clock import now
-from docket.core.errors import Conflict, Forbidden, Invalid, NotFound
+from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from docket.issues.access import require_on_issue
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent, IssueType, Label, Resolution
 from docket.issues.values import (
@@ -39,7 +39,7 @@ def _clean_text(field: str, value: Any, *, max_length: int, required: bool) -> s
     if "\x00" in value:
         raise Invalid.field(field, "must not contain NUL characters")
     text = value.strip() if field == "title" else value
-    if required and not text:
+    if required and not text.strip():  # a blank comment or label is as empty as ""
         raise Invalid.field(field, "must not be empty")
     if len(text) > max_length:
         raise Invalid.field(field, f"must be at most {max_length} characters (got {len(text)})")
@@ -181,6 +181,8 @@ def create_issue(*, actor: Any, project: Project, fields: dict[str, Any]) -> Iss
     """File a new issue. `fields` uses outside values; title is required."""
     perms = permissions_in(actor, project)
     if Perm.CREATE_ISSUE not in perms:
+        if not actor.is_authenticated:
+            raise Unauthenticated("sign in or send an API token to file issues")
         raise Forbidden(f"you may not create issues in {project.key}")
     if "title" not in fields:
         raise Invalid.field("title", "is required")
@@ -222,6 +224,8 @@ def _initial_state(project: Project) -> WorkflowState:
 
 
 def _check_field_permissions(actor: Any, issue: Issue, fields: set[str]) -> None:
+    if not actor.is_authenticated:
+        raise Unauthenticated("sign in or send an API token to edit issues")
     perms = permissions_in(actor, issue.project)
     if "confidential" in fields and Perm.MODERATE not in perms:
         raise Forbidden("only project admins can change whether an issue is confidential")
@@ -249,7 +253,9 @@ def _check_conflicts(issue: Issue, changes: dict[str, Any], base_version: int | 
         .exclude(field="")
         .values_list("field", flat=True)
     )
-    clashing = sorted(f for f in changes if f in moved and changes[f] != field_value(issue, f))
+    clashing = sorted(
+        f for f in changes if f in moved and _comparable(f, changes[f]) != field_value(issue, f)
+    )
     if clashing:
         raise Conflict(
             f"{issue.key} changed since version {base_version}: {', '.join(clashing)}",
@@ -258,15 +264,27 @@ def _check_conflicts(issue: Issue, changes: dict[str, Any], base_version: int | 
         )
 
 
+def _comparable(field: str, value: Any) -> Any:
+    """An outside value normalised the way `field_value` reports it."""
+    if field == "status" and isinstance(value, str):
+        return value.lower()
+    if field in ("labels", "components") and isinstance(value, list):
+        return sorted(set(value))
+    return value
+
+
 def _check_status_move(issue: Issue, target: WorkflowState) -> None:
     moves = WorkflowTransition.objects.filter(
         workflow_id=issue.project.workflow_id, to_state=target
     ).filter(Q(from_state=issue.status) | Q(from_state__isnull=True))
     if moves.exists():
         return
-    targets = WorkflowTransition.objects.filter(
-        workflow_id=issue.project.workflow_id, from_state=issue.status
-    ).values_list("to_state__name", flat=True)
+    targets = (
+        WorkflowTransition.objects.filter(workflow_id=issue.project.workflow_id)
+        .filter(Q(from_state=issue.status) | Q(from_state__isnull=True))  # "from any" moves too
+        .exclude(to_state=issue.status)
+        .values_list("to_state__name", flat=True)
+    )
     options = ", ".join(sorted({t.lower() for t in targets})) or "none"
     raise Invalid.field(
         "status",
@@ -305,7 +323,8 @@ def update_issue(
     _check_field_permissions(actor, issue, set(changes))
     _check_conflicts(issue, changes, base_version)
     values = {f: resolve(issue.project, f, v) for f, v in changes.items()}
-    values = {f: v for f, v in values.items() if _differs(issue, f, v)}
+    # An unchanged resolution stays for now, so a reopen that also sends it is refused below.
+    values = {f: v for f, v in values.items() if f == "resolution" or _differs(issue, f, v)}
     moment = now()
     if "status" in values:
         _check_status_move(issue, values["status"])

@@ -38,7 +38,9 @@ from docket.issues.schemas import (
 from docket.projects.access import Perm, get_project_for
 
 router = Router(tags=["issues"])
-ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
+# An ETag is "<version>-<updated_at in µs>": the version is what If-Match compares (fields),
+# the time also changes when a comment arrives, so If-None-Match never serves a stale body.
+ETAG = re.compile(r'^(?:W/)?"(\d+)(?:-\d+)?"$')
 
 
 class ListParams(Schema):
@@ -72,9 +74,17 @@ def _loaded(issue: Issue) -> Issue:
     return issue
 
 
+def _etag(issue: Issue) -> str:
+    return f'"{issue.version}-{int(issue.updated_at.timestamp() * 1_000_000)}"'
+
+
 def _with_etag(response: HttpResponse, issue: Issue) -> HttpResponse:
-    response["ETag"] = f'"{issue.version}"'
+    response["ETag"] = _etag(issue)
     return response
+
+
+def _etag_list(header: str | None) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in (header or "").split(",")}
 
 
 def _base_version(request: ApiRequest, body_version: int | None) -> int | None:
@@ -83,7 +93,11 @@ def _base_version(request: ApiRequest, body_version: int | None) -> int | None:
         return body_version
     match = ETAG.match(header.strip())
     if not match:
-        raise BadParameter.field("If-Match", 'must be an ETag such as "3" from a previous GET')
+        raise BadParameter.field(
+            "If-Match",
+            "must be the ETag of a previous GET (or a version number in quotes)",
+            location="header",
+        )
     return int(match.group(1))
 
 
@@ -119,7 +133,7 @@ def list_all(request: ApiRequest, params: Query[ListParams]) -> Any:
 @router.get("/issues/{key}", response=IssueOut, summary="Get an issue by key")
 def get_issue(request: ApiRequest, key: str, response: HttpResponse) -> Any:
     issue = get_issue_for(request.auth, key)
-    if request.headers.get("If-None-Match") == f'"{issue.version}"':
+    if _etag(issue) in _etag_list(request.headers.get("If-None-Match")):
         return _with_etag(HttpResponse(status=304), issue)
     _with_etag(response, issue)
     return issue_out(_loaded(issue))

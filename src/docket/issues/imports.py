@@ -140,7 +140,7 @@ def _build(
         "type": issue.type,
         "severity": record.get("severity", "major"),
         "priority": record.get("priority", "medium"),
-        "status": status.name,
+        "status": status.name.lower(),
         "resolution": issue.resolution or None,
         "assignee": record.get("assignee"),
         "due_date": record.get("due_date"),

@@ -13,7 +13,7 @@ from docket.accounts.models import User
 from docket.core.errors import BadParameter
 from docket.core.pagination import decode_cursor, encode_cursor
 from docket.issues.access import visible_issues
-from docket.issues.models import Comment, EventKind, Issue, IssueEvent, IssueType, Label
+from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
 from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME, priority_name, severity_name
 from docket.projects.access import Perm, permissions_in
 from docket.projects.models import Component, WorkflowState
@@ -128,7 +128,11 @@ def _status_names(names: list[str]) -> list[str]:
     # State names are stored in title case per workflow ("In Progress"); match any case.
     known = WorkflowState.objects.values_list("name", flat=True).distinct()
     by_lower = {name.lower(): name for name in known}
-    return [by_lower.get(n.lower(), n) for n in names]
+    unknown = [n for n in names if n.lower() not in by_lower]
+    if unknown:
+        choices = ", ".join(sorted(by_lower))
+        raise BadParameter.field("status", f"unknown value {unknown[0]!r}; use one of {choices}")
+    return [by_lower[n.lower()] for n in names]
 
 
 def _sort(sort: str) -> tuple[str, bool]:
@@ -156,9 +160,7 @@ def _cursor_value(kind: str, raw: Any) -> Any:
 def _page_after(
     issues: QuerySet[Issue], column: str, kind: str, desc: bool, cursor: str
 ) -> QuerySet[Issue]:
-    values = decode_cursor(cursor)
-    if len(values) != 2:
-        raise BadParameter.field("cursor", "does not belong to this listing")
+    values = decode_cursor("issues", cursor, 2)
     value, last_id = _cursor_value(kind, values[0]), _cursor_value("int", values[1])
     beyond = "lt" if desc else "gt"
     return issues.filter(
@@ -192,7 +194,7 @@ def list_issues(
     last_value = getattr(last, column)
     if kind in ("datetime", "date"):
         last_value = last_value.isoformat()
-    return page, encode_cursor([last_value, last.id])
+    return page, encode_cursor("issues", [last_value, last.id])
 
 
 def comments_page(
@@ -200,11 +202,13 @@ def comments_page(
 ) -> tuple[list[Comment], str | None]:
     comments = Comment.objects.filter(issue=issue, deleted_at__isnull=True).select_related("author")
     if cursor:
-        comments = comments.filter(id__gt=_cursor_value("int", decode_cursor(cursor)[0]))
+        comments = comments.filter(
+            id__gt=_cursor_value("int", decode_cursor("comments", cursor, 1)[0])
+        )
     page = list(comments.order_by("id")[: limit + 1])
     if len(page) <= limit:
         return page, None
-    return page[:limit], encode_cursor([page[limit - 1].id])
+    return page[:limit], encode_cursor("comments", [page[limit - 1].id])
 
 
 def comment_out(comment: Comment, issue: Issue) -> dict[str, Any]:
@@ -223,24 +227,29 @@ def history_page(
     user: Any, issue: Issue, *, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The issue's events, oldest first. Deleted comment text is shown to moderators only."""
-    events = IssueEvent.objects.filter(issue=issue).select_related("actor")
+    events = (
+        IssueEvent.objects.filter(issue=issue)
+        .select_related("actor", "comment")
+        .defer("comment__body")
+    )
     if cursor:
-        events = events.filter(id__gt=_cursor_value("int", decode_cursor(cursor)[0]))
+        events = events.filter(id__gt=_cursor_value("int", decode_cursor("history", cursor, 1)[0]))
     rows = list(events.order_by("id")[: limit + 1])
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    next_cursor = encode_cursor("history", [rows[limit - 1].id]) if len(rows) > limit else None
     moderator = Perm.MODERATE in permissions_in(user, issue.project)
     return [_event_out(e, moderator) for e in rows[:limit]], next_cursor
 
 
 def _event_out(event: IssueEvent, moderator: bool) -> dict[str, Any]:
-    hidden = event.kind == EventKind.COMMENT_DELETED and not moderator
+    # A deleted comment's text, in every event about it, is for moderators only.
+    hidden = not moderator and event.comment is not None and event.comment.deleted_at is not None
     return {
         "id": event.id,
         "kind": event.kind,
         "actor": event.actor.username if event.actor else None,
         "field": event.field or None,
         "old": None if hidden else event.old,
-        "new": event.new,
+        "new": None if hidden else event.new,
         "comment_id": event.comment_id,
         "version": event.version,
         "at": event.created_at,

@@ -46,7 +46,7 @@ def field_value(issue: Issue, field: str) -> Any:
     if field == "priority":
         return priority_name(issue.priority)
     if field == "status":
-        return issue.status.name
+        return issue.status.name.lower()
     if field == "resolution":
         return issue.resolution or None
     if field == "assignee":

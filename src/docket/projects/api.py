@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 from docket.core.http import ApiRequest
 from docket.projects import actions
 from docket.projects.access import Perm, get_project_for, role_in, visible_projects
-from docket.projects.models import Component, Membership, Milestone, Project, WorkflowState
+from docket.projects.models import Component, Membership, Milestone, Project
 
 router = Router(tags=["projects"])
 Visibility = Literal["private", "internal", "public"]
@@ -85,7 +85,7 @@ class MemberQuery(Schema):
 
 
 def project_out(project: Project, user: Any) -> dict[str, Any]:
-    states = WorkflowState.objects.filter(workflow_id=project.workflow_id)
+    states = project.workflow.states.all()
     return {
         "key": project.key,
         "name": project.name,
@@ -111,7 +111,8 @@ def member_out(membership: Membership) -> dict[str, Any]:
 
 @router.get("/projects", response=list[ProjectOut], summary="Projects you can see")
 def list_projects(request: ApiRequest) -> Any:
-    projects = visible_projects(request.auth).select_related("lead")
+    projects = visible_projects(request.auth).select_related("lead", "workflow")
+    projects = projects.prefetch_related("workflow__states")
     return [project_out(p, request.auth) for p in projects.order_by("key")]
 
 
