@@ -1,0 +1,188 @@
+"""The issue fields of the query language (see docs/query-language.md), and the two calls the
+rest of Docket uses: `compile_issue_query` for lists and `issue_matches` for one issue.
+
+Permissions are not applied here: filter `visible_issues(user)` with the compiled Q.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q
+from django.db.models.expressions import OrderBy
+
+from docket.core.clock import now as clock_now
+from docket.issues.access import ISSUE_KEY
+from docket.issues.models import Comment, Issue, IssueType, Priority, Resolution, Severity
+from docket.projects.models import WorkflowState
+from docket.query import (
+    CheckedQuery,
+    ContainsSearch,
+    Context,
+    Field,
+    Flag,
+    Kind,
+    Query,
+    Registry,
+    compile_query,
+    evaluate,
+    parse,
+    validate,
+)
+
+MAX_NUMBER = 2**31 - 1
+
+
+def _through(relation: Any, column: str) -> Any:
+    """`within` for a many-to-many: issues having at least one related row matching q."""
+    return lambda q: Q(pk__in=relation.through.objects.filter(q).values(column))
+
+
+def _comments(q: Q) -> Q:
+    return Q(pk__in=Comment.objects.filter(q, deleted_at__isnull=True).values("issue_id"))
+
+
+def _state_names() -> list[str]:
+    return list(WorkflowState.objects.values_list("name", flat=True).distinct())
+
+
+def _parse_key(text: str) -> tuple[str, int]:
+    match = ISSUE_KEY.fullmatch(text)
+    if not match or int(match.group(2)) > MAX_NUMBER:
+        raise ValueError(f"'{text}' is not an issue key like WEB-12")
+    return match.group(1).upper(), int(match.group(2))
+
+
+def _key_q(op: str, key: tuple[str, int], ctx: Context) -> Q:
+    return Q(project__key=key[0], number=key[1])
+
+
+def _key_test(issue: Issue, op: str, key: tuple[str, int], ctx: Context) -> bool:
+    return (issue.project.key, issue.number) == key
+
+
+def _username(user: Any) -> str | None:
+    return user.username if user is not None else None
+
+
+def _enum(choices: Any) -> tuple[tuple[str, Any], ...]:
+    return tuple((str(choice.label).lower(), choice.value) for choice in choices)
+
+
+FIELDS = (
+    Field("title", Kind.TEXT, "title", lambda i: i.title, sort=("title",)),
+    Field("description", Kind.TEXT, "description", lambda i: i.description),
+    Field("type", Kind.ENUM, "type", lambda i: i.type, values=_enum(IssueType)),
+    Field(
+        "severity", Kind.ENUM, "severity", lambda i: i.severity,
+        values=_enum(Severity), ordered=True, sort=("severity",),
+    ),
+    Field(
+        "priority", Kind.ENUM, "priority", lambda i: i.priority,
+        values=_enum(Priority), ordered=True, sort=("priority",),
+    ),
+    Field(
+        "status", Kind.NAME, "status__name", lambda i: i.status.name,
+        known=_state_names, sort=("status__order",),
+    ),
+    Field(
+        "category", Kind.ENUM, "status__category", lambda i: i.status.category,
+        values=tuple((c.value, c.value) for c in WorkflowState.Category),
+    ),
+    Field(
+        "resolution", Kind.ENUM, "resolution", lambda i: i.resolution,
+        values=_enum(Resolution), nullable=True, empty_value="",
+    ),
+    Field(
+        "reporter", Kind.USER, "reporter__username", lambda i: i.reporter.username,
+        sort=("reporter__username",),
+    ),
+    Field(
+        "assignee", Kind.USER, "assignee__username", lambda i: _username(i.assignee),
+        nullable=True, sort=("assignee__username",),
+    ),
+    Field(
+        "due", Kind.DATE, "due_date", lambda i: i.due_date,
+        aliases=("due_date",), nullable=True, sort=("due_date",),
+    ),
+    Field(
+        "labels", Kind.NAME, "label__name", lambda i: [x.name for x in i.labels.all()],
+        aliases=("label",), nullable=True, within=_through(Issue.labels, "issue_id"),
+    ),
+    Field(
+        "components", Kind.NAME, "component__name",
+        lambda i: [x.name for x in i.components.all()],
+        aliases=("component",), nullable=True, within=_through(Issue.components, "issue_id"),
+    ),
+    Field(
+        "milestone", Kind.NAME, "milestone__name",
+        lambda i: i.milestone.name if i.milestone_id else None,
+        nullable=True, sort=("milestone__name",),
+    ),
+    Field("confidential", Kind.BOOL, "confidential", lambda i: i.confidential),
+    Field("created", Kind.DATETIME, "created_at", lambda i: i.created_at, sort=("created_at",)),
+    Field("updated", Kind.DATETIME, "updated_at", lambda i: i.updated_at, sort=("updated_at",)),
+    Field(
+        "resolved", Kind.DATETIME, "resolved_at", lambda i: i.resolved_at,
+        nullable=True, sort=("resolved_at",),
+    ),
+    Field(
+        "project", Kind.NAME, "project__key", lambda i: i.project.key, sort=("project__key",)
+    ),
+    Field(
+        "key", Kind.NAME, parse_value=_parse_key, compile=_key_q, test=_key_test,
+        sort=("project__key", "number"),
+    ),
+    Field("text", Kind.SEARCH),
+    Field(
+        "comment", Kind.TEXT, "body",
+        lambda i: [c.body for c in i.comments.all() if c.deleted_at is None],
+        aliases=("comments",), nullable=True, within=_comments,
+    ),
+    # Recognised, but their data does not exist yet: a clear error instead of "unknown field".
+    Field("watcher", Kind.USER, aliases=("watchers",), available=False),
+    Field("parent", Kind.NAME, available=False),
+    Field("mentions", Kind.USER, aliases=("mention",), available=False),
+)  # fmt: skip
+
+FLAGS = (
+    Flag("open", "-category:done", "status is not in a done category"),
+    Flag("closed", "category:done", "status is in a done category"),
+    Flag("overdue", "due:<today is:open", "open, and due before today"),
+    Flag("unassigned", "assignee:none"),
+    Flag("confidential", "confidential:true"),
+)
+
+ISSUE_QUERY = Registry(
+    FIELDS,
+    flags=FLAGS,
+    search=ContainsSearch(("title", "description"), lambda i: (i.title, i.description)),
+    default_sort=(("created", True),),
+)
+
+
+def issue_context(user: Any, now: dt.datetime | None = None) -> Context:
+    me = user.username if user is not None and user.is_authenticated else None
+    return Context(now=now or clock_now(), me=me)
+
+
+def check_issue_query(query: str | Query) -> CheckedQuery:
+    """Parse (if text) and validate once; keep the result to compile or evaluate many times."""
+    return validate(parse(query) if isinstance(query, str) else query, ISSUE_QUERY)
+
+
+def compile_issue_query(
+    text: str, user: Any, *, now: dt.datetime | None = None
+) -> tuple[Q, list[OrderBy]]:
+    """`visible_issues(user).filter(q).order_by(*ordering)`. Raises QueryError."""
+    return compile_query(check_issue_query(text), issue_context(user, now))
+
+
+def issue_matches(
+    query: str | Query | CheckedQuery, issue: Issue, user: Any, *, now: dt.datetime | None = None
+) -> bool:
+    """Whether one issue matches, in memory (labels, components and comments are read through
+    the issue, so prefetch them when testing many). Raises QueryError."""
+    checked = query if isinstance(query, CheckedQuery) else check_issue_query(query)
+    return evaluate(checked, issue, issue_context(user, now))

@@ -1,0 +1,121 @@
+"""The field registry: everything the query language knows about the things it searches.
+
+An app describes its fields here (name, kind, ORM path, how to read the value from an object,
+how to sort) and the generic parser, validator, compiler and evaluator do the rest.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from docket.query.context import Context
+from docket.query.search import TextSearch
+
+
+class Kind(enum.StrEnum):
+    TEXT = "text"  # `:` is a case-insensitive substring match
+    NAME = "name"  # `:` is a case-insensitive whole-name match
+    ENUM = "enum"  # one of `values`; comparisons when `ordered`
+    USER = "user"  # a username, or `@me`
+    DATE = "date"  # a date column
+    DATETIME = "datetime"  # a timestamp column, compared by whole days in Context.now's zone
+    BOOL = "bool"  # true/false/yes/no
+    SEARCH = "search"  # handed to the registry's TextSearch, like free words
+
+
+ORDERED_KINDS = (Kind.DATE, Kind.DATETIME)
+RESERVED = ("is", "has", "sort")
+
+
+def _no_value(obj: Any) -> Any:
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class Field:
+    """One searchable field.
+
+    `path` is the ORM path compared (for a multi-valued field: relative to the rows that
+    `within` filters). `get` reads the same value from an object: a scalar or None, or a list
+    when `within` is set. `within(q)` turns a condition on related rows into one on the object
+    (e.g. an `id__in` subquery), so `label:a label:b` needs two different labels.
+    """
+
+    name: str
+    kind: Kind
+    path: str = ""
+    get: Callable[[Any], Any] = _no_value
+    aliases: tuple[str, ...] = ()
+    values: tuple[tuple[str, Any], ...] = ()  # ENUM: (name, stored value), in order
+    ordered: bool = False  # ENUM: allows :> :>= :< :<=
+    known: Callable[[], Iterable[str]] | None = None  # NAME: the names that exist, if checked
+    nullable: bool = False  # can be empty: `none` and `has:` work. Must be set whenever the
+    # value can be NULL (also through a nullable relation): it keeps negations NULL-safe.
+    empty_value: Any = None  # what "empty" is stored as, if not NULL
+    within: Callable[[Q], Q] | None = None
+    sort: tuple[str, ...] = ()  # ORM columns for `sort:`; empty: cannot sort
+    parse_value: Callable[[str], Any] | None = None  # raise ValueError(message) if invalid
+    compile: Callable[[str, Any, Context], Q] | None = None  # (op, operand, ctx): custom lookup
+    test: Callable[[Any, str, Any, Context], bool] | None = None  # (obj, op, operand, ctx)
+    available: bool = True  # False: recognised, but "not available yet"
+    help: str = ""
+
+    @property
+    def many(self) -> bool:
+        return self.within is not None
+
+    @property
+    def comparable(self) -> bool:
+        return self.ordered or self.kind in ORDERED_KINDS
+
+
+@dataclass(frozen=True)
+class Flag:
+    """`is:name`, defined as a query over the same registry (e.g. `is:open` = `-category:done`)."""
+
+    name: str
+    query: str
+    help: str = ""
+
+
+class Registry:
+    """The fields, `is:` flags, text search and default sort of one kind of searchable thing."""
+
+    def __init__(
+        self,
+        fields: Sequence[Field],
+        *,
+        flags: Sequence[Flag] = (),
+        search: TextSearch | None = None,
+        default_sort: tuple[tuple[str, bool], ...] = (),  # (field name, descending)
+    ):
+        self.fields = tuple(fields)
+        self.search = search
+        self.default_sort = default_sort
+        self.expanded: dict[str, Any] = {}  # checked flag queries, filled by the validator
+        self._flags = {flag.name: flag for flag in flags}
+        self._by_name: dict[str, Field] = {}
+        for f in self.fields:
+            for name in (f.name, *f.aliases):
+                if name in self._by_name or name in RESERVED:
+                    raise ValueError(f"query field name {name!r} is taken")
+                self._by_name[name] = f
+
+    def field(self, name: str) -> Field | None:
+        return self._by_name.get(name.lower())
+
+    def flag(self, name: str) -> Flag | None:
+        return self._flags.get(name.lower())
+
+    @property
+    def field_names(self) -> list[str]:
+        return [*self._by_name, *RESERVED]
+
+    @property
+    def flag_names(self) -> list[str]:
+        return list(self._flags)

@@ -1,0 +1,59 @@
+"""Syntax tree → query text. `parse(to_text(q)) == q` for every tree the parser can produce."""
+
+from __future__ import annotations
+
+import re
+
+from docket.query.ast import KEYWORDS, And, Node, Not, Or, Query, SortKey, Term, Text, Value
+
+BARE_VALUE = re.compile(r'[^\s(),"]+')
+BARE_WORD = re.compile(r'[^\s()",:\-][^\s()"]*')
+LOOKS_LIKE_TERM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*:")
+
+
+def to_text(query: Query | Node) -> str:
+    if not isinstance(query, Query):
+        return _node(query)
+    parts = [_sort(query.sort)] if query.sort else []
+    if query.where is not None:
+        where = _node(query.where)
+        parts.insert(0, f"({where})" if isinstance(query.where, Or) and query.sort else where)
+    return " ".join(parts)
+
+
+def quote(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _node(node: Node) -> str:
+    if isinstance(node, Term):
+        return node.name + node.op + ",".join(_value(v) for v in node.values)
+    if isinstance(node, Text):
+        return _word(node)
+    if isinstance(node, Not):
+        inner = _node(node.child)
+        return f"-({inner})" if isinstance(node.child, And | Or) else f"-{inner}"
+    if isinstance(node, And):
+        return " ".join(f"({_node(c)})" if isinstance(c, Or) else _node(c) for c in node.children)
+    return " OR ".join(_node(c) for c in node.children)
+
+
+def _value(value: Value) -> str:
+    bare = not value.quoted and BARE_VALUE.fullmatch(value.text)
+    return value.text if bare else quote(value.text)
+
+
+def _word(text: Text) -> str:
+    word = text.text
+    bare = (
+        not text.phrase
+        and BARE_WORD.fullmatch(word)
+        and word not in KEYWORDS
+        and not LOOKS_LIKE_TERM.match(word)
+    )
+    return word if bare else quote(word)
+
+
+def _sort(keys: tuple[SortKey, ...]) -> str:
+    return "sort:" + ",".join(_value(Value(k.name + ("-desc" if k.desc else ""))) for k in keys)
