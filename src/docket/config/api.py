@@ -15,6 +15,7 @@ from docket.core.http import (
     validation_error_response,
 )
 from docket.issues.api import router as issues_router
+from docket.issues.filters_api import router as filters_router
 from docket.projects.api import router as projects_router
 
 api = NinjaAPI(
@@ -35,3 +36,4 @@ api.add_exception_handler(ValidationError, validation_error_response)  # type: i
 api.add_router("", accounts_router)
 api.add_router("", projects_router)
 api.add_router("", issues_router)
+api.add_router("", filters_router)

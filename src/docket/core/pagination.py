@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import reduce
+from operator import and_
 from typing import Any
 
 from django.core import signing
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 
 from docket.core.errors import DocketError
 
@@ -31,3 +36,74 @@ def decode_cursor(listing: str, cursor: str, size: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != size:
         raise BadCursor("cursor is malformed")
     return values
+
+
+# --- keyset pagination over any ordering --------------------------------------------------
+
+
+def _tag(value: Any) -> list[Any]:
+    """Cursor values keep their type: JSON has no dates."""
+    if isinstance(value, dt.datetime):
+        return ["dt", value.isoformat()]
+    if isinstance(value, dt.date):
+        return ["d", value.isoformat()]
+    return ["v", value]
+
+
+def _untag(pair: Any) -> Any:
+    try:
+        kind, raw = pair
+        if kind == "dt":
+            return dt.datetime.fromisoformat(raw)
+        if kind == "d":
+            return dt.date.fromisoformat(raw)
+        if kind == "v" and (raw is None or isinstance(raw, str | int | float | bool)):
+            return raw
+    except (TypeError, ValueError):
+        pass
+    raise BadCursor("cursor is malformed")
+
+
+def _sort_keys(ordering: list[OrderBy]) -> list[tuple[str, bool, bool]]:
+    """(column, descending, nulls_last) for each `OrderBy(F(column))`."""
+    keys = []
+    for order in ordering:
+        column = order.expression.name  # type: ignore[attr-defined,union-attr]
+        keys.append((column, order.descending, bool(order.nulls_last)))
+    return keys
+
+
+def _after(column: str, desc: bool, nulls_last: bool, value: Any) -> Q:
+    """Rows strictly after `value` in this column's order (NULLs sort last)."""
+    if value is None:
+        return Q(pk__in=[])  # nothing sorts after the NULLs
+    beyond = Q(**{f"{column}__{'lt' if desc else 'gt'}": value})
+    return beyond | Q(**{f"{column}__isnull": True}) if nulls_last else beyond
+
+
+def _equal(column: str, value: Any) -> Q:
+    return Q(**{f"{column}__isnull": True}) if value is None else Q(**{column: value})
+
+
+def keyset_page(
+    rows: QuerySet[Any], ordering: list[OrderBy], listing: str, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """One page of `rows` in `ordering` (which must end with a unique column, e.g. the pk),
+    starting after `cursor`; returns the rows and the cursor of the next page (or None)."""
+    keys = _sort_keys(ordering)
+    names = [f"_key{i}" for i in range(len(keys))]
+    rows = rows.annotate(
+        **{name: F(column) for name, (column, _, _) in zip(names, keys, strict=True)}
+    )
+    if cursor:
+        values = [_untag(pair) for pair in decode_cursor(listing, cursor, len(keys))]
+        after = Q(pk__in=[])
+        for i, (name, (_, desc, nulls_last)) in enumerate(zip(names, keys, strict=True)):
+            same = [_equal(names[j], values[j]) for j in range(i)]
+            after |= reduce(and_, [*same, _after(name, desc, nulls_last, values[i])])
+        rows = rows.filter(after)
+    page = list(rows.order_by(*ordering)[: limit + 1])
+    if len(page) <= limit:
+        return page, None
+    last = page[limit - 1]
+    return page[:limit], encode_cursor(listing, [_tag(getattr(last, n)) for n in names])

@@ -53,8 +53,9 @@ class ListParams(Schema):
     severity: str | None = None
     label: str | None = Field(None, description="Issues carrying all these labels")
     type: str | None = None
-    sort: str = Field(
-        "created-desc", description="created|updated|priority|severity|due|key, -desc"
+    q: str = Field("", max_length=2000, description="A query in the Docket query language")
+    sort: str | None = Field(
+        None, description="e.g. priority-desc, updated, due; overrides the query's sort:"
     )
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=200)
@@ -125,7 +126,12 @@ def list_all(request: ApiRequest, params: Query[ListParams]) -> Any:
         types=_split(params.type),
     )
     page, next_cursor = list_issues(
-        request.auth, issue_filter, sort=params.sort, cursor=params.cursor, limit=params.limit
+        request.auth,
+        issue_filter,
+        query=params.q,
+        sort=params.sort,
+        cursor=params.cursor,
+        limit=params.limit,
     )
     return {"items": [issue_out(i) for i in page], "next_cursor": next_cursor}
 

@@ -165,3 +165,40 @@ class IssueEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.field} on issue {self.issue_id}".replace("  ", " ")
+
+
+class SavedFilter(models.Model):
+    """A named query. Personal (only the owner sees it) or shared with a project's readers."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    name = models.CharField(max_length=100)
+    query = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                condition=models.Q(project__isnull=True),
+                name="personal_filter_name_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "name"],
+                condition=models.Q(project__isnull=False),
+                name="shared_filter_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def shared(self) -> bool:
+        return self.project_id is not None

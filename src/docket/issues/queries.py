@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.expressions import OrderBy
 
 from docket.accounts.models import User
 from docket.core.errors import BadParameter
-from docket.core.pagination import decode_cursor, encode_cursor
+from docket.core.pagination import keyset_page
 from docket.issues.access import visible_issues
 from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
+from docket.issues.query_fields import compile_issue_query
 from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME, priority_name, severity_name
 from docket.projects.access import Perm, permissions_in
 from docket.projects.models import Component, WorkflowState
+from docket.query import QueryError
 
-FAR_FUTURE = dt.date(9999, 12, 31)
-# sort name -> (model expression name, value kind in cursors)
-SORTS = {
-    "created": ("id", "int"),
-    "updated": ("updated_at", "datetime"),
-    "priority": ("priority", "int"),
-    "severity": ("severity", "int"),
-    "due": ("due_sort", "date"),
-    "key": ("number", "int"),
-}
+OLDEST_FIRST = [OrderBy(F("pk"))]
 
 
 @dataclass
@@ -135,80 +127,40 @@ def _status_names(names: list[str]) -> list[str]:
     return [by_lower[n.lower()] for n in names]
 
 
-def _sort(sort: str) -> tuple[str, bool]:
-    name, _, direction = sort.partition("-")
-    if sort.startswith("-"):
-        name, direction = sort[1:], "desc"
-    if name not in SORTS or direction not in ("", "asc", "desc"):
-        raise BadParameter.field(
-            "sort", f"unknown sort {sort!r}; use one of {', '.join(SORTS)}, optionally with -desc"
-        )
-    return name, direction == "desc"
-
-
-def _cursor_value(kind: str, raw: Any) -> Any:
-    try:
-        if kind == "datetime":
-            return dt.datetime.fromisoformat(raw)
-        if kind == "date":
-            return dt.date.fromisoformat(raw)
-        return int(raw)
-    except (TypeError, ValueError):
-        raise BadParameter.field("cursor", "is malformed") from None
-
-
-def _page_after(
-    issues: QuerySet[Issue], column: str, kind: str, desc: bool, cursor: str
-) -> QuerySet[Issue]:
-    values = decode_cursor("issues", cursor, 2)
-    value, last_id = _cursor_value(kind, values[0]), _cursor_value("int", values[1])
-    beyond = "lt" if desc else "gt"
-    return issues.filter(
-        Q(**{f"{column}__{beyond}": value}) | Q(**{column: value, f"id__{beyond}": last_id})
-    )
+def _ordering(query: str, sort: str | None, user: Any) -> tuple[Q, list[OrderBy]]:
+    """The query's filter and ordering; a `sort` parameter (`priority-desc`, `-priority`)
+    overrides the query's own `sort:`."""
+    where, ordering = compile_issue_query(query, user)
+    if sort:
+        term = f"{sort[1:]}-desc" if sort.startswith("-") else sort
+        try:
+            ordering = compile_issue_query(f"sort:{term}", user)[1]
+        except QueryError as exc:
+            raise BadParameter.field("sort", exc.message) from None
+    return where, ordering
 
 
 def list_issues(
     user: Any,
     f: IssueFilter,
     *,
-    sort: str = "created-desc",
+    query: str = "",
+    sort: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[Issue], str | None]:
-    """A page of issues visible to `user`, keyset-paginated so deep pages stay fast."""
-    name, desc = _sort(sort)
-    column, kind = SORTS[name]
-    issues = filter_issues(visible_issues(user), f, user)
-    if name == "due":
-        issues = issues.annotate(due_sort=Coalesce("due_date", Value(FAR_FUTURE)))
-    if cursor:
-        issues = _page_after(issues, column, kind, desc, cursor)
-    prefix = "-" if desc else ""
-    ordering = [f"{prefix}{column}"] if column == "id" else [f"{prefix}{column}", f"{prefix}id"]
-    page = list(with_related(issues.order_by(*ordering))[: limit + 1])
-    if len(page) <= limit:
-        return page, None
-    page = page[:limit]
-    last = page[-1]
-    last_value = getattr(last, column)
-    if kind in ("datetime", "date"):
-        last_value = last_value.isoformat()
-    return page, encode_cursor("issues", [last_value, last.id])
+    """A page of issues visible to `user` that match the filter parameters and the query
+    (Docket query language), keyset-paginated so deep pages stay fast."""
+    where, ordering = _ordering(query, sort, user)
+    issues = filter_issues(visible_issues(user), f, user).filter(where)
+    return keyset_page(with_related(issues), ordering, "issues", cursor, limit)
 
 
 def comments_page(
     issue: Issue, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[Comment], str | None]:
     comments = Comment.objects.filter(issue=issue, deleted_at__isnull=True).select_related("author")
-    if cursor:
-        comments = comments.filter(
-            id__gt=_cursor_value("int", decode_cursor("comments", cursor, 1)[0])
-        )
-    page = list(comments.order_by("id")[: limit + 1])
-    if len(page) <= limit:
-        return page, None
-    return page[:limit], encode_cursor("comments", [page[limit - 1].id])
+    return keyset_page(comments, OLDEST_FIRST, "comments", cursor, limit)
 
 
 def comment_out(comment: Comment, issue: Issue) -> dict[str, Any]:
@@ -232,12 +184,9 @@ def history_page(
         .select_related("actor", "comment")
         .defer("comment__body")
     )
-    if cursor:
-        events = events.filter(id__gt=_cursor_value("int", decode_cursor("history", cursor, 1)[0]))
-    rows = list(events.order_by("id")[: limit + 1])
-    next_cursor = encode_cursor("history", [rows[limit - 1].id]) if len(rows) > limit else None
+    rows, next_cursor = keyset_page(events, OLDEST_FIRST, "history", cursor, limit)
     moderator = Perm.MODERATE in permissions_in(user, issue.project)
-    return [_event_out(e, moderator) for e in rows[:limit]], next_cursor
+    return [_event_out(e, moderator) for e in rows], next_cursor
 
 
 def _event_out(event: IssueEvent, moderator: bool) -> dict[str, Any]:

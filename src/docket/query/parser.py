@@ -83,10 +83,26 @@ def _unquote(token: Token) -> str:
     return ESCAPE.sub(r"\1", str(token)[1:-1])
 
 
+def _hoist_from_or(where: Or) -> tuple[Node, list[Term]]:
+    """`a OR b sort:x` means `(a OR b) sort:x`: sort terms at the start or the end of an OR
+    belong to the whole query (OR binds looser than the implicit AND)."""
+    children, sorts = list(where.children), []
+    for index in (0, -1):
+        child = children[index]
+        if isinstance(child, And) and any(_is_sort(c) for c in child.children):
+            rest = [c for c in child.children if not _is_sort(c)]
+            sorts += [c for c in child.children if isinstance(c, Term) and _is_sort(c)]
+            children[index] = and_(*rest)
+    return Or(tuple(children)), sorts
+
+
 def _split_sort(where: Node | None) -> Query:
     """Take the top-level `sort:` terms out of the filter; anywhere else they are an error."""
+    hoisted: list[Term] = []
+    if isinstance(where, Or):
+        where, hoisted = _hoist_from_or(where)
     parts = where.children if isinstance(where, And) else (() if where is None else (where,))
-    sorts = [p for p in parts if isinstance(p, Term) and _is_sort(p)]
+    sorts = hoisted + [p for p in parts if isinstance(p, Term) and _is_sort(p)]
     rest = [p for p in parts if not _is_sort(p)]
     for part in rest:
         _refuse_nested_sort(part)

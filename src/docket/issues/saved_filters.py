@@ -1,0 +1,96 @@
+"""Saved filters: actions (create, change, delete) and the reads that respect who may see them.
+
+A personal filter belongs to its owner alone. A shared filter belongs to a project: everyone
+who can see the project can see and run it; members create them; the owner or a project
+admin may change or delete them. Running a filter always goes through the permission gate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+
+from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from docket.issues.models import SavedFilter
+from docket.issues.query_fields import check_issue_query
+from docket.projects.access import Perm, get_project_for, permissions_in, visible_projects
+
+
+def _signed_in(actor: Any) -> None:
+    if not actor.is_authenticated:
+        raise Unauthenticated("sign in to use saved filters")
+
+
+def visible_filters(user: Any) -> QuerySet[SavedFilter]:
+    if not user.is_authenticated:
+        return SavedFilter.objects.none()
+    return SavedFilter.objects.select_related("project", "owner").filter(
+        Q(project__isnull=True, owner=user) | Q(project__in=visible_projects(user))
+    )
+
+
+def get_filter_for(user: Any, filter_id: int) -> SavedFilter:
+    found = visible_filters(user).filter(id=filter_id).first()
+    if found is None:
+        raise NotFound(f"no saved filter {filter_id}")
+    return found
+
+
+def _check_query(query: str) -> str:
+    check_issue_query(query)  # raises QueryError (400, with position) for a bad query
+    return query
+
+
+def _save(saved: SavedFilter) -> SavedFilter:
+    try:
+        with transaction.atomic():
+            saved.save()
+    except IntegrityError:
+        raise Conflict(
+            f"a filter named {saved.name!r} already exists there",
+            errors=[{"field": "name", "message": "already taken"}],
+        ) from None
+    return saved
+
+
+@transaction.atomic
+def create_filter(
+    *, actor: Any, name: str, query: str, project_key: str | None = None
+) -> SavedFilter:
+    _signed_in(actor)
+    project = None
+    if project_key:
+        project = get_project_for(actor, project_key, Perm.EDIT_ISSUE)
+    name = name.strip()
+    if not name:
+        raise Invalid.field("name", "must not be empty")
+    return _save(SavedFilter(owner=actor, project=project, name=name, query=_check_query(query)))
+
+
+def _may_change(actor: Any, saved: SavedFilter) -> None:
+    if saved.owner_id == actor.id:
+        return
+    if saved.project is None or Perm.MANAGE_PROJECT not in permissions_in(actor, saved.project):
+        raise Forbidden("only its owner or a project admin can change this filter")
+
+
+@transaction.atomic
+def update_filter(*, actor: Any, saved: SavedFilter, changes: dict[str, Any]) -> SavedFilter:
+    _signed_in(actor)
+    _may_change(actor, saved)
+    if "name" in changes:
+        saved.name = changes["name"].strip()
+        if not saved.name:
+            raise Invalid.field("name", "must not be empty")
+    if "query" in changes:
+        saved.query = _check_query(changes["query"])
+    return _save(saved)
+
+
+@transaction.atomic
+def delete_filter(*, actor: Any, saved: SavedFilter) -> None:
+    _signed_in(actor)
+    _may_change(actor, saved)
+    saved.delete()
