@@ -1,25 +1,55 @@
-"""Request guards that must run before anything reads the body."""
+"""Request guards and static files, written to run natively under ASGI.
+
+Every middleware here is both sync- and async-capable. A sync-only middleware under ASGI
+makes Django hop between threads on each request, and Django's database connections are
+per thread, so each hop can open a fresh connection: measured as ~10% of server time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from docket.core.http import problem
 
+Handler = Callable[[HttpRequest], Any]
 
-class BodySizeLimit:
+
+class _BothModes:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Handler):
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def early(self, request: HttpRequest) -> HttpResponse | None:
+        """A response that ends the request here, or None to carry on."""
+        raise NotImplementedError
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self._acall(request)
+        return self.early(request) or self.get_response(request)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        return self.early(request) or await self.get_response(request)
+
+
+class BodySizeLimit(_BothModes):
     """Refuse an oversized body by its Content-Length with a clear 413, without reading it.
 
     (Django itself would answer a bare 400 once something touches `request.body`.)
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def early(self, request: HttpRequest) -> HttpResponse | None:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -27,4 +57,24 @@ class BodySizeLimit:
             return problem(400, "Bad request", "Content-Length is not a number")
         if limit is not None and length > limit:
             return problem(413, "Request body too large", f"the body is larger than {limit} bytes")
-        return self.get_response(request)
+        return None
+
+
+class StaticFiles(_BothModes):
+    """WhiteNoise (compressed, cached static files) for /static/ only; every other request
+    passes straight through without leaving the event loop."""
+
+    def __init__(self, get_response: Handler):
+        super().__init__(get_response)
+        self.whitenoise = WhiteNoiseMiddleware(lambda request: HttpResponseNotFound())
+        self.prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def early(self, request: HttpRequest) -> HttpResponse | None:
+        return None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if not request.path_info.startswith(self.prefix):
+            return self.get_response(request)
+        if self.is_async:
+            return sync_to_async(self.whitenoise, thread_sensitive=False)(request)
+        return self.whitenoise(request)
