@@ -52,6 +52,9 @@ class Api:
     def patch(self, path: str, body: Any = None, **kw: Any):
         return self._send("patch", path, body, **kw)
 
+    def put(self, path: str, body: Any = None, **kw: Any):
+        return self._send("put", path, body, **kw)
+
     def delete(self, path: str, **kw: Any):
         return self._send("delete", path, **kw)
 

@@ -43,9 +43,10 @@ def make_project(
     *,
     visibility: str = "private",
     members: dict[User, str] | None = None,
+    workflow: str = "default",
 ) -> Project:
     project = project_actions.create_project(
-        actor=admin, key=key, name=f"{key} project", visibility=visibility
+        actor=admin, key=key, name=f"{key} project", visibility=visibility, workflow=workflow
     )
     for user, role in (members or {}).items():
         project_actions.set_member(actor=admin, project=project, user=user.username, role=role)

@@ -104,6 +104,29 @@ def test_registry_refuses_clashing_names():
         Registry([Field("sort", Kind.TEXT)])
 
 
+def test_the_plain_words_of_an_and_reach_the_text_search_together():
+    calls = []
+
+    class Recording:
+        def q(self, terms):
+            calls.append([(t.text, t.phrase, t.fields) for t in terms])
+            return Q(pk__in=[])
+
+        def matches(self, obj, terms):
+            return True
+
+    fields = [Field("name", Kind.TEXT, "name"), Field("body", Kind.SEARCH, searches=("body",))]
+    registry = Registry(fields, search=Recording())
+    checked = validate(parse('a "b c" -d (e OR f) name:x body:g'), registry)
+    compile_query(checked, Context(now=NOW))
+    assert calls == [
+        [("d", False, ())],
+        [("e", False, ())],
+        [("f", False, ())],
+        [("a", False, ()), ("b c", True, ()), ("g", False, ("body",))],
+    ]
+
+
 def test_no_text_search_configured():
     plain = Registry([Field("a", Kind.TEXT, "a")])
     with pytest.raises(QueryError, match="text search is not available"):
@@ -112,7 +135,7 @@ def test_no_text_search_configured():
 
 def test_query_package_does_not_import_the_apps():
     package = pathlib.Path(docket.query.__file__).parent
-    for path in package.glob("*.py"):
+    for path in package.rglob("*.py"):  # search/ too: backends index plain documents
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:

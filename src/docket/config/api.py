@@ -16,7 +16,9 @@ from docket.core.http import (
 )
 from docket.issues.api import router as issues_router
 from docket.issues.filters_api import router as filters_router
+from docket.issues.transitions_api import router as transitions_router
 from docket.projects.api import router as projects_router
+from docket.projects.workflow_api import router as workflow_router
 
 api = NinjaAPI(
     title="Docket API",
@@ -35,5 +37,7 @@ api.add_exception_handler(HttpError, http_error_response)  # type: ignore[arg-ty
 api.add_exception_handler(ValidationError, validation_error_response)  # type: ignore[arg-type]
 api.add_router("", accounts_router)
 api.add_router("", projects_router)
+api.add_router("", workflow_router)
 api.add_router("", issues_router)
 api.add_router("", filters_router)
+api.add_router("", transitions_router)

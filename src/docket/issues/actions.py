@@ -7,11 +7,12 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 
 from docket.accounts.models import User
 from docket.core.clock import now
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from docket.issues import search_index
 from docket.issues.access import require_on_issue
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent, IssueType, Label, Resolution
 from docket.issues.values import (
@@ -21,13 +22,23 @@ from docket.issues.values import (
     field_value,
     snapshot,
 )
-from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, role_in
-from docket.projects.models import Component, Milestone, Project, WorkflowState, WorkflowTransition
+from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, require, role_in
+from docket.projects.models import Component, Milestone, Project, WorkflowState
+from docket.projects.workflow_rules import (
+    REQUIRABLE_FIELDS,
+    Mover,
+    Rule,
+    choose,
+    require_fields,
+    rules_of,
+)
 
 MAX_DESCRIPTION = 100_000
 MAX_COMMENT = 100_000
 # What a reporter may change on an issue they reported; everything else needs a member.
 REPORTER_FIELDS = {"title", "description", "type", "severity", "labels", "components"}
+# What may change together with a transition (besides the status, and a comment).
+TRANSITION_FIELDS = ("resolution", "assignee", "due_date", "milestone")
 
 
 # --- validating and resolving outside values ------------------------------------------------
@@ -100,13 +111,13 @@ def _milestone(project: Project, name: str | None) -> Milestone | None:
     return milestone
 
 
-def _state(project: Project, name: str) -> WorkflowState:
+def _state(project: Project, name: str, field: str = "status") -> WorkflowState:
     state = WorkflowState.objects.filter(workflow_id=project.workflow_id, name__iexact=name).first()
     if state is None:
         names = WorkflowState.objects.filter(workflow_id=project.workflow_id).values_list(
             "name", flat=True
         )
-        raise Invalid.field("status", f"must be one of: {', '.join(n.lower() for n in names)}")
+        raise Invalid.field(field, f"must be one of: {', '.join(n.lower() for n in names)}")
     return state
 
 
@@ -153,9 +164,11 @@ def _set(issue: Issue, field: str, value: Any) -> None:
 def _record(
     issue: Issue, actor: User | None, kind: str, moment: dt.datetime, **data: Any
 ) -> IssueEvent:
-    return IssueEvent.objects.create(
+    event = IssueEvent.objects.create(
         issue=issue, actor=actor, kind=kind, version=issue.version, created_at=moment, **data
     )
+    search_index.follow_event(event)  # full-text index, in this transaction (search_index.py)
+    return event
 
 
 def _actor(actor: Any) -> User | None:
@@ -273,24 +286,50 @@ def _comparable(field: str, value: Any) -> Any:
     return value
 
 
-def _check_status_move(issue: Issue, target: WorkflowState) -> None:
-    moves = WorkflowTransition.objects.filter(
-        workflow_id=issue.project.workflow_id, to_state=target
-    ).filter(Q(from_state=issue.status) | Q(from_state__isnull=True))
-    if moves.exists():
-        return
-    targets = (
-        WorkflowTransition.objects.filter(workflow_id=issue.project.workflow_id)
-        .filter(Q(from_state=issue.status) | Q(from_state__isnull=True))  # "from any" moves too
-        .exclude(to_state=issue.status)
-        .values_list("to_state__name", flat=True)
+def _choose_rule(
+    actor: Any,
+    issue: Issue,
+    *,
+    target: WorkflowState | None = None,
+    name: str | None = None,
+    field: str = "status",
+) -> tuple[Rule, WorkflowState]:
+    """The workflow transition a status move takes (422/403 from the rule engine if none)."""
+    states = {s.id: s for s in WorkflowState.objects.filter(workflow_id=issue.project.workflow_id)}
+    rule = choose(
+        rules_of(issue.project.workflow_id),
+        current=issue.status_id,
+        mover=Mover.of(actor, issue.project, issue.reporter_id),
+        names={state_id: state.name.lower() for state_id, state in states.items()},
+        target=target.id if target is not None else None,
+        name=name,
+        field=field,
     )
-    options = ", ".join(sorted({t.lower() for t in targets})) or "none"
-    raise Invalid.field(
-        "status",
-        f"cannot move from {issue.status.name.lower()} to {target.name.lower()}; "
-        f"allowed: {options}",
-    )
+    return rule, states[rule.target]
+
+
+def _apply_rule(
+    actor: Any, issue: Issue, rule: Rule, values: dict[str, Any], comment: str | None
+) -> None:
+    """A transition's effects (never overriding a value the caller gave), then its required
+    fields, which an effect may have filled."""
+    if "assignee" not in values:
+        if (
+            "assign_if_unassigned" in rule.effects
+            and issue.assignee_id is None
+            and role_in(actor, issue.project) in ASSIGNABLE_ROLES
+        ):
+            values["assignee"] = actor
+        elif "unassign" in rule.effects and issue.assignee_id is not None:
+            values["assignee"] = None
+    present = {
+        f
+        for f in REQUIRABLE_FIELDS
+        if f != "comment" and (values[f] if f in values else getattr(issue, f)) not in (None, "")
+    }
+    if comment:
+        present.add("comment")
+    require_fields(rule, present)
 
 
 def _status_side_effects(issue: Issue, values: dict[str, Any], moment: dt.datetime) -> None:
@@ -315,24 +354,97 @@ def update_issue(
     *, actor: Any, issue: Issue, changes: dict[str, Any], base_version: int | None = None
 ) -> Issue:
     """Change fields of an issue. `changes` uses outside values. With `base_version`, a
-    change to a field that moved since that version is refused (409); others merge."""
+    change to a field that moved since that version is refused (409); others merge.
+    A status change takes a transition of the workflow and obeys its rules, as `transition`."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid.field(sorted(unknown)[0], "is not an editable issue field")
     issue = _locked(issue)
-    _check_field_permissions(actor, issue, set(changes))
+    # Who may move the status (and give a resolution with it) is the transition's rule.
+    ruled = {"status", "resolution"} if "status" in changes else set()
+    _check_field_permissions(actor, issue, set(changes) - ruled)
     _check_conflicts(issue, changes, base_version)
     values = {f: resolve(issue.project, f, v) for f, v in changes.items()}
     # An unchanged resolution stays for now, so a reopen that also sends it is refused below.
     values = {f: v for f, v in values.items() if f == "resolution" or _differs(issue, f, v)}
-    moment = now()
+    rule = None
     if "status" in values:
-        _check_status_move(issue, values["status"])
+        rule, _ = _choose_rule(actor, issue, target=values["status"])
+    elif ruled:  # the status does not move, so no transition vouches for the other fields
+        _check_field_permissions(actor, issue, set(changes))
+    return _change(actor, issue, values, rule=rule)
+
+
+@transaction.atomic
+def transition(
+    *,
+    actor: Any,
+    issue: Issue,
+    to: str | None = None,
+    name: str | None = None,
+    fields: dict[str, Any] | None = None,
+    comment: str | None = None,
+    base_version: int | None = None,
+) -> Issue:
+    """Move an issue along a transition of its workflow: to the state `to`, or the transition
+    called `name` (both may be given; they must agree). `fields` (TRANSITION_FIELDS, outside
+    values) change with it and `comment` is added with it, all in one new version.
+
+    The transition's rules apply: its roles (403), then its effects and required fields (422),
+    then the automatic changes of the state categories. A transition is chosen from the state
+    the caller saw, so with `base_version` any status move since that version is a 409.
+    """
+    fields = dict(fields or {})
+    unknown = set(fields) - set(TRANSITION_FIELDS)
+    if unknown:
+        raise Invalid.field(sorted(unknown)[0], "cannot change with a transition; use PATCH")
+    if to is None and name is None:
+        message = "give the target state (to) or the transition's name (transition)"
+        raise Invalid(message, errors=[{"field": "to", "message": message}])
+    issue = _locked(issue)
+    _check_field_permissions(actor, issue, set(fields) - {"resolution"})
+    if comment is not None:
+        require_on_issue(actor, issue, Perm.COMMENT)
+        comment = _clean_text("comment", comment, max_length=MAX_COMMENT, required=True)
+    _check_conflicts(issue, {**fields, "status": None}, base_version)  # None: any move clashes
+    target = _state(issue.project, to, field="to") if to is not None else None
+    rule, state = _choose_rule(actor, issue, target=target, name=name, field="to")
+    values: dict[str, Any] = {"status": state}  # first, so its event comes first
+    for f, v in fields.items():
+        value = resolve(issue.project, f, v)
+        if f == "resolution" or _differs(issue, f, value):
+            values[f] = value
+    return _change(actor, issue, values, rule=rule, comment=comment)
+
+
+def _change(
+    actor: Any,
+    issue: Issue,
+    values: dict[str, Any],
+    *,
+    rule: Rule | None = None,
+    comment: str | None = None,
+) -> Issue:
+    """Apply resolved `values` (and a transition's rules) to a locked issue as one version."""
+    moment = now()
+    if rule is not None:
+        _apply_rule(actor, issue, rule, values, comment)
     if "status" in values or "resolution" in values:
         _status_side_effects(issue, values, moment)
     values = {f: v for f, v in values.items() if _differs(issue, f, v)}
-    if not values:
+    if not values and comment is None:
         return issue
+    _write(issue, actor, values, moment)
+    if comment is not None:
+        note = Comment.objects.create(
+            issue=issue, author=actor, body=comment, created_at=moment, updated_at=moment
+        )
+        _record(issue, actor, EventKind.COMMENTED, moment, comment=note, new=comment)
+    return issue
+
+
+def _write(issue: Issue, actor: Any, values: dict[str, Any], moment: dt.datetime) -> None:
+    """Save `values` as the issue's next version, with one `changed` event per field."""
     before = {f: field_value(issue, f) for f in values}
     issue.version += 1
     issue.updated_at = moment
@@ -349,7 +461,35 @@ def update_issue(
             old=before[field],
             new=field_value(issue, field),
         )
-    return issue
+
+
+@transaction.atomic
+def move_issues(
+    *, actor: Any, project: Project, source: WorkflowState, target: WorkflowState
+) -> int:
+    """Move every issue in `source` (deleted ones too) to `target`; returns how many.
+
+    For workflow edits (a state being removed): the admin changes the workflow itself, so no
+    transition rule applies, but the category changes do (entering or leaving done). Each
+    issue gets a new version with a `changed` status event (and resolution events if needed).
+    """
+    require(actor, project, Perm.MANAGE_PROJECT)
+    if {source.workflow_id, target.workflow_id} != {project.workflow_id}:
+        raise Invalid(f"both states must belong to the workflow of {project.key}")
+    issues = (
+        Issue.objects.select_for_update(of=("self",))
+        .select_related("project", "status", "assignee", "milestone")
+        .filter(status=source)
+        .order_by("id")
+    )
+    moment = now()
+    moved = 0
+    for issue in issues:
+        values: dict[str, Any] = {"status": target}
+        _status_side_effects(issue, values, moment)
+        _write(issue, actor, values, moment)
+        moved += 1
+    return moved
 
 
 def _differs(issue: Issue, field: str, value: Any) -> bool:

@@ -16,6 +16,7 @@ from django.db import transaction
 from docket.accounts.models import User
 from docket.core.clock import now
 from docket.core.errors import Invalid
+from docket.issues import search_index
 from docket.issues.actions import _choice, _clean_text, allocate_numbers
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent, IssueType, Label, Resolution
 from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME
@@ -193,6 +194,7 @@ def import_issues(*, actor: Any, project: Project, records: list[dict[str, Any]]
         for c in comments
     ]
     IssueEvent.objects.bulk_create(events, batch_size=2000)
+    search_index.index_new_issues(issues, comments)  # full-text index, same transaction
     return issues
 
 

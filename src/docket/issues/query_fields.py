@@ -15,10 +15,10 @@ from django.db.models.expressions import OrderBy
 from docket.core.clock import now as clock_now
 from docket.issues.access import ISSUE_KEY
 from docket.issues.models import Comment, Issue, IssueType, Priority, Resolution, Severity
+from docket.issues.search_index import ISSUE_TEXT
 from docket.projects.models import WorkflowState
 from docket.query import (
     CheckedQuery,
-    ContainsSearch,
     Context,
     Field,
     Flag,
@@ -136,9 +136,9 @@ FIELDS = (
     ),
     Field("text", Kind.SEARCH),
     Field(
-        "comment", Kind.TEXT, "body",
+        "comment", Kind.SEARCH, "body",
         lambda i: [c.body for c in i.comments.all() if c.deleted_at is None],
-        aliases=("comments",), nullable=True, within=_comments,
+        aliases=("comments",), nullable=True, within=_comments, searches=("comments",),
     ),
     # Recognised, but their data does not exist yet: a clear error instead of "unknown field".
     Field("watcher", Kind.USER, aliases=("watchers",), available=False),
@@ -157,7 +157,7 @@ FLAGS = (
 ISSUE_QUERY = Registry(
     FIELDS,
     flags=FLAGS,
-    search=ContainsSearch(("title", "description"), lambda i: (i.title, i.description)),
+    search=ISSUE_TEXT,  # the full-text index (search_index.py)
     default_sort=(("created", True),),
 )
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 class Workflow(models.Model):
@@ -31,7 +32,8 @@ class WorkflowState(models.Model):
     class Meta:
         ordering = ["order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["workflow", "name"], name="state_name_unique"),
+            # Issues show a state's name in lower case, so names must differ in more than case.
+            models.UniqueConstraint("workflow", Lower("name"), name="state_name_ci_unique"),
         ]
 
     def __str__(self) -> str:
@@ -43,7 +45,12 @@ class WorkflowState(models.Model):
 
 
 class WorkflowTransition(models.Model):
-    """A named move between states; `from_state` empty means 'from any state'."""
+    """A named move between states; `from_state` empty means 'from any state'.
+
+    Its rules (checked by projects/workflow_rules.py): `allowed_roles` (empty: any role that
+    may edit issues), `required_fields` (must have a value after the move, `comment` must come
+    with it) and `effects` (automatic changes, e.g. assign the caller).
+    """
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="transitions")
     name = models.CharField(max_length=50)
@@ -51,6 +58,12 @@ class WorkflowTransition(models.Model):
         WorkflowState, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     to_state = models.ForeignKey(WorkflowState, on_delete=models.CASCADE, related_name="+")
+    allowed_roles = models.JSONField(default=list, blank=True)
+    required_fields = models.JSONField(default=list, blank=True)
+    effects = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return self.name

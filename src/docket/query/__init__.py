@@ -22,7 +22,7 @@ from docket.query.fields import Field, Flag, Kind, Registry
 from docket.query.limits import MAX_DEPTH, MAX_LENGTH, MAX_TERMS
 from docket.query.parser import parse
 from docket.query.printer import to_text
-from docket.query.search import ContainsSearch, TextSearch
+from docket.query.search import ContainsSearch, IndexedSearch, SearchTerm, TextSearch
 from docket.query.validator import validate
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Context",
     "Field",
     "Flag",
+    "IndexedSearch",
     "Kind",
     "Node",
     "Not",
@@ -42,6 +43,7 @@ __all__ = [
     "Query",
     "QueryError",
     "Registry",
+    "SearchTerm",
     "SortKey",
     "Term",
     "Text",

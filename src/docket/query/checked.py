@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docket.query.fields import Field
-from docket.query.search import TextSearch
+from docket.query.search.hook import SearchTerm, TextSearch
 
 
 class _Marker:
@@ -36,9 +36,16 @@ class Cond:
 
 @dataclass(frozen=True)
 class Search:
+    """A word or phrase for `engine`, looked up in the document `fields` (empty: all)."""
+
     text: str
     phrase: bool
     engine: TextSearch
+    fields: tuple[str, ...] = ()
+
+    @property
+    def term(self) -> SearchTerm:
+        return SearchTerm(self.text, self.phrase, self.fields)
 
 
 @dataclass(frozen=True)

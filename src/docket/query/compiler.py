@@ -36,11 +36,31 @@ def to_q(node: Checked, ctx: Context) -> Q:
     if isinstance(node, Cond):
         return reduce(or_, (_operand_q(node.field, node.op, o, ctx) for o in node.operands))
     if isinstance(node, Search):
-        return node.engine.q(node.text, node.phrase)
+        return node.engine.q([node.term])
     if isinstance(node, Negate):
         return ~to_q(node.child, ctx)
-    parts = (to_q(child, ctx) for child in node.children)
-    return reduce(and_ if isinstance(node, AllOf) else or_, parts)
+    if isinstance(node, AllOf):
+        return reduce(and_, _all_of(node.children, ctx))
+    return reduce(or_, (to_q(child, ctx) for child in node.children))
+
+
+def _all_of(children: tuple[Checked, ...], ctx: Context) -> list[Q]:
+    """The parts of an AND, in order, except that the searches of one engine become one
+    part where the first of them stood: a full-text index answers them in one query."""
+    groups: dict[int, list[Search]] = {}
+    parts: list[Q | Search] = []
+    for child in children:
+        if not isinstance(child, Search):
+            parts.append(to_q(child, ctx))
+        elif id(child.engine) in groups:
+            groups[id(child.engine)].append(child)
+        else:
+            groups[id(child.engine)] = [child]
+            parts.append(child)
+    return [
+        p.engine.q([s.term for s in groups[id(p.engine)]]) if isinstance(p, Search) else p
+        for p in parts
+    ]
 
 
 def _operand_q(field: Field, op: str, operand: Any, ctx: Context) -> Q:

@@ -22,7 +22,7 @@ def matches(node: Checked, obj: Any, ctx: Context) -> bool:
     if isinstance(node, Cond):
         return any(_operand(node.field, node.op, o, obj, ctx) for o in node.operands)
     if isinstance(node, Search):
-        return node.engine.matches(obj, node.text, node.phrase)
+        return node.engine.matches(obj, [node.term])
     if isinstance(node, Negate):
         return not matches(node.child, obj, ctx)
     results = (matches(child, obj, ctx) for child in node.children)

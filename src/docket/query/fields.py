@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Q
 
 from docket.query.context import Context
-from docket.query.search import TextSearch
+from docket.query.search.hook import TextSearch
 
 
 class Kind(enum.StrEnum):
@@ -25,7 +25,7 @@ class Kind(enum.StrEnum):
     DATE = "date"  # a date column
     DATETIME = "datetime"  # a timestamp column, compared by whole days in Context.now's zone
     BOOL = "bool"  # true/false/yes/no
-    SEARCH = "search"  # handed to the registry's TextSearch, like free words
+    SEARCH = "search"  # handed to the registry's TextSearch, like free words (see `searches`)
 
 
 ORDERED_KINDS = (Kind.DATE, Kind.DATETIME)
@@ -62,6 +62,7 @@ class Field:
     parse_value: Callable[[str], Any] | None = None  # raise ValueError(message) if invalid
     compile: Callable[[str, Any, Context], Q] | None = None  # (op, operand, ctx): custom lookup
     test: Callable[[Any, str, Any, Context], bool] | None = None  # (obj, op, operand, ctx)
+    searches: tuple[str, ...] = ()  # SEARCH: the document fields looked in (empty: all)
     available: bool = True  # False: recognised, but "not available yet"
     help: str = ""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docket.query.ast import And, Node, Not, Query, SortKey, Term, Text
+from docket.query.ast import And, Node, Not, Query, SortKey, Term, Text, Value
 from docket.query.checked import (
     EMPTY,
     AllOf,
@@ -48,7 +48,7 @@ def _term(term: Term, registry: Registry) -> Checked:
     field = _field(name, term.pos, registry)
     _check_op(term, field)
     if field.kind == Kind.SEARCH:
-        return _any([_search(v.text, v.quoted, v.pos, registry) for v in term.values])
+        return _any([_search_value(value, field, registry) for value in term.values])
     return Cond(field, term.op, tuple(operand(field, value) for value in term.values))
 
 
@@ -119,13 +119,21 @@ def _plain(term: Term) -> None:
         raise QueryError(f"{term.name}: cannot be compared", term.pos + len(term.name))
 
 
-def _search(text: str, phrase: bool, pos: int, registry: Registry) -> Search:
+def _search_value(value: Value, field: Field, registry: Registry) -> Checked:
+    if field.nullable and not value.quoted and value.text.lower() == "none":
+        return Cond(field, ":", (EMPTY,))
+    return _search(value.text, value.quoted, value.pos, registry, field.searches)
+
+
+def _search(
+    text: str, phrase: bool, pos: int, registry: Registry, fields: tuple[str, ...] = ()
+) -> Search:
     if registry.search is None:
         raise QueryError("text search is not available here", pos)
-    return Search(text, phrase, registry.search)
+    return Search(text, phrase, registry.search, fields)
 
 
-def _any(nodes: list[Checked] | list[Search]) -> Checked:
+def _any(nodes: list[Checked]) -> Checked:
     return nodes[0] if len(nodes) == 1 else AnyOf(tuple(nodes))
 
 

@@ -1,0 +1,128 @@
+"""Issue transition endpoints: what the caller may do from the issue's state, and doing it.
+
+The rules (roles, required fields, effects) are checked by the `transition` action through the
+workflow rule engine; PATCH of `status` goes through the same engine.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.http import HttpResponse
+from ninja import Router, Schema
+from pydantic import Field
+
+from docket.core.errors import BadParameter
+from docket.core.http import ApiRequest
+from docket.issues import actions
+from docket.issues.access import get_issue_for
+from docket.issues.models import Issue
+from docket.issues.queries import issue_out, with_related
+from docket.issues.schemas import DateText, IssueOut, ResolutionName, StrictIn
+from docket.projects.models import WorkflowState
+from docket.projects.workflow_rules import Mover, available, rules_of
+
+router = Router(tags=["issues"])
+ETAG = re.compile(r'^(?:W/)?"(\d+)(?:-\d+)?"$')  # as in issues/api.py
+
+
+class IssueTransitionIn(StrictIn):
+    """Name the target state (`to`), the transition (`transition`), or both."""
+
+    to: str | None = Field(default=None, min_length=1, max_length=50, examples=["resolved"])
+    transition: str | None = Field(default=None, min_length=1, max_length=50, examples=["Resolve"])
+    resolution: ResolutionName | None = None
+    assignee: str | None = Field(default=None, max_length=150)
+    due_date: str | None = DateText
+    milestone: str | None = Field(default=None, max_length=100)
+    comment: str | None = Field(default=None, min_length=1, max_length=100_000)
+    version: int | None = Field(
+        default=None, ge=1, description="The version you saw (or send If-Match)"
+    )
+
+
+class AvailableTransitionOut(Schema):
+    id: int
+    name: str
+    to: str
+    to_category: str
+    required_fields: list[str]
+    effects: list[str]
+
+
+class AvailableTransitions(Schema):
+    key: str
+    status: str
+    version: int
+    transitions: list[AvailableTransitionOut]
+
+
+def _base_version(request: ApiRequest, body_version: int | None) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return body_version
+    match = ETAG.match(header.strip())
+    if not match:
+        raise BadParameter.field(
+            "If-Match",
+            "must be the ETag of a previous GET (or a version number in quotes)",
+            location="header",
+        )
+    return int(match.group(1))
+
+
+@router.get(
+    "/issues/{key}/transitions",
+    response=AvailableTransitions,
+    summary="The transitions you may take from the issue's current state",
+)
+def list_transitions(request: ApiRequest, key: str) -> Any:
+    issue = get_issue_for(request.auth, key)
+    workflow_id = issue.project.workflow_id
+    states = {s.id: s for s in WorkflowState.objects.filter(workflow_id=workflow_id)}
+    mover = Mover.of(request.auth, issue.project, issue.reporter_id)
+    rules = available(rules_of(workflow_id), issue.status_id, mover)
+    return {
+        "key": issue.key,
+        "status": issue.status.name.lower(),
+        "version": issue.version,
+        "transitions": [
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "to": states[rule.target].name.lower(),
+                "to_category": states[rule.target].category,
+                "required_fields": list(rule.required_fields),
+                "effects": list(rule.effects),
+            }
+            for rule in rules
+        ],
+    }
+
+
+@router.post(
+    "/issues/{key}/transitions",
+    response=IssueOut,
+    summary="Move an issue along a transition of its workflow",
+)
+def take_transition(
+    request: ApiRequest, key: str, payload: IssueTransitionIn, response: HttpResponse
+) -> Any:
+    issue = get_issue_for(request.auth, key)
+    body = payload.model_dump(exclude_unset=True)
+    to, name = body.pop("to", None), body.pop("transition", None)
+    comment = body.pop("comment", None)
+    base_version = _base_version(request, body.pop("version", None))
+    issue = actions.transition(
+        actor=request.auth,
+        issue=issue,
+        to=to,
+        name=name,
+        fields=body,
+        comment=comment,
+        base_version=base_version,
+    )
+    fresh = with_related(Issue.objects.filter(pk=issue.pk)).get()
+    response["ETag"] = f'"{fresh.version}-{int(fresh.updated_at.timestamp() * 1_000_000)}"'
+    return issue_out(fresh)

@@ -1,0 +1,187 @@
+"""PostgreSQL: tsvector columns with GIN indexes, English stemming without stop words (so a
+query means the same as on SQLite FTS5: every word counts). ASCII punctuation becomes space
+before PostgreSQL's parser sees text or query, so words split as in FTS5: its parser would
+otherwise drop <tags> (and all of <script>…</script>) and keep paths, URLs and e-mail
+addresses as single tokens (`docket` would not find `src/docket/query`).
+
+Three tables per index, so the hot ones stay narrow (a newest-first walk reads few pages):
+`<table>` (id, doc: all fields, weighted A, B, C, D), `<table>_head` (id, doc: the first
+field alone, for the "first field hits first" tier) and `<table>_text` (the texts, for
+snippets only).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from docket.query.search import walk
+from docket.query.search.hook import SearchTerm
+from docket.query.search.index import Document, IndexSpec
+from docket.query.search.marks import END, START
+
+LETTERS = "ABCD"
+WORD_TYPES = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
+HEADLINE = (
+    f"StartSel={START}, StopSel={END}, MaxWords=24, MinWords=8, MaxFragments=2, "
+    'FragmentDelimiter=" … "'
+)
+HEADLINE_CHARS = 3_000  # ts_headline parses all it gets: only the start of long texts
+PUNCTUATION = string.punctuation  # ASCII
+SPACES = " " * len(PUNCTUATION)
+AS_SPACES = str.maketrans(PUNCTUATION, SPACES)
+# For snippets: space out what would make tags, paths, URLs or addresses, keeping the text.
+PADDED = "regexp_replace(left({f}, {n}), '([<>/\\\\@.:])', ' \\1 ', 'g')"
+# Searches are short: starting parallel workers costs more than it saves.
+NO_PARALLEL = "WITH (parallel_workers = 0)"
+# No GIN pending list: every search would scan it (and the planner would avoid the index).
+NO_PENDING = "WITH (fastupdate = off)"
+# A term restricted to some fields: every lexeme of its tsquery gets their weight letters.
+WEIGHTED = "regexp_replace({q}::text, '(''(?:[^'']|'''')*'')', '\\1:{letters}', 'g')::tsquery"
+
+
+@dataclass(frozen=True)
+class PostgresBackend:
+    spec: IndexSpec
+    connection: Any
+    # For walk.py. OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join or a hashed
+    # subplan, both of which read the whole gate: this way it is one index probe per row.
+    probe = "EXISTS ({} OFFSET 0)"
+
+    @property
+    def table(self) -> str:
+        return self.spec.table
+
+    @property
+    def config(self) -> str:
+        return f"{self.table}_config"
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    def create(self) -> None:
+        t, columns = self.table, ", ".join(f"{f} text NOT NULL" for f in self.spec.fields)
+        for sql in (
+            f"CREATE TEXT SEARCH DICTIONARY {t}_stem (TEMPLATE = snowball, Language = english)",
+            f"CREATE TEXT SEARCH CONFIGURATION {self.config} (COPY = pg_catalog.english)",
+            f"ALTER TEXT SEARCH CONFIGURATION {self.config} ALTER MAPPING FOR {WORD_TYPES} "
+            f"WITH {t}_stem",
+            f"CREATE TABLE {t}_text (id bigint PRIMARY KEY, {columns}) {NO_PARALLEL}",
+            f"CREATE TABLE {t} (id bigint PRIMARY KEY, doc tsvector NOT NULL) {NO_PARALLEL}",
+            f"CREATE INDEX {t}_doc ON {t} USING gin (doc) {NO_PENDING}",
+            f"CREATE TABLE {t}_head (id bigint PRIMARY KEY, doc tsvector NOT NULL) {NO_PARALLEL}",
+            f"CREATE INDEX {t}_head_doc ON {t}_head USING gin (doc) {NO_PENDING}",
+        ):
+            self._run(sql)
+
+    def drop(self) -> None:
+        t = self.table
+        self._run(f"DROP TABLE IF EXISTS {t}, {t}_head, {t}_text")
+        self._run(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {self.config}")
+        self._run(f"DROP TEXT SEARCH DICTIONARY IF EXISTS {t}_stem")
+
+    def write(self, documents: Sequence[Document]) -> None:
+        t, fields = self.table, self.spec.fields
+        words = [PUNCTUATION, SPACES]
+        marks = ", ".join(["%s"] * (len(fields) + 1))
+        updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in fields)
+        with self.connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {t}_text (id, {', '.join(fields)}) VALUES ({marks}) "
+                f"ON CONFLICT (id) DO UPDATE SET {updates}",
+                [(doc.id, *doc.texts) for doc in documents],
+            )
+        ids = [doc.id for doc in documents]
+        for table, source in ((t, fields), (f"{t}_head", fields[:1])):
+            self._run(
+                f"INSERT INTO {table} (id, doc) SELECT id, {self._vector(source)} FROM {t}_text "
+                "WHERE id = ANY(%s) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
+                [*words * len(source), ids],
+            )
+
+    def _vector(self, fields: tuple[str, ...]) -> str:
+        """The fields' tsvector: weighted A, B, … when there are several; two parameters
+        (PUNCTUATION, SPACES) per field."""
+        vectors = [f"to_tsvector('{self.config}', translate({f}, %s, %s))" for f in fields]
+        if len(vectors) == 1:
+            return vectors[0]
+        return " || ".join(
+            f"setweight({v}, '{letter}')" for v, letter in zip(vectors, LETTERS, strict=False)
+        )
+
+    def delete(self, ids: Sequence[int]) -> None:
+        for table in (self.table, f"{self.table}_head", f"{self.table}_text"):
+            self._run(f"DELETE FROM {table} WHERE id = ANY(%s)", [list(ids)])
+
+    def optimize(self) -> None:
+        self._run(f"ANALYZE {self.table}, {self.table}_head")
+
+    def tsquery(self, terms: Sequence[SearchTerm], head: bool = False) -> tuple[str, list[Any]]:
+        """All terms ANDed, each through `phraseto_tsquery` as a parameter (never syntax)."""
+        self.spec.check_fields(terms)
+        parts = [self._term(t, head) for t in terms]
+        return " && ".join(parts), [t.text.translate(AS_SPACES) for t in terms]
+
+    def _term(self, term: SearchTerm, head: bool) -> str:
+        q = f"phraseto_tsquery('{self.config}', %s)"
+        if head or not term.fields:
+            return q
+        letters = "".join(LETTERS[self.spec.fields.index(f)] for f in term.fields)
+        return WEIGHTED.format(q=q, letters=letters)
+
+    def _source(self, terms: Sequence[SearchTerm]) -> tuple[str, str, list[Any]]:
+        """The table to search (the narrow head table when every term is limited to the first
+        field) and the tsquery for it."""
+        head = all(t.fields == self.spec.fields[:1] for t in terms)
+        q, params = self.tsquery(terms, head)
+        return (f"{self.table}_head" if head else self.table), q, params
+
+    def match(self, terms: Sequence[SearchTerm], upto: int | None = None) -> tuple[str, list[Any]]:
+        table, q, params = self._source(terms)
+        sql = f"SELECT id FROM {table} WHERE doc @@ ({q})"
+        if upto is not None:
+            sql, params = f"{sql} AND id <= %s", [*params, upto]
+        return sql, params
+
+    def window(self, terms: Sequence[SearchTerm]) -> tuple[str, list[Any]]:
+        """The planner walks the primary key backwards (common words) or sorts what the GIN
+        index finds (rare words)."""
+        sql, params = self.match(terms)
+        return f"{sql} ORDER BY id DESC", params
+
+    def contains(self, doc_id: int, terms: Sequence[SearchTerm]) -> bool:
+        sql, params = self.match(terms)
+        return bool(self._run(f"{sql} AND id = %s", [*params, doc_id]))
+
+    def newest(self, terms: Sequence[SearchTerm], gate: QuerySet[Any], limit: int) -> list[int]:
+        return walk.newest(self, terms, gate, limit)
+
+    def scores(self, terms: Sequence[SearchTerm], ids: Sequence[int]) -> dict[int, float]:
+        q, params = self.tsquery(terms)
+        top = max(self.spec.weights)
+        weights = [w / top for w in self.spec.weights] + [0.0] * (4 - len(self.spec.weights))
+        array = "{" + ",".join(str(w) for w in reversed(weights)) + "}"  # order: D, C, B, A
+        rows = self._run(
+            f"SELECT id, ts_rank('{array}'::float4[], doc, ({q})) FROM {self.table} "
+            "WHERE id = ANY(%s)",
+            [*params, list(ids)],
+        )
+        return {row[0]: float(row[1]) for row in rows}
+
+    def snippets(self, terms: Sequence[SearchTerm], ids: Sequence[int]) -> dict[int, list[str]]:
+        q, params = self.tsquery(terms)
+        parts = ", ".join(
+            f"ts_headline('{self.config}', {PADDED.format(f=f, n=HEADLINE_CHARS)}, ({q}), %s)"
+            for f in self.spec.fields
+        )
+        rows = self._run(
+            f"SELECT id, {parts} FROM {self.table}_text WHERE id = ANY(%s)",
+            [*([*params, HEADLINE] * len(self.spec.fields)), list(ids)],
+        )
+        return {row[0]: list(row[1:]) for row in rows}
