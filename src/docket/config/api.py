@@ -16,6 +16,7 @@ from docket.core.http import (
 )
 from docket.issues.api import router as issues_router
 from docket.issues.filters_api import router as filters_router
+from docket.issues.search_api import router as search_router
 from docket.issues.transitions_api import router as transitions_router
 from docket.projects.api import router as projects_router
 from docket.projects.workflow_api import router as workflow_router
@@ -40,4 +41,5 @@ api.add_router("", projects_router)
 api.add_router("", workflow_router)
 api.add_router("", issues_router)
 api.add_router("", filters_router)
+api.add_router("", search_router)
 api.add_router("", transitions_router)

@@ -1,0 +1,44 @@
+"""Ranked full-text search: `GET /search?q=…` (title hits first, highlighted snippets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from docket.core.http import ApiRequest
+from docket.issues.models import Issue
+from docket.issues.queries import issue_out, with_related
+from docket.issues.schemas import IssueOut
+from docket.issues.search import search_issues
+
+router = Router(tags=["search"])
+
+
+class SearchParams(Schema):
+    q: str = Field(min_length=1, max_length=2000, description="Words, phrases and any filters")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class SearchHit(Schema):
+    rank: float
+    snippet: str = Field(description="Escaped HTML; matches wrapped in <mark>")
+    issue: IssueOut
+
+
+class SearchResults(Schema):
+    items: list[SearchHit]
+
+
+@router.get("/search", response=SearchResults, summary="Full-text search, best matches first")
+def search(request: ApiRequest, params: Query[SearchParams]) -> Any:
+    hits = search_issues(request.auth, params.q, params.limit)
+    issues = {i.pk: i for i in with_related(Issue.objects.filter(pk__in=[h.id for h in hits]))}
+    return {
+        "items": [
+            {"rank": h.rank, "snippet": h.snippet, "issue": issue_out(issues[h.id])}
+            for h in hits
+            if h.id in issues
+        ]
+    }
