@@ -66,9 +66,7 @@ def get_issue_for(user: Any, key: str, need: Perm = Perm.VIEW, *, deleted: bool 
     """Load an issue by key if `user` may see it (404 otherwise) and holds `need` (403)."""
     project_key, number = parse_key(key)
     issue = (
-        Issue.objects.select_related(
-            "project", "project__workflow", "status", "reporter", "assignee", "milestone"
-        )
+        Issue.objects.select_related("project", "status", "reporter", "assignee", "milestone")
         .filter(project__key=project_key, number=number)
         .first()
     )

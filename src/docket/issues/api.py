@@ -108,7 +108,7 @@ def create_issue(request: ApiRequest, key: str, payload: IssueCreate) -> Any:
     fields = payload.model_dump(exclude_unset=True)
     fields.setdefault("title", payload.title)
     issue = actions.create_issue(actor=request.auth, project=project, fields=fields)
-    return Status(201, issue_out(_fresh(issue)))
+    return Status(201, issue_out(_loaded(issue)))
 
 
 @router.get("/issues", response=IssuePage, summary="List issues you can see")
@@ -156,7 +156,7 @@ def update_issue(
         actor=request.auth, issue=issue, changes=changes, base_version=base_version
     )
     _with_etag(response, issue)
-    return issue_out(_fresh(issue))
+    return issue_out(_loaded(issue))
 
 
 @router.delete("/issues/{key}", response={204: None}, summary="Delete an issue (recoverable)")
