@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db.models import prefetch_related_objects
@@ -10,10 +9,10 @@ from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from docket.core.errors import BadParameter
 from docket.core.http import ApiRequest
 from docket.issues import actions
 from docket.issues.access import get_issue_for
+from docket.issues.etags import based_on, matches_none, with_etag
 from docket.issues.models import Issue
 from docket.issues.queries import (
     LIST_PREFETCHES,
@@ -38,9 +37,6 @@ from docket.issues.schemas import (
 from docket.projects.access import Perm, get_project_for
 
 router = Router(tags=["issues"])
-# An ETag is "<version>-<updated_at in µs>": the version is what If-Match compares (fields),
-# the time also changes when a comment arrives, so If-None-Match never serves a stale body.
-ETAG = re.compile(r'^(?:W/)?"(\d+)(?:-\d+)?"$')
 
 
 class ListParams(Schema):
@@ -73,33 +69,6 @@ def _loaded(issue: Issue) -> Issue:
     """Add the many-to-many rows `issue_out` needs to an issue fetched by `get_issue_for`."""
     prefetch_related_objects([issue], *LIST_PREFETCHES)
     return issue
-
-
-def _etag(issue: Issue) -> str:
-    return f'"{issue.version}-{int(issue.updated_at.timestamp() * 1_000_000)}"'
-
-
-def _with_etag(response: HttpResponse, issue: Issue) -> HttpResponse:
-    response["ETag"] = _etag(issue)
-    return response
-
-
-def _etag_list(header: str | None) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in (header or "").split(",")}
-
-
-def _base_version(request: ApiRequest, body_version: int | None) -> int | None:
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return body_version
-    match = ETAG.match(header.strip())
-    if not match:
-        raise BadParameter.field(
-            "If-Match",
-            "must be the ETag of a previous GET (or a version number in quotes)",
-            location="header",
-        )
-    return int(match.group(1))
 
 
 @router.post("/projects/{key}/issues", response={201: IssueOut}, summary="Create an issue")
@@ -139,9 +108,9 @@ def list_all(request: ApiRequest, params: Query[ListParams]) -> Any:
 @router.get("/issues/{key}", response=IssueOut, summary="Get an issue by key")
 def get_issue(request: ApiRequest, key: str, response: HttpResponse) -> Any:
     issue = get_issue_for(request.auth, key)
-    if _etag(issue) in _etag_list(request.headers.get("If-None-Match")):
-        return _with_etag(HttpResponse(status=304), issue)
-    _with_etag(response, issue)
+    if matches_none(request, issue):
+        return with_etag(HttpResponse(status=304), issue)
+    with_etag(response, issue)
     return issue_out(_loaded(issue))
 
 
@@ -151,11 +120,11 @@ def update_issue(
 ) -> Any:
     issue = get_issue_for(request.auth, key)
     changes = payload.model_dump(exclude_unset=True)
-    base_version = _base_version(request, changes.pop("version", None))
+    base_version = based_on(request, changes.pop("version", None))
     issue = actions.update_issue(
         actor=request.auth, issue=issue, changes=changes, base_version=base_version
     )
-    _with_etag(response, issue)
+    with_etag(response, issue)
     return issue_out(_loaded(issue))
 
 

@@ -6,17 +6,16 @@ workflow rule engine; PATCH of `status` goes through the same engine.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.http import HttpResponse
 from ninja import Router, Schema
 from pydantic import Field
 
-from docket.core.errors import BadParameter
 from docket.core.http import ApiRequest
 from docket.issues import actions
 from docket.issues.access import get_issue_for
+from docket.issues.etags import based_on, with_etag
 from docket.issues.models import Issue
 from docket.issues.queries import issue_out, with_related
 from docket.issues.schemas import DateText, IssueOut, ResolutionName, StrictIn
@@ -24,7 +23,6 @@ from docket.projects.models import WorkflowState
 from docket.projects.workflow_rules import Mover, available, rules_of
 
 router = Router(tags=["issues"])
-ETAG = re.compile(r'^(?:W/)?"(\d+)(?:-\d+)?"$')  # as in issues/api.py
 
 
 class IssueTransitionIn(StrictIn):
@@ -56,20 +54,6 @@ class AvailableTransitions(Schema):
     status: str
     version: int
     transitions: list[AvailableTransitionOut]
-
-
-def _base_version(request: ApiRequest, body_version: int | None) -> int | None:
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return body_version
-    match = ETAG.match(header.strip())
-    if not match:
-        raise BadParameter.field(
-            "If-Match",
-            "must be the ETag of a previous GET (or a version number in quotes)",
-            location="header",
-        )
-    return int(match.group(1))
 
 
 @router.get(
@@ -113,7 +97,7 @@ def take_transition(
     body = payload.model_dump(exclude_unset=True)
     to, name = body.pop("to", None), body.pop("transition", None)
     comment = body.pop("comment", None)
-    base_version = _base_version(request, body.pop("version", None))
+    base_version = based_on(request, body.pop("version", None))
     issue = actions.transition(
         actor=request.auth,
         issue=issue,
@@ -124,5 +108,5 @@ def take_transition(
         base_version=base_version,
     )
     fresh = with_related(Issue.objects.filter(pk=issue.pk)).get()
-    response["ETag"] = f'"{fresh.version}-{int(fresh.updated_at.timestamp() * 1_000_000)}"'
+    with_etag(response, fresh)
     return issue_out(fresh)
