@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -15,7 +14,6 @@ from docket.issues.access import get_issue_for
 from docket.issues.etags import based_on, matches_none, with_etag
 from docket.issues.models import Issue
 from docket.issues.queries import (
-    LIST_PREFETCHES,
     IssueFilter,
     comment_out,
     comments_page,
@@ -65,19 +63,13 @@ def _fresh(issue: Issue) -> Issue:
     return with_related(Issue.objects.filter(pk=issue.pk)).get()
 
 
-def _loaded(issue: Issue) -> Issue:
-    """Add the many-to-many rows `issue_out` needs to an issue fetched by `get_issue_for`."""
-    prefetch_related_objects([issue], *LIST_PREFETCHES)
-    return issue
-
-
 @router.post("/projects/{key}/issues", response={201: IssueOut}, summary="Create an issue")
 def create_issue(request: ApiRequest, key: str, payload: IssueCreate) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
     fields = payload.model_dump(exclude_unset=True)
     fields.setdefault("title", payload.title)
     issue = actions.create_issue(actor=request.auth, project=project, fields=fields)
-    return Status(201, issue_out(_loaded(issue)))
+    return Status(201, issue_out(issue))
 
 
 @router.get("/issues", response=IssuePage, summary="List issues you can see")
@@ -111,7 +103,7 @@ def get_issue(request: ApiRequest, key: str, response: HttpResponse) -> Any:
     if matches_none(request, issue):
         return with_etag(HttpResponse(status=304), issue)
     with_etag(response, issue)
-    return issue_out(_loaded(issue))
+    return issue_out(issue)
 
 
 @router.patch("/issues/{key}", response=IssueOut, summary="Change fields of an issue")
@@ -125,7 +117,7 @@ def update_issue(
         actor=request.auth, issue=issue, changes=changes, base_version=base_version
     )
     with_etag(response, issue)
-    return issue_out(_loaded(issue))
+    return issue_out(issue)
 
 
 @router.delete("/issues/{key}", response={204: None}, summary="Delete an issue (recoverable)")

@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
 from docket.accounts.models import User
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
 from docket.issues.access import visible_issues
-from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
+from docket.issues.models import Comment, Issue, IssueEvent, IssueType
 from docket.issues.query_fields import compile_issue_query
 from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME, priority_name, severity_name
 from docket.projects.access import Perm, permissions_in
-from docket.projects.models import Component, WorkflowState
+from docket.projects.models import WorkflowState
 from docket.query import QueryError
 
 OLDEST_FIRST = [OrderBy(F("pk"))]
@@ -35,20 +35,31 @@ class IssueFilter:
     types: list[str] = field(default_factory=list)
 
 
-LIST_PREFETCHES = (
-    Prefetch("labels", queryset=Label.objects.only("id", "name")),
-    Prefetch("components", queryset=Component.objects.only("id", "name")),
-)
-
-
 def with_related(issues: QuerySet[Issue]) -> QuerySet[Issue]:
-    return issues.select_related(
-        "project", "status", "reporter", "assignee", "milestone"
-    ).prefetch_related(*LIST_PREFETCHES)
+    return issues.select_related("project", "status", "reporter", "assignee", "milestone")
+
+
+def with_names(issues: list[Issue]) -> list[Issue]:
+    """Attach label and component names to `issues` in two queries. (Django's
+    prefetch_related builds a manager per row and cost ~45% of a 50-issue page.)"""
+    ids = [issue.pk for issue in issues]
+    names: dict[int, tuple[list[str], list[str]]] = {pk: ([], []) for pk in ids}
+    labels = Issue.labels.through.objects.filter(issue_id__in=ids)
+    for issue_id, name in labels.values_list("issue_id", "label__name"):
+        names[issue_id][0].append(name)
+    components = Issue.components.through.objects.filter(issue_id__in=ids)
+    for issue_id, name in components.values_list("issue_id", "component__name"):
+        names[issue_id][1].append(name)
+    for issue in issues:
+        issue._names = names[issue.pk]  # type: ignore[attr-defined]
+    return issues
 
 
 def issue_out(issue: Issue) -> dict[str, Any]:
-    """The API shape of an issue (relations must be loaded, see `with_related`)."""
+    """The API shape of an issue (load relations with `with_related` and `with_names`)."""
+    if not hasattr(issue, "_names"):
+        with_names([issue])
+    label_names, component_names = issue._names  # type: ignore[attr-defined]
     return {
         "key": f"{issue.project.key}-{issue.number}",
         "project": issue.project.key,
@@ -64,8 +75,8 @@ def issue_out(issue: Issue) -> dict[str, Any]:
         "reporter": issue.reporter.username,
         "assignee": issue.assignee.username if issue.assignee else None,
         "due_date": issue.due_date.isoformat() if issue.due_date else None,
-        "labels": sorted(label.name for label in issue.labels.all()),
-        "components": sorted(c.name for c in issue.components.all()),
+        "labels": sorted(label_names),
+        "components": sorted(component_names),
         "milestone": issue.milestone.name if issue.milestone else None,
         "confidential": issue.confidential,
         "version": issue.version,
@@ -153,7 +164,8 @@ def list_issues(
     (Docket query language), keyset-paginated so deep pages stay fast."""
     where, ordering = _ordering(query, sort, user)
     issues = filter_issues(visible_issues(user), f, user).filter(where)
-    return keyset_page(with_related(issues), ordering, "issues", cursor, limit)
+    page, next_cursor = keyset_page(with_related(issues), ordering, "issues", cursor, limit)
+    return with_names(page), next_cursor
 
 
 def comments_page(

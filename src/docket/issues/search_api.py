@@ -9,7 +9,7 @@ from pydantic import Field
 
 from docket.core.http import ApiRequest
 from docket.issues.models import Issue
-from docket.issues.queries import issue_out, with_related
+from docket.issues.queries import issue_out, with_names, with_related
 from docket.issues.schemas import IssueOut
 from docket.issues.search import search_issues
 
@@ -34,7 +34,8 @@ class SearchResults(Schema):
 @router.get("/search", response=SearchResults, summary="Full-text search, best matches first")
 def search(request: ApiRequest, params: Query[SearchParams]) -> Any:
     hits = search_issues(request.auth, params.q, params.limit)
-    issues = {i.pk: i for i in with_related(Issue.objects.filter(pk__in=[h.id for h in hits]))}
+    found = with_related(Issue.objects.filter(pk__in=[h.id for h in hits]))
+    issues = {i.pk: i for i in with_names(list(found))}
     return {
         "items": [
             {"rank": h.rank, "snippet": h.snippet, "issue": issue_out(issues[h.id])}
