@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from docket.accounts.models import User
 from docket.core.clock import now
@@ -170,45 +170,63 @@ def import_issues(*, actor: Any, project: Project, records: list[dict[str, Any]]
     issues = Issue.objects.bulk_create([issue for issue, _ in built])
     _link(issues, records, look)
     comments = _comments(issues, records, look)
-    events = [
-        IssueEvent(
-            issue=issue,
-            actor=issue.reporter,
-            kind=EventKind.CREATED,
-            version=1,
-            created_at=issue.created_at,
-            new={**snap, "imported_by": actor.username},
-        )
-        for issue, (_, snap) in zip(issues, built, strict=True)
-    ]
-    events += [
-        IssueEvent(
-            issue_id=c.issue_id,
-            actor=c.author,
-            kind=EventKind.COMMENTED,
-            version=1,
-            created_at=c.created_at,
-            comment=c,
-            new=c.body,
-        )
-        for c in comments
-    ]
-    IssueEvent.objects.bulk_create(events, batch_size=2000)
+    _events(issues, [snap for _, snap in built], comments, actor)
     search_index.index_new_issues(issues, comments)  # full-text index, same transaction
     return issues
+
+
+def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Plain INSERTs for rows that need no model logic: bulk_create spent most of an import
+    building model instances. Values must already be adapted for the database."""
+    if not rows:
+        return
+    quote, meta = connection.ops.quote_name, model._meta
+    names = ", ".join(quote(meta.get_field(c).column) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        # Table and column names come from the models, never from input.
+        sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+        cursor.executemany(sql, rows)
+
+
+def _events(
+    issues: list[Issue], snapshots: list[dict[str, Any]], comments: list[Comment], actor: Any
+) -> None:
+    """One `created` event per issue and one `commented` event per comment."""
+    ops = connection.ops
+    columns = ["issue", "actor", "kind", "field", "new", "comment", "version", "created_at"]
+    rows: list[tuple[Any, ...]] = [
+        (
+            issue.pk,
+            issue.reporter_id,
+            EventKind.CREATED.value,
+            "",
+            ops.adapt_json_value({**snap, "imported_by": actor.username}, None),
+            None,
+            1,
+            ops.adapt_datetimefield_value(issue.created_at),
+        )
+        for issue, snap in zip(issues, snapshots, strict=True)
+    ]
+    rows += [
+        (c.issue_id, c.author_id, EventKind.COMMENTED.value, "", ops.adapt_json_value(c.body, None),
+         c.pk, 1, ops.adapt_datetimefield_value(c.created_at))
+        for c in comments
+    ]  # fmt: skip
+    _insert(IssueEvent, columns, rows)
 
 
 def _link(issues: list[Issue], records: list[dict[str, Any]], look: _Lookups) -> None:
     label_rows, component_rows = [], []
     for issue, record in zip(issues, records, strict=True):
         for label in look.named("labels", look.labels, sorted(set(record.get("labels", [])))):
-            label_rows.append(Issue.labels.through(issue_id=issue.id, label_id=label.id))
+            label_rows.append((issue.pk, label.pk))
         for comp in look.named(
             "components", look.components, sorted(set(record.get("components", [])))
         ):
-            component_rows.append(Issue.components.through(issue_id=issue.id, component_id=comp.id))
-    Issue.labels.through.objects.bulk_create(label_rows, batch_size=2000)
-    Issue.components.through.objects.bulk_create(component_rows, batch_size=2000)
+            component_rows.append((issue.pk, comp.pk))
+    _insert(Issue.labels.through, ["issue", "label"], label_rows)
+    _insert(Issue.components.through, ["issue", "component"], component_rows)
 
 
 def _comments(issues: list[Issue], records: list[dict[str, Any]], look: _Lookups) -> list[Comment]:
