@@ -9,6 +9,7 @@ authors and timestamps; nobody else can.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -171,7 +172,8 @@ def import_issues(*, actor: Any, project: Project, records: list[dict[str, Any]]
     _link(issues, records, look)
     comments = _comments(issues, records, look)
     _events(issues, [snap for _, snap in built], comments, actor)
-    search_index.index_new_issues(issues, comments)  # full-text index, same transaction
+    # full-text index, same transaction
+    search_index.index_new_issues(issues, ((c.issue_id, c.body) for c in comments))
     return issues
 
 
@@ -190,7 +192,7 @@ def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None
 
 
 def _events(
-    issues: list[Issue], snapshots: list[dict[str, Any]], comments: list[Comment], actor: Any
+    issues: list[Issue], snapshots: list[dict[str, Any]], comments: list[_NewComment], actor: Any
 ) -> None:
     """One `created` event per issue and one `commented` event per comment."""
     ops = connection.ops
@@ -229,7 +231,19 @@ def _link(issues: list[Issue], records: list[dict[str, Any]], look: _Lookups) ->
     _insert(Issue.components.through, ["issue", "component"], component_rows)
 
 
-def _comments(issues: list[Issue], records: list[dict[str, Any]], look: _Lookups) -> list[Comment]:
+@dataclass
+class _NewComment:
+    issue_id: int
+    author_id: int
+    body: str
+    created_at: dt.datetime
+    pk: int = 0
+
+
+def _comments(
+    issues: list[Issue], records: list[dict[str, Any]], look: _Lookups
+) -> list[_NewComment]:
+    """Insert the batch's comments and return them with their new ids."""
     rows = []
     for issue, record in zip(issues, records, strict=True):
         for item in record.get("comments", []):
@@ -238,15 +252,18 @@ def _comments(issues: list[Issue], records: list[dict[str, Any]], look: _Lookups
                 if "created_at" in item
                 else issue.created_at
             )
-            rows.append(
-                Comment(
-                    issue=issue,
-                    author=look.user("comments.author", item.get("author")),
-                    body=_clean_text(
-                        "comments.body", item.get("body"), max_length=100_000, required=True
-                    ),
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
-    return Comment.objects.bulk_create(rows, batch_size=2000)
+            author = look.user("comments.author", item.get("author"))
+            body = _clean_text("comments.body", item.get("body"), max_length=100_000, required=True)
+            rows.append(_NewComment(issue.pk, author.pk, body, at))
+    adapt = connection.ops.adapt_datetimefield_value
+    _insert(
+        Comment,
+        ["issue", "author", "body", "created_at", "updated_at"],
+        [(c.issue_id, c.author_id, c.body, adapt(c.created_at), adapt(c.created_at)) for c in rows],
+    )
+    # The batch's issues are new in this transaction, so their comments' ids ascend in the
+    # order inserted (issue by issue, then comment by comment): read them back in that order.
+    ids = Comment.objects.filter(issue_id__in=[i.pk for i in issues]).order_by("issue_id", "id")
+    for comment, pk in zip(rows, ids.values_list("id", flat=True), strict=True):
+        comment.pk = pk
+    return rows

@@ -101,14 +101,10 @@ def follow_event(event: IssueEvent) -> None:
         index_issues([event.issue_id])
 
 
-def index_new_issues(issues: list[Issue], comments: list[Comment]) -> None:
-    """Bulk-index a batch just created in memory (the import), without reading it back."""
-    issue_backend().write(
-        documents(
-            ((i.pk, i.title, i.description) for i in issues),
-            ((c.issue_id, c.body) for c in comments),
-        )
-    )
+def index_new_issues(issues: list[Issue], comments: Iterable[tuple[int, str]]) -> None:
+    """Bulk-index a batch just created in memory (the import), without reading it back;
+    `comments` are (issue id, body) pairs."""
+    issue_backend().write(documents(((i.pk, i.title, i.description) for i in issues), comments))
 
 
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
