@@ -14,6 +14,17 @@ Phases (each warmed up first, then measured):
   create      sequential POST /api/v1/projects/{P}/issues (~100-word description); run last
               so the reads above see the dataset as imported
 
+Extra phases (not run by default; `--phases all` runs everything):
+
+  query       sequential GET /api/v1/issues?q=project:P is:open priority:>=high -label:L
+              assignee:U sort:updated-desc&limit=50, cycling over the same assignees as list
+  search      sequential GET /api/v1/search?q=WORD&limit=50, twice: a word in a few per cent
+              of issues (--search-rare, `login`) and one in nearly all (--search-common, `the`),
+              reported as search_rare and search_common
+  transition  sequential POST /api/v1/issues/{key}/transitions {"to": ...} on open issues of P,
+              each taken open -> in progress -> open ... in turn (the moves are checked first
+              with GET /issues/{key}/transitions)
+
 Sequential phases use one keep-alive http.client connection (about 0.1 ms of client CPU a
 request); the client's and, with --server-pid, the server's CPU use are reported so client
 overhead is visible. Latencies count successful responses only; errors are counted apart.
@@ -48,6 +59,10 @@ TARGETS: dict[str, tuple[str, float]] = {
     "create_p95_ms": ("<=", 10.0),
     "throughput_rps": (">=", 500.0),
     "bulk_load_issues_per_s": (">=", 5000.0),
+    "query_p95_ms": ("<=", 15.0),
+    "search_rare_p95_ms": ("<=", 25.0),
+    "search_common_p95_ms": ("<=", 25.0),
+    "transition_p95_ms": ("<=", 10.0),
 }
 PEERS: dict[str, dict[str, float]] = {
     "Roundup 2.6": {
@@ -71,8 +86,26 @@ HEADLINE = [
     ("list_p95_ms", "filtered list p95", "ms"),
     ("throughput_rps", "clients x get-by-key", "req/s"),
     ("bulk_load_issues_per_s", "bulk load (docket import)", "issues/s"),
+    ("query_p95_ms", "compound query p95", "ms"),
+    ("search_rare_p95_ms", "search p95 (rare word)", "ms"),
+    ("search_common_p95_ms", "search p95 (common word)", "ms"),
+    ("transition_p95_ms", "transition p95", "ms"),
 ]
-PHASES = ("get", "list", "throughput", "create")
+HEADLINE_ALWAYS = {m for m, _, _ in HEADLINE[:5]}  # shown even when not measured
+PHASES = ("get", "list", "throughput", "create")  # the default set
+EXTRA_PHASES = ("query", "search", "transition")
+ALL_PHASES = PHASES + EXTRA_PHASES
+# Result keys in the order the details table shows them.
+RESULT_ORDER = (
+    "create",
+    "get",
+    "list",
+    "query",
+    "search_rare",
+    "search_common",
+    "transition",
+    "throughput",
+)
 API = "/api/v1"
 
 
@@ -321,6 +354,29 @@ def create_payloads(found: dict[str, Any], count: int, seed: int) -> list[bytes]
     return payloads
 
 
+def _quoted(value: str) -> str:
+    """A query-language value: bare when it is a plain word, else double-quoted."""
+    if value and all(c.isalnum() or c in "._-@" for c in value):
+        return value
+    return '"' + value.replace('"', '\\"') + '"'
+
+
+def transition_issues(client: Client, project: str, count: int) -> list[str]:
+    """Keys of up to `count` issues of `project` in state Open whose workflow lets the caller
+    move them to In Progress and back (checked on the first with GET .../transitions)."""
+    page = client.json(
+        f"{API}/issues?"
+        + urlencode({"project": project, "status": "open", "sort": "key-desc", "limit": count})
+    )
+    keys = [i["key"] for i in page["items"] if str(i.get("status", "")).lower() == "open"]
+    if not keys:
+        raise SystemExit(f"transition: no issues in state open in {project}")
+    moves = client.json(f"{API}/issues/{quote(keys[0])}/transitions")
+    if "in progress" not in {t["to"] for t in moves["transitions"]}:
+        raise SystemExit(f"transition: {keys[0]} cannot move open -> in progress: {moves}")
+    return keys
+
+
 # --- sequential latency -----------------------------------------------------------------------
 
 Request = tuple[str, str, bytes | None]
@@ -565,6 +621,10 @@ def headline(results: dict[str, Any]) -> dict[str, float | None]:
         "list_p95_ms": pick("list", "p95_ms"),
         "throughput_rps": pick("throughput", "rps"),
         "bulk_load_issues_per_s": pick("bulk_load", "issues_per_s"),
+        "query_p95_ms": pick("query", "p95_ms"),
+        "search_rare_p95_ms": pick("search_rare", "p95_ms"),
+        "search_common_p95_ms": pick("search_common", "p95_ms"),
+        "transition_p95_ms": pick("transition", "p95_ms"),
     }
 
 
@@ -602,10 +662,12 @@ def print_report(report: dict[str, Any]) -> None:
         if metric == "throughput_rps":
             label = f"{meta.get('clients', 8)} {label}"
         value = heads.get(metric)
+        if value is None and metric not in HEADLINE_ALWAYS:
+            continue  # an extra phase that was not run
         ok = meets(metric, value)
         op, target = TARGETS[metric]
         mark = "" if ok is None else ("[green]ok[/green]" if ok else "[red]miss[/red]")
-        peers = [_fmt(PEERS[p][metric], unit) for p in PEERS]
+        peers = [_fmt(PEERS[p].get(metric), unit) for p in PEERS]
         table.add_row(label, _fmt(value, unit), f"{op} {_fmt(target, unit)}", mark, *peers)
     console.print(table)
 
@@ -626,7 +688,7 @@ def print_report(report: dict[str, Any]) -> None:
         "other cores",
     ):
         detail.add_column(column, justify="left" if column == "phase" else "right")
-    for phase in ("create", "get", "list", "throughput"):
+    for phase in RESULT_ORDER:
         r = results.get(phase)
         if not r:
             continue
@@ -712,7 +774,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--warmup", type=int, default=200, help="warm-up requests per sequential phase"
     )
-    parser.add_argument("--phases", default=",".join(PHASES), help=f"subset of {','.join(PHASES)}")
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"subset of {','.join(ALL_PHASES)}, or `all` (default: {','.join(PHASES)})",
+    )
+    parser.add_argument("--label-filter", default="docs", help="label L excluded in query")
+    parser.add_argument("--search-rare", default="login", help="search word in a few %% of issues")
+    parser.add_argument("--search-common", default="the", help="search word in nearly all issues")
+    parser.add_argument(
+        "--transition-issues", type=int, default=50, help="open issues of P cycled in transition"
+    )
     parser.add_argument(
         "--python-clients",
         action="store_true",
@@ -745,9 +817,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.token:
         parser.error("--token (or DOCKET_TOKEN) is required")
-    unknown = set(args.phases.split(",")) - set(PHASES)
+    if args.phases.strip() == "all":
+        args.phases = ",".join(ALL_PHASES)
+    unknown = set(args.phases.split(",")) - set(ALL_PHASES)
     if unknown:
-        parser.error(f"unknown phase(s) {sorted(unknown)}; use {','.join(PHASES)}")
+        parser.error(f"unknown phase(s) {sorted(unknown)}; use {','.join(ALL_PHASES)} or all")
     return args
 
 
@@ -819,6 +893,63 @@ def main(argv: list[str] | None = None) -> int:
         )
         results["list"]["avg_items"] = round(sum(items) / max(len(items), 1), 1)
 
+    if "query" in phases:
+        assignees = found["assignees"]
+        label = args.label_filter
+        log(
+            f"compound query: project:{project} is:open priority:>=high -label:{label} "
+            f"assignee:U sort:updated-desc, {len(assignees)} assignees"
+        )
+        paths = [
+            f"{API}/issues?"
+            + urlencode(
+                {
+                    "q": f"project:{project} is:open priority:>=high -label:{_quoted(label)} "
+                    f"assignee:{_quoted(a)} sort:updated-desc",
+                    "limit": 50,
+                }
+            )
+            for a in assignees
+        ]
+        query_items: list[int] = []
+
+        def check_query(status: int, data: bytes) -> None:
+            if status != 200:
+                raise SystemExit(f"query warm-up failed: HTTP {status} {data[:300]!r}")
+            query_items.append(len(json.loads(data)["items"]))
+
+        results["query"] = latency_phase(
+            client,
+            lambda i: ("GET", paths[i % len(paths)], None),
+            200,
+            check=check_query,
+            **{**budget, "warmup": min(args.warmup, 100)},
+        )
+        results["query"]["avg_items"] = round(sum(query_items) / max(len(query_items), 1), 1)
+        results["query"]["example_path"] = paths[0] if paths else None
+
+    if "search" in phases:
+        words = (("search_rare", args.search_rare), ("search_common", args.search_common))
+        for name, word in words:
+            log(f"search: GET {API}/search?q={word}&limit=50 ({name})")
+            path = f"{API}/search?" + urlencode({"q": word, "limit": 50})
+            hits: list[int] = []
+
+            def check_search(status: int, data: bytes, hits: list[int] = hits) -> None:
+                if status != 200:
+                    raise SystemExit(f"search warm-up failed: HTTP {status} {data[:300]!r}")
+                hits.append(len(json.loads(data)["items"]))
+
+            results[name] = latency_phase(
+                client,
+                lambda i, path=path: ("GET", path, None),
+                200,
+                check=check_search,
+                **{**budget, "warmup": min(args.warmup, 30)},
+            )
+            results[name]["word"] = word
+            results[name]["avg_items"] = round(sum(hits) / max(len(hits), 1), 1)
+
     if "throughput" in phases:
         client.close()  # one connection fewer while the clients run
         log(
@@ -842,6 +973,36 @@ def main(argv: list[str] | None = None) -> int:
             results["throughput"] = throughput_python(
                 url, args.token, paths, args.clients, args.seconds, args.server_pid, args.seed
             )
+
+    if "transition" in phases:
+        moving = transition_issues(client, project, args.transition_issues)
+        log(
+            f"transition: POST {API}/issues/{{key}}/transitions, {len(moving)} open issues of "
+            f"{project}, open <-> in progress"
+        )
+        states = dict.fromkeys(moving, "open")
+        turn = [0]
+
+        def make_transition(_: int) -> Request:
+            key = moving[turn[0] % len(moving)]
+            turn[0] += 1
+            target = "in progress" if states[key] == "open" else "open"
+            states[key] = target  # assumed taken; a failure costs one more failure, then heals
+            body = json.dumps({"to": target}).encode()
+            return "POST", f"{API}/issues/{quote(key)}/transitions", body
+
+        def check_transition(status: int, data: bytes) -> None:
+            if status != 200:
+                raise SystemExit(f"transition warm-up failed: HTTP {status} {data[:300]!r}")
+
+        results["transition"] = latency_phase(
+            client,
+            make_transition,
+            200,
+            check=check_transition,
+            **{**budget, "warmup": min(args.warmup, 2 * len(moving))},
+        )
+        results["transition"]["issues"] = len(moving)
 
     if "create" in phases:
         count = (args.requests or 500) + args.warmup

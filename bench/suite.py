@@ -271,6 +271,8 @@ def measure(
     ]
     if args.requests:
         cmd += ["--requests", str(args.requests)]
+    if args.phases:
+        cmd += ["--phases", args.phases]
     if args.python_clients:
         cmd += ["--python-clients"]
     for key, value in meta.items():
@@ -442,6 +444,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     parser.add_argument("--requests", type=int, default=None, help="requests per sequential phase")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--phases",
+        default="",
+        help="run.py --phases: a subset of get,list,throughput,create,query,search,transition "
+        "or `all` (default: get,list,throughput,create)",
+    )
     parser.add_argument("--python-clients", action="store_true", help="no wrk, even if installed")
     parser.add_argument("--batch-size", type=int, default=1000, help="docket import --batch-size")
     parser.add_argument(
