@@ -89,3 +89,19 @@ def test_a_sort_parameter_overrides_the_query_sort(board):
         "WEB-3",
         "WEB-1",
     ]
+
+
+def test_a_private_projects_custom_state_names_do_not_leak_through_query_errors(cast):
+    cast.api(cast.alice).post(
+        "/projects/WEB/workflow/states", {"name": "Legal hold", "category": "in_progress"}
+    )
+    member = cast.api(cast.bob).get("/issues", q='status:"legal hld"')
+    assert member.json()["suggestion"] == "legal hold"
+    assert cast.api(cast.bob).get("/issues", q='status:"legal hold"').status_code == 200
+    for outsider in (cast.api(cast.eve), cast.api(None)):
+        typo = outsider.get("/issues", q='status:"legal hld"').json()
+        assert typo["suggestion"] != "legal hold" and "legal hold" not in typo["expected"]
+        exact = outsider.get("/issues", q='status:"legal hold"')
+        nonsense = outsider.get("/issues", q='status:"zebra crossing"')
+        assert exact.status_code == nonsense.status_code == 400
+        assert exact.json()["expected"] == nonsense.json()["expected"]

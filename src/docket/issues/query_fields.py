@@ -7,6 +7,7 @@ Permissions are not applied here: filter `visible_issues(user)` with the compile
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.models import Q
@@ -16,7 +17,9 @@ from docket.core.clock import now as clock_now
 from docket.issues.access import ISSUE_KEY
 from docket.issues.models import Comment, Issue, IssueType, Priority, Resolution, Severity
 from docket.issues.search_index import ISSUE_TEXT
+from docket.projects.access import visible_projects
 from docket.projects.models import WorkflowState
+from docket.projects.workflows import TEMPLATES
 from docket.query import (
     CheckedQuery,
     Context,
@@ -43,8 +46,19 @@ def _comments(q: Q) -> Q:
     return Q(pk__in=Comment.objects.filter(q, deleted_at__isnull=True).values("issue_id"))
 
 
+# Who is asking, while a query is validated: `status:` accepts (and suggests) only state
+# names of workflows the viewer can see, so a private project's custom state names never
+# show up in an error, a suggestion or as "this name exists". None = trusted internal caller.
+_VIEWER: ContextVar[Any] = ContextVar("docket_query_viewer", default=None)
+TEMPLATE_STATES = {name for t in TEMPLATES.values() for name, _, _ in t.states}
+
+
 def _state_names() -> list[str]:
-    return list(WorkflowState.objects.values_list("name", flat=True).distinct())
+    states = WorkflowState.objects.all()
+    viewer = _VIEWER.get()
+    if viewer is not None:
+        states = states.filter(workflow__projects__in=visible_projects(viewer))
+    return sorted(TEMPLATE_STATES | set(states.values_list("name", flat=True).distinct()))
 
 
 def _parse_key(text: str) -> tuple[str, int]:
@@ -167,16 +181,21 @@ def issue_context(user: Any, now: dt.datetime | None = None) -> Context:
     return Context(now=now or clock_now(), me=me)
 
 
-def check_issue_query(query: str | Query) -> CheckedQuery:
-    """Parse (if text) and validate once; keep the result to compile or evaluate many times."""
-    return validate(parse(query) if isinstance(query, str) else query, ISSUE_QUERY)
+def check_issue_query(query: str | Query, viewer: Any = None) -> CheckedQuery:
+    """Parse (if text) and validate once; keep the result to compile or evaluate many times.
+    Pass the `viewer` whenever the query comes from a user (it limits what errors reveal)."""
+    token = _VIEWER.set(viewer)
+    try:
+        return validate(parse(query) if isinstance(query, str) else query, ISSUE_QUERY)
+    finally:
+        _VIEWER.reset(token)
 
 
 def compile_issue_query(
     text: str, user: Any, *, now: dt.datetime | None = None
 ) -> tuple[Q, list[OrderBy]]:
     """`visible_issues(user).filter(q).order_by(*ordering)`. Raises QueryError."""
-    return compile_query(check_issue_query(text), issue_context(user, now))
+    return compile_query(check_issue_query(text, user), issue_context(user, now))
 
 
 def issue_matches(
@@ -184,5 +203,5 @@ def issue_matches(
 ) -> bool:
     """Whether one issue matches, in memory (labels, components and comments are read through
     the issue, so prefetch them when testing many). Raises QueryError."""
-    checked = query if isinstance(query, CheckedQuery) else check_issue_query(query)
+    checked = query if isinstance(query, CheckedQuery) else check_issue_query(query, user)
     return evaluate(checked, issue, issue_context(user, now))

@@ -38,8 +38,8 @@ def get_filter_for(user: Any, filter_id: int) -> SavedFilter:
     return found
 
 
-def _check_query(query: str) -> str:
-    check_issue_query(query)  # raises QueryError (400, with position) for a bad query
+def _check_query(query: str, actor: Any) -> str:
+    check_issue_query(query, actor)  # raises QueryError (400, with position) for a bad query
     return query
 
 
@@ -66,7 +66,9 @@ def create_filter(
     name = name.strip()
     if not name:
         raise Invalid.field("name", "must not be empty")
-    return _save(SavedFilter(owner=actor, project=project, name=name, query=_check_query(query)))
+    return _save(
+        SavedFilter(owner=actor, project=project, name=name, query=_check_query(query, actor))
+    )
 
 
 def _may_change(actor: Any, saved: SavedFilter) -> None:
@@ -85,7 +87,7 @@ def update_filter(*, actor: Any, saved: SavedFilter, changes: dict[str, Any]) ->
         if not saved.name:
             raise Invalid.field("name", "must not be empty")
     if "query" in changes:
-        saved.query = _check_query(changes["query"])
+        saved.query = _check_query(changes["query"], actor)
     return _save(saved)
 
 

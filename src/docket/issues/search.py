@@ -28,7 +28,7 @@ def search_issues(
     or words inside OR / NOT) the issues come in the query's order, without snippets.
     `sort:` does not change the ranked order. Raises QueryError for a bad query.
     """
-    checked = check_issue_query(text)
+    checked = check_issue_query(text, user)
     terms, rest = split_terms(checked.where)
     ctx = issue_context(user, now)
     gate = visible_issues(user)
