@@ -105,3 +105,14 @@ def test_a_private_projects_custom_state_names_do_not_leak_through_query_errors(
         nonsense = outsider.get("/issues", q='status:"zebra crossing"')
         assert exact.status_code == nonsense.status_code == 400
         assert exact.json()["expected"] == nonsense.json()["expected"]
+
+
+def test_the_status_parameter_does_not_leak_private_state_names_either(cast):
+    cast.api(cast.alice).post(
+        "/projects/WEB/workflow/states", {"name": "Legal hold", "category": "in_progress"}
+    )
+    assert cast.api(cast.bob).get("/issues", status="legal hold").status_code == 200
+    refused = cast.api(cast.eve).get("/issues", status="legal hold")
+    assert refused.status_code == 400
+    assert "legal hold" not in refused.json()["detail"].split("use one of")[1]
+    assert "legal hold" not in cast.api(cast.eve).get("/issues", status="x").json()["detail"]

@@ -15,7 +15,9 @@ from tests.factories import UserFactory, make_issue, make_project
 from tests.search.conftest import indexed
 
 pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite serialises writers"
+    connection.vendor != "postgresql",
+    reason="only PostgreSQL runs two writers at once (SQLite's BEGIN IMMEDIATE serialises them); "
+    "CI runs this on PostgreSQL",
 )
 
 

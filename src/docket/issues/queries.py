@@ -13,7 +13,7 @@ from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
 from docket.issues.access import visible_issues
 from docket.issues.models import Comment, Issue, IssueEvent, IssueType
-from docket.issues.query_fields import compile_issue_query
+from docket.issues.query_fields import compile_issue_query, state_names
 from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME, priority_name, severity_name
 from docket.projects.access import Perm, permissions_in
 from docket.projects.models import WorkflowState
@@ -107,7 +107,7 @@ def filter_issues(issues: QuerySet[Issue], f: IssueFilter, me: Any) -> QuerySet[
     if f.projects:
         issues = issues.filter(project__key__in=[p.upper() for p in f.projects])
     if f.statuses:
-        issues = issues.filter(status__name__in=_status_names(f.statuses))
+        issues = issues.filter(status__name__in=_status_names(f.statuses, me))
     if f.state == "open":
         issues = issues.exclude(status__category=WorkflowState.Category.DONE)
     elif f.state == "closed":
@@ -127,10 +127,10 @@ def filter_issues(issues: QuerySet[Issue], f: IssueFilter, me: Any) -> QuerySet[
     return issues
 
 
-def _status_names(names: list[str]) -> list[str]:
-    # State names are stored in title case per workflow ("In Progress"); match any case.
-    known = WorkflowState.objects.values_list("name", flat=True).distinct()
-    by_lower = {name.lower(): name for name in known}
+def _status_names(names: list[str], viewer: Any) -> list[str]:
+    # State names are stored in title case per workflow ("In Progress"); match any case. Only
+    # names the viewer may know of count, as in the query language's `status:`.
+    by_lower = {name.lower(): name for name in state_names(viewer)}
     unknown = [n for n in names if n.lower() not in by_lower]
     if unknown:
         choices = ", ".join(sorted(by_lower))

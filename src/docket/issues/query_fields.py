@@ -54,8 +54,12 @@ TEMPLATE_STATES = {name for t in TEMPLATES.values() for name, _, _ in t.states}
 
 
 def _state_names() -> list[str]:
+    return state_names(_VIEWER.get())
+
+
+def state_names(viewer: Any) -> list[str]:
+    """The state names `viewer` may know of (all of them for a trusted caller, None)."""
     states = WorkflowState.objects.all()
-    viewer = _VIEWER.get()
     if viewer is not None:
         states = states.filter(workflow__projects__in=visible_projects(viewer))
     return sorted(TEMPLATE_STATES | set(states.values_list("name", flat=True).distinct()))
