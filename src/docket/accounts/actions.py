@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -50,3 +51,19 @@ def create_user(
         user.set_password(password)
     user.save()
     return user
+
+
+@transaction.atomic
+def ensure_first_admin(
+    *, username: str, email: str, password: str | None
+) -> tuple[bool, str | None]:
+    """Create a site admin when there is none (a fresh install). Returns whether it did, and
+    the password when it made one up (for the caller to show once)."""
+    if User.objects.filter(is_superuser=True, is_active=True).exists():
+        return False, None
+    generated = None if password else secrets.token_urlsafe(12)
+    create_user(
+        actor=None, username=username, email=email, password=password or generated,
+        site_admin=True,
+    )  # fmt: skip
+    return True, generated

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -70,21 +69,15 @@ def migrate() -> None:
 
 def _first_admin(username: str, email: str, password: str | None) -> None:
     """Create the first site admin if there is none, printing a generated password once."""
-    from docket.accounts.actions import create_user
-    from docket.accounts.models import User
+    from docket.accounts.actions import ensure_first_admin
 
-    if User.objects.filter(is_superuser=True, is_active=True).exists():
+    created, generated = ensure_first_admin(username=username, email=email, password=password)
+    if not created:
         return
-    generated = password is None
-    password = password or secrets.token_urlsafe(12)
-    create_user(actor=None, username=username, email=email, password=password, site_admin=True)
+    shown = f", password [bold]{generated}[/bold] (shown once; change it after signing in)"
     err.print(
         f"[bold green]Created the first admin[/bold green]: username [bold]{username}[/bold]"
-        + (
-            f", password [bold]{password}[/bold] (shown once; change it after signing in)"
-            if generated
-            else ""
-        )
+        + (shown if generated else "")
     )
 
 

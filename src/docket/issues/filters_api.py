@@ -12,7 +12,7 @@ from docket.core.http import ApiRequest
 from docket.issues import saved_filters
 from docket.issues.api import PageParams
 from docket.issues.models import SavedFilter
-from docket.issues.queries import IssueFilter, issue_out, list_issues
+from docket.issues.queries import issue_out
 from docket.issues.schemas import IssuePage
 
 router = Router(tags=["saved filters"])
@@ -94,8 +94,7 @@ def delete_filter(request: ApiRequest, filter_id: int) -> Any:
 @router.get("/filters/{filter_id}/issues", response=IssuePage, summary="Run a saved filter")
 def run_filter(request: ApiRequest, filter_id: int, params: Query[PageParams]) -> Any:
     saved = saved_filters.get_filter_for(request.auth, filter_id)
-    scope = IssueFilter(projects=[saved.project.key] if saved.project else [])
-    page, next_cursor = list_issues(
-        request.auth, scope, query=saved.query, cursor=params.cursor, limit=params.limit
+    page, next_cursor = saved_filters.run_filter(
+        request.auth, saved, cursor=params.cursor, limit=params.limit
     )
     return {"items": [issue_out(i) for i in page], "next_cursor": next_cursor}
