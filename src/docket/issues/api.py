@@ -67,7 +67,6 @@ def _fresh(issue: Issue) -> Issue:
 def create_issue(request: ApiRequest, key: str, payload: IssueCreate) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
     fields = payload.model_dump(exclude_unset=True)
-    fields.setdefault("title", payload.title)
     issue = actions.create_issue(actor=request.auth, project=project, fields=fields)
     return Status(201, issue_out(issue))
 
