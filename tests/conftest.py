@@ -12,6 +12,7 @@ from django.test import Client
 from docket.accounts.models import User
 from docket.projects.models import Project
 from tests.factories import UserFactory, make_project, token_for
+from tests.mail import smtp_server  # noqa: F401 - fixture: a real SMTP server (tests/mail.py)
 
 
 class Api:

@@ -34,7 +34,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def token_for(user: User, scopes: list[str] | None = None) -> str:
-    return create_token(actor=user, name="test", scopes=scopes)[1]
+    """A token acting with the user's full powers unless `scopes` narrows it."""
+    return create_token(actor=user, name="test", scopes=scopes or ["read", "write", "admin"])[1]
 
 
 def make_project(

@@ -58,6 +58,7 @@ def test_a_comment_is_added_and_listed(cast, clock, issue):
         "issue": "WEB-1",
         "author": "bob",
         "body": "Seen on Safari too.",
+        "body_html": "<p>Seen on Safari too.</p>\n",
         "edited": False,
     }
     assert cast.api(cast.dave).get("/issues/WEB-1/comments").json()["items"] == [response.json()]

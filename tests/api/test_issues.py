@@ -78,6 +78,7 @@ def test_a_new_issue_gets_sensible_defaults(cast, clock):
         "confidential": False,
         "version": 1,
         "resolved_at": None,
+        "description_html": "",
     }
     assert cast.api(cast.bob).get("/issues/WEB-1").json() == response.json()
 
@@ -124,6 +125,7 @@ def test_every_field_can_be_set_when_filing_an_issue(cast, parts):
         "confidential": True,
         "version": 1,
         "resolved_at": None,
+        "description_html": "<p>Users want a CSV export.</p>\n",
     }
     assert cast.api(cast.alice).get("/issues/WEB-1").json() == body
 
@@ -506,7 +508,7 @@ def test_each_field_can_be_changed(cast, filed, clock, field, value, shown):
     assert after["version"] == 2
     assert response["ETag"].startswith('"2-')
     assert when(after["updated_at"]) == clock.current
-    untouched = {"version", "updated_at", field}
+    untouched = {"version", "updated_at", field, f"{field}_html"}
     assert {k: v for k, v in after.items() if k not in untouched} == {
         k: v for k, v in before.items() if k not in untouched
     }

@@ -47,6 +47,7 @@ def test_a_project_is_described_in_full(cast):
         "name",
         "description",
         "visibility",
+        "reporters_see_own_only",
         "lead",
         "your_role",
         "statuses",

@@ -114,6 +114,7 @@ def test_the_workflow_shows_states_and_transitions_with_their_rules(cast):
         "order": 2,
         "color": "#d97706",
         "initial": False,
+        "wip_limit": None,
     }
     close = [t for t in workflow["transitions"] if t["name"] == "Close"]
     assert close == [
@@ -230,6 +231,7 @@ def test_a_new_state_goes_at_the_end_and_can_be_reached_once_a_transition_leads_
         "order": 5,
         "color": "#dc2626",
         "initial": False,
+        "wip_limit": None,
     }
     make_issue(cast.alice, cast.web)
     problem(alice.patch("/issues/WEB-1", {"status": "blocked"}), 422)

@@ -1,121 +1,25 @@
-"""Real processes: `docket` commands and a `docket serve` server, spoken to over HTTP.
-
-Each server gets a scratch database of the same kind as the test run: a SQLite file in a
-temporary data dir, or (when DOCKET_DATABASE_URL is PostgreSQL) a fresh PostgreSQL database.
-"""
+"""Real processes: `docket` commands and a `docket serve` server, spoken to over HTTP
+(the process plumbing lives in tests/servers.py, shared with the browser tests)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-DOCKET = str(Path(sys.executable).with_name("docket"))
-ADMIN_PASSWORD = "e2e-admin-password-123"
+from tests.servers import Server, running_server, run_docket, scratch_environment
 
-
-def _pg_admin_url() -> str | None:
-    url = os.environ.get("DOCKET_DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else None
+__all__ = ["run_docket"]
 
 
 @pytest.fixture
 def scratch_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Environment for a `docket` process with its own empty data dir and database."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DOCKET_") and k != "DJANGO_SETTINGS_MODULE"
-    }
-    env["DOCKET_DATA_DIR"] = str(tmp_path / "data")
-    base = _pg_admin_url()
-    if base is None:
+    with scratch_environment(tmp_path / "data") as env:
         yield env
-        return
-    import psycopg
-
-    name = f"docket_e2e_{uuid.uuid4().hex[:12]}"
-    conninfo = base.replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env["DOCKET_DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
-    yield env
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def run_docket(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DOCKET, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    url: str
-    env: dict[str, str]
-    log: Path
-
-    def client(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30)
-
-    def token(self, username: str = "admin") -> str:
-        result = run_docket(self.env, "token", "create", username)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
 
 
 @pytest.fixture
 def server(scratch_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
-    port = _free_port()
-    log = tmp_path / "server.log"
-    env = {**scratch_env, "DOCKET_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [DOCKET, "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process, log)
-        yield Server(url, env, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"docket serve exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"docket serve did not answer within 60 s:\n{log.read_text()}")
+    with running_server(scratch_env, tmp_path / "server.log") as running:
+        yield running

@@ -10,8 +10,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from docket.accounts.models import User
-from docket.core.errors import Conflict, Forbidden, Invalid
+from docket.accounts.models import Team, User
+from docket.audit.log import record as audit
+from docket.core.errors import Conflict, Forbidden, Invalid, NotFound
+from docket.projects.access import is_site_admin
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,149}$")
 
@@ -27,12 +29,14 @@ def create_user(
     site_admin: bool = False,
 ) -> User:
     """Create an account. `actor=None` is the command line, which the server owner runs."""
-    if actor is not None and not (actor.is_authenticated and actor.is_superuser):
-        raise Forbidden("only site admins can create users")
+    if actor is not None:
+        _require_site_admin(actor, "create users")
     if not USERNAME.fullmatch(username):  # not .match: "$" also matches before a final "\n"
         raise Invalid.field(
             "username", "use letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
+    if any(ord(char) < 32 or ord(char) == 127 for char in full_name):  # e.g. "\r\nBcc: …"
+        raise Invalid.field("name", "must be one line, without control characters")
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(
             f"the username {username!r} is taken",
@@ -50,6 +54,7 @@ def create_user(
             raise Invalid.field("password", " ".join(exc.messages)) from None
         user.set_password(password)
     user.save()
+    audit(actor, "user.created", target=username, site_admin=site_admin)
     return user
 
 
@@ -67,3 +72,60 @@ def ensure_first_admin(
         site_admin=True,
     )  # fmt: skip
     return True, generated
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+TEAM_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def _require_site_admin(actor: Any, doing: str) -> None:
+    if not is_site_admin(actor):
+        raise Forbidden(f"only site admins can {doing}")
+
+
+@transaction.atomic
+def create_team(*, actor: Any, slug: str, name: str) -> Team:
+    _require_site_admin(actor, "create teams")
+    if not TEAM_SLUG.fullmatch(slug):
+        raise Invalid.field("slug", "use lower-case letters, digits and '-' (e.g. support-l2)")
+    if Team.objects.filter(slug=slug).exists():
+        raise Conflict(f"a team {slug!r} already exists")
+    team = Team.objects.create(slug=slug, name=name)
+    audit(actor, "team.created", target=slug)
+    return team
+
+
+@transaction.atomic
+def add_team_member(*, actor: Any, team: Team, username: str) -> User:
+    """Team members gain the team's project roles from their next request."""
+    _require_site_admin(actor, "change teams")
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise Invalid.field("user", f"no active user '{username[:150]}'")
+    if team.members.filter(pk=user.pk).exists():
+        raise Conflict(f"{user.username} is already in {team.slug}")
+    team.members.add(user)
+    audit(actor, "team.member_added", target=team.slug, user=user.username)
+    return user
+
+
+@transaction.atomic
+def remove_team_member(*, actor: Any, team: Team, username: str) -> None:
+    """Takes effect from the member's next request (roles are read per request)."""
+    _require_site_admin(actor, "change teams")
+    user = team.members.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"{username[:150]} is not in {team.slug}")
+    team.members.remove(user)
+    audit(actor, "team.member_removed", target=team.slug, user=user.username)
+
+
+@transaction.atomic
+def delete_team(*, actor: Any, team: Team) -> None:
+    """Removes the team and its project memberships (its members keep their own roles)."""
+    _require_site_admin(actor, "delete teams")
+    projects = sorted(team.memberships.values_list("project__key", flat=True))
+    members = sorted(team.members.values_list("username", flat=True))
+    team.delete()
+    audit(actor, "team.deleted", target=team.slug, projects=projects, members=members)

@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, EmailStr, Field
 
-from docket.accounts import actions, tokens
+from docket.accounts import actions, throttle, tokens
 from docket.accounts.models import ApiToken, User
 from docket.core.errors import Unauthenticated
 from docket.core.http import ApiRequest
@@ -107,12 +107,16 @@ def list_tokens(request: ApiRequest) -> Any:
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token")
 def create_token(request: ApiRequest, payload: TokenCreate) -> Any:
+    actor = signed_in(request)
+    limit = [throttle.token_creation(actor)]
+    throttle.enforce(limit)  # 429 past DOCKET_THROTTLE_TOKENS_PER_HOUR new tokens
     token, secret = tokens.create_token(
-        actor=signed_in(request),
+        actor=actor,
         name=payload.name,
         scopes=payload.scopes,
         expires_in_days=payload.expires_in_days,
     )
+    throttle.hit(limit)
     token.token = secret  # type: ignore[attr-defined]
     return Status(201, token)
 

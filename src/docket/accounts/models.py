@@ -8,6 +8,10 @@ from django.db import models
 class User(AbstractUser):
     """A person (or a bot) who signs in. Identified in the API by `username`."""
 
+    # Set per request when the caller authenticated with an API token: the gate then grants
+    # only what the token's scopes allow (projects/access.py). None for sessions.
+    token_scopes: frozenset[str] | None = None
+
     class Meta:
         db_table = "docket_user"
 
@@ -48,3 +52,21 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} / {self.name} ({self.prefix}…)"
+
+
+class ThrottleHit(models.Model):
+    """One counted attempt (a failed sign-in, a minted token, …) for a rate-limit key; see
+    accounts/throttle.py. `key` is a SHA-256 of the rule and subject, so no usernames,
+    addresses or IPs are stored here."""
+
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key", "at"], name="throttle_key_at"),
+            models.Index(fields=["at"], name="throttle_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… at {self.at:%Y-%m-%d %H:%M:%S}"

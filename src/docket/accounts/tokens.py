@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import transaction
 
 from docket.accounts.models import ApiToken, User
+from docket.audit.log import record as audit
 from docket.core.clock import now
-from docket.core.errors import Invalid, NotFound
+from docket.core.errors import Forbidden, Invalid, NotFound
 
 TOKEN_PREFIX = "dkt_"  # noqa: S105 - a marker, not a secret
 
@@ -26,6 +27,9 @@ def create_token(
     *, actor: User, name: str, scopes: list[str] | None = None, expires_in_days: int | None = None
 ) -> tuple[ApiToken, str]:
     """Mint a token for `actor`; returns the row and the secret, which is never stored."""
+    if actor.token_scopes is not None and "admin" not in actor.token_scopes:
+        # A leaked read/write token must not be able to mint itself a longer-lived successor.
+        raise Forbidden("creating a token with a token needs the 'admin' scope; sign in instead")
     if scopes is None:
         scopes = [ApiToken.Scope.READ, ApiToken.Scope.WRITE]
     if not scopes:  # an explicit [] must not silently become read+write
@@ -44,15 +48,19 @@ def create_token(
         scopes=sorted(set(scopes)),
         expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
+    audit(actor, "token.created", target=f"{token.name} ({token.prefix}…)", scopes=token.scopes)
     return token, secret
 
 
+@transaction.atomic
 def revoke_token(*, actor: User, token_id: int) -> None:
-    updated = ApiToken.objects.filter(id=token_id, user=actor, revoked_at__isnull=True).update(
-        revoked_at=now()
-    )
-    if not updated:
+    """Takes effect at once: every request looks the token up afresh."""
+    token = ApiToken.objects.filter(id=token_id, user=actor, revoked_at__isnull=True).first()
+    if token is None:
         raise NotFound(f"no token {token_id}")
+    token.revoked_at = now()
+    token.save(update_fields=["revoked_at"])
+    audit(actor, "token.revoked", target=f"{token.name} ({token.prefix}…)")
 
 
 def user_for_secret(secret: str) -> tuple[User, ApiToken] | None:

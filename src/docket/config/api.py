@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from docket.accounts.api import router as accounts_router
+from docket.accounts.people_api import router as people_router
+from docket.attachments.api import router as attachments_router
+from docket.audit.api import router as audit_router
+from docket.core.api_base import DocketAPI
 from docket.core.errors import DocketError
 from docket.core.http import (
     StrictJSONParser,
@@ -17,11 +20,12 @@ from docket.core.http import (
 from docket.issues.api import router as issues_router
 from docket.issues.filters_api import router as filters_router
 from docket.issues.search_api import router as search_router
+from docket.issues.sharing_api import router as sharing_router
 from docket.issues.transitions_api import router as transitions_router
 from docket.projects.api import router as projects_router
 from docket.projects.workflow_api import router as workflow_router
 
-api = NinjaAPI(
+api = DocketAPI(
     title="Docket API",
     version="1",
     description=(
@@ -37,9 +41,15 @@ api.add_exception_handler(DocketError, docket_error_response)  # type: ignore[ar
 api.add_exception_handler(HttpError, http_error_response)  # type: ignore[arg-type]
 api.add_exception_handler(ValidationError, validation_error_response)  # type: ignore[arg-type]
 api.add_router("", accounts_router)
+api.add_router("", "docket.accounts.auth_api.router")  # sign-in, password reset
 api.add_router("", projects_router)
 api.add_router("", workflow_router)
 api.add_router("", issues_router)
 api.add_router("", filters_router)
 api.add_router("", search_router)
 api.add_router("", transitions_router)
+api.add_router("", attachments_router)
+api.add_router("", sharing_router)
+api.add_router("", people_router)
+api.add_router("", audit_router)
+api.add_router("", "docket.issues.watchers_api.router")  # watching issues

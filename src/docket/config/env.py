@@ -41,6 +41,12 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
+def env_path(name: str, default: Path) -> Path:
+    """A directory setting (absolute; `~` expanded); `default` when unset or empty."""
+    raw = env_str(name).strip()
+    return (Path(raw) if raw else default).expanduser().resolve()
+
+
 def data_dir() -> Path:
     path = Path(env_str("DOCKET_DATA_DIR", "docket-data")).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from docket.config.env import (
     env_bool,
     env_int,
     env_list,
+    env_path,
     env_str,
     persisted_secret_key,
 )
@@ -34,12 +35,17 @@ INSTALLED_APPS = [
     "docket.accounts",
     "docket.projects",
     "docket.issues",
+    "docket.attachments",
+    "docket.audit",
+    "docket.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "docket.core.security.SecurityHeaders",
     "docket.core.middleware.StaticFiles",
     "docket.core.middleware.BodySizeLimit",
+    "docket.core.context.RequestContext",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -117,17 +123,45 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed apps; collectstatic optional
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DOCKET_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
+# Attachments (docs/configuration.md). Their upload route alone may exceed the body limit
+# (core/middleware.py); an uploaded file over 1 MiB streams to a temporary file, not memory.
+DOCKET_ATTACHMENTS_DIR = env_path("DOCKET_ATTACHMENTS_DIR", DATA_DIR / "attachments")
+DOCKET_MAX_ATTACHMENT_BYTES = env_int("DOCKET_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024)
+DOCKET_ATTACHMENT_QUOTA_BYTES = env_int("DOCKET_ATTACHMENT_QUOTA_BYTES", 1024 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# CSP, Permissions-Policy, COOP: core/security.py. An empty DOCKET_CSP sends no CSP at all.
+DOCKET_CSP = env_str(
+    "DOCKET_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe the app over plain HTTP
+SILENCED_SYSTEM_CHECKS: list[str] = []
 if env_bool("DOCKET_HTTPS", False):
+    # TLS ends at a proxy, which must set X-Forwarded-Proto (overwriting a client's own).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = 31536000
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DOCKET_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DOCKET_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DOCKET_HSTS_PRELOAD", True)
+    SECURE_SSL_REDIRECT = env_bool("DOCKET_SSL_REDIRECT", True)  # off if the proxy redirects
+    # Turning one of these off is a decision, not an oversight: `check --deploy` keeps quiet.
+    SILENCED_SYSTEM_CHECKS += [
+        check
+        for check, on in [
+            ("security.W008", SECURE_SSL_REDIRECT),
+            ("security.W005", SECURE_HSTS_INCLUDE_SUBDOMAINS),
+            ("security.W021", SECURE_HSTS_PRELOAD),
+        ]
+        if not on
+    ]
 
 NINJA_PAGINATION_MAX_LIMIT = 200
 DOCKET_TOKEN_TOUCH_SECONDS = 60  # how stale a token's last-used time may get before a write
@@ -140,3 +174,41 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("DOCKET_LOG_LEVEL", "WARNING")},
 }
 DOCKET_ANONYMOUS_READ = env_bool("DOCKET_ANONYMOUS_READ", True)
+
+# Rate limits (accounts/throttle.py; docs/configuration.md). A limit of 0 turns that one off.
+DOCKET_THROTTLE_WINDOW_SECONDS = env_int("DOCKET_THROTTLE_WINDOW_SECONDS", 300)
+DOCKET_THROTTLE_ACCOUNT_FAILURES = env_int("DOCKET_THROTTLE_ACCOUNT_FAILURES", 10)
+DOCKET_THROTTLE_IP_FAILURES = env_int("DOCKET_THROTTLE_IP_FAILURES", 30)
+DOCKET_THROTTLE_TOKENS_PER_HOUR = env_int("DOCKET_THROTTLE_TOKENS_PER_HOUR", 20)
+DOCKET_THROTTLE_RESETS_PER_HOUR = env_int("DOCKET_THROTTLE_RESETS_PER_HOUR", 5)
+DOCKET_TRUSTED_PROXIES = env_list("DOCKET_TRUSTED_PROXIES")
+PASSWORD_RESET_TIMEOUT = env_int("DOCKET_PASSWORD_RESET_TIMEOUT", 24 * 3600)
+
+# Mail: SMTP when DOCKET_SMTP_HOST is set, else printed to the server's stdout (fresh installs).
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = env_str("DOCKET_EMAIL_FROM", "docket@localhost")
+EMAIL_HOST = env_str("DOCKET_SMTP_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_USE_SSL = env_bool("DOCKET_SMTP_SSL", False)
+EMAIL_USE_TLS = env_bool("DOCKET_SMTP_TLS", not EMAIL_USE_SSL)
+EMAIL_PORT = env_int("DOCKET_SMTP_PORT", 465 if EMAIL_USE_SSL else 587)
+EMAIL_HOST_USER = env_str("DOCKET_SMTP_USER")
+EMAIL_HOST_PASSWORD = env_str("DOCKET_SMTP_PASSWORD")
+EMAIL_TIMEOUT = env_int("DOCKET_SMTP_TIMEOUT", 30)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:
+    raise ValueError("DOCKET_SMTP_SSL and DOCKET_SMTP_TLS exclude each other; set one")
+
+# Live updates (web/events.py; docs/operations.md): how often each process reads new issue
+# events, the keep-alive comment interval (also how often a stream rechecks its session), and
+# open streams allowed per user and process. DOCKET_LIVE_BACKEND: `poll` (the event log) or
+# `redis` (pub/sub at DOCKET_REDIS_URL, for many processes).
+DOCKET_LIVE_POLL_MS = env_int("DOCKET_LIVE_POLL_MS", 400)
+DOCKET_LIVE_HEARTBEAT_SECONDS = env_int("DOCKET_LIVE_HEARTBEAT_SECONDS", 15)
+DOCKET_LIVE_MAX_STREAMS = env_int("DOCKET_LIVE_MAX_STREAMS", 10)
+DOCKET_LIVE_BACKEND = env_str("DOCKET_LIVE_BACKEND", "poll")
+DOCKET_REDIS_URL = env_str("DOCKET_REDIS_URL", "redis://127.0.0.1:6379/0")
+if DOCKET_LIVE_BACKEND not in ("poll", "redis"):
+    raise ValueError("DOCKET_LIVE_BACKEND must be poll or redis")

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import path, re_path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from docket.config.api import api
 from docket.core.http import problem
@@ -17,13 +18,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": connection.vendor})
 
 
+@csrf_exempt  # a 404 problem for any method, not a CSRF page for a POST
 def api_not_found(request: HttpRequest, rest: str) -> HttpResponse:
     return problem(404, "Not found", f"no API endpoint /api/{rest}; see /api/v1/docs")
 
+
+# Errors raised before the API (bad Host header, unexpected exceptions) as problems under /api/
+handler400 = "docket.core.handlers.bad_request"
+handler403 = "docket.core.handlers.permission_denied"
+handler404 = "docket.core.handlers.page_not_found"
+handler500 = "docket.core.handlers.server_error"
 
 urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("admin/", admin.site.urls),
     path("healthz", healthz),
+    path("", include("docket.web.urls")),
 ]

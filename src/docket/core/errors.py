@@ -65,3 +65,15 @@ class BadParameter(DocketError):
             f"{field}: {message}",
             errors=[{"field": field, "location": location, "message": message}],
         )
+
+
+class TooManyRequests(DocketError):
+    """A rate limit (accounts/throttle.py) refuses the request; the answer carries
+    `Retry-After` (seconds) as a header and as `retry_after` in the body."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int):
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
@@ -13,12 +14,15 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security.http import HttpAuthBase
 
+from docket.accounts import throttle
 from docket.accounts.tokens import user_for_secret
-from docket.core.errors import DocketError, Forbidden, Unauthenticated
+from docket.core.context import set_via
+from docket.core.errors import DocketError, Forbidden, Invalid, TooManyRequests, Unauthenticated
 
 PROBLEM_TYPE = "application/problem+json"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 MAX_JSON_DEPTH = 32
+MAX_JSON_DIGITS = 100  # no field takes a number anywhere near this long
 
 
 class BodyError(DocketError):
@@ -49,6 +53,49 @@ def _reject_constant(name: str) -> Any:
     raise BodyError(f"{name} is not valid JSON")
 
 
+def _parse_int(digits: str) -> int:
+    if len(digits) > MAX_JSON_DIGITS:  # int() of thousands of digits is slow, then refused
+        raise BodyError(f"a number of {len(digits)} digits is too long (at most {MAX_JSON_DIGITS})")
+    return int(digits)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise BodyError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _text_problem(text: str) -> str | None:
+    """What is wrong with a string no field may hold, if anything."""
+    if "\x00" in text:  # PostgreSQL cannot store it, and no text needs it
+        return "must not contain NUL characters"
+    if any("\ud800" <= char <= "\udfff" for char in text):  # json.loads joined valid pairs
+        return "must not contain unpaired surrogates (like \\ud800); send valid Unicode"
+    return None
+
+
+def _check_text(value: Any, field: str) -> None:
+    """Refuse (422, naming the field) a string anywhere in the body that no field may hold."""
+    if isinstance(value, str):
+        message = _text_problem(value)
+    elif isinstance(value, dict):
+        message = next((f"a key {m}" for m in map(_text_problem, value) if m), None)
+        for key, item in value.items():
+            _check_text(item, f"{field}.{key}" if field else key)
+    elif isinstance(value, list):
+        message = None
+        for index, item in enumerate(value):
+            _check_text(item, f"{field}.{index}")
+    else:
+        return
+    if message:
+        where = field or "body"
+        raise Invalid(
+            f"{where}: {message}", errors=[{"field": where, "location": "body", "message": message}]
+        )
+
+
 def _depth(text: str) -> int:
     depth = deepest = 0
     in_string = escaped = False
@@ -71,7 +118,8 @@ def _depth(text: str) -> int:
 
 
 class StrictJSONParser(Parser):
-    """JSON only; refuses duplicate keys, NaN/Infinity, deep nesting and invalid UTF-8."""
+    """JSON only; refuses duplicate keys, NaN/Infinity, huge numbers, deep nesting, invalid
+    UTF-8 (400), and NUL characters or unpaired surrogates in any string (422)."""
 
     def parse_body(self, request: HttpRequest) -> Any:
         if request.content_type != "application/json":
@@ -89,12 +137,17 @@ class StrictJSONParser(Parser):
             raise BodyError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         try:
             data = json.loads(
-                text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
+                text,
+                object_pairs_hook=_no_duplicate_keys,
+                parse_constant=_reject_constant,
+                parse_int=_parse_int,
+                parse_float=_parse_float,
             )
         except json.JSONDecodeError as exc:
             raise BodyError(f"malformed JSON at {exc.lineno}:{exc.colno}: {exc.msg}") from None
         if not isinstance(data, dict):
             raise BodyError("the body must be a JSON object")
+        _check_text(data, "")
         return data
 
 
@@ -117,6 +170,8 @@ def docket_error_response(request: HttpRequest, exc: DocketError) -> HttpRespons
     response = problem(exc.status, exc.title, exc.detail, exc.errors, **exc.extra)
     if exc.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="docket"'
+    if isinstance(exc, TooManyRequests):
+        response["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -171,21 +226,27 @@ class TokenOrSession(HttpAuthBase):
         if header is not None:
             scheme, _, secret = header.partition(" ")
             if scheme.lower() != "bearer" or not secret.strip():
-                raise Unauthenticated("malformed Authorization header; use 'Bearer <token>'")
+                # The same body as an unknown token's (docs/api.md): nothing to tell apart.
+                raise Unauthenticated("invalid, expired or revoked token")
             found = user_for_secret(secret.strip())
             if found is None:
-                raise Unauthenticated("invalid, expired or revoked token")
-            request.user, request.api_token = found  # type: ignore[attr-defined]
-            if request.method not in SAFE_METHODS and "write" not in found[1].scopes:
+                raise throttle.failed_bearer(request)  # 401, or 429 once the IP is over its limit
+            user, token = found
+            # The gate reads the scopes from the user: without `admin` the token acts with
+            # neither site-admin nor project-admin powers (see projects/access.py).
+            user.token_scopes = frozenset(token.scopes)
+            set_via(token.prefix)
+            request.user, request.api_token = user, token  # type: ignore[attr-defined]
+            if request.method not in SAFE_METHODS and "write" not in token.scopes:
                 raise Forbidden("this token is read-only (it lacks the 'write' scope)")
-            return request.user
-        user = request.user
-        if user.is_authenticated and request.method not in SAFE_METHODS:
+            return user
+        visitor = request.user
+        if visitor.is_authenticated and request.method not in SAFE_METHODS:
             reason = _csrf_failure(request)
             if reason:
                 raise Forbidden(f"CSRF check failed: {reason}")
         request.api_token = None  # type: ignore[attr-defined]
-        return user
+        return visitor
 
 
 class ApiRequest(HttpRequest):

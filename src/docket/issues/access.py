@@ -8,13 +8,15 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from docket.core.errors import Forbidden, NotFound
-from docket.issues.models import Issue
+from docket.issues.models import Issue, IssueGrant
 from docket.projects.access import (
     Perm,
     is_site_admin,
+    own_tickets_only,
     permissions_in,
     project_roles,
     require,
+    sees_only_own,
     visible_projects,
 )
 from docket.projects.models import Role
@@ -23,24 +25,40 @@ ISSUE_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 CONFIDENTIAL_ROLES = {Role.ADMIN, Role.MEMBER}
 
 
+def granted_issue_ids(user: Any) -> list[int]:
+    """Issues `user` was explicitly added to. Cached on the user for one request."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_docket_grants", None)
+    if cached is None:
+        cached = list(IssueGrant.objects.filter(user=user).values_list("issue_id", flat=True))
+        user._docket_grants = cached
+    return cached
+
+
 def visible_issues(user: Any) -> QuerySet[Issue]:
-    """Issues `user` may see: in a visible project, not deleted, and confidential ones only
-    for the project's members and admins, the reporter and the assignee."""
+    """Issues `user` may see: not deleted, and either
+    - in a visible project, not confidential, and (on a support desk that shows reporters
+      only their own tickets) not someone else's; or
+    - in a project where they are a member or admin (confidential ones too); or
+    - reported by, assigned to, or explicitly shared with them."""
     issues = Issue.objects.filter(deleted_at__isnull=True)
     if is_site_admin(user):
         return issues
-    issues = issues.filter(project__in=visible_projects(user))
+    own_only = own_tickets_only(user)
+    open_to_all = Q(confidential=False, project__in=visible_projects(user))
+    if own_only:
+        open_to_all &= ~Q(project_id__in=own_only)
     if not user.is_authenticated:
-        return issues.filter(confidential=False)
+        return issues.filter(open_to_all)
     insider_projects = [
         pid for pid, role in project_roles(user).items() if role in CONFIDENTIAL_ROLES
     ]
-    return issues.filter(
-        Q(confidential=False)
-        | Q(project_id__in=insider_projects)
-        | Q(reporter=user)
-        | Q(assignee=user)
-    )
+    involved = Q(reporter=user) | Q(assignee=user)
+    granted = granted_issue_ids(user)
+    if granted:
+        involved |= Q(id__in=granted)
+    return issues.filter(open_to_all | Q(project_id__in=insider_projects) | involved)
 
 
 def can_see(user: Any, issue: Issue) -> bool:
@@ -48,11 +66,15 @@ def can_see(user: Any, issue: Issue) -> bool:
     perms = permissions_in(user, issue.project)
     if issue.deleted_at is not None:
         return Perm.MODERATE in perms  # only admins see (and may restore) deleted issues
-    if Perm.VIEW not in perms:
-        return False
-    if not issue.confidential or Perm.SEE_CONFIDENTIAL in perms:
+    if is_site_admin(user) or Perm.SEE_CONFIDENTIAL in perms:
         return True
-    return user.is_authenticated and user.id in (issue.reporter_id, issue.assignee_id)
+    if user.is_authenticated and (
+        user.id in (issue.reporter_id, issue.assignee_id) or issue.id in granted_issue_ids(user)
+    ):
+        return True
+    if Perm.VIEW not in perms or issue.confidential:
+        return False
+    return not sees_only_own(user, issue.project)
 
 
 def parse_key(key: str) -> tuple[str, int]:
@@ -79,6 +101,10 @@ def get_issue_for(user: Any, key: str, need: Perm = Perm.VIEW, *, deleted: bool 
 
 
 def require_on_issue(user: Any, issue: Issue, need: Perm) -> None:
+    if need == Perm.VIEW:
+        if not can_see(user, issue):
+            raise NotFound(f"no issue {issue.key}")
+        return  # an explicitly added person sees the issue without a role in its project
     if need == Perm.EDIT_OWN_ISSUE:
         perms = permissions_in(user, issue.project)
         if Perm.EDIT_ISSUE in perms:

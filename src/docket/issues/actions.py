@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 
 from docket.accounts.models import User
+from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from docket.issues import search_index
@@ -22,6 +23,7 @@ from docket.issues.values import (
     field_value,
     snapshot,
 )
+from docket.issues.watching import add_watchers
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, require, role_in
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 from docket.projects.workflow_rules import (
@@ -225,6 +227,7 @@ def create_issue(*, actor: Any, project: Project, fields: dict[str, Any]) -> Iss
     issue.labels.set(labels)
     issue.components.set(components)
     _record(issue, actor, EventKind.CREATED, moment, new=snapshot(issue))
+    add_watchers(issue, [actor, issue.assignee], moment)  # reporter and assignee follow it
     return issue
 
 
@@ -451,6 +454,8 @@ def _write(issue: Issue, actor: Any, values: dict[str, Any], moment: dt.datetime
     for field, value in values.items():
         _set(issue, field, value)
     issue.save()
+    if values.get("assignee") is not None:
+        add_watchers(issue, [issue.assignee], moment)  # a new assignee follows the issue
     for field in values:
         _record(
             issue,
@@ -533,6 +538,7 @@ def delete_issue(*, actor: Any, issue: Issue) -> None:
     issue.version += 1
     issue.save(update_fields=["deleted_at", "version"])
     _record(issue, _actor(actor), EventKind.DELETED, moment)
+    audit(actor, "issue.deleted", project=issue.project, target=issue.key, title=issue.title)
 
 
 @transaction.atomic
@@ -546,6 +552,7 @@ def restore_issue(*, actor: Any, issue: Issue) -> Issue:
     issue.version += 1
     issue.save(update_fields=["deleted_at", "version"])
     _record(issue, _actor(actor), EventKind.RESTORED, moment)
+    audit(actor, "issue.restored", project=issue.project, target=issue.key)
     return issue
 
 
@@ -597,3 +604,8 @@ def delete_comment(*, actor: Any, issue: Issue, comment_id: int) -> None:
     comment.deleted_at = moment
     comment.save(update_fields=["deleted_at"])
     _record(issue, actor, EventKind.COMMENT_DELETED, moment, comment=comment, old=comment.body)
+    if comment.author_id != actor.id:  # a moderator removing someone else's words
+        audit(
+            actor, "comment.deleted", project=issue.project, target=issue.key,
+            comment=comment.id, author=comment.author.username,
+        )  # fmt: skip

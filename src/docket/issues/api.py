@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from docket.core import markdown
 from docket.core.http import ApiRequest
 from docket.issues import actions
 from docket.issues.access import get_issue_for
@@ -18,6 +19,7 @@ from docket.issues.queries import (
     comment_out,
     comments_page,
     history_page,
+    issue_detail_out,
     issue_out,
     list_issues,
     with_related,
@@ -28,7 +30,7 @@ from docket.issues.schemas import (
     CommentPage,
     EventPage,
     IssueCreate,
-    IssueOut,
+    IssueDetail,
     IssuePage,
     IssueUpdate,
 )
@@ -63,12 +65,12 @@ def _fresh(issue: Issue) -> Issue:
     return with_related(Issue.objects.filter(pk=issue.pk)).get()
 
 
-@router.post("/projects/{key}/issues", response={201: IssueOut}, summary="Create an issue")
+@router.post("/projects/{key}/issues", response={201: IssueDetail}, summary="Create an issue")
 def create_issue(request: ApiRequest, key: str, payload: IssueCreate) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
     fields = payload.model_dump(exclude_unset=True)
     issue = actions.create_issue(actor=request.auth, project=project, fields=fields)
-    return Status(201, issue_out(issue))
+    return Status(201, issue_detail_out(issue))
 
 
 @router.get("/issues", response=IssuePage, summary="List issues you can see")
@@ -96,16 +98,16 @@ def list_all(request: ApiRequest, params: Query[ListParams]) -> Any:
     return {"items": [issue_out(i) for i in page], "next_cursor": next_cursor}
 
 
-@router.get("/issues/{key}", response=IssueOut, summary="Get an issue by key")
+@router.get("/issues/{key}", response=IssueDetail, summary="Get an issue by key")
 def get_issue(request: ApiRequest, key: str, response: HttpResponse) -> Any:
     issue = get_issue_for(request.auth, key)
     if matches_none(request, issue):
         return with_etag(HttpResponse(status=304), issue)
     with_etag(response, issue)
-    return issue_out(issue)
+    return issue_detail_out(issue)
 
 
-@router.patch("/issues/{key}", response=IssueOut, summary="Change fields of an issue")
+@router.patch("/issues/{key}", response=IssueDetail, summary="Change fields of an issue")
 def update_issue(
     request: ApiRequest, key: str, payload: IssueUpdate, response: HttpResponse
 ) -> Any:
@@ -116,7 +118,7 @@ def update_issue(
         actor=request.auth, issue=issue, changes=changes, base_version=base_version
     )
     with_etag(response, issue)
-    return issue_out(issue)
+    return issue_detail_out(issue)
 
 
 @router.delete("/issues/{key}", response={204: None}, summary="Delete an issue (recoverable)")
@@ -125,10 +127,13 @@ def delete_issue(request: ApiRequest, key: str) -> Any:
     return Status(204, None)
 
 
-@router.post("/issues/{key}/restore", response=IssueOut, summary="Restore a deleted issue")
+@router.post("/issues/{key}/restore", response=IssueDetail, summary="Restore a deleted issue")
 def restore_issue(request: ApiRequest, key: str) -> Any:
     issue = get_issue_for(request.auth, key, Perm.MODERATE, deleted=True)
-    return issue_out(_fresh(actions.restore_issue(actor=request.auth, issue=issue)))
+    return issue_detail_out(_fresh(actions.restore_issue(actor=request.auth, issue=issue)))
+
+
+COMMENT_PAGE_RENDER_SECONDS = 0.5  # CPU for Markdown per page; later comments come out plain
 
 
 class PageParams(Schema):
@@ -140,7 +145,9 @@ class PageParams(Schema):
 def list_comments(request: ApiRequest, key: str, params: Query[PageParams]) -> Any:
     issue = get_issue_for(request.auth, key)
     page, next_cursor = comments_page(issue, cursor=params.cursor, limit=params.limit)
-    return {"items": [comment_out(c, issue) for c in page], "next_cursor": next_cursor}
+    until = markdown.deadline(COMMENT_PAGE_RENDER_SECONDS)
+    items = [comment_out(c, issue, until=until) for c in page]
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.post("/issues/{key}/comments", response={201: CommentOut}, summary="Add a comment")

@@ -134,6 +134,8 @@ class EventKind(models.TextChoices):
     COMMENT_DELETED = "comment_deleted"
     DELETED = "deleted"
     RESTORED = "restored"
+    ACCESS_GRANTED = "access_granted"
+    ACCESS_REVOKED = "access_revoked"
 
 
 class IssueEvent(models.Model):
@@ -165,6 +167,29 @@ class IssueEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.field} on issue {self.issue_id}".replace("  ", " ")
+
+
+class IssueGrant(models.Model):
+    """An explicitly added person: they may see the issue even if it is confidential or the
+    project shows reporters only their own tickets. Needs the project to be visible to them."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="issue_grants"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "user"], name="issue_grant_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "issue"], name="issue_grant_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} may see issue {self.issue_id}"
 
 
 class SavedFilter(models.Model):
@@ -202,3 +227,22 @@ class SavedFilter(models.Model):
     @property
     def shared(self) -> bool:
         return self.project_id is not None
+
+
+class Watch(models.Model):
+    """Someone following an issue (issues/watching.py). Only a list of people: seeing the
+    issue still goes through the gate, so a watcher who loses access sees nothing."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="watches")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["issue", "user"], name="watch_unique")]
+        indexes = [models.Index(fields=["user", "issue"], name="watch_user_issue")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches issue {self.issue_id}"

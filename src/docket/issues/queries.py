@@ -9,6 +9,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
 from docket.accounts.models import User
+from docket.core import markdown
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
 from docket.issues.access import visible_issues
@@ -84,6 +85,12 @@ def issue_out(issue: Issue) -> dict[str, Any]:
         "updated_at": issue.updated_at,
         "resolved_at": issue.resolved_at,
     }
+
+
+def issue_detail_out(issue: Issue) -> dict[str, Any]:
+    """One issue on its own: `issue_out` plus the description rendered to safe HTML (kept
+    out of list rows, where rendering every description would cost too much)."""
+    return {**issue_out(issue), "description_html": markdown.render(issue.description)}
 
 
 def _usernames(field: str, names: list[str], me: Any) -> Q:
@@ -175,12 +182,14 @@ def comments_page(
     return keyset_page(comments, OLDEST_FIRST, "comments", cursor, limit)
 
 
-def comment_out(comment: Comment, issue: Issue) -> dict[str, Any]:
+def comment_out(comment: Comment, issue: Issue, *, until: float | None = None) -> dict[str, Any]:
+    """`until`: a shared render deadline for a page of comments (see `markdown.deadline`)."""
     return {
         "id": comment.id,
         "issue": issue.key,
         "author": comment.author.username,
         "body": comment.body,
+        "body_html": markdown.render(comment.body, until=until),
         "created_at": comment.created_at,
         "updated_at": comment.updated_at,
         "edited": comment.updated_at != comment.created_at,

@@ -15,7 +15,15 @@ from django.db.models.expressions import OrderBy
 
 from docket.core.clock import now as clock_now
 from docket.issues.access import ISSUE_KEY
-from docket.issues.models import Comment, Issue, IssueType, Priority, Resolution, Severity
+from docket.issues.models import (
+    Comment,
+    Issue,
+    IssueType,
+    Priority,
+    Resolution,
+    Severity,
+    Watch,
+)
 from docket.issues.search_index import ISSUE_TEXT
 from docket.projects.access import visible_projects
 from docket.projects.models import WorkflowState
@@ -40,6 +48,11 @@ MAX_NUMBER = 2**31 - 1
 def _through(relation: Any, column: str) -> Any:
     """`within` for a many-to-many: issues having at least one related row matching q."""
     return lambda q: Q(pk__in=relation.through.objects.filter(q).values(column))
+
+
+def _watchers(q: Q) -> Q:
+    """Issues watched by someone matching q (issues/watching.py)."""
+    return Q(pk__in=Watch.objects.filter(q).values("issue_id"))
 
 
 def _comments(q: Q) -> Q:
@@ -158,8 +171,12 @@ FIELDS = (
         lambda i: [c.body for c in i.comments.all() if c.deleted_at is None],
         aliases=("comments",), nullable=True, within=_comments, searches=("comments",),
     ),
+    Field(
+        "watcher", Kind.USER, "user__username",
+        lambda i: [w.user.username for w in i.watches.all()],
+        aliases=("watchers",), nullable=True, within=_watchers,
+    ),
     # Recognised, but their data does not exist yet: a clear error instead of "unknown field".
-    Field("watcher", Kind.USER, aliases=("watchers",), available=False),
     Field("parent", Kind.NAME, available=False),
     Field("mentions", Kind.USER, aliases=("mention",), available=False),
 )  # fmt: skip

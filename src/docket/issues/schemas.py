@@ -83,6 +83,15 @@ class IssueOut(Schema):
     resolved_at: datetime | None
 
 
+class IssueDetail(IssueOut):
+    """A single issue (not list rows): with the description rendered to sanitized HTML."""
+
+    description_html: str = Field(
+        description="`description` rendered from Markdown (CommonMark + tables and "
+        "strikethrough) to sanitized HTML; safe to insert into a page as is"
+    )
+
+
 class IssuePage(Schema):
     items: list[IssueOut]
     next_cursor: str | None
@@ -97,6 +106,7 @@ class CommentOut(Schema):
     issue: str
     author: str
     body: str
+    body_html: str = Field(description="`body` rendered from Markdown to sanitized HTML")
     created_at: datetime
     updated_at: datetime
     edited: bool

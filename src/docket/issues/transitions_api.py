@@ -17,8 +17,8 @@ from docket.issues import actions
 from docket.issues.access import get_issue_for
 from docket.issues.etags import based_on, with_etag
 from docket.issues.models import Issue
-from docket.issues.queries import issue_out, with_related
-from docket.issues.schemas import DateText, IssueOut, ResolutionName, StrictIn
+from docket.issues.queries import issue_detail_out, with_related
+from docket.issues.schemas import DateText, IssueDetail, ResolutionName, StrictIn
 from docket.projects.models import WorkflowState
 from docket.projects.workflow_rules import Mover, available, rules_of
 
@@ -87,7 +87,7 @@ def list_transitions(request: ApiRequest, key: str) -> Any:
 
 @router.post(
     "/issues/{key}/transitions",
-    response=IssueOut,
+    response=IssueDetail,
     summary="Move an issue along a transition of its workflow",
 )
 def take_transition(
@@ -109,4 +109,4 @@ def take_transition(
     )
     fresh = with_related(Issue.objects.filter(pk=issue.pk)).get()
     with_etag(response, fresh)
-    return issue_out(fresh)
+    return issue_detail_out(fresh)

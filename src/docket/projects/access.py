@@ -36,10 +36,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
 }
 ASSIGNABLE_ROLES = {Role.MEMBER, Role.ADMIN}
+# Powers an API token only exercises with the `admin` scope (read/write tokens act as a member).
+ADMIN_POWERS = frozenset({Perm.MANAGE_PROJECT, Perm.MODERATE})
+# Roles that see every ticket of a support desk (`reporters_see_own_only`).
+SEES_ALL_TICKETS = {Role.ADMIN, Role.MEMBER, Role.VIEWER}
+
+
+def has_admin_scope(user: Any) -> bool:
+    """Sessions carry every power; an API token only what its scopes grant."""
+    scopes = getattr(user, "token_scopes", None)
+    return scopes is None or "admin" in scopes
 
 
 def is_site_admin(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+    return bool(
+        user.is_authenticated and user.is_active and user.is_superuser and has_admin_scope(user)
+    )
 
 
 def project_roles(user: Any) -> dict[int, str]:
@@ -65,8 +77,9 @@ def project_roles(user: Any) -> dict[int, str]:
 
 
 def forget_roles(user: Any) -> None:
-    if hasattr(user, "_docket_roles"):
-        del user._docket_roles
+    for cached in ("_docket_roles", "_docket_own_only", "_docket_grants"):
+        if hasattr(user, cached):
+            delattr(user, cached)
 
 
 def role_in(user: Any, project: Project) -> str | None:
@@ -78,7 +91,8 @@ def role_in(user: Any, project: Project) -> str | None:
 def permissions_in(user: Any, project: Project) -> frozenset[Perm]:
     role = role_in(user, project)
     if role:
-        return ROLE_PERMISSIONS[role]
+        granted = ROLE_PERMISSIONS[role]
+        return granted if has_admin_scope(user) else granted - ADMIN_POWERS
     if project.visibility == Project.Visibility.PUBLIC and (
         user.is_authenticated or settings.DOCKET_ANONYMOUS_READ
     ):
@@ -86,6 +100,28 @@ def permissions_in(user: Any, project: Project) -> frozenset[Perm]:
     if project.visibility == Project.Visibility.INTERNAL and user.is_authenticated:
         return frozenset({Perm.VIEW})
     return frozenset()
+
+
+def own_tickets_only(user: Any) -> list[int]:
+    """Support desks where `user` sees only their own tickets: projects that say so, unless
+    the user is a site admin or holds a role that sees every ticket. Cached per request."""
+    if is_site_admin(user):
+        return []
+    cached = getattr(user, "_docket_own_only", None)
+    if cached is not None:
+        return cached
+    trusted = [pid for pid, role in project_roles(user).items() if role in SEES_ALL_TICKETS]
+    projects = Project.objects.filter(reporters_see_own_only=True).exclude(id__in=trusted)
+    found = list(projects.values_list("id", flat=True))
+    if user.is_authenticated:
+        user._docket_own_only = found
+    return found
+
+
+def sees_only_own(user: Any, project: Project) -> bool:
+    if not project.reporters_see_own_only or is_site_admin(user):
+        return False
+    return project_roles(user).get(project.id) not in SEES_ALL_TICKETS
 
 
 def visible_projects(user: Any) -> QuerySet[Project]:
@@ -113,4 +149,9 @@ def require(user: Any, project: Project, need: Perm) -> None:
     if need not in permissions_in(user, project):
         if not user.is_authenticated:
             raise Unauthenticated("sign in or send an API token to do this")
+        if need in ADMIN_POWERS and not has_admin_scope(user):
+            raise Forbidden(
+                f"this API token lacks the 'admin' scope, which {need.value.replace('_', ' ')} "
+                "needs; use a token with it or sign in"
+            )
         raise Forbidden(f"your role in {project.key} does not allow {need.value.replace('_', ' ')}")

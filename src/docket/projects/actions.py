@@ -9,13 +9,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from docket.accounts.models import Team, User
+from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from docket.projects.access import Perm, forget_roles, is_site_admin, require
 from docket.projects.models import Component, Membership, Milestone, Project, Role
 from docket.projects.workflows import TEMPLATES, create_workflow
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
-EDITABLE_PROJECT_FIELDS = {"name", "description", "visibility", "lead"}
+EDITABLE_PROJECT_FIELDS = {"name", "description", "visibility", "lead", "reporters_see_own_only"}
 
 
 def _check_key(key: str) -> str:
@@ -43,6 +44,7 @@ def create_project(
     visibility: str = Project.Visibility.PRIVATE,
     lead: str | None = None,
     workflow: str = "default",
+    reporters_see_own_only: bool = False,
 ) -> Project:
     """Create a project with its own copy of a workflow; the creator becomes its admin."""
     if not actor.is_authenticated:
@@ -62,9 +64,11 @@ def create_project(
         visibility=visibility,
         lead=_user_by_name("lead", lead) if lead else actor,
         workflow=create_workflow(workflow),
+        reporters_see_own_only=reporters_see_own_only,
     )
     Membership.objects.create(project=project, user=actor, role=Role.ADMIN)
     forget_roles(actor)
+    audit(actor, "project.created", project=project, target=key, visibility=visibility)
     return project
 
 
@@ -74,12 +78,23 @@ def update_project(*, actor: Any, project: Project, changes: dict[str, Any]) -> 
     unknown = set(changes) - EDITABLE_PROJECT_FIELDS
     if unknown:
         raise Invalid.field(sorted(unknown)[0], "cannot be changed")
+    changed: dict[str, list[Any]] = {}
     for field, value in changes.items():
+        before = _shown(getattr(project, field))
         if field == "lead":
             value = _user_by_name("lead", value) if value else None
         setattr(project, field, value)
+        if before != _shown(value):
+            changed[field] = [before, _shown(value)]
     project.save()
+    if changed:
+        audit(actor, "project.updated", project=project, target=project.key, changes=changed)
     return project
+
+
+def _shown(value: Any) -> Any:
+    """How a setting reads in the audit log (users by name)."""
+    return value.username if isinstance(value, User) else value
 
 
 def _member_target(username: str | None, team: str | None) -> dict[str, Any]:
@@ -106,6 +121,7 @@ def set_member(
         raise Invalid.field("role", f"must be one of {', '.join(Role.values)}")
     target = _member_target(user, team)
     membership = Membership.objects.filter(project=project, **target).first()
+    previous = membership.role if membership else None
     if membership and membership.role == Role.ADMIN and role != Role.ADMIN:
         _keep_an_admin(project, membership)
     try:
@@ -115,6 +131,8 @@ def set_member(
     except IntegrityError:
         raise Conflict("membership changed concurrently; retry") from None
     forget_roles(actor)
+    who = f"team:{team}" if team else user or ""
+    audit(actor, "member.role_set", project=project, target=who, role=role, previous=previous)
     return membership
 
 
@@ -131,6 +149,8 @@ def remove_member(
         _keep_an_admin(project, membership)
     membership.delete()
     forget_roles(actor)
+    who = f"team:{team}" if team else user or ""
+    audit(actor, "member.removed", project=project, target=who, previous=membership.role)
 
 
 def _keep_an_admin(project: Project, leaving: Membership) -> None:
@@ -149,6 +169,7 @@ def add_component(*, actor: Any, project: Project, name: str) -> Component:
     require(actor, project, Perm.MANAGE_PROJECT)
     if Component.objects.filter(project=project, name=name).exists():
         raise Conflict(f"{project.key} already has a component {name!r}")
+    audit(actor, "component.created", project=project, target=name)
     return Component.objects.create(project=project, name=name)
 
 
@@ -163,4 +184,5 @@ def add_milestone(
         due = dt.date.fromisoformat(due_date) if due_date else None
     except ValueError:
         raise Invalid.field("due_date", "must be a real date like 2026-12-31") from None
+    audit(actor, "milestone.created", project=project, target=name, due_date=due_date)
     return Milestone.objects.create(project=project, name=name, due_date=due)

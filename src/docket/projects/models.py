@@ -28,6 +28,8 @@ class WorkflowState(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     color = models.CharField(max_length=7, default="#888888")
     is_initial = models.BooleanField(default=False)
+    # Work-in-progress limit shown on the board (None: no limit). Advisory: moves are not refused.
+    wip_limit = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["order", "id"]
@@ -86,6 +88,9 @@ class Project(models.Model):
     )
     workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="projects")
     next_number = models.PositiveIntegerField(default=1)
+    # Support desks: reporters and non-members see only the issues they reported, are
+    # assigned or were explicitly given (projects/access.py and issues/access.py).
+    reporters_see_own_only = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

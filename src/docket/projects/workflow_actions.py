@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError, Q
 from django.db.models.functions import Lower
 
+from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Invalid, NotFound
 from docket.issues.actions import move_issues
 from docket.issues.models import Issue
@@ -30,7 +31,8 @@ NAME = re.compile(r"^\w(?:[\w .'&/()+-]*[\w.)])?$")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DONE = WorkflowState.Category.DONE
 MAX_STATES, MAX_TRANSITIONS = 50, 250  # per workflow
-STATE_FIELDS = {"name", "category", "color", "initial"}
+STATE_FIELDS = {"name", "category", "color", "initial", "wip_limit"}
+MAX_WIP_LIMIT = 10_000
 RULE_FIELDS = {"name", "allowed_roles", "required_fields", "effects"}
 
 
@@ -176,7 +178,7 @@ def add_state(
         workflow.states.update(is_initial=False)
     try:
         with transaction.atomic():
-            return WorkflowState.objects.create(
+            created = WorkflowState.objects.create(
                 workflow=workflow,
                 name=name,
                 category=category,
@@ -186,15 +188,19 @@ def add_state(
             )
     except IntegrityError:
         raise Conflict(f"the workflow already has a state {name!r}") from None
+    audit(actor, "workflow.state_added", project=project, target=name, category=category)
+    return created
 
 
 @transaction.atomic
 def change_state(
     *, actor: Any, project: Project, state: str, changes: dict[str, Any]
 ) -> WorkflowState:
-    """Rename, recolour, recategorise a state, or make it the initial one."""
+    """Rename, recolour, recategorise a state, make it the initial one, or set its
+    work-in-progress limit (`wip_limit`: a positive number, or None for no limit)."""
     workflow = _locked_workflow(actor, project)
     target = state_in(workflow, state)
+    audit(actor, "workflow.state_changed", project=project, target=target.name, changes=changes)
     unknown = set(changes) - STATE_FIELDS
     if unknown:
         raise Invalid.field(sorted(unknown)[0], "cannot be changed")
@@ -211,12 +217,22 @@ def change_state(
             raise Invalid.field("initial", "make another state initial instead")
         workflow.states.exclude(pk=target.pk).update(is_initial=False)
         target.is_initial = True
+    if "wip_limit" in changes:
+        target.wip_limit = _clean_wip_limit(changes["wip_limit"])
     try:
         with transaction.atomic():
             target.save()
     except IntegrityError:
         raise Conflict(f"the workflow already has a state {target.name!r}") from None
     return target
+
+
+def _clean_wip_limit(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIP_LIMIT:
+        raise Invalid.field("wip_limit", f"must be a number from 1 to {MAX_WIP_LIMIT}, or null")
+    return value
 
 
 def _recategorise(workflow: Workflow, state: WorkflowState, category: str) -> None:
@@ -264,6 +280,7 @@ def reorder_states(*, actor: Any, project: Project, names: list[str]) -> list[Wo
     for order, state in enumerate(ordered):
         state.order = order
     WorkflowState.objects.bulk_update(ordered, ["order"])
+    audit(actor, "workflow.states_reordered", project=project, order=wanted)
     return ordered
 
 
@@ -319,6 +336,10 @@ def remove_state(
     except (ProtectedError, IntegrityError):
         # An issue moved into the state while we were moving the others out.
         raise Conflict(f"issues entered {removal.state} meanwhile; try again") from None
+    audit(
+        actor, "workflow.state_removed", project=project, target=removal.state,
+        moved_to=removal.moved_to, moved=removal.moved,
+    )  # fmt: skip
     return removal
 
 
@@ -347,7 +368,7 @@ def add_transition(
     _transition_name_free(workflow, name, from_state)
     if workflow.transitions.count() >= MAX_TRANSITIONS:
         raise Invalid(f"a workflow has at most {MAX_TRANSITIONS} transitions")
-    return WorkflowTransition.objects.create(
+    created = WorkflowTransition.objects.create(
         workflow=workflow,
         name=name,
         from_state=from_state,
@@ -356,6 +377,12 @@ def add_transition(
         required_fields=clean_required(required_fields or [], target_is_done=to_state.is_done),
         effects=clean_effects(effects or []),
     )
+    audit(
+        actor, "workflow.transition_added", project=project, target=name, to=to_state.name,
+        allowed_roles=created.allowed_roles, required_fields=created.required_fields,
+        effects=created.effects,
+    )  # fmt: skip
+    return created
 
 
 @transaction.atomic
@@ -382,10 +409,13 @@ def change_transition(
     if "effects" in changes:
         found.effects = clean_effects(changes["effects"])
     found.save()
+    audit(actor, "workflow.transition_changed", project=project, target=found.name, changes=changes)
     return found
 
 
 @transaction.atomic
 def remove_transition(*, actor: Any, project: Project, transition_id: int) -> None:
     workflow = _locked_workflow(actor, project)
-    transition_in(workflow, transition_id).delete()
+    doomed = transition_in(workflow, transition_id)
+    doomed.delete()
+    audit(actor, "workflow.transition_removed", project=project, target=doomed.name)

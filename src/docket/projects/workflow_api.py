@@ -25,13 +25,21 @@ class StrictIn(Schema):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
 
 
-class WorkflowStateOut(Schema):
+class TemplateStateOut(Schema):
+    """A state of a template."""
+
     name: str = Field(description="As written, e.g. 'In Progress'")
     status: str = Field(description="What issues show and what to send: 'in progress'")
     category: str
     order: int
     color: str
     initial: bool
+
+
+class WorkflowStateOut(TemplateStateOut):
+    """A state of a project's workflow (a template's fields, plus its WIP limit)."""
+
+    wip_limit: int | None = Field(description="Work-in-progress limit (board); null: none")
 
 
 class TemplateTransitionOut(Schema):
@@ -68,7 +76,7 @@ class TemplateOut(Schema):
     template: str
     name: str
     description: str
-    states: list[WorkflowStateOut]
+    states: list[TemplateStateOut]
     transitions: list[TemplateTransitionOut]
 
 
@@ -84,6 +92,9 @@ class WorkflowStateUpdate(StrictIn):
     category: Category = None  # type: ignore[assignment]
     color: str = Field(None, pattern=r"^#[0-9a-fA-F]{6}$")  # type: ignore[assignment]
     initial: bool = Field(None, description="Only true: make this the initial state")  # type: ignore[assignment]
+    wip_limit: int | None = Field(
+        None, ge=1, le=10_000, description="Work-in-progress limit shown on the board; null: none"
+    )
 
 
 class StateOrderIn(StrictIn):
@@ -133,6 +144,7 @@ def state_out(state: WorkflowState) -> dict[str, Any]:
         "order": state.order,
         "color": state.color,
         "initial": state.is_initial,
+        "wip_limit": state.wip_limit,
     }
 
 

@@ -1,0 +1,188 @@
+"""The board: a project's issues that a person may see, one column per workflow state.
+
+Bounded at any size: one query per column, walking the (project, status, priority, id)
+index and stopping after COUNT_CAP rows; the first `per_column` of them become cards (by
+priority, newest first), the rest is only counted ("+N more"), and a column holding more
+than COUNT_CAP shows "COUNT_CAP+". Then one query for the cards' labels and one for the
+workflow's transitions, whatever the number of issues. (An exact COUNT over 100,000 rows
+cost ~120 ms on SQLite; see docs/web.md.)
+
+Which moves a card offers comes from the workflow rule engine (projects/workflow_rules.py),
+the same one the `transition` action obeys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from docket.issues.access import visible_issues
+from docket.issues.models import Issue
+from docket.issues.query_fields import compile_issue_query
+from docket.issues.values import priority_name
+from docket.projects.access import role_in
+from docket.projects.models import Project, WorkflowState
+from docket.projects.workflow_rules import Mover, available, rules_of
+
+PER_COLUMN = 50
+COUNT_CAP = 200
+LANES = ("assignee", "priority")
+_CARD_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "priority",
+    "version",
+    "reporter_id",
+    "confidential",
+    "assignee__username",
+)
+
+
+@dataclass
+class Card:
+    id: int
+    key: str
+    title: str
+    priority: str
+    assignee: str | None
+    version: int
+    confidential: bool
+    labels: list[tuple[str, str]] = field(default_factory=list)  # (name, colour)
+    moves: list[str] = field(default_factory=list)  # statuses this person may move it to
+
+
+@dataclass
+class Column:
+    state: WorkflowState
+    cards: list[Card]
+    count: int  # matching issues in the state, up to `capped`
+    capped: bool  # more than COUNT_CAP: `count` is a lower bound
+
+    @property
+    def status(self) -> str:
+        return self.state.name.lower()
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.cards)
+
+    @property
+    def wip_limit(self) -> int | None:
+        return self.state.wip_limit
+
+    @property
+    def over_limit(self) -> bool:
+        return self.state.wip_limit is not None and self.count > self.state.wip_limit
+
+
+@dataclass
+class Lane:
+    title: str | None  # None: the board has no lanes
+    cells: list[tuple[Column, list[Card]]]  # each column with this lane's cards in it
+
+    @property
+    def size(self) -> int:
+        return sum(len(cards) for _, cards in self.cells)
+
+
+@dataclass
+class Board:
+    project: Project
+    columns: list[Column]
+    lanes: list[Lane]
+    can_move: bool  # the person may move at least some cards
+
+
+def build_board(
+    user: Any, project: Project, *, query: str = "", lanes: str | None = None,
+    per_column: int = PER_COLUMN,
+) -> Board:  # fmt: skip
+    """The board of `project` (visible to `user`, as checked by the caller) filtered by a
+    query in the query language (raises QueryError). `lanes`: None, "assignee" or "priority";
+    lanes group the cards each column shows."""
+    where, _ = compile_issue_query(query, user)  # the board has its own order
+    issues = visible_issues(user).filter(project=project).filter(where)
+    states = list(WorkflowState.objects.filter(workflow_id=project.workflow_id))
+    rules = rules_of(project.workflow_id)
+    role = role_in(user, project)
+    names = {state.id: state.name.lower() for state in states}
+    moves: dict[tuple[int, bool], list[str]] = {}  # (state, reported it) -> where to
+
+    def moves_from(state_id: int, reported: bool) -> list[str]:
+        found = moves.get((state_id, reported))
+        if found is None:
+            rules_here = available(rules, state_id, Mover(role=role, reported=reported))
+            targets = {r.target for r in rules_here}
+            found = moves[(state_id, reported)] = [names[t] for t in names if t in targets]
+        return found
+
+    me = user.id if user.is_authenticated else None
+    columns = []
+    for state in states:
+        cap = max(COUNT_CAP, per_column, state.wip_limit or 0)
+        rows = list(
+            issues.filter(status=state)
+            .order_by("-priority", "-id")
+            .values_list(*_CARD_FIELDS)[: cap + 1]
+        )
+        cards = []
+        for pk, number, title, priority, version, reporter_id, confidential, assignee in rows[
+            :per_column
+        ]:
+            card = Card(
+                id=pk,
+                key=f"{project.key}-{number}",
+                title=title,
+                priority=priority_name(priority),
+                assignee=assignee,
+                version=version,
+                confidential=confidential,
+                moves=moves_from(state.id, reporter_id == me),
+            )
+            cards.append(card)
+        columns.append(
+            Column(state=state, cards=cards, count=min(len(rows), cap), capped=len(rows) > cap)
+        )
+    _attach_labels([card for column in columns for card in column.cards])
+    return Board(
+        project=project,
+        columns=columns,
+        lanes=_lanes(columns, lanes),
+        can_move=any(card.moves for column in columns for card in column.cards),
+    )
+
+
+def _attach_labels(cards: list[Card]) -> None:
+    by_id = {card.id: card for card in cards}
+    links = Issue.labels.through.objects.filter(issue_id__in=by_id).order_by("label__name")
+    for issue_id, name, color in links.values_list("issue_id", "label__name", "label__color"):
+        by_id[issue_id].labels.append((name, color))
+
+
+def _lanes(columns: list[Column], by: str | None) -> list[Lane]:
+    if by not in LANES:
+        return [Lane(title=None, cells=[(column, column.cards) for column in columns])]
+    if by == "priority":
+        titles = ["highest", "high", "medium", "low", "lowest"]
+        lane_of = lambda card: card.priority  # noqa: E731
+    else:
+        people = {c.assignee for column in columns for c in column.cards if c.assignee}
+        titles = [*sorted(people, key=str.lower), "Unassigned"]
+        lane_of = lambda card: card.assignee or "Unassigned"  # noqa: E731
+    lanes = [Lane(title=t, cells=[(column, []) for column in columns]) for t in titles]
+    index = {lane.title: lane for lane in lanes}
+    for n, column in enumerate(columns):
+        for card in column.cards:
+            index[lane_of(card)].cells[n][1].append(card)
+    return [lane for lane in lanes if lane.size]
+
+
+def moves_for(user: Any, issue: Issue) -> list[str]:
+    """The statuses `user` may move `issue` to (the card's "Move…" menu), in workflow order."""
+    states = list(WorkflowState.objects.filter(workflow_id=issue.project.workflow_id))
+    mover = Mover.of(user, issue.project, issue.reporter_id)
+    targets = {
+        r.target for r in available(rules_of(issue.project.workflow_id), issue.status_id, mover)
+    }
+    return [state.name.lower() for state in states if state.id in targets]

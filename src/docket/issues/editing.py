@@ -1,0 +1,178 @@
+"""What someone looking at one issue may do with it, and what they are offered while doing it:
+which fields they may edit, the transitions they may take now, the values a field can take,
+who changed a field since a version, and the people they can @mention.
+
+Read-only questions, answered by the same rules the actions enforce (the actions check again
+on every write): nothing here grants anything. The caller has passed the gate for the issue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from docket.accounts.models import User
+from docket.core.errors import DocketError, NotFound
+from docket.issues.actions import _check_field_permissions, _comment_for_change
+from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label, Resolution
+from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME
+from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, role_in
+from docket.projects.models import Component, Milestone, Project, WorkflowState
+from docket.projects.workflow_rules import Mover, available, rules_of
+
+# The fields an issue page edits in place, in the order it shows them. The status moves by
+# transitions and the resolution comes with them, so neither is edited on its own.
+INLINE_FIELDS = (
+    "title",
+    "description",
+    "type",
+    "priority",
+    "severity",
+    "assignee",
+    "labels",
+    "components",
+    "milestone",
+    "due_date",
+    "confidential",
+)
+MAX_CHOICES = 200  # options listed for one field (assignees, milestones, components, labels)
+MAX_MENTIONS = 8
+
+
+def editable_fields(user: Any, issue: Issue) -> frozenset[str]:
+    """The inline fields `user` may change on `issue`, asking the action's own check."""
+    allowed = set()
+    for field in INLINE_FIELDS:
+        try:
+            _check_field_permissions(user, issue, {field})
+        except DocketError:
+            continue
+        allowed.add(field)
+    return frozenset(allowed)
+
+
+def may_be_assigned(user: Any, project: Project) -> bool:
+    """Whether `user` can be an assignee in `project` (the rule `assignee` checks on write)."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        role_in(user, project) in ASSIGNABLE_ROLES
+    )
+
+
+def comment_powers(user: Any, issue: Issue) -> dict[str, bool]:
+    """`comment`: may add comments; `moderate`: may edit or delete anyone's comments (authors
+    may change their own while they may comment). The comment actions check it again."""
+    perms = permissions_in(user, issue.project)
+    return {"comment": Perm.COMMENT in perms, "moderate": Perm.MODERATE in perms}
+
+
+def may_change_comment(user: Any, powers: dict[str, bool], author_id: int) -> bool:
+    if powers["moderate"]:
+        return True
+    return powers["comment"] and getattr(user, "id", None) == author_id
+
+
+def comment_on(issue: Issue, comment_id: int) -> Comment:
+    """A comment of `issue` that is not deleted (404 otherwise)."""
+    found = (
+        Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True)
+        .select_related("author")
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"no comment {comment_id} on {issue.key}")
+    return found
+
+
+def comment_to_change(user: Any, issue: Issue, comment_id: int) -> Comment:
+    """A comment `user` may edit or delete (the comment actions' own check: 404/403)."""
+    return _comment_for_change(user, issue, comment_id)
+
+
+def transitions_for(user: Any, issue: Issue) -> list[dict[str, Any]]:
+    """The transitions `user` may take from the issue's state now (as GET …/transitions)."""
+    workflow_id = issue.project.workflow_id
+    states = {s.id: s for s in WorkflowState.objects.filter(workflow_id=workflow_id)}
+    mover = Mover.of(user, issue.project, issue.reporter_id)
+    return [
+        {
+            "id": rule.id,
+            "name": rule.name,
+            "to": states[rule.target].name.lower(),
+            "to_category": states[rule.target].category,
+            "required_fields": list(rule.required_fields),
+            "done": states[rule.target].is_done,
+        }
+        for rule in available(rules_of(workflow_id), issue.status_id, mover)
+    ]
+
+
+def assignable_people(project: Project, *, limit: int = MAX_CHOICES) -> list[str]:
+    """Usernames of active people who may be assigned in `project` (directly or by a team)."""
+    roles = list(ASSIGNABLE_ROLES)
+    people = User.objects.filter(is_active=True).filter(
+        Q(memberships__project=project, memberships__role__in=roles)
+        | Q(teams__memberships__project=project, teams__memberships__role__in=roles)
+    )
+    return list(people.order_by("username").values_list("username", flat=True).distinct()[:limit])
+
+
+def choices(issue: Issue, field: str) -> list[str]:
+    """The values an editor offers for `field` (empty: free input)."""
+    project = issue.project
+    if field == "type":
+        return list(IssueType.values)
+    if field == "priority":
+        return list(PRIORITY_BY_NAME)
+    if field == "severity":
+        return list(SEVERITY_BY_NAME)
+    if field == "resolution":
+        return list(Resolution.values)
+    if field == "assignee":
+        return assignable_people(project)
+    if field == "milestone":
+        milestones = Milestone.objects.filter(project=project).order_by("closed", "name")
+        return list(milestones.values_list("name", flat=True)[:MAX_CHOICES])
+    if field == "components":
+        components = Component.objects.filter(project=project).order_by("name")
+        return list(components.values_list("name", flat=True)[:MAX_CHOICES])
+    if field == "labels":
+        labels = Label.objects.filter(project=project).order_by("name")
+        return list(labels.values_list("name", flat=True)[:MAX_CHOICES])
+    return []
+
+
+def last_change(issue: Issue, field: str, since_version: int) -> dict[str, Any] | None:
+    """Who last changed `field` after `since_version`, and when (for a conflict report)."""
+    event = (
+        IssueEvent.objects.filter(issue=issue, field=field, version__gt=since_version)
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+    if event is None:
+        return None
+    return {"actor": event.actor.username if event.actor else None, "at": event.created_at}
+
+
+def mention_candidates(
+    issue: Issue, prefix: str, *, limit: int = MAX_MENTIONS
+) -> list[dict[str, str]]:
+    """People of the issue's project (any role, directly or by a team) whose username or name
+    starts with `prefix`, for @mention completion. Never anyone outside the project."""
+    project = issue.project
+    people = User.objects.filter(is_active=True).filter(
+        Q(memberships__project=project) | Q(teams__memberships__project=project)
+    )
+    prefix = prefix.strip().lstrip("@")[:150]
+    if prefix:
+        people = people.filter(
+            Q(username__istartswith=prefix)
+            | Q(first_name__istartswith=prefix)
+            | Q(last_name__istartswith=prefix)
+        )
+    rows = people.order_by("username").values_list("username", "first_name", "last_name")
+    return [
+        {"username": username, "name": f"{first} {last}".strip()}
+        for username, first, last in rows.distinct()[:limit]
+    ]

@@ -1,0 +1,123 @@
+// Docket's small amount of plain JavaScript: keyboard shortcuts, list navigation, colours
+// from data attributes (the CSP forbids inline styles), and live updates over SSE.
+(function () {
+  "use strict";
+
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+
+  // --- colours from data (labels, states) -------------------------------------------------
+  function paint(root) {
+    root.querySelectorAll("[data-color]").forEach(function (el) {
+      var c = el.getAttribute("data-color");
+      if (/^#[0-9a-fA-F]{6}$/.test(c)) {
+        el.style.borderColor = c;
+        el.style.boxShadow = "inset 4px 0 0 " + c;
+      }
+    });
+  }
+
+  // --- list navigation: j/k move, x selects, Enter/o opens ---------------------------------
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-nav-item]"));
+  }
+  function current() {
+    return document.querySelector("[data-nav-item].current");
+  }
+  function move(step) {
+    var all = rows();
+    if (!all.length) return;
+    var at = all.indexOf(current());
+    var next = all[Math.max(0, Math.min(all.length - 1, at + step))] || all[0];
+    all.forEach(function (r) { r.classList.remove("current"); });
+    next.classList.add("current");
+    next.scrollIntoView({ block: "nearest" });
+    var link = next.querySelector("a[data-open]");
+    if (link) link.focus({ preventScroll: true });
+  }
+  function openCurrent() {
+    var row = current();
+    var link = row && row.querySelector("a[data-open]");
+    if (link) window.location.href = link.href;
+  }
+  function toggleCurrent() {
+    var row = current();
+    var box = row && row.querySelector("input[type=checkbox]");
+    if (box) { box.checked = !box.checked; box.dispatchEvent(new Event("change", { bubbles: true })); }
+  }
+
+  // --- shortcuts -----------------------------------------------------------------------------
+  function clickShortcut(key) {
+    var el = document.querySelector('[data-shortcut="' + key + '"]');
+    if (!el) return false;
+    if (el.tagName === "INPUT" || el.tagName === "TEXTAREA") { el.focus(); el.select && el.select(); }
+    else el.click();
+    return true;
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "Escape" && typing(document.activeElement)) { document.activeElement.blur(); return; }
+    if (typing(e.target)) return;
+    var handled = true;
+    switch (e.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "o": case "Enter": if (current()) openCurrent(); else handled = false; break;
+      case "x": toggleCurrent(); break;
+      case "/": handled = clickShortcut("/"); break;
+      case "?": handled = clickShortcut("?"); break;
+      case "c": case "e": case "a": handled = clickShortcut(e.key); break;
+      default: handled = false;
+    }
+    if (handled) e.preventDefault();
+  });
+
+  // --- dialogs ---------------------------------------------------------------------------------
+  document.addEventListener("click", function (e) {
+    var opener = e.target.closest("[data-open-dialog]");
+    if (opener) {
+      var d = document.getElementById(opener.getAttribute("data-open-dialog"));
+      if (d && d.showModal) d.showModal();
+    }
+  });
+
+  // --- bulk selection: show the bulk bar when something is checked ----------------------------
+  document.addEventListener("change", function (e) {
+    if (!e.target.matches("input[name=selected], input[data-select-all]")) return;
+    if (e.target.matches("[data-select-all]")) {
+      document.querySelectorAll("input[name=selected]").forEach(function (b) { b.checked = e.target.checked; });
+    }
+    var count = document.querySelectorAll("input[name=selected]:checked").length;
+    var bar = document.getElementById("bulkbar");
+    if (bar) {
+      bar.hidden = count === 0;
+      var n = bar.querySelector("[data-count]");
+      if (n) n.textContent = String(count);
+    }
+  });
+
+  // --- live updates ------------------------------------------------------------------------------
+  // The page names what it shows in <body data-live-url>; the server streams a `change` event
+  // for each visible change there, and every element with hx-trigger="docket:live from:body"
+  // refreshes itself.
+  var source = null;
+  function connect() {
+    var url = document.body.getAttribute("data-live-url");
+    if (!url || !window.EventSource) return;
+    source = new EventSource(url);
+    source.addEventListener("change", function (msg) {
+      var detail = {};
+      try { detail = JSON.parse(msg.data); } catch (err) { /* keep {} */ }
+      if (window.htmx) window.htmx.trigger(document.body, "docket:live", detail);
+      else document.body.dispatchEvent(new CustomEvent("docket:live", { detail: detail }));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    paint(document);
+    connect();
+  });
+  document.addEventListener("htmx:afterSettle", function (e) { paint(e.target); });
+  window.Docket = { paint: paint, move: move };
+})();

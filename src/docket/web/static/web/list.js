@@ -1,0 +1,174 @@
+// Issue lists: query-bar suggestions (ARIA combobox), and keeping the selection and the
+// current row when the results region refreshes itself (live updates, bulk edit).
+// Plain JS, no inline handlers (the CSP forbids them); app.js does shortcuts and the bulk bar.
+(function () {
+  "use strict";
+
+  // --- the query bar takes the "/" shortcut on list pages --------------------------------------
+  function claimSlash(input) {
+    document.querySelectorAll('[data-shortcut="/"]').forEach(function (el) {
+      if (el !== input) el.removeAttribute("data-shortcut");
+    });
+    input.setAttribute("data-shortcut", "/");
+  }
+
+  // --- suggestions: a listbox under the input ----------------------------------------------------
+  function combobox(input) {
+    var list = document.getElementById(input.getAttribute("aria-controls"));
+    if (!list) return;
+    var url = input.getAttribute("data-suggest-url");
+    var project = input.getAttribute("data-project");
+    var state = { items: [], active: -1, start: 0, end: 0, kind: "value" };
+    var timer = null;
+    var asked = 0;
+
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      state.items = [];
+      state.active = -1;
+    }
+
+    function highlight(index) {
+      state.active = index;
+      Array.prototype.forEach.call(list.children, function (li, i) {
+        li.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      if (index >= 0) {
+        var li = list.children[index];
+        input.setAttribute("aria-activedescendant", li.id);
+        li.scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function show(data) {
+      close();
+      if (!data || !data.items || !data.items.length) return;
+      state.items = data.items;
+      state.start = data.start;
+      state.end = data.end;
+      state.kind = data.kind;
+      data.items.forEach(function (item, i) {
+        var li = document.createElement("li");
+        li.id = list.id + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.textContent = item.label; // text only: never HTML from the server
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); });
+        li.addEventListener("click", function () { accept(i); });
+        list.appendChild(li);
+      });
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+
+    function ask() {
+      var mine = ++asked;
+      var params = new URLSearchParams({ q: input.value, cursor: String(input.selectionStart) });
+      if (project) params.set("project", project);
+      fetch(url + "?" + params.toString(), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (r) {
+          var json = (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+          return r.ok && json ? r.json() : null;
+        })
+        .then(function (data) { if (mine === asked && document.activeElement === input) show(data); })
+        .catch(function () { /* suggestions are a nicety: stay quiet */ });
+    }
+
+    function accept(index) {
+      var item = state.items[index];
+      if (!item) return;
+      var text = input.value;
+      var after = text.slice(state.end);
+      var insert = item.value;
+      if (state.kind === "value" && !/^\s/.test(after)) insert += " ";
+      input.value = text.slice(0, state.start) + insert + after;
+      var at = state.start + insert.length;
+      input.setSelectionRange(at, at);
+      close();
+      if (state.kind === "field") ask(); // go straight on to the field's values
+    }
+
+    input.addEventListener("input", function () {
+      close(); // the shown suggestions are for the old text: never accept those
+      clearTimeout(timer);
+      timer = setTimeout(ask, 120);
+    });
+    input.addEventListener("keydown", function (e) {
+      var open = !list.hidden && state.items.length > 0;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (!open) { ask(); return; }
+        var n = state.items.length;
+        var next = e.key === "ArrowDown" ? state.active + 1 : state.active - 1;
+        highlight((next + n) % n);
+      } else if (e.key === "Enter" && open && state.active >= 0) {
+        e.preventDefault();
+        accept(state.active);
+      } else if (e.key === "Tab" && open && !e.shiftKey) {
+        e.preventDefault();
+        accept(state.active >= 0 ? state.active : 0);
+      } else if (e.key === "Escape" && open) {
+        e.preventDefault();
+        e.stopPropagation(); // close the list, keep the focus (app.js would leave the field)
+        close();
+      }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 150); });
+  }
+
+  // --- keep the selection and the current row across refreshes -----------------------------------
+  var remembered = null;
+  var clearSelection = false;
+
+  function updateBar() {
+    var count = document.querySelectorAll("input[name=selected]:checked").length;
+    var bar = document.getElementById("bulkbar");
+    if (!bar) return;
+    bar.hidden = count === 0;
+    var n = bar.querySelector("[data-count]");
+    if (n) n.textContent = String(count);
+  }
+
+  document.addEventListener("docket:bulk", function () { clearSelection = true; });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "results") return;
+    var current = document.querySelector("[data-nav-item].current");
+    remembered = {
+      selected: clearSelection ? [] : Array.prototype.map.call(
+        document.querySelectorAll("input[name=selected]:checked"), function (b) { return b.value; }),
+      current: current ? current.getAttribute("data-key") : null,
+    };
+    clearSelection = false;
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (!remembered || !document.getElementById("results")) return;
+    if (e.detail.target && e.detail.target.id && e.detail.target.id !== "results") return;
+    remembered.selected.forEach(function (key) {
+      var box = document.getElementById("sel-" + key);
+      if (box) box.checked = true;
+    });
+    if (remembered.current) {
+      var row = document.querySelector('[data-nav-item][data-key="' + CSS.escape(remembered.current) + '"]');
+      if (row) row.classList.add("current");
+    }
+    remembered = null;
+    updateBar();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var input = document.querySelector("input[data-suggest-url]");
+    if (input) {
+      claimSlash(input);
+      combobox(input);
+    }
+    updateBar(); // a page restored from the back/forward cache keeps its checked boxes
+  });
+})();

@@ -1,0 +1,65 @@
+"""The web app's pages. Each block of routes belongs to one views module."""
+
+from django.urls import path, re_path
+
+from docket.web.views import auth, board, home, issue_create, issue_list, issue_page, live, projects
+
+app_name = "web"
+ISSUE_KEY = r"(?P<key>[A-Za-z][A-Za-z0-9]{1,9}-[1-9][0-9]{0,9})"
+
+urlpatterns = [
+    # home.py: my work
+    path("", home.my_work, name="home"),
+    # auth.py: signing in and out, password reset, profile, tokens
+    path("login", auth.login_page, name="login"),
+    path("logout", auth.logout_page, name="logout"),
+    path("password-reset", auth.reset_request, name="password_reset"),
+    path("reset/<uidb64>/<token>/", auth.reset_confirm, name="password_reset_confirm"),
+    path("settings/profile", auth.profile, name="profile"),
+    path("settings/tokens", auth.tokens_page, name="tokens"),
+    # projects.py: project list, creation, members
+    path("projects/", projects.project_list, name="projects"),
+    path("projects/new", projects.create_project, name="create_project"),
+    path("p/<str:project_key>/members", projects.members, name="members"),
+    # issue_list.py: lists, search, query help, bulk edit
+    path("issues/", issue_list.all_issues, name="issues"),
+    path("p/<str:project_key>/", issue_list.project_issues, name="project_issues"),
+    path("search", issue_list.search, name="search"),
+    path("issues/suggest", issue_list.suggest, name="suggest"),
+    path("issues/query-help", issue_list.query_help, name="query_help"),
+    path("issues/bulk", issue_list.bulk_edit, name="bulk_edit"),
+    path("issues/filters", issue_list.save_filter, name="save_filter"),
+    path("issues/filters/<int:filter_id>/delete", issue_list.delete_filter, name="delete_filter"),
+    # issue_create.py
+    path("issues/new", issue_create.create_issue_any, name="create_issue_any"),
+    path("p/<str:project_key>/new", issue_create.create_issue, name="create_issue"),
+    path("issues/preview", issue_create.preview, name="markdown_preview"),
+    # board.py
+    path("p/<str:project_key>/board", board.project_board, name="board"),
+    path("p/<str:project_key>/board/move", board.move, name="board_move"),
+    path("filters/<int:filter_id>/board", board.filter_board, name="filter_board"),
+    # live.py: server-sent events
+    path("live", live.stream, name="live"),
+    # issue_page.py: one issue's partials and endpoints
+    re_path(
+        rf"^{ISSUE_KEY}/fields/(?P<name>[a-z_]{{1,30}})$", issue_page.field, name="issue_field"
+    ),
+    re_path(rf"^{ISSUE_KEY}/watch$", issue_page.watch, name="issue_watch"),
+    re_path(rf"^{ISSUE_KEY}/timeline$", issue_page.timeline, name="issue_timeline"),
+    re_path(rf"^{ISSUE_KEY}/transitions$", issue_page.transitions, name="issue_transitions"),
+    re_path(rf"^{ISSUE_KEY}/comments$", issue_page.add_comment, name="issue_comments"),
+    re_path(
+        rf"^{ISSUE_KEY}/comments/(?P<comment_id>[1-9][0-9]{{0,17}})$",
+        issue_page.comment,
+        name="issue_comment",
+    ),
+    re_path(
+        rf"^{ISSUE_KEY}/comments/(?P<comment_id>[1-9][0-9]{{0,17}})/delete$",
+        issue_page.delete_comment,
+        name="issue_comment_delete",
+    ),
+    re_path(rf"^{ISSUE_KEY}/people$", issue_page.people, name="issue_people"),
+    re_path(rf"^{ISSUE_KEY}/preview$", issue_page.preview, name="issue_preview"),
+    # issue_page.py: one issue (keep last: the key pattern is the most general)
+    re_path(rf"^{ISSUE_KEY}$", issue_page.issue_page, name="issue"),
+]

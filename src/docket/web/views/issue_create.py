@@ -1,0 +1,154 @@
+"""Creating an issue as a page: pick a project (if none is given), fill the form, see the new
+key. The form sends the same outside values as `POST /api/v1/projects/{key}/issues` to the
+same action, `issues.actions.create_issue`, which validates and decides everything.
+
+Defaults (documented in docs/web.md): type `bug` unless `?type=` names another, priority
+`medium` (`high` for an incident), severity `major`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from docket.core.errors import Conflict, Invalid
+from docket.issues import actions, choices, editing
+from docket.issues.actions import MAX_DESCRIPTION
+from docket.issues.models import IssueType
+from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME
+from docket.projects.access import Perm, get_project_for, permissions_in, visible_projects
+from docket.projects.models import Project
+from docket.web.views.common import page, web_view
+
+TYPES = list(IssueType.values)
+TEXT_FIELDS = ("title", "description", "type", "priority", "severity", "assignee", "milestone")
+MAX_NAMES = 50  # labels or components on one issue, as the API's schema allows
+
+
+def defaults(issue_type: str | None) -> dict[str, Any]:
+    """The form's starting values for a type (presentation only: the action has its own)."""
+    kind = issue_type if issue_type in TYPES else "bug"
+    return {
+        "title": "",
+        "description": "",
+        "type": kind,
+        "priority": "high" if kind == "incident" else "medium",
+        "severity": "major",
+        "assignee": "",
+        "milestone": "",
+        "due_date": "",
+        "labels": [],
+        "components": [],
+        "confidential": False,
+    }
+
+
+def form_from(post: QueryDict) -> dict[str, Any]:
+    form: dict[str, Any] = {name: post.get(name, "") for name in TEXT_FIELDS}
+    form["title"] = form["title"].strip()
+    form["due_date"] = post.get("due_date", "").strip()
+    form["labels"] = [n for n in post.getlist("labels") if n][:MAX_NAMES]
+    form["components"] = [n for n in post.getlist("components") if n][:MAX_NAMES]
+    form["confidential"] = bool(post.get("confidential"))
+    return form
+
+
+def fields_from(form: dict[str, Any]) -> dict[str, Any]:
+    """The form as the API's outside values: empty optional fields are simply not sent."""
+    fields: dict[str, Any] = {name: form[name] for name in ("title", "description")}
+    for name in ("type", "priority", "severity"):
+        fields[name] = form[name]
+    for name in ("assignee", "milestone", "due_date"):
+        if form[name]:
+            fields[name] = form[name]
+    for name in ("labels", "components"):
+        if form[name]:
+            fields[name] = form[name]
+    if form["confidential"]:
+        fields["confidential"] = True
+    return fields
+
+
+def field_errors(error: Invalid | Conflict) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in error.errors:
+        name, message = str(item.get("field") or ""), str(item.get("message"))
+        if name in _FORM_FIELDS:
+            found.setdefault(name, message)
+        else:
+            found.setdefault("form", f"{name}: {message}" if name else message)
+    return found or {"form": error.detail}
+
+
+_FORM_FIELDS = {*TEXT_FIELDS, "due_date", "labels", "components", "confidential"}
+
+
+@web_view()
+@require_http_methods(["GET", "POST"])
+def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
+    # The same gate as the action (404 for outsiders, 403 for a viewer) before showing a form.
+    project = get_project_for(request.user, project_key, Perm.CREATE_ISSUE)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = form_from(request.POST)
+        try:
+            issue = actions.create_issue(
+                actor=request.user, project=project, fields=fields_from(form)
+            )
+        except (Invalid, Conflict) as exc:
+            errors = field_errors(exc)
+        else:
+            messages.success(request, f"Created {issue.key}")
+            return HttpResponseRedirect(reverse("web:issue", args=[issue.key]))
+    else:
+        form = defaults(request.GET.get("type"))
+    context = {
+        "nav": "projects",
+        "project": project,
+        "form": form,
+        "errors": errors,
+        "types": TYPES,
+        "priorities": list(PRIORITY_BY_NAME),
+        "severities": list(SEVERITY_BY_NAME),
+        "people": editing.assignable_people(project),
+        "labels": choices.project_labels(project),
+        "components": choices.project_components(project),
+        "milestones": choices.project_milestones(project),
+        "max_description": MAX_DESCRIPTION,
+    }
+    return page(request, "web/create_issue.html", context, 422 if errors else 200)
+
+
+def _creatable(user: Any) -> list[Project]:
+    projects = visible_projects(user).order_by("key")
+    return [p for p in projects if Perm.CREATE_ISSUE in permissions_in(user, p)]
+
+
+@web_view()
+@require_http_methods(["GET"])
+def create_issue_any(request: HttpRequest) -> HttpResponse:
+    """First pick a project you can file issues in (straight to its form if there is one)."""
+    projects = _creatable(request.user)
+    chosen = request.GET.get("project", "").upper()
+    issue_type = request.GET.get("type", "")
+    if not chosen and len(projects) == 1:
+        chosen = projects[0].key
+    if chosen:
+        target = reverse("web:create_issue", args=[chosen])
+        query = urlencode({"type": issue_type}) if issue_type else ""
+        return HttpResponseRedirect(f"{target}?{query}" if query else target)
+    context = {"nav": "issues", "projects": projects, "types": TYPES, "type": issue_type}
+    return page(request, "web/create_issue_pick.html", context)
+
+
+@web_view()
+@require_POST
+def preview(request: HttpRequest) -> HttpResponse:
+    """Markdown preview for any text area (htmx): rendered and sanitised as everywhere."""
+    text = request.POST.get("description", request.POST.get("text", ""))[:MAX_DESCRIPTION]
+    return page(request, "web/issues/partials/preview.html", {"text": text})

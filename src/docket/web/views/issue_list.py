@@ -1,0 +1,421 @@
+"""Issue lists (all issues, one project), full-text search, query help, query-bar suggestions,
+saved filters and bulk edit — as pages.
+
+Every list runs `queries.list_issues` exactly as the API's `GET /issues` does (the same query
+language, `sort=` and keyset cursors), search runs `search.search_issues` as `GET /search`,
+and every change goes through the actions (`update_issue`, `transition`, `saved_filters.*`),
+so permissions and rules are the ones the API enforces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from docket.core.errors import BadParameter, DocketError
+from docket.core.pagination import BadCursor
+from docket.issues import actions, choices, editing, saved_filters
+from docket.issues.access import get_issue_for
+from docket.issues.models import Issue
+from docket.issues.queries import IssueFilter, issue_out, list_issues, with_names, with_related
+from docket.issues.query_fields import ISSUE_QUERY
+from docket.issues.search import search_issues
+from docket.issues.values import PRIORITY_BY_NAME, field_value
+from docket.projects.access import Perm, get_project_for, permissions_in
+from docket.projects.models import Project
+from docket.query import MAX_LENGTH, QueryError
+from docket.web.views.common import is_htmx, page, safe_next, web_view
+from docket.web.views.tables import table
+
+PAGE_SIZE = 50
+SEARCH_LIMIT = 50
+MAX_BULK = 200  # issues per bulk edit (a page is 50; "select all" over a few pages at most)
+SIDEBAR_FILTERS = 50
+UNASSIGN = "@none"  # the bulk bar's "Unassigned" choice (usernames cannot start with @)
+# Columns of the shared table that sort (the `sort=` parameter the API's list takes), and the
+# direction a first click sorts in.
+SORTABLE = {
+    "key": "key",
+    "title": "title",
+    "status": "status",
+    "priority": "priority",
+    "assignee": "assignee",
+    "due": "due",
+    "updated": "updated",
+}
+FIRST_DESCENDING = {"priority", "updated"}
+
+
+# --- the lists ------------------------------------------------------------------------------
+
+
+@web_view()
+@require_GET
+def all_issues(request: HttpRequest) -> HttpResponse:
+    return _issue_list(request, None)
+
+
+@web_view()
+@require_GET
+def project_issues(request: HttpRequest, project_key: str) -> HttpResponse:
+    project = get_project_for(request.user, project_key)  # 404 for outsiders of a private one
+    return _issue_list(request, project)
+
+
+def _issue_list(request: HttpRequest, project: Project | None) -> HttpResponse:
+    user = request.user
+    q = request.GET.get("q", "")
+    sort = request.GET.get("sort", "").strip() or None
+    cursor = request.GET.get("cursor") or None
+    scope = IssueFilter(projects=[project.key] if project else [])
+    issues: list[dict[str, Any]] = []
+    next_cursor = None
+    error = None
+    try:
+        rows, next_cursor = list_issues(
+            user, scope, query=q, sort=sort, cursor=cursor, limit=PAGE_SIZE
+        )
+        issues = [issue_out(issue) for issue in rows]
+    except (QueryError, BadParameter, BadCursor) as exc:
+        error = query_error(q, exc)
+    context = {
+        "nav": "projects" if project else "issues",
+        "project": project,
+        "q": q,
+        "sort": sort or "",
+        "cursor": cursor,
+        "error": error,
+        "max_length": MAX_LENGTH,
+        **table(issues, selectable=True, **_sorting(request.path, q, sort)),
+        "empty_text": "No issues match this query." if q else "No issues here yet.",
+        "next_url": _url(request.path, q=q, sort=sort, cursor=next_cursor) if next_cursor else "",
+        "first_url": _url(request.path, q=q, sort=sort),
+        "first_url_unsorted": _url(request.path, q=q),
+    }
+    status = 400 if error else 200
+    if is_htmx(request):  # the results region refreshing itself (live updates, bulk edit)
+        response = page(request, "web/issues/partials/results.html", context, status)
+    else:
+        context.update(_sidebar(request, project, q))
+        context.update(_bulk_choices(user, project))
+        response = page(request, "web/issues/list.html", context, status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def query_error(text: str, exc: DocketError) -> dict[str, Any]:
+    """What the page shows for a bad query: the message, and where in the text it is."""
+    position = getattr(exc, "position", None)
+    shown: dict[str, Any] = {"detail": exc.detail, "position": position}
+    if isinstance(position, int) and text and len(text) <= MAX_LENGTH:
+        at = max(0, min(position, len(text)))
+        shown.update(
+            column=at + 1,
+            before=text[:at],
+            at=text[at : at + 1] or " ",
+            after=text[at + 1 :],
+            suggestion=getattr(exc, "suggestion", None),
+            expected=getattr(exc, "expected", [])[:12],
+        )
+    return shown
+
+
+def _url(path: str, **params: Any) -> str:
+    kept = {name: value for name, value in params.items() if value}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def _sort_parts(sort: str | None) -> tuple[str, bool]:
+    if not sort:
+        return "", False
+    if sort.startswith("-"):
+        return sort[1:], True
+    name, _, direction = sort.partition("-")
+    return name, direction == "desc"
+
+
+def _sorting(path: str, q: str, sort: str | None) -> dict[str, Any]:
+    """Column header links: a first click sorts by the column, a second reverses it. The
+    `sort=` parameter overrides the query's own `sort:` (as in the API)."""
+    current, desc = _sort_parts(sort)
+    links = {}
+    for column, name in SORTABLE.items():
+        descending = not desc if name == current else name in FIRST_DESCENDING
+        links[column] = _url(path, q=q, sort=f"{name}-desc" if descending else name)
+    column = next((c for c, n in SORTABLE.items() if n == current), "")
+    return {"sort_links": links, "sort_column": column, "sort_desc": desc}
+
+
+def _sidebar(request: HttpRequest, project: Project | None, q: str) -> dict[str, Any]:
+    """Saved filters: the caller's own, and the shared ones of this project (of every visible
+    project on the all-issues list). Each links to the list that runs it."""
+    user: Any = request.user
+    visible = saved_filters.visible_filters(user)
+    personal = list(visible.filter(project__isnull=True, owner=user)[:SIDEBAR_FILTERS])
+    shared_rows = visible.filter(project=project) if project else visible.exclude(project=None)
+    shared = list(shared_rows.order_by("project__key", "name", "id")[:SIDEBAR_FILTERS])
+    all_path = reverse("web:issues")
+
+    def entry(saved: Any) -> dict[str, Any]:
+        path = (
+            reverse("web:project_issues", args=[saved.project.key]) if saved.project else all_path
+        )
+        return {
+            "id": saved.id,
+            "name": saved.name,
+            "query": saved.query,
+            "project": saved.project.key if saved.project else "",
+            "url": _url(path, q=saved.query),
+            "current": path == request.path and saved.query == q,
+            "mine": saved.owner_id == user.id,
+        }
+
+    may_share = project is not None and Perm.EDIT_ISSUE in permissions_in(user, project)
+    return {
+        "personal_filters": [entry(f) for f in personal],
+        "shared_filters": [entry(f) for f in shared],
+        "may_share": may_share,
+    }
+
+
+def _bulk_choices(user: Any, project: Project | None) -> dict[str, Any]:
+    """What the bulk bar offers. On a project: its assignable people, labels and states; on
+    the all-issues list: people and state names from the projects the caller can see."""
+    if project is not None:
+        people = editing.assignable_people(project)
+        labels = choices.project_labels(project)
+        states = choices.project_states(project)
+    else:
+        rows = choices.people_of_visible_projects(user)
+        people = list(rows.values_list("username", flat=True)[: choices.PEOPLE_LIMIT])
+        labels = []
+        states = choices.visible_state_names(user)
+    return {
+        "bulk_people": people,
+        "bulk_labels": labels,
+        "bulk_states": states,
+        "priorities": list(PRIORITY_BY_NAME),
+        "unassign": UNASSIGN,
+    }
+
+
+# --- suggestions for the query bar ----------------------------------------------------------
+
+
+@web_view()
+@require_GET
+def suggest(request: HttpRequest) -> HttpResponse:
+    """`?q=…&cursor=N[&project=KEY]` → JSON completions for the word at the cursor."""
+    text = request.GET.get("q", "")[:MAX_LENGTH]
+    try:
+        cursor = int(request.GET.get("cursor", len(text)))
+    except ValueError:
+        cursor = len(text)
+    key = request.GET.get("project", "")
+    project = get_project_for(request.user, key) if key else None
+    found = choices.suggest(request.user, text, cursor, project=project)
+    return JsonResponse(found.as_json())
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+@web_view()
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Ranked full-text search (as `GET /api/v1/search`). Snippets are HTML built by
+    query/search/marks.py `highlight`: the text is escaped there and only <mark> is added."""
+    q = request.GET.get("q", "").strip()
+    hits: list[dict[str, Any]] = []
+    error = None
+    if q:
+        try:
+            found = search_issues(request.user, q, SEARCH_LIMIT)
+        except QueryError as exc:
+            error = query_error(q, exc)
+        else:
+            rows = with_related(Issue.objects.filter(pk__in=[h.id for h in found]))
+            issues = {issue.pk: issue for issue in with_names(list(rows))}
+            hits = [
+                {"snippet": h.snippet, "issue": issue_out(issues[h.id])}
+                for h in found
+                if h.id in issues
+            ]
+    context = {
+        "nav": "issues",
+        "q": q,
+        "search_text": q,
+        "hits": hits,
+        "error": error,
+        "list_url": _url(reverse("web:issues"), q=q),
+        "limit": SEARCH_LIMIT,
+    }
+    return page(request, "web/issues/search.html", context, 400 if error else 200)
+
+
+# --- query help -----------------------------------------------------------------------------
+
+
+@web_view()
+@require_GET
+def query_help(request: HttpRequest) -> HttpResponse:
+    """The fields, flags and sortable fields of the query language, from its registry."""
+    fields = []
+    for f in ISSUE_QUERY.fields:
+        if not f.available:
+            continue
+        values = [name for name, _ in f.values]
+        fields.append(
+            {
+                "name": f.name,
+                "aliases": f.aliases,
+                "kind": str(f.kind),
+                "values": values,
+                "nullable": f.nullable,
+                "comparable": f.comparable,
+                "sortable": bool(f.sort),
+            }
+        )
+    flags = [{"name": flag.name, "query": flag.query} for flag in _flags()]
+    context = {"nav": "issues", "fields": fields, "flags": flags}
+    return page(request, "web/issues/query_help.html", context)
+
+
+def _flags() -> list[Any]:
+    return [ISSUE_QUERY.flag(name) for name in ISSUE_QUERY.flag_names]
+
+
+# --- saved filters --------------------------------------------------------------------------
+
+
+@web_view()
+@require_POST
+def save_filter(request: HttpRequest) -> HttpResponse:
+    """The sidebar's "Save this query": a personal filter, or shared with the project."""
+    back = safe_next(request, reverse("web:issues"))
+    name = request.POST.get("name", "")[:100]
+    query = request.POST.get("query", "")[:MAX_LENGTH]
+    project_key = request.POST.get("project", "").strip() if request.POST.get("share") else ""
+    try:
+        saved = saved_filters.create_filter(
+            actor=request.user, name=name, query=query, project_key=project_key or None
+        )
+    except DocketError as exc:
+        messages.error(request, f"The filter was not saved: {_message(exc)}")
+    else:
+        where = f" for {saved.project.key}" if saved.project else ""
+        messages.success(request, f"Saved filter “{saved.name}”{where}.")
+    return HttpResponseRedirect(back)
+
+
+@web_view()
+@require_POST
+def delete_filter(request: HttpRequest, filter_id: int) -> HttpResponse:
+    back = safe_next(request, reverse("web:issues"))
+    saved = saved_filters.get_filter_for(request.user, filter_id)
+    try:
+        saved_filters.delete_filter(actor=request.user, saved=saved)
+    except DocketError as exc:
+        messages.error(request, f"The filter was not deleted: {_message(exc)}")
+    else:
+        messages.success(request, f"Deleted filter “{saved.name}”.")
+    return HttpResponseRedirect(back)
+
+
+def _message(exc: DocketError) -> str:
+    fields = [f"{e['field']} {e['message']}" for e in exc.errors if e.get("field")]
+    return "; ".join(fields) if fields else exc.detail
+
+
+# --- bulk edit ------------------------------------------------------------------------------
+
+
+@web_view()
+@require_POST
+def bulk_edit(request: HttpRequest) -> HttpResponse:
+    """Apply the bulk bar's changes to each selected issue through the actions, each issue in
+    its own transaction, and report every issue's outcome (nothing fails silently)."""
+    keys = list(dict.fromkeys(k.strip() for k in request.POST.getlist("selected") if k.strip()))
+    wanted = _bulk_wanted(request)
+    problem = ""
+    if not keys:
+        problem = "Select at least one issue."
+    elif len(keys) > MAX_BULK:
+        problem = f"Select at most {MAX_BULK} issues at a time."
+    elif not wanted:
+        problem = "Choose something to change."
+    results = [] if problem else [_bulk_one(request.user, key, wanted) for key in keys]
+    changed = sum(1 for r in results if r["ok"] and r["changed"])
+    refused = sum(1 for r in results if not r["ok"])
+    summary = problem or _summary(changed, refused, len(results))
+    if is_htmx(request):
+        context = {"results": results, "summary": summary, "problem": bool(problem)}
+        response = page(request, "web/issues/partials/bulk_results.html", context)
+        if results:
+            response["HX-Trigger"] = "docket:bulk"  # the results region refreshes itself
+        return response
+    level = messages.ERROR if problem or refused else messages.SUCCESS
+    messages.add_message(request, level, summary)
+    for result in results:
+        if not result["ok"]:
+            messages.error(request, f"{result['key']}: {result['message']}")
+    return HttpResponseRedirect(safe_next(request, reverse("web:issues")))
+
+
+def _bulk_wanted(request: HttpRequest) -> dict[str, str]:
+    fields = ("assignee", "priority", "add_label", "remove_label", "to")
+    return {name: value for name in fields if (value := request.POST.get(name, "").strip())}
+
+
+def _summary(changed: int, refused: int, total: int) -> str:
+    unchanged = total - changed - refused
+    parts = [f"{changed} updated"]
+    if unchanged:
+        parts.append(f"{unchanged} already so")
+    if refused:
+        parts.append(f"{refused} refused")
+    return "Bulk edit: " + ", ".join(parts) + "."
+
+
+def _bulk_one(user: Any, key: str, wanted: dict[str, str]) -> dict[str, Any]:
+    """One issue's share of a bulk edit, all or nothing."""
+    try:
+        with transaction.atomic():
+            issue = get_issue_for(user, key)
+            before = issue.version
+            changes: dict[str, Any] = {}
+            if "assignee" in wanted:
+                who = wanted["assignee"]
+                changes["assignee"] = (
+                    None if who == UNASSIGN else (user.username if who == "@me" else who)
+                )
+            if "priority" in wanted:
+                changes["priority"] = wanted["priority"]
+            if "add_label" in wanted or "remove_label" in wanted:
+                labels = field_value(issue, "labels")
+                new = (set(labels) | {wanted.get("add_label", "")}) - {
+                    wanted.get("remove_label", ""),
+                    "",
+                }
+                if sorted(new) != labels:
+                    changes["labels"] = sorted(new)
+            if changes:
+                issue = actions.update_issue(actor=user, issue=issue, changes=changes)
+            if "to" in wanted and issue.status.name.lower() != wanted["to"].lower():
+                issue = actions.transition(actor=user, issue=issue, to=wanted["to"])
+    except DocketError as exc:
+        return {"key": key, "ok": False, "changed": False, "message": _message(exc)}
+    changed = issue.version != before
+    return {
+        "key": issue.key,
+        "ok": True,
+        "changed": changed,
+        "message": "updated" if changed else "already so; nothing changed",
+    }

@@ -1,0 +1,129 @@
+"""Projects as pages: the list, creating one, and managing its members (project admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from docket.core.errors import DocketError
+from docket.projects import actions
+from docket.projects.access import Perm, get_project_for, permissions_in, project_roles
+from docket.projects.access import visible_projects as projects_for
+from docket.issues.access import visible_issues
+from docket.projects.models import Membership, Project, Role, WorkflowState
+from docket.projects.workflows import TEMPLATES
+from docket.web.views.common import page, web_view
+
+
+def _field_errors(error: DocketError) -> dict[str, str]:
+    found = {e["field"]: e["message"] for e in error.errors or [] if e.get("field")}
+    return found or {"form": error.detail}
+
+
+@web_view()
+def project_list(request: HttpRequest) -> HttpResponse:
+    """Projects the user can see, theirs first, with the number of open issues each."""
+    roles = project_roles(request.user)
+    # Counted through the issue gate: a confidential issue must not show up even as a number.
+    open_counts = dict(
+        visible_issues(request.user)
+        .exclude(status__category=WorkflowState.Category.DONE)
+        .values_list("project_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    projects = sorted(
+        projects_for(request.user).select_related("lead"), key=lambda p: (p.id not in roles, p.key)
+    )
+    for project in projects:
+        project.open_issues = open_counts.get(project.id, 0)  # type: ignore[attr-defined]
+    return page(
+        request,
+        "web/projects/list.html",
+        {"nav": "projects", "projects": projects, "roles": roles},
+    )
+
+
+@web_view()
+@require_http_methods(["GET", "POST"])
+def create_project(request: HttpRequest) -> HttpResponse:
+    form: dict[str, Any] = {"visibility": "private", "workflow": "default"}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = {
+            name: request.POST.get(name, "").strip()
+            for name in ("key", "name", "description", "visibility", "workflow")
+        }
+        form["key"] = form["key"].upper()
+        try:
+            project = actions.create_project(
+                actor=request.user,
+                key=form["key"],
+                name=form["name"] or form["key"],
+                description=form["description"],
+                visibility=form["visibility"] or Project.Visibility.PRIVATE,
+                workflow=form["workflow"] or "default",
+                reporters_see_own_only=request.POST.get("reporters_see_own_only") == "on",
+            )
+        except DocketError as error:
+            errors = _field_errors(error)
+        else:
+            messages.success(request, f"Created project {project.key}.")
+            return HttpResponseRedirect(reverse("web:project_issues", args=[project.key]))
+    context = {
+        "nav": "projects",
+        "form": form,
+        "errors": errors,
+        "templates": [(key, t.name, t.description) for key, t in TEMPLATES.items()],
+        "visibilities": Project.Visibility.choices,
+    }
+    return page(request, "web/projects/new.html", context, 422 if errors else 200)
+
+
+@web_view()
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, project_key: str) -> HttpResponse:
+    """Everyone who can see the project sees its members; admins change them."""
+    project = get_project_for(request.user, project_key)
+    can_manage = Perm.MANAGE_PROJECT in permissions_in(request.user, project)
+    error = ""
+    if request.method == "POST":
+        try:
+            _change_member(request, project)
+        except DocketError as problem:
+            error = problem.detail
+        else:
+            return HttpResponseRedirect(reverse("web:members", args=[project.key]))
+    rows = Membership.objects.filter(project=project).select_related("user", "team")
+    context = {
+        "project": project,
+        "memberships": sorted(rows, key=lambda m: (-_rank(m.role), str(m.user or m.team))),
+        "can_manage": can_manage,
+        "roles": Role.values,
+        "error": error,
+    }
+    return page(request, "web/projects/members.html", context, 422 if error else 200)
+
+
+def _rank(role: str) -> int:
+    return Role.values[::-1].index(role)
+
+
+def _change_member(request: HttpRequest, project: Project) -> None:
+    who = {
+        "user": request.POST.get("user", "").strip() or None,
+        "team": request.POST.get("team", "").strip() or None,
+    }
+    if request.POST.get("remove"):
+        actions.remove_member(actor=request.user, project=project, **who)
+        messages.success(request, f"Removed {who['user'] or who['team']}.")
+        return
+    actions.set_member(
+        actor=request.user, project=project, role=request.POST.get("role", ""), **who
+    )
+    messages.success(request, f"{who['user'] or who['team']} is now {request.POST.get('role')}.")

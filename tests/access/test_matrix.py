@@ -1,0 +1,662 @@
+"""The access matrix: who sees what, on every read path of the API.
+
+How to read this folder
+-----------------------
+`conftest.py` builds one world (four projects PRIV private, INTL internal, PUBL public, DESK
+internal support desk; a cast per project; three issues per project full of canaries) and
+describes the *seats*: `role@PROJECT` for roles held in one project, plain `role` for
+site-wide ones. The tables below are the rules, written once, like the matrix in
+docs/security-and-reliability.md §3(d); every test derives its expectations from them.
+
+* ISSUES: can the seat see the issue?  Column = the role held *in that column's project*
+  (a per-project seat is an outsider to every other project, and is checked as one by the
+  all-project lists and searches).
+* PROJECTS: can the seat see the project (and its members, workflow, components,
+  milestones and shared saved filters), and what does its audit log answer?
+* SITE: the site-wide reads (users, audit log, tokens, teams, me).
+* MODERATORS see a deleted comment's text in the history; nobody else sees it anywhere.
+
+Every response of every test is also scanned for *every* canary of the world: a canary of an
+issue or project the seat may not see is a leak wherever it shows up (body, error message,
+suggestion, snippet, file name, file bytes).
+
+Paths covered (per seat x issue): GET /issues/{key} (and If-None-Match: 304 vs 404),
+/comments, /history, /access, /transitions, /attachments, /attachments/{id},
+/attachments/{id}/download, GET /issues?q=<canary>, ?q=comment:<canary>,
+GET /search?q=<canary>. Per seat x project: /projects/{key}, /members, /components,
+/milestones, /workflow, /audit, GET /issues?project=, ?q=project:, a shared saved filter
+run, and query-language errors about the project's custom state. Per seat: GET /issues,
+?q=walrus, ?q=is:confidential, /search?q=walrus, /projects, /filters, /users, /audit,
+/tokens, /teams, /teams/{slug}, /me. Refusals: every 404 of a hidden thing is byte-identical
+(apart from its key or id) to the 404 of a missing one; revoked and expired tokens get the
+same 401 everywhere; a read-only token gets the same 403 on every write.
+test_canary.py adds the canary differential, revocation on the next request and a seeded
+random walk of grants, revokes, role changes and confidentiality toggles.
+
+TODO: read paths that do not exist yet. Add each to these tables when it lands:
+  - board columns and WIP counts
+  - activity feed (and SSE subscriptions)
+  - export (CSV / JSON)
+  - notifications / inbox, and email payloads (render per recipient at send time)
+  - outbound webhooks, VCS webhook replies
+  - autocomplete (issues, users, labels) and markdown issue-reference tooltips
+  - counts, facets and badges (the issue list has no `total` today)
+  - relations / links between issues, moved-issue history
+  - milestone burndown, dashboards and chart CSVs
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from docket.accounts.models import ApiToken
+from docket.issues.etags import etag
+from docket.issues.models import Issue
+from tests.access.conftest import (
+    COMMON_WORD,
+    DEAD_SEATS,
+    GLOBAL_ROLES,
+    KINDS,
+    PARTS,
+    PROJECT_ROLES,
+    PROJECTS,
+    SEATS,
+    Res,
+    Seat,
+    World,
+    canary,
+)
+from tests.conftest import Api
+
+# --- the rules ---------------------------------------------------------------------------------
+
+ISSUES = """
+#              PRIV (private)      INTL (internal)     PUBL (public)       DESK (support desk)
+#              normal own  conf    normal own  conf    normal own  conf    normal own  conf
+site_admin     ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓
+admin          ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓
+admin_rw       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓
+member         ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓
+read_token     ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓
+team           ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓
+author         ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ·    ✓
+assignee       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓       ✓      ✓    ✓
+viewer         ✓      ✓    ·       ✓      ✓    ·       ✓      ✓    ·       ✓      ✓    ·
+reporter       ✓      ✓    ·       ✓      ✓    ·       ✓      ✓    ·       ·      ✓    ·
+grantee        ·      ·    ✓       ✓      ✓    ✓       ✓      ✓    ✓       ·      ·    ✓
+outsider       ·      ·    ·       ✓      ✓    ·       ✓      ✓    ·       ·      ·    ·
+root_rw        ·      ·    ·       ✓      ✓    ·       ✓      ✓    ·       ·      ·    ·
+anon           ·      ·    ·       ·      ·    ·       ✓      ✓    ·       ·      ·    ·
+"""
+# normal: filed by `author`; own: filed by `reporter`; conf: confidential, filed by `author`,
+# assigned to `assignee` (a viewer since), explicitly shared with `grantee`.
+# admin_rw: the project admin's token without the `admin` scope (sees like a member).
+# root_rw: the site admin's token without the `admin` scope (a plain signed-in user).
+# revoked, expired: 401 on every path, with one body (test_dead_tokens_get_one_401_everywhere).
+
+PROJECT_TABLE = """
+#              PRIV        INTL        PUBL        DESK
+#              see audit   see audit   see audit   see audit
+site_admin     ✓   200     ✓   200     ✓   200     ✓   200
+admin          ✓   200     ✓   200     ✓   200     ✓   200
+admin_rw       ✓   403     ✓   403     ✓   403     ✓   403
+member         ✓   403     ✓   403     ✓   403     ✓   403
+read_token     ✓   403     ✓   403     ✓   403     ✓   403
+team           ✓   403     ✓   403     ✓   403     ✓   403
+author         ✓   403     ✓   403     ✓   403     ✓   403
+assignee       ✓   403     ✓   403     ✓   403     ✓   403
+viewer         ✓   403     ✓   403     ✓   403     ✓   403
+reporter       ✓   403     ✓   403     ✓   403     ✓   403
+grantee        ·   404     ✓   403     ✓   403     ✓   403
+outsider       ·   404     ✓   403     ✓   403     ✓   403
+root_rw        ·   404     ✓   403     ✓   403     ✓   403
+anon           ·   404     ·   404     ✓   401     ·   404
+"""
+# see: GET /projects/{key} and its members, workflow, components, milestones, the project's
+# shared saved filters; its issues follow ISSUES. A project you cannot see is a 404.
+
+SITE_TABLE = """
+#              /users  /audit  /me   /tokens  /teams  /teams/staff
+site_admin     200     200     200   own      staff   200
+team           404     404     200   own      staff   200
+root_rw        404     404     200   own      -       404
+anon           401     404     401   401      401     401
+*              404     404     200   own      -       404
+"""
+# *: every other seat. own: exactly the caller's own live tokens. staff: the team `staff`.
+
+MODERATORS = {"site_admin", "admin"}  # see deleted comments' text in the history
+
+
+def _rows(table: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in table.strip().splitlines():
+        if line.startswith("#"):
+            continue
+        role, *cells = line.split()
+        rows[role] = cells
+    return rows
+
+
+def _issue_rules() -> dict[tuple[str, str, str], bool]:
+    rules = {}
+    columns = [(p, k) for p in PROJECTS for k in KINDS]
+    for role, cells in _rows(ISSUES).items():
+        assert len(cells) == len(columns), role
+        for (project, kind), cell in zip(columns, cells, strict=True):
+            assert cell in ("✓", "·"), (role, cell)
+            rules[role, project, kind] = cell == "✓"
+    return rules
+
+
+def _project_rules() -> dict[tuple[str, str], tuple[bool, int]]:
+    rules = {}
+    for role, cells in _rows(PROJECT_TABLE).items():
+        assert len(cells) == 2 * len(PROJECTS), role
+        for i, project in enumerate(PROJECTS):
+            see, audit = cells[2 * i : 2 * i + 2]
+            rules[role, project] = (see == "✓", int(audit))
+    return rules
+
+
+ISSUE_RULES = _issue_rules()
+PROJECT_RULES = _project_rules()
+SITE_RULES = _rows(SITE_TABLE)
+assert {r for r, _, _ in ISSUE_RULES} == set(PROJECT_ROLES + GLOBAL_ROLES)
+assert {r for r, _ in PROJECT_RULES} == set(PROJECT_ROLES + GLOBAL_ROLES)
+
+
+def sees(seat: Seat, res: Res) -> bool:
+    return ISSUE_RULES[seat.relation(res.project), res.project, res.kind]
+
+
+def sees_project(seat: Seat, project: str) -> bool:
+    return PROJECT_RULES[seat.relation(project), project][0]
+
+
+def audit_status(seat: Seat, project: str) -> int:
+    return PROJECT_RULES[seat.relation(project), project][1]
+
+
+def moderates(seat: Seat, project: str) -> bool:
+    return seat.relation(project) in MODERATORS
+
+
+def site_rule(seat: Seat, column: str) -> str:
+    columns = ["/users", "/audit", "/me", "/tokens", "/teams", "/teams/staff"]
+    row = SITE_RULES.get(seat.role, SITE_RULES["*"])
+    return row[columns.index(column)]
+
+
+# --- checking responses ------------------------------------------------------------------------
+
+
+def body(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        # Reading to the end closes the file (the test client's wrapper does, with the
+        # database connection kept: do not call response.close() here).
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def allowed_canaries(world: World, seat: Seat) -> set[str]:
+    cached = world.cache.get(("allowed", seat))
+    if cached is not None:
+        return cached
+    allowed = set()
+    for res in world.issues.values():
+        if sees(seat, res):
+            allowed |= {res.canary[part] for part in PARTS if part != "deleted"}
+            if moderates(seat, res.project):
+                allowed.add(res.canary["deleted"])
+    for key, facts in world.projects.items():
+        if sees_project(seat, key):
+            allowed.add(facts.canary)
+    world.cache["allowed", seat] = allowed
+    return allowed
+
+
+def no_leak(world: World, seat: Seat, content: bytes, where: str, asked: str = "") -> None:
+    """No canary the seat may not see, except the ones it sent itself (errors echo input)."""
+    leaked = world.canaries_in(content) - allowed_canaries(world, seat)
+    leaked -= world.canaries_in(asked.encode())
+    owners = sorted({world.owner.get(c, "?") for c in leaked})
+    assert not leaked, f"LEAK: {seat} sees canaries of {owners} via {where}"
+
+
+def same_404(hidden: Any, missing: Any, swaps: list[tuple[str, str]], where: str) -> None:
+    """A hidden thing's 404 is byte-identical to a missing one's, apart from its key or id."""
+    hidden_body, missing_body = body(hidden), body(missing)
+    assert hidden.status_code == missing.status_code == 404, (where, hidden_body[:200])
+    for mine, theirs in swaps:
+        hidden_body = hidden_body.replace(mine.encode(), theirs.encode())
+    assert hidden_body == missing_body, f"{where}: {hidden_body!r} != {missing_body!r}"
+    assert hidden["Content-Type"] == missing["Content-Type"] == "application/problem+json"
+    assert sorted(hidden.headers) == sorted(missing.headers), where
+
+
+def key_list(response: Any, where: str = "") -> list[str]:
+    assert response.status_code == 200, (where, response.content)
+    return [(item.get("issue") or item)["key"] for item in response.json()["items"]]
+
+
+# --- per seat x issue: every path that names one issue -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a path needs to name an issue: a real one, or a missing one of the project."""
+
+    key: str
+    attachment: int
+    canary: dict[str, str]
+
+
+def target(res: Res) -> Target:
+    return Target(res.key, res.attachment, res.canary)
+
+
+def missing(world: World, project: str) -> Target:
+    return Target(world.missing_key(project), 999_999, {p: canary() for p in PARTS})
+
+
+ITEM_PATHS: dict[str, tuple[Callable[[Target], str], tuple[str, ...]]] = {
+    # name: (path, the canaries a 200 must show)
+    "get": (lambda t: f"/issues/{t.key}", ("title", "description")),
+    "comments": (lambda t: f"/issues/{t.key}/comments", ("comment",)),
+    "history": (lambda t: f"/issues/{t.key}/history", ("title",)),
+    "access": (lambda t: f"/issues/{t.key}/access", ()),
+    "watchers": (lambda t: f"/issues/{t.key}/watchers", ()),
+    "transitions": (lambda t: f"/issues/{t.key}/transitions", ()),
+    "attachments": (lambda t: f"/issues/{t.key}/attachments", ("attachment",)),
+    "attachment": (lambda t: f"/attachments/{t.attachment}", ("attachment",)),
+    "download": (lambda t: f"/attachments/{t.attachment}/download", ("attachment",)),
+}
+ISSUE_PATHS = [*ITEM_PATHS, "etag", "search_comment"]
+# Per-issue paths run for every site-wide seat on all twelve issues, and for every
+# per-project role on PRIV (private) and DESK (support desk). The same roles on INTL and PUBL
+# differ from PRIV only towards outsiders; their cells are checked by the per-seat lists.
+ISSUE_PATH_SEATS = [s for s in SEATS if s.home in (None, "PRIV", "DESK")]
+
+
+def resources_for(world: World, seat: Seat) -> list[Res]:
+    """A per-project seat's home project; every issue for site-wide seats."""
+    return world.in_project(seat.home) if seat.home else list(world.issues.values())
+
+
+def _swaps(res: Res, gone: Target) -> list[tuple[str, str]]:
+    return [
+        (f"issue {res.key}", f"issue {gone.key}"),
+        (f"attachment {res.attachment}", f"attachment {gone.attachment}"),
+    ]
+
+
+class Baselines:
+    """What a seat gets for a missing thing, asked once per test and project."""
+
+    def __init__(self, api: Api):
+        self.api = api
+        self.seen: dict[Any, Any] = {}
+        self.word = canary()  # a word found nowhere
+
+    def get(self, path: str, **params: Any) -> Any:
+        marker = (path, tuple(sorted(params.items())))
+        if marker not in self.seen:
+            response = self.api.get(path, **params)
+            response.data = body(response)  # type: ignore[attr-defined]
+            self.seen[marker] = response
+        return self.seen[marker]
+
+
+def check_item_path(world: World, seat: Seat, name: str, res: Res, base: Baselines) -> None:
+    to_path, proofs = ITEM_PATHS[name]
+    where = f"GET {to_path(target(res))} ({res.name})"
+    response = base.api.get(to_path(target(res)))
+    content = body(response)
+    no_leak(world, seat, content, where)
+    if sees(seat, res):
+        assert response.status_code == 200, (where, content[:300])
+        shown = world.canaries_in(content)
+        for part in proofs:
+            assert res.canary[part] in shown, f"{where}: no {part} canary"
+        if name == "history":
+            assert (res.canary["deleted"] in shown) == moderates(seat, res.project), where
+    else:
+        gone = missing(world, res.project)
+        absent = base.get(to_path(gone))
+        assert response.status_code == 404, (where, content[:300])
+        swapped = content
+        for mine, theirs in _swaps(res, gone):
+            swapped = swapped.replace(mine.encode(), theirs.encode())
+        assert swapped == absent.data, f"{where}: {content!r} != {absent.data!r}"
+        assert sorted(response.headers) == sorted(absent.headers), where
+
+
+def check_etag(world: World, seat: Seat, res: Res, base: Baselines) -> None:
+    tag = etag(Issue.objects.get(pk=res.pk))
+    header = {"HTTP_IF_NONE_MATCH": tag}
+    where = f"GET /issues/{res.key} If-None-Match ({res.name})"
+    response = base.api.get(f"/issues/{res.key}", headers=header)
+    no_leak(world, seat, response.content, where)
+    if sees(seat, res):
+        assert response.status_code == 304, (where, response.content)
+        assert response["ETag"] == tag and response.content == b""
+    else:
+        gone = missing(world, res.project)
+        absent = base.api.get(f"/issues/{gone.key}", headers=header)
+        same_404(response, absent, _swaps(res, gone), where)
+        assert "ETag" not in response
+
+
+def check_search(world: World, seat: Seat, res: Res, base: Baselines) -> None:
+    where = f"GET /search?q=<comment canary> ({res.name})"
+    response = base.api.get("/search", q=res.canary["comment"])
+    no_leak(world, seat, response.content, where)
+    if sees(seat, res):
+        assert key_list(response, where) == [res.key], where
+    else:  # exactly what a word found nowhere answers
+        nowhere = base.get("/search", q=base.word)
+        assert (response.status_code, response.content) == (200, nowhere.data), where
+
+
+@pytest.mark.parametrize("path", ISSUE_PATHS)
+@pytest.mark.parametrize("seat", ISSUE_PATH_SEATS, ids=str)
+def test_issue_paths(world, seat, path):
+    base = Baselines(world.api(seat))
+    for res in resources_for(world, seat):
+        if path in ITEM_PATHS:
+            check_item_path(world, seat, path, res, base)
+        elif path == "etag":
+            check_etag(world, seat, res, base)
+        else:
+            check_search(world, seat, res, base)
+
+
+# --- per seat: every path that lists issues from everywhere ------------------------------------
+
+
+def _any_of(part: str, prefix: str = "") -> Callable[[World], dict[str, Any]]:
+    def params(world: World) -> dict[str, Any]:
+        words = [f"{prefix}{r.canary[part]}" for r in world.issues.values()]
+        return {"q": " OR ".join(words), "limit": 200}
+
+    return params
+
+
+LISTS: dict[str, tuple[str, Callable[[World], dict[str, Any]], Callable[[Res], bool]]] = {
+    # name: (path, its parameters, which issues it would show someone who sees everything)
+    "list": ("/issues", lambda w: {"limit": 200}, lambda r: True),
+    "q_word": ("/issues", lambda w: {"q": COMMON_WORD, "limit": 200}, lambda r: True),
+    "q_titles": ("/issues", _any_of("title"), lambda r: True),
+    "q_descriptions": ("/issues", _any_of("description", "description:"), lambda r: True),
+    "q_comments": ("/issues", _any_of("comment", "comment:"), lambda r: True),
+    "q_deleted_comments": ("/issues", _any_of("deleted", "comment:"), lambda r: False),
+    "q_confidential": (
+        "/issues",
+        lambda w: {"q": "is:confidential", "limit": 200},
+        lambda r: r.kind == "conf",
+    ),
+    "q_sorted": (
+        "/issues",
+        lambda w: {"q": "is:open sort:priority-desc", "limit": 200},
+        lambda r: True,
+    ),
+    "search_word": ("/search", lambda w: {"q": COMMON_WORD, "limit": 200}, lambda r: True),
+    "search_conf": (
+        "/search",
+        lambda w: {"q": f"{COMMON_WORD} conf", "limit": 200},
+        lambda r: r.kind == "conf",
+    ),
+    "search_deleted": ("/search", _any_of("deleted"), lambda r: False),
+}
+
+
+@pytest.mark.parametrize("name", LISTS)
+@pytest.mark.parametrize("seat", SEATS, ids=str)
+def test_lists_show_exactly_the_visible_issues(world, seat, name):
+    path, params, shown = LISTS[name]
+    asked = params(world)
+    response = world.api(seat).get(path, **asked)
+    where = f"GET {path} {name}"
+    no_leak(world, seat, response.content, where, asked=str(asked))
+    expected = sorted(r.key for r in world.issues.values() if shown(r) and sees(seat, r))
+    got = key_list(response, where)
+    assert len(got) == len(set(got)), where
+    assert sorted(got) == expected, where
+    assert response.json().get("next_cursor") is None
+
+
+# --- per seat x project: the project and what hangs off it -------------------------------------
+
+
+def project_seats() -> list[tuple[Seat, str]]:
+    """Per-project roles at home in PRIV and DESK; site-wide seats on every project."""
+    home = [(s, s.home) for s in SEATS if s.home in ("PRIV", "DESK")]
+    return home + [(s, p) for s in SEATS if not s.home for p in PROJECTS]
+
+
+PROJECT_PATHS = {
+    # path: whether a 200 shows the project's canary
+    "/projects/{}": True,
+    "/projects/{}/members": False,
+    "/projects/{}/components": True,
+    "/projects/{}/milestones": True,
+    "/projects/{}/workflow": True,
+}
+
+
+@pytest.mark.parametrize("seat, project", project_seats(), ids=str)
+def test_project_paths(world, seat, project):
+    api = world.api(seat)
+    facts = world.projects[project]
+    for pattern, shows_canary in PROJECT_PATHS.items():
+        where = f"GET {pattern.format(project)}"
+        response = api.get(pattern.format(project))
+        no_leak(world, seat, response.content, where)
+        if sees_project(seat, project):
+            assert response.status_code == 200, (where, response.content)
+            assert not shows_canary or facts.canary in response.content.decode(), where
+        else:
+            absent = api.get(pattern.format("NOPE"))
+            same_404(response, absent, [(f"project {project}", "project NOPE")], where)
+    audit = api.get(f"/projects/{project}/audit")
+    no_leak(world, seat, audit.content, "project audit")
+    assert audit.status_code == audit_status(seat, project), audit.content
+    if audit.status_code == 404:
+        absent = api.get("/projects/NOPE/audit")
+        same_404(audit, absent, [(f"project {project}", "project NOPE")], "audit")
+
+
+@pytest.mark.parametrize("seat, project", project_seats(), ids=str)
+def test_project_issue_lists(world, seat, project):
+    """GET /issues?project=, ?q=project:, and the project's shared saved filter."""
+    api = world.api(seat)
+    expected = sorted(r.key for r in world.in_project(project) if sees(seat, r))
+    for params in ({"project": project}, {"q": f"project:{project}"}):
+        response = api.get("/issues", **params)
+        no_leak(world, seat, response.content, f"/issues {params}")
+        assert sorted(key_list(response, str(params))) == expected, params
+    shared = world.projects[project].filter_id
+    run = api.get(f"/filters/{shared}/issues")
+    no_leak(world, seat, run.content, "saved filter")
+    if sees_project(seat, project) and seat.role != "anon":
+        assert sorted(key_list(run, "saved filter")) == expected
+    else:
+        absent = api.get("/filters/999999/issues")
+        same_404(run, absent, [(f"filter {shared}", "filter 999999")], "saved filter")
+
+
+@pytest.mark.parametrize("seat, project", project_seats(), ids=str)
+def test_query_errors_name_only_states_the_seat_may_know(world, seat, project):
+    """A project's custom state never appears in an error, a suggestion, or as 'this name
+    exists' (the query language's `status:` and the `status` parameter) to a seat that cannot
+    see the project."""
+    api = world.api(seat)
+    state = world.projects[project].state.lower()
+    asks = {
+        "typo": {"q": f'status:"{state[:-1]}"'},
+        "exact": {"q": f'status:"{state}"'},
+        "param": {"status": state},
+        "nonsense": {"q": f'status:"{canary()}"'},
+    }
+    got = {name: api.get("/issues", **params) for name, params in asks.items()}
+    for name, response in got.items():
+        no_leak(world, seat, response.content, f"status {name}", asked=str(asks[name]))
+    assert got["typo"].status_code == 400, got["typo"].content
+    if sees_project(seat, project):
+        assert got["typo"].json()["suggestion"] == state
+        assert got["exact"].status_code == got["param"].status_code == 200
+    else:
+        assert {got[n].status_code for n in ("exact", "param", "nonsense")} == {400}
+        assert got["exact"].json()["expected"] == got["nonsense"].json()["expected"]
+        assert got["typo"].json()["suggestion"] != state
+
+
+# --- per seat: site-wide reads -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seat", SEATS, ids=str)
+def test_project_and_filter_listings(world, seat):
+    api = world.api(seat)
+    projects = api.get("/projects")
+    no_leak(world, seat, projects.content, "/projects")
+    assert projects.status_code == 200
+    visible = [p for p in PROJECTS if sees_project(seat, p)]
+    assert sorted(p["key"] for p in projects.json()) == sorted(visible)
+    filters = api.get("/filters")
+    no_leak(world, seat, filters.content, "/filters")
+    assert filters.status_code == 200
+    expected = [] if seat.role == "anon" else [world.projects[p].filter_id for p in visible]
+    assert sorted(f["id"] for f in filters.json()) == sorted(expected)
+
+
+def _status(rule: str) -> int:
+    return int(rule) if rule.isdigit() else 200
+
+
+@pytest.mark.parametrize("seat", SEATS, ids=str)
+def test_site_wide_reads(world, seat):
+    api = world.api(seat)
+    user = world.user(seat)
+    for column in ("/users", "/audit", "/me", "/tokens", "/teams", "/teams/staff"):
+        rule = site_rule(seat, column)
+        response = api.get(column)
+        no_leak(world, seat, response.content, column)
+        assert response.status_code == _status(rule), (column, response.content)
+        if response.status_code != 200:
+            continue
+        data = response.json()
+        if column == "/me":
+            assert data["username"] == user.username
+        elif column == "/tokens":
+            own = {t.pk for n, t in world.tokens.items() if t.user_id == user.pk and n != "revoked"}
+            assert {t["id"] for t in data} == own
+            assert all("token" not in t and "digest" not in t for t in data)
+        elif column == "/teams":
+            assert [t["slug"] for t in data] == ([] if rule == "-" else ["staff"])
+        elif column == "/users":
+            assert len(data) == type(user).objects.count()
+
+
+def test_site_admin_reads_answer_others_as_if_nothing_were_there(world):
+    outsider = world.api(Seat("outsider"))
+    nothing = outsider.get("/no-such-endpoint")
+    for path in ("/users", "/audit", "/teams/staff"):
+        response = outsider.get(path)
+        assert response.status_code == nothing.status_code == 404, path
+        assert response.json()["title"] == nothing.json()["title"], path
+
+
+# --- refusals that must not differ -------------------------------------------------------------
+
+
+def _every_read(world: World) -> list[str]:
+    paths = [to(target(r)) for r in world.issues.values() for to, _ in ITEM_PATHS.values()]
+    for project, facts in world.projects.items():
+        paths += [pattern.format(project) for pattern in PROJECT_PATHS]
+        paths += [f"/projects/{project}/audit", f"/filters/{facts.filter_id}/issues"]
+    paths += [f"/issues?q={COMMON_WORD}", f"/search?q={COMMON_WORD}", "/issues", "/projects"]
+    paths += ["/filters", "/users", "/audit", "/me", "/tokens", "/teams", "/teams/staff"]
+    return paths
+
+
+@pytest.mark.parametrize("seat", DEAD_SEATS, ids=str)
+def test_dead_tokens_get_one_401_everywhere(world, seat, settings):
+    settings.DOCKET_THROTTLE_IP_FAILURES = 0  # not the throttle under test: no 429s here
+    api, garbage = world.api(seat), Api("dkt_" + "x" * 43)
+    reference = garbage.get("/issues")
+    assert reference.status_code == 401
+    writes = [
+        ("patch", f"/issues/{world.issues['PRIV.normal'].key}", {"title": "x"}),
+        ("post", f"/issues/{world.issues['PRIV.conf'].key}/comments", {"body": "x"}),
+        ("post", "/projects/PUBL/issues", {"title": "x"}),
+        ("delete", f"/issues/{world.issues['INTL.own'].key}", None),
+    ]
+    before = list(Issue.objects.order_by("pk").values_list("pk", "version"))
+    for path in _every_read(world):
+        response = api.get(path)
+        assert response.status_code == 401, (path, response.status_code)
+        assert body(response) == reference.content, path
+        assert response["WWW-Authenticate"] == reference["WWW-Authenticate"]
+    for method, path, payload in writes:
+        response = getattr(api, method)(path, payload) if payload else api.delete(path)
+        assert (response.status_code, response.content) == (401, reference.content), path
+    assert list(Issue.objects.order_by("pk").values_list("pk", "version")) == before
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_a_read_only_token_reads_like_its_user_and_never_writes(world, project):
+    seat, owner = Seat("read_token", project), Seat("member", project)
+    reader, member = world.api(seat), world.api(owner)
+    normal, conf = world.issues[f"{project}.normal"], world.issues[f"{project}.conf"]
+    for path in (f"/issues/{conf.key}", f"/issues?project={project}", f"/search?q={COMMON_WORD}"):
+        mine, theirs = reader.get(path), member.get(path)
+        assert mine.status_code == theirs.status_code == 200
+        assert mine.content == theirs.content, path
+    before = list(Issue.objects.order_by("pk").values_list("pk", "version", "deleted_at"))
+    tokens = ApiToken.objects.count()
+    writes = []
+    for key in (normal.key, conf.key, world.missing_key(project), "PRIV-3"):
+        writes += [
+            ("patch", f"/issues/{key}", {"title": "x"}),
+            ("patch", f"/issues/{key}", {"confidential": False}),
+            ("post", f"/issues/{key}/comments", {"body": "x"}),
+            ("post", f"/issues/{key}/access", {"user": "outsider"}),
+            ("delete", f"/issues/{key}/access/grantee", None),
+            ("post", f"/issues/{key}/watchers", {}),
+            ("post", f"/issues/{key}/transitions", {"to": "done"}),
+            ("delete", f"/issues/{key}", None),
+            ("post", f"/issues/{key}/restore", {}),
+        ]
+    writes += [
+        ("post", f"/projects/{project}/issues", {"title": "x"}),
+        ("patch", f"/projects/{project}", {"name": "x"}),
+        ("post", f"/projects/{project}/members", {"user": "outsider", "role": "admin"}),
+        ("post", "/filters", {"name": "x", "query": "x"}),
+        ("post", "/tokens", {"name": "x"}),
+        ("delete", f"/tokens/{world.tokens[seat.id].pk}", None),
+        ("delete", f"/attachments/{conf.attachment}", None),
+    ]
+    refusals = set()
+    for method, path, payload in writes:
+        call = getattr(reader, method)
+        response = call(path, payload) if payload is not None else call(path)
+        assert response.status_code == 403, (method, path, response.content)
+        refusals.add(response.content)
+    assert len(refusals) == 1, refusals  # one body: nothing about the target shows through
+    assert list(Issue.objects.order_by("pk").values_list("pk", "version", "deleted_at")) == before
+    assert ApiToken.objects.count() == tokens
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_an_admin_token_without_the_admin_scope_cannot_moderate(world, project):
+    api = world.api(Seat("admin_rw", project))
+    conf = world.issues[f"{project}.conf"]
+    assert api.patch(f"/issues/{conf.key}", {"confidential": False}).status_code == 403
+    assert api.delete(f"/issues/{conf.key}").status_code == 403
+    assert api.get(f"/projects/{project}/audit").status_code == 403
+    assert Issue.objects.get(pk=conf.pk).confidential

@@ -1,0 +1,193 @@
+"""A real `docket serve` for the fuzzer, on a prepared database with a little real data.
+
+Why a live server rather than schemathesis's in-process WSGI/ASGI loaders: the fuzzer is meant
+to find what a client can break, and most of that lives outside the view functions (uvicorn's
+HTTP parsing, the Host check, the middleware, Django's error pages). In-process, every request
+would also run inside the test's transaction: the first database error on PostgreSQL (say a
+NUL byte reaching a query) would abort that transaction and turn every later request into a
+misleading 500. A server process commits like production and keeps each failure to itself.
+
+The server's database is a SQLite file in a temporary data dir, or, when the run uses
+PostgreSQL, a database named after this run's test database (`test_fuzz_gw0` serves from
+`test_fuzz_gw0_serve`), so parallel runs on other database names never meet.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+DOCKET = str(Path(sys.executable).with_name("docket"))
+ADMIN_PASSWORD = "fuzz-admin-password-123"
+
+
+@dataclass
+class FuzzServer:
+    url: str
+    token: str  # the site admin's, with read, write and admin scopes
+    token_id: int
+    seeded: dict[str, Any]  # real identifiers, to aim path parameters at existing things
+    log: Path  # the server's output: the tracebacks of any 500
+
+    def log_tail(self, size: int = 6000) -> str:
+        return self.log.read_text(errors="replace")[-size:]
+
+
+def _pg_url() -> str | None:
+    url = os.environ.get("DOCKET_DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"docket serve exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"docket serve did not answer within 60 s:\n{log.read_text()}")
+
+
+def _server_database_name() -> str:
+    """This run's test database name (as pytest-django set it, xdist suffix included) + _serve."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return f"{db.get('TEST', {}).get('NAME') or 'test_' + db['NAME']}_serve"
+
+
+@pytest.fixture(scope="module")
+def fuzz_env(tmp_path_factory, django_db_modify_db_settings) -> Iterator[dict[str, str]]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DOCKET_") and k != "DJANGO_SETTINGS_MODULE"
+    }
+    env["DOCKET_DATA_DIR"] = str(tmp_path_factory.mktemp("fuzz") / "data")
+    env["DOCKET_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+    # The fuzzer sends thousands of bad tokens from one address: past the rate limits, so it
+    # reaches the code behind them (429 is still a declared answer, checked all the same).
+    env["DOCKET_THROTTLE_IP_FAILURES"] = env["DOCKET_THROTTLE_TOKENS_PER_HOUR"] = "1000000"
+    base = _pg_url()
+    if base is None:
+        yield env
+        return
+    import psycopg
+
+    name = _server_database_name()
+    server_url = base.rsplit("/", 1)[0]
+    # The maintenance database: the run's own (e.g. `fuzz`) need not exist, only test_fuzz.
+    conninfo = server_url.replace("postgres://", "postgresql://", 1) + "/postgres"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # left by a killed run
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env["DOCKET_DATABASE_URL"] = f"{server_url}/{name}"
+    yield env
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _seed(url: str, token: str) -> dict[str, Any]:
+    """A public and a private project, issues with every kind of field set, a comment, a
+    member, saved filters, and a spare token the fuzzer may revoke."""
+    with httpx.Client(
+        base_url=url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as api:
+
+        def send(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+            response = api.request(method, path, json=body)
+            assert response.status_code < 300, (method, path, response.text)
+            return response.json()
+
+        send("POST", "/users", {"username": "bob", "password": "bob-fuzz-password-42"})
+        send("POST", "/projects", {"key": "WEB", "name": "Web app", "visibility": "public"})
+        send("POST", "/projects", {"key": "OPS", "name": "Operations", "workflow": "incident"})
+        send("POST", "/projects/WEB/members", {"user": "bob", "role": "member"})
+        send("POST", "/projects/WEB/components", {"name": "backend"})
+        send("POST", "/projects/WEB/milestones", {"name": "1.0", "due_date": "2026-12-31"})
+        issues = [
+            send(
+                "POST",
+                "/projects/WEB/issues",
+                {
+                    "title": f"Seeded issue {n}",
+                    "description": "Crash on *login* with `<script>` in the name",
+                    "priority": "high",
+                    "labels": ["ux", "login"],
+                    "components": ["backend"],
+                    "milestone": "1.0",
+                    "assignee": "bob",
+                    "due_date": "2026-12-01",
+                },
+            )["key"]
+            for n in range(1, 5)
+        ]
+        send("POST", "/projects/OPS/issues", {"title": "Disk full on db-1"})
+        comment = send("POST", f"/issues/{issues[0]}/comments", {"body": "Seen on staging too"})
+        mine = send("POST", "/filters", {"name": "Mine", "query": "assignee:@me is:open"})
+        send("POST", "/filters", {"name": "Team", "query": "is:open", "project": "WEB"})
+        spare = send("POST", "/tokens", {"name": "spare", "scopes": ["read"]})
+        workflow = send("GET", "/projects/WEB/workflow")
+    return {
+        "project_keys": ["WEB", "OPS"],
+        "issue_keys": issues,
+        "comment_id": comment["id"],
+        "filter_id": mine["id"],
+        "spare_token_id": spare["id"],
+        "states": [s["status"] for s in workflow["states"]],
+        "transition_ids": [t["id"] for t in workflow["transitions"]],
+    }
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(fuzz_env: dict[str, str], tmp_path_factory) -> Iterator[FuzzServer]:
+    port = _free_port()
+    log = Path(fuzz_env["DOCKET_DATA_DIR"]).parent / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [DOCKET, "serve", "--port", str(port), "--workers", "1"],
+            env=fuzz_env,
+            stdout=out,
+            stderr=out,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log)
+        made = subprocess.run(
+            [DOCKET, "token", "create", "admin", "--name", "fuzz", "--scopes", "read,write,admin"],
+            env=fuzz_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert made.returncode == 0, made.stderr
+        token = made.stdout.strip()
+        with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as api:
+            token_id = api.get(url + "/api/v1/tokens").json()[0]["id"]
+        yield FuzzServer(url, token, token_id, _seed(url, token), log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,123 @@
+"""Real `docket` processes for end-to-end and browser tests.
+
+Each server gets a scratch database of the same kind as the test run: a SQLite file in a
+temporary data dir, or (when DOCKET_DATABASE_URL is PostgreSQL) a fresh PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+DOCKET = str(Path(sys.executable).with_name("docket"))
+ADMIN_PASSWORD = "e2e-admin-password-123"
+
+
+def _pg_admin_url() -> str | None:
+    url = os.environ.get("DOCKET_DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+@contextmanager
+def scratch_environment(data_dir: Path) -> Iterator[dict[str, str]]:
+    """Environment for a `docket` process with its own empty data dir and database."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DOCKET_") and k != "DJANGO_SETTINGS_MODULE"
+    }
+    env["DOCKET_DATA_DIR"] = str(data_dir)
+    base = _pg_admin_url()
+    if base is None:
+        yield env
+        return
+    import psycopg
+
+    name = f"docket_e2e_{uuid.uuid4().hex[:12]}"
+    conninfo = base.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env["DOCKET_DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield env
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_docket(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DOCKET, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    log: Path
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30)
+
+    def token(self, username: str = "admin", scopes: str = "read,write,admin") -> str:
+        result = run_docket(self.env, "token", "create", username, "--scopes", scopes)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+
+@contextmanager
+def running_server(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[Server]:
+    port = free_port()
+    env = {**env, "DOCKET_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [DOCKET, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log)
+        yield Server(url, env, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"docket serve exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"docket serve did not answer within 60 s:\n{log.read_text()}")

@@ -1,0 +1,307 @@
+"""Live updates (`/live`, server-sent events): a real `docket serve` streams to real HTTP
+clients, so the event-log poller, the per-user gate at send time and revocation are tested
+as they run. Refusals before streaming use Django's test client."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from django.test import Client, override_settings
+
+from tests.factories import make_issue, make_project
+from tests.servers import Server, running_server, scratch_environment
+
+PASSWORD = "live-test-password-42"
+pytestmark = pytest.mark.slow
+
+
+# --- refusals, through Django's test client -------------------------------------------------
+
+
+def _as(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_stream_of_a_project_or_issue_you_cannot_see_is_a_404(cast):
+    make_issue(cast.alice, cast.web)
+    eve = _as(cast.eve)
+    assert eve.get("/live?project=WEB").status_code == 404
+    assert eve.get("/live?issue=WEB-1").status_code == 404
+    assert eve.get("/live?project=NOPE").status_code == 404
+    assert eve.get("/live?issue=not-a-key").status_code == 404
+
+
+def test_anonymous_streams_need_anonymous_read(cast):
+    make_project(cast.alice, "PUB", visibility="public")
+    with override_settings(DOCKET_ANONYMOUS_READ=False):
+        assert Client().get("/live").status_code == 401
+    with override_settings(DOCKET_ANONYMOUS_READ=True):
+        assert Client().get("/live?project=WEB").status_code == 404  # private
+        assert Client().get("/live?project=PUB")["Content-Type"].startswith("text/event-stream")
+
+
+def test_only_get_streams(cast):
+    assert _as(cast.bob).post("/live").status_code in (403, 405)  # CSRF or method
+
+
+def test_a_readable_scope_starts_an_event_stream(cast):
+    make_issue(cast.alice, cast.web)
+    response = _as(cast.dave).get("/live?issue=WEB-1")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream; charset=utf-8"
+    assert response["Cache-Control"] == "no-cache, no-store"
+    response.close()
+
+
+# --- streaming, against a real server ----------------------------------------------------------
+
+
+@dataclass
+class Site:
+    server: Server
+    admin: httpx.Client
+
+    def user(self) -> str:
+        name = f"u{uuid.uuid4().hex[:8]}"
+        body = {"username": name, "password": PASSWORD, "email": f"{name}@example.com"}
+        assert self.admin.post("/users", json=body).status_code == 201
+        return name
+
+    def project(self, members: dict[str, str], **extra) -> str:
+        key = "L" + uuid.uuid4().hex[:6].upper()
+        made = self.admin.post("/projects", json={"key": key, "name": key, **extra})
+        assert made.status_code == 201, made.text
+        for name, role in members.items():
+            added = self.admin.post(f"/projects/{key}/members", json={"user": name, "role": role})
+            assert added.status_code == 201, added.text
+        return key
+
+    def issue(self, project: str, **fields) -> str:
+        made = self.admin.post(f"/projects/{project}/issues", json={"title": "An issue", **fields})
+        assert made.status_code == 201, made.text
+        return made.json()["key"]
+
+    def change(self, key: str, priority: str = "high") -> None:
+        changed = self.admin.patch(f"/issues/{key}", json={"priority": priority})
+        assert changed.status_code == 200, changed.text
+
+    def session(self, username: str | None) -> httpx.Client:
+        client = httpx.Client(base_url=self.server.url, timeout=10)
+        if username:
+            signed = client.post(
+                "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+            )
+            assert signed.status_code == 200, signed.text
+            client.headers["X-CSRFToken"] = signed.json()["csrf_token"]
+        return client
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    base = tmp_path_factory.mktemp("live")
+    with scratch_environment(base / "data") as env:
+        env |= {"DOCKET_LIVE_HEARTBEAT_SECONDS": "1", "DOCKET_LIVE_MAX_STREAMS": "3"}
+        with running_server(env, base / "server.log", workers=1) as server:
+            with server.client(server.token("admin")) as admin:
+                yield Site(server, admin)
+
+
+@dataclass
+class Stream:
+    """An open SSE connection read on a thread: `events` gets each `change` payload."""
+
+    status: int = 0
+    events: queue.Queue = field(default_factory=queue.Queue)
+    ids: list[int] = field(default_factory=list)
+    open: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
+
+    def next(self, timeout: float = 1.5) -> dict | None:
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def nothing_for(self, seconds: float) -> bool:
+        return self.next(seconds) is None
+
+
+def listen(client: httpx.Client, path: str, headers: dict | None = None) -> Stream:
+    import json
+
+    stream = Stream()
+
+    def run() -> None:
+        try:
+            with client.stream("GET", path, headers=headers, timeout=None) as response:
+                stream.status = response.status_code
+                stream.open.set()
+                if response.status_code != 200:
+                    return
+                for line in response.iter_lines():
+                    if line.startswith("id: "):
+                        stream.ids.append(int(line[4:]))
+                    if line.startswith("data: "):
+                        stream.events.put(json.loads(line[6:]))
+        except httpx.HTTPError:
+            pass
+        finally:
+            stream.open.set()
+            stream.ended.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert stream.open.wait(10)
+    time.sleep(0.3)  # joined the hub: events from now on are ours
+    return stream
+
+
+def test_a_change_made_through_the_api_reaches_a_project_stream_within_a_second(site):
+    bob = site.user()
+    key = site.project({bob: "member"})
+    issue = site.issue(key)
+    stream = listen(site.session(bob), f"/live?project={key}")
+    assert stream.status == 200
+    started = time.monotonic()
+    site.change(issue)
+    event = stream.next(timeout=2)
+    assert event is not None and time.monotonic() - started < 1.0
+    # Only where and what kind: never a title or a value.
+    assert event == {
+        "issue": issue,
+        "project": key,
+        "kind": "changed",
+        "field": "priority",
+        "version": 2,
+    }
+
+
+def test_streams_follow_their_scope(site):
+    bob = site.user()
+    one, other = site.project({bob: "member"}), site.project({bob: "member"})
+    first, second = site.issue(one), site.issue(one)
+    elsewhere = site.issue(other)
+    by_issue = listen(site.session(bob), f"/live?issue={first}")
+    by_project = listen(site.session(bob), f"/live?project={one}")
+    everything = listen(site.session(bob), "/live")
+    site.change(second)
+    site.change(elsewhere)
+    site.change(first)
+    assert [by_issue.next()["issue"], by_issue.nothing_for(0.5)] == [first, True]
+    assert {by_project.next()["issue"], by_project.next()["issue"]} == {first, second}
+    assert {everything.next()["issue"] for _ in range(3)} == {first, second, elsewhere}
+
+
+def test_an_outsider_gets_nothing_from_a_private_project(site):
+    bob, eve = site.user(), site.user()
+    private = site.project({bob: "member"})
+    public = site.project({bob: "admin"}, visibility="public")
+    hidden, shown = site.issue(private), site.issue(public)
+    assert listen(site.session(eve), f"/live?project={private}").status == 404
+    stream = listen(site.session(eve), "/live")
+    site.change(hidden)
+    site.change(shown)
+    event = stream.next()
+    assert event is not None and event["issue"] == shown  # the stream works...
+    assert stream.nothing_for(1.0)  # ...and the private change never came
+
+
+def test_confidential_issues_reach_only_those_who_may_see_them(site):
+    bob, carol = site.user(), site.user()
+    key = site.project({bob: "member", carol: "reporter"})
+    secret, plain = site.issue(key, confidential=True), site.issue(key)
+    member, reporter = listen(site.session(bob), "/live"), listen(site.session(carol), "/live")
+    site.change(secret)
+    site.change(plain)
+    assert {member.next()["issue"], member.next()["issue"]} == {secret, plain}
+    assert reporter.next()["issue"] == plain
+    assert reporter.nothing_for(1.0)
+
+
+def test_a_removed_member_stops_receiving_on_the_stream_already_open(site):
+    bob = site.user()
+    key = site.project({bob: "member"})
+    issue = site.issue(key)
+    stream = listen(site.session(bob), "/live")
+    scoped = listen(site.session(bob), f"/live?project={key}")
+    site.change(issue, "high")
+    assert stream.next() is not None and scoped.next() is not None
+    removed = site.admin.delete(f"/projects/{key}/members", params={"user": bob})
+    assert removed.status_code == 204, removed.text
+    site.change(issue, "low")
+    assert stream.nothing_for(1.5)
+    assert scoped.nothing_for(0.1)
+    assert scoped.ended.wait(3)  # the project stream ends: bob may no longer see the project
+
+
+def test_signing_out_or_being_deactivated_ends_the_stream(site):
+    bob, carol = site.user(), site.user()
+    key = site.project({bob: "member", carol: "member"})
+    bob_session = site.session(bob)
+    bob_stream = listen(bob_session, "/live")
+    carol_stream = listen(site.session(carol), "/live")
+    assert bob_session.post("/api/v1/auth/logout").status_code == 204
+    assert bob_stream.ended.wait(4)  # the session check runs every heartbeat (1 s here)
+    deactivated = site.admin.post(f"/users/{carol}/deactivate", json={})
+    assert deactivated.status_code == 200, deactivated.text
+    site.change(site.issue(key))
+    assert carol_stream.nothing_for(1.0)
+    assert carol_stream.ended.wait(4)
+
+
+def test_anonymous_streams_see_public_projects_only(site):
+    owner = site.user()
+    public = site.project({owner: "admin"}, visibility="public")
+    internal = site.project({owner: "admin"}, visibility="internal")
+    shown, hidden = site.issue(public), site.issue(internal)
+    stream = listen(site.session(None), "/live")
+    assert stream.status == 200
+    site.change(hidden)
+    site.change(shown)
+    assert stream.next()["issue"] == shown
+    assert stream.nothing_for(0.8)
+
+
+def test_a_reconnecting_stream_gets_what_it_missed_from_last_event_id(site):
+    bob = site.user()
+    key = site.project({bob: "member"})
+    issue = site.issue(key)
+    first = listen(site.session(bob), f"/live?project={key}")
+    site.change(issue, "high")
+    assert first.next() is not None
+    last_seen = first.ids[-1]
+    site.change(issue, "low")
+    site.change(issue, "lowest")
+    again = listen(site.session(bob), f"/live?project={key}", {"Last-Event-ID": str(last_seen)})
+    versions = [again.next()["version"], again.next()["version"]]
+    assert versions == [3, 4]
+
+
+def test_each_person_may_hold_a_few_streams(site):
+    bob = site.user()
+    client = site.session(bob)
+    streams = [listen(client, "/live") for _ in range(3)]
+    assert all(s.status == 200 for s in streams)
+    assert listen(client, "/live").status == 429
+    assert listen(site.session(site.user()), "/live").status == 200  # others are not affected
+
+
+def test_stopping_the_server_is_not_held_up_by_open_streams(site, tmp_path: Path):
+    # A second server on the same (migrated) database, with streams open on both workers.
+    with running_server(site.server.env, tmp_path / "server.log", workers=2) as server:
+        client = httpx.Client(base_url=server.url, timeout=10)
+        streams = [listen(client, "/live") for _ in range(6)]  # anonymous: public only
+        assert all(s.status == 200 for s in streams)
+        started = time.monotonic()
+    # leaving running_server terminated the server and waited for it to exit
+    assert time.monotonic() - started < 5
+    assert all(s.ended.wait(2) for s in streams)
