@@ -110,7 +110,7 @@ def running_server(env: dict[str, str], log: Path, workers: int = 2) -> Iterator
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"docket serve exited early:\n{log.read_text()}")
@@ -120,4 +120,4 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"docket serve did not answer within 60 s:\n{log.read_text()}")
+    pytest.fail(f"docket serve did not answer within 120 s:\n{log.read_text()}")

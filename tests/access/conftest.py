@@ -21,10 +21,11 @@ role), anon (no credentials), revoked and expired (dead tokens of PRIV's member)
 
 Issues per project: `normal` (filed by the author), `own` (filed by the reporter) and
 `conf` (confidential, filed by the author, assigned to the assignee). Every issue carries
-its own canary in its title, description, a comment, an attachment (name and bytes) and a
-deleted comment; every project one in its description, a custom workflow state, a component
-and a milestone. A canary is `canary` + 32 hex digits, so any response can be scanned for
-all of them at once.
+its own canary in its title, description, a comment, an attachment (name and bytes), a
+label (which the issue created: labels are made on first use) and a deleted comment; every
+project one in its description, a custom workflow state, a component, a milestone and the
+name of its shared saved filter (query `walrus`). A canary is `canary` + 32 hex digits, so
+any response can be scanned for all of them at once.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from tests.factories import UserFactory, make_issue, token_for
 PROJECTS = ("PRIV", "INTL", "PUBL", "DESK")
 VISIBILITY = {"PRIV": "private", "INTL": "internal", "PUBL": "public", "DESK": "internal"}
 KINDS = ("normal", "own", "conf")
-PARTS = ("title", "description", "comment", "attachment", "deleted")
+PARTS = ("title", "description", "comment", "attachment", "label", "deleted")
 # Seats that exist once per project (role@PROJECT) and once in the world.
 PROJECT_ROLES = (
     "admin",
@@ -118,7 +119,7 @@ class Res:
 @dataclass(frozen=True)
 class ProjectFacts:
     key: str
-    canary: str  # in the description, a state, a component and a milestone
+    canary: str  # in the description, a state, a component, a milestone, the filter name
     state: str  # the custom workflow state, as written
     filter_id: int  # a shared saved filter (`walrus`) of this project
 
@@ -131,7 +132,7 @@ class World:
     secrets: dict[str, str | None]  # seat id → bearer token (None: anonymous)
     tokens: dict[str, ApiToken]  # seat id → its token row
     team: Team
-    owner: dict[str, str] = field(default_factory=dict)  # canary → issue name or project key
+    owner: dict[str, str] = field(default_factory=dict)  # canary → e.g. PRIV.conf.title, PRIV
     cache: dict[Any, Any] = field(default_factory=dict)  # for the tests' derived values
 
     def api(self, seat: Seat | str) -> Api:
@@ -162,6 +163,7 @@ def _issue(world: World, project: Any, author: User, kind: str, admin: User, **f
         project,
         title=f"{COMMON_WORD} {kind} {words['title']}",
         description=f"The {kind} issue of {project.key}: {words['description']}",
+        labels=[words["label"]],  # created by this issue: labels are made on first use
         **fields,
     )
     issue_actions.add_comment(actor=admin, issue=issue, body=f"A note: {words['comment']}")
@@ -173,7 +175,7 @@ def _issue(world: World, project: Any, author: User, kind: str, admin: User, **f
     attached = attachment_actions.upload_attachment(actor=admin, issue=issue, upload=upload)
     name = f"{project.key}.{kind}"
     world.issues[name] = Res(name, project.key, kind, issue.key, issue.pk, attached.pk, words)
-    world.owner.update({word: name for word in words.values()})
+    world.owner.update({word: f"{name}.{part}" for part, word in words.items()})
 
 
 def build_world() -> World:
@@ -230,7 +232,7 @@ def build_world() -> World:
         )
         sharing.grant_access(actor=admin, issue=issue, username="grantee")
         shared = saved_filters.create_filter(
-            actor=people["member"], name="Walruses", query=COMMON_WORD, project_key=key
+            actor=people["member"], name=f"Walruses {word}", query=COMMON_WORD, project_key=key
         )
         world.projects[key] = ProjectFacts(key, word, state, shared.pk)
 

@@ -16,7 +16,9 @@ def _assigned_to_bob(cast, count: int = 2):
     for n in range(count):
         make_issue(cast.alice, cast.web, title=f"Open {n}", assignee="bob")
     done = make_issue(cast.alice, cast.web, title="Finished", assignee="bob")
-    issue_actions.transition(actor=cast.bob, issue=done, to="closed", fields={"resolution": "fixed"})
+    issue_actions.transition(
+        actor=cast.bob, issue=done, to="closed", fields={"resolution": "fixed"}
+    )
 
 
 def test_deactivating_hands_open_issues_over_and_keeps_history(cast):

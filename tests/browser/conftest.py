@@ -83,9 +83,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with (
         scratch_environment(base / "data") as env,
         running_server(env, base / "server.log") as server,
+        server.client(server.token("admin")) as admin,
     ):
-        with server.client(server.token("admin")) as admin:
-            yield Site(server, admin)
+        yield Site(server, admin)
 
 
 @pytest.fixture(scope="session")

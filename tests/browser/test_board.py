@@ -142,13 +142,14 @@ def test_the_keyboard_way_moves_a_card_through_its_move_dialog(site, new_page):
     page.keyboard.press("Enter")  # the Move button
     column(page, "in progress").locator(f'[data-key="{issue}"]').wait_for()
     assert dialog.is_hidden()
-    page.wait_for_function(f"document.activeElement && document.activeElement.id === 'move-{issue}'")
+    page.wait_for_function(f"document.activeElement.id === 'move-{issue}'")  # back on the card
 
 
 def test_a_column_over_its_wip_limit_is_marked_and_announced(site, new_page):
     alice = site.user()
     key = site.project(alice)
-    limited = site.admin.patch(f"/projects/{key}/workflow/states/in progress", json={"wip_limit": 1})
+    state = f"/projects/{key}/workflow/states/in progress"
+    limited = site.admin.patch(state, json={"wip_limit": 1})
     assert limited.status_code == 200, limited.text
     site.issue(key, title="First", status="in progress")
     page = new_page(alice)
@@ -199,3 +200,36 @@ def test_the_board_is_usable_on_a_phone(site, new_page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375  # the board scrolls inside itself, the page does not
     screenshot(page, "board-phone")
+
+
+def test_swimlanes_keep_cards_in_their_lane(site, new_page):
+    alice, bob = site.user(), site.user()
+    key = site.project(alice, members={bob: "member"})
+    site.issue(key, title="Alice's bug", assignee=alice, labels=["bug"], priority="high")
+    site.issue(key, title="Bob's task", assignee=bob, status="in progress")
+    site.issue(key, title="Nobody's", priority="low")
+    page = new_page(alice)
+    page.goto(f"/p/{key}/board")
+    page.get_by_label("Swimlanes").select_option("assignee")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**lanes=assignee**")
+    lanes = page.locator(".kanban-lane").all_inner_texts()
+    assert [lane.split(" (")[0] for lane in lanes] == sorted([alice, bob]) + ["Unassigned"]
+    screenshot(page, "board-lanes")
+    # A card can only change column within its lane.
+    lists = page.locator('.kanban-cards[data-state="new"]')
+    assert lists.count() == 3
+
+
+def test_the_move_page_works_without_the_board_script(site, new_page):
+    alice = site.user()
+    key = site.project(alice)
+    issue = site.issue(key, title="Plain form")["key"]
+    page = new_page(alice)
+    page.goto(f"/p/{key}/board/move?key={issue}")  # where "Move to…" leads without JavaScript
+    page.get_by_label("Move to").select_option("open")
+    screenshot(page, "board-move-page")
+    page.get_by_role("button", name="Move").click()
+    page.wait_for_url(f"**/p/{key}/board")
+    page.get_by_text(f"{issue} moved to open.").wait_for()
+    column(page, "open").locator(f'[data-key="{issue}"]').wait_for()

@@ -110,6 +110,13 @@ def test_keyboard_j_k_and_enter_open_an_issue(site, new_page):
     assert current.get_attribute("data-key") == f"{key}-2"
     page.keyboard.press("x")
     assert page.get_by_label(f"Select {key}-2").is_checked()
+    # a live refresh of the results keeps the ticked box and the current row
+    page.evaluate("document.getElementById('results').dataset.old = '1'")
+    page.evaluate("htmx.trigger(document.body, 'docket:live')")
+    page.locator("#results:not([data-old])").wait_for()  # the region was replaced
+    assert page.get_by_label(f"Select {key}-2").is_checked()
+    assert page.locator("#bulkbar").is_visible()
+    assert page.locator("tr.current").get_attribute("data-key") == f"{key}-2"
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/{key}-2")
 

@@ -89,8 +89,12 @@ def test_take_a_transition_by_its_button(site, new_page):
     page.get_by_role("button", name="Resolve").click()
     page.locator("#issue-status").get_by_text("Resolution: fixed").wait_for()
     page.get_by_role("button", name="Reopen").wait_for()
+    page.locator("body").click(position={"x": 5, "y": 700})
+    page.keyboard.press("a")  # assign to me
+    expect(page.get_by_role("button", name="Edit assignee")).to_contain_text(me)
     screenshot(page, "issue-resolved")
-    assert site.admin.get(f"/issues/{key}").json()["status"] == "resolved"
+    saved = site.admin.get(f"/issues/{key}").json()
+    assert (saved["status"], saved["assignee"]) == ("resolved", me)
 
 
 def test_a_conflicting_edit_shows_theirs_and_yours_and_reapplies(site, new_page):

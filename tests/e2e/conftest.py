@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Server, running_server, run_docket, scratch_environment
+from tests.servers import Server, run_docket, running_server, scratch_environment
 
 __all__ = ["run_docket"]
 

@@ -95,6 +95,15 @@ def test_the_filter_takes_the_query_language_and_a_bad_query_is_explained(cast):
     assert "Urgent thing" in html and "Calm thing" in html  # shown unfiltered
 
 
+def test_a_live_refresh_gets_only_the_board_region(cast):
+    make_issue(cast.bob, cast.web, title="Refreshed")
+    region = _as(cast.bob).get("/p/WEB/board", {"q": "priority:hihg"}, HTTP_HX_REQUEST="true")
+    assert region.status_code == 200  # htmx swaps 2xx only; the full page says 400
+    html = region.content.decode()
+    assert html.lstrip().startswith("<div") and 'id="board"' in html and "<html" not in html
+    assert "Refreshed" in html
+
+
 def test_swimlanes_group_cards_by_assignee_or_priority(cast):
     make_issue(cast.bob, cast.web, title="Bob's", assignee="bob", priority="high")
     make_issue(cast.bob, cast.web, title="Alice's", assignee="alice", priority="high")
@@ -146,13 +155,17 @@ def test_project_admins_set_a_wip_limit_and_the_board_marks_a_column_over_it(cas
     assert changed.status_code == 200, changed.content
     assert changed.json()["wip_limit"] == 1
     assert alice.get("/projects/WEB/workflow").json()["states"][2]["wip_limit"] == 1
-    assert cast.api(cast.bob).patch(
-        "/projects/WEB/workflow/states/in progress", {"wip_limit": 5}
-    ).status_code == 403
+    assert (
+        cast.api(cast.bob)
+        .patch("/projects/WEB/workflow/states/in progress", {"wip_limit": 5})
+        .status_code
+        == 403
+    )
     for bad in (0, -1, 10_001, "3", True):
         response = alice.patch("/projects/WEB/workflow/states/in progress", {"wip_limit": bad})
         assert response.status_code == 422, bad
-    assert WorkflowState.objects.get(workflow_id=cast.web.workflow_id, name="In Progress").wip_limit == 1
+    state = WorkflowState.objects.get(workflow_id=cast.web.workflow_id, name="In Progress")
+    assert state.wip_limit == 1
 
     make_issue(cast.bob, cast.web, status="in progress")
     at_limit = _as(cast.bob).get("/p/WEB/board")
@@ -336,9 +349,12 @@ def test_card_text_is_escaped_and_the_fast_renderer_matches_the_template(cast):
     assert fast.strip() == slow
     bare = Card(id=2, key="WEB-2", title="x", priority="low", assignee=None, version=1,
                 confidential=False)  # fmt: skip
-    assert card_html(bare, "/", "/m").strip() == render_to_string(
-        "web/board/card.html", {"card": bare, "issue_base": "/", "move_url": "/m"}
-    ).strip()
+    assert (
+        card_html(bare, "/", "/m").strip()
+        == render_to_string(
+            "web/board/card.html", {"card": bare, "issue_base": "/", "move_url": "/m"}
+        ).strip()
+    )
 
 
 def test_build_board_shows_each_person_what_they_may_see(cast):
@@ -357,3 +373,30 @@ def test_the_move_json_is_well_formed_for_errors(cast):
     make_issue(cast.bob, cast.web)
     body = json.loads(_move(_as(cast.dave), "WEB-1", "open").content)
     assert set(body) == {"ok", "message", "needs", "status"}
+
+
+@pytest.mark.parametrize("query", ["", "title:broken", 'title:"100% done"', "priority:>=high"])
+def test_the_one_query_board_matches_a_query_per_column(cast, query):
+    from docket.issues import board as board_module
+    from docket.issues.access import visible_issues
+    from docket.issues.query_fields import compile_issue_query
+
+    titles = ["broken thing", "100% done", "other", "broken too"]
+    for n in range(12):
+        make_issue(
+            cast.bob, cast.web, title=titles[n % 4], confidential=n % 5 == 0,
+            priority=("low", "high", "highest")[n % 3],
+            status=("new", "open", "in progress", "closed")[n % 4],
+        )  # fmt: skip
+    for user in (cast.bob, cast.dave):
+        where, _ = compile_issue_query(query, user)
+        issues = visible_issues(user).filter(project=cast.web).filter(where)
+        states = list(WorkflowState.objects.filter(workflow_id=cast.web.workflow_id))
+        with CaptureQueriesContext(connection) as captured:
+            fast = board_module.column_rows(issues, [s.id for s in states], 3)
+        assert len(captured) == 1  # every column in one query
+        for state in states:
+            slow = issues.filter(status=state).order_by("-priority", "-id")
+            expected = [list(row) for row in slow.values_list(*board_module._CARD_FIELDS)[:4]]
+            got = [[*row[:6], bool(row[6]), row[7]] for row in fast[state.id]]
+            assert got == [[*row[:6], bool(row[6]), row[7]] for row in expected], (user, state)

@@ -333,7 +333,7 @@ def test_mention_candidates_are_the_projects_people_only(cast):
     assert _as(cast.eve).get("/WEB-1/people", {"q": "a"}).status_code == 404
 
 
-# --- transitions -----------------------------------------------------------------------------------
+# --- transitions ----------------------------------------------------------------------------------
 
 
 def test_taking_a_transition_by_its_button(cast):
@@ -356,9 +356,7 @@ def test_a_refused_transition_shows_the_engines_reason(cast):
     )
     assert response.status_code == 409  # the status moved since the page showed it
     assert "changed since version 1: status" in _text(response)
-    response = _as(cast.bob).post(
-        "/WEB-1/transitions", {"name": "Resolve", "version": "2"}, **HX
-    )
+    response = _as(cast.bob).post("/WEB-1/transitions", {"name": "Resolve", "version": "2"}, **HX)
     assert response.status_code == 422
     assert "Resolve is not available from closed; available: Reopen" in _text(response)
 
@@ -382,7 +380,7 @@ def test_a_transition_that_needs_fields_opens_a_form(cast):
     assert (issue.status.name, issue.resolution) == ("Solved", "duplicate")
 
 
-# --- the timeline ------------------------------------------------------------------------------------
+# --- the timeline ---------------------------------------------------------------------------------
 
 
 def test_the_timeline_tells_what_happened_in_words(cast):
@@ -400,9 +398,11 @@ def test_the_timeline_tells_what_happened_in_words(cast):
     )
     assert 'added labels <span class="val">db, ui</span>' in body
     assert 'assigned <span class="val">alice</span>' in body
-    assert 'moved the issue from <span class="val">new</span> to <span class="val">open</span>' in body
+    assert (
+        'moved the issue from <span class="val">new</span> to <span class="val">open</span>' in body
+    )
     assert 'gave <span class="val">eve</span> access to this issue' in body
-    moved, said = body.index("to <span class=\"val\">open"), body.index("triaged")
+    moved, said = body.index('to <span class="val">open'), body.index("triaged")
     assert moved < said  # the move, then the comment made with it
 
 
@@ -443,7 +443,7 @@ def test_the_issue_page_runs_a_fixed_number_of_queries(cast):
     assert many <= 14
 
 
-# --- watching ------------------------------------------------------------------------------------------
+# --- watching -------------------------------------------------------------------------------------
 
 
 def test_reporter_and_assignee_watch_automatically(cast):

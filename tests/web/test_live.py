@@ -4,6 +4,7 @@ as they run. Refusals before streaming use Django's test client."""
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -16,6 +17,8 @@ import httpx
 import pytest
 from django.test import Client, override_settings
 
+from docket.web import events
+from docket.web.events import Change
 from tests.factories import make_issue, make_project
 from tests.servers import Server, running_server, scratch_environment
 
@@ -111,9 +114,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base = tmp_path_factory.mktemp("live")
     with scratch_environment(base / "data") as env:
         env |= {"DOCKET_LIVE_HEARTBEAT_SECONDS": "1", "DOCKET_LIVE_MAX_STREAMS": "3"}
-        with running_server(env, base / "server.log", workers=1) as server:
-            with server.client(server.token("admin")) as admin:
-                yield Site(server, admin)
+        with (
+            running_server(env, base / "server.log", workers=1) as server,
+            server.client(server.token("admin")) as admin,
+        ):
+            yield Site(server, admin)
 
 
 @dataclass
@@ -136,7 +141,9 @@ class Stream:
         return self.next(seconds) is None
 
 
-def listen(client: httpx.Client, path: str, headers: dict | None = None) -> Stream:
+def listen(
+    client: httpx.Client, path: str, headers: dict | None = None, *, drain: bool = True
+) -> Stream:
     import json
 
     stream = Stream()
@@ -161,7 +168,13 @@ def listen(client: httpx.Client, path: str, headers: dict | None = None) -> Stre
 
     threading.Thread(target=run, daemon=True).start()
     assert stream.open.wait(10)
-    time.sleep(0.3)  # joined the hub: events from now on are ours
+    # A stream starts from the poller's last read, so a change made just before it opened
+    # may still come: wait past one poll (0.4 s) and drop it, so tests see only their own.
+    time.sleep(0.7)
+    while drain and not stream.events.empty():
+        stream.events.get_nowait()
+    if drain:
+        stream.ids.clear()
     return stream
 
 
@@ -281,7 +294,9 @@ def test_a_reconnecting_stream_gets_what_it_missed_from_last_event_id(site):
     last_seen = first.ids[-1]
     site.change(issue, "low")
     site.change(issue, "lowest")
-    again = listen(site.session(bob), f"/live?project={key}", {"Last-Event-ID": str(last_seen)})
+    again = listen(
+        site.session(bob), f"/live?project={key}", {"Last-Event-ID": str(last_seen)}, drain=False
+    )
     versions = [again.next()["version"], again.next()["version"]]
     assert versions == [3, 4]
 
@@ -305,3 +320,102 @@ def test_stopping_the_server_is_not_held_up_by_open_streams(site, tmp_path: Path
     # leaving running_server terminated the server and waited for it to exit
     assert time.monotonic() - started < 5
     assert all(s.ended.wait(2) for s in streams)
+
+
+@pytest.mark.parametrize("redis_url", ["redis://127.0.0.1:6379/0", "redis://127.0.0.1:1/0"])
+def test_the_redis_doorbell_delivers_at_once_and_polling_covers_when_redis_is_away(
+    site, tmp_path: Path, redis_url: str
+):
+    """With DOCKET_LIVE_BACKEND=redis a writer rings after commit and streams hear it without
+    waiting for the (here one-minute) safety poll; with Redis unreachable, writes still work
+    and the poller falls back to its normal pace."""
+    import socket
+
+    if "6379" in redis_url:
+        try:
+            socket.create_connection(("127.0.0.1", 6379), 1).close()
+        except OSError:
+            pytest.skip("no Redis on 127.0.0.1:6379")
+    bob = site.user()
+    key = site.project({bob: "member"})
+    issue = site.issue(key)
+    env = {
+        **site.server.env,
+        "DOCKET_LIVE_BACKEND": "redis",
+        "DOCKET_REDIS_URL": redis_url,
+        "DOCKET_LIVE_POLL_MS": "60000",
+    }
+    with running_server(env, tmp_path / "server.log", workers=2) as server:
+        client = httpx.Client(base_url=server.url, timeout=10)
+        signed = client.post("/api/v1/auth/login", json={"username": bob, "password": PASSWORD})
+        assert signed.status_code == 200
+        streams = [listen(client, f"/live?project={key}") for _ in range(2)]
+        time.sleep(1.5)  # the listener subscribed (or found Redis away)
+        if "6379" in redis_url:  # subscribed for real, so the fast delivery is the doorbell's
+            with socket.create_connection(("127.0.0.1", 6379), 1) as redis:
+                redis.sendall(b"*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n$11\r\ndocket:live\r\n")
+                reply = redis.recv(100)
+            assert int(reply.rsplit(b":", 1)[1].strip()) >= 1, reply
+        with server.client(server.token("admin")) as admin:
+            started = time.monotonic()
+            changed = admin.patch(f"/issues/{issue}", json={"priority": "high"})
+            assert changed.status_code == 200, changed.text
+        for stream in streams:  # whichever worker holds it
+            event = stream.next(timeout=3)
+            assert event is not None and event["issue"] == issue
+        assert time.monotonic() - started < 1.5
+
+
+# --- the poller's bookkeeping, without a database -------------------------------------------
+
+
+def _change(event_id: int, issue: int = 1) -> Change:
+    return Change(event_id, issue, 1, "WEB", issue, "changed", "priority", event_id)
+
+
+def test_the_poller_delivers_late_commits_and_moves_past_rolled_back_ids(monkeypatch):
+    """Ids are taken at insert and seen at commit: 4 commits after 5, 7 never does."""
+    committed: set[int] = set()
+    clock = [100.0]
+
+    def fake_changes_after(after, *, below=None, skip=frozenset()):
+        found = [i for i in sorted(committed) if i > after and (below is None or i < below)]
+        return [_change(i) for i in found if i not in skip]
+
+    monkeypatch.setattr(events, "changes_after", fake_changes_after)
+    monkeypatch.setattr(events.time, "monotonic", lambda: clock[0])
+    hub = events.Hub(interval=1, fetch_latest=lambda: 0)
+    delivered: list[int] = []
+    monkeypatch.setattr(hub, "publish", lambda batch: delivered.extend(c.id for c in batch.changes))
+
+    async def run() -> None:
+        committed.update({1, 2, 3, 5})
+        await hub.tick()
+        assert delivered == [1, 2, 3, 5] and hub.floor == 3
+        committed.add(4)  # the slow transaction commits
+        await hub.tick()
+        assert delivered[-1] == 4 and hub.floor == 5
+        committed.update({6, 8})  # 7 was rolled back
+        await hub.tick()
+        assert delivered[-2:] == [6, 8] and hub.floor == 6
+        clock[0] += events.GAP_WAIT + 1
+        await hub.tick()
+        assert hub.floor == 8 and not hub.seen
+        assert len(delivered) == len(set(delivered)) == 7  # each event once
+
+    asyncio.run(run())
+
+
+def test_a_stuck_stream_is_closed_rather_than_buffering_forever():
+    async def run() -> None:
+        subscriber = events.Subscriber(user_id=1, client="", scope=events.Scope())
+        hub = events.Hub(interval=1)
+        hub.subscribers.add(subscriber)
+        for n in range(events.QUEUE_SIZE + 5):
+            hub.publish(events.Batch([_change(n + 1)]))
+        items = []
+        while not subscriber.queue.empty():
+            items.append(subscriber.queue.get_nowait())
+        assert items[-1] is events.CLOSE and len(items) <= events.QUEUE_SIZE
+
+    asyncio.run(run())

@@ -201,14 +201,15 @@ EMAIL_TIMEOUT = env_int("DOCKET_SMTP_TIMEOUT", 30)
 if EMAIL_USE_SSL and EMAIL_USE_TLS:
     raise ValueError("DOCKET_SMTP_SSL and DOCKET_SMTP_TLS exclude each other; set one")
 
-# Live updates (web/events.py; docs/operations.md): how often each process reads new issue
-# events, the keep-alive comment interval (also how often a stream rechecks its session), and
-# open streams allowed per user and process. DOCKET_LIVE_BACKEND: `poll` (the event log) or
-# `redis` (pub/sub at DOCKET_REDIS_URL, for many processes).
-DOCKET_LIVE_POLL_MS = env_int("DOCKET_LIVE_POLL_MS", 400)
-DOCKET_LIVE_HEARTBEAT_SECONDS = env_int("DOCKET_LIVE_HEARTBEAT_SECONDS", 15)
-DOCKET_LIVE_MAX_STREAMS = env_int("DOCKET_LIVE_MAX_STREAMS", 10)
+# Live updates (web/events.py, web/doorbell.py; docs/operations.md). DOCKET_LIVE_BACKEND:
+# `poll` (each process reads new issue events every DOCKET_LIVE_POLL_MS) or `redis` (writers
+# ring a pub/sub doorbell at DOCKET_REDIS_URL; the poll becomes a slow safety net). The
+# heartbeat is also how often a stream rechecks its session; streams are per user and process.
 DOCKET_LIVE_BACKEND = env_str("DOCKET_LIVE_BACKEND", "poll")
-DOCKET_REDIS_URL = env_str("DOCKET_REDIS_URL", "redis://127.0.0.1:6379/0")
 if DOCKET_LIVE_BACKEND not in ("poll", "redis"):
     raise ValueError("DOCKET_LIVE_BACKEND must be poll or redis")
+DOCKET_REDIS_URL = env_str("DOCKET_REDIS_URL", "redis://127.0.0.1:6379/0")
+_LIVE_POLL_DEFAULT = 5000 if DOCKET_LIVE_BACKEND == "redis" else 400
+DOCKET_LIVE_POLL_MS = env_int("DOCKET_LIVE_POLL_MS", _LIVE_POLL_DEFAULT)
+DOCKET_LIVE_HEARTBEAT_SECONDS = env_int("DOCKET_LIVE_HEARTBEAT_SECONDS", 15)
+DOCKET_LIVE_MAX_STREAMS = env_int("DOCKET_LIVE_MAX_STREAMS", 10)

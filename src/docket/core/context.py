@@ -11,6 +11,8 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
+from docket.core import proxies
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -31,7 +33,7 @@ def set_via(via: str) -> None:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return proxies.client_ip(request) or None  # honours DOCKET_TRUSTED_PROXIES
 
 
 class RequestContext:

@@ -1,11 +1,11 @@
 """The board: a project's issues that a person may see, one column per workflow state.
 
-Bounded at any size: one query per column, walking the (project, status, priority, id)
-index and stopping after COUNT_CAP rows; the first `per_column` of them become cards (by
-priority, newest first), the rest is only counted ("+N more"), and a column holding more
-than COUNT_CAP shows "COUNT_CAP+". Then one query for the cards' labels and one for the
-workflow's transitions, whatever the number of issues. (An exact COUNT over 100,000 rows
-cost ~120 ms on SQLite; see docs/web.md.)
+Bounded at any size: ONE query reads every column (see `column_rows`), each column walking
+the (project, status, priority, id) index and stopping after COUNT_CAP rows; the first
+`per_column` of them become cards (by priority, newest first), the rest is only counted
+("+N more"), and a column holding more than COUNT_CAP shows "COUNT_CAP+". Then one query for
+the cards' labels and one for the workflow's transitions, whatever the number of issues. (An
+exact COUNT over 100,000 rows cost ~120 ms on SQLite; see docs/web.md.)
 
 Which moves a card offers comes from the workflow rule engine (projects/workflow_rules.py),
 the same one the `transition` action obeys.
@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
 
 from docket.issues.access import visible_issues
 from docket.issues.models import Issue
@@ -118,14 +121,11 @@ def build_board(
         return found
 
     me = user.id if user.is_authenticated else None
+    caps = {state.id: max(COUNT_CAP, per_column, state.wip_limit or 0) for state in states}
+    by_state = column_rows(issues, [state.id for state in states], max(caps.values(), default=0))
     columns = []
     for state in states:
-        cap = max(COUNT_CAP, per_column, state.wip_limit or 0)
-        rows = list(
-            issues.filter(status=state)
-            .order_by("-priority", "-id")
-            .values_list(*_CARD_FIELDS)[: cap + 1]
-        )
+        cap, rows = caps[state.id], by_state[state.id]
         cards = []
         for pk, number, title, priority, version, reporter_id, confidential, assignee in rows[
             :per_column
@@ -137,7 +137,7 @@ def build_board(
                 priority=priority_name(priority),
                 assignee=assignee,
                 version=version,
-                confidential=confidential,
+                confidential=bool(confidential),
                 moves=moves_from(state.id, reporter_id == me),
             )
             cards.append(card)
@@ -151,6 +151,42 @@ def build_board(
         lanes=_lanes(columns, lanes),
         can_move=any(card.moves for column in columns for card in column.cards),
     )
+
+
+_SENTINEL = -7_000_000_001  # stands for "this column's state" in the compiled SQL
+
+
+def column_rows(issues: QuerySet[Issue], state_ids: list[int], cap: int) -> dict[int, list[Any]]:
+    """The first `cap` + 1 rows (`_CARD_FIELDS`) of each state, best first, in ONE query.
+
+    The ORM compiles one column's query (the permission gate's conditions make compiling cost
+    more than running it); the same SQL then runs for every state as parts of a UNION ALL,
+    each part walking the (project, status, priority, id) index and stopping after its
+    LIMIT. Falls back to a query per column if the state cannot be found in the parameters.
+    """
+    found: dict[int, list[Any]] = {state_id: [] for state_id in state_ids}
+    if not state_ids:
+        return found
+    ordered = issues.order_by("-priority", "-id")
+    column = ordered.filter(status_id=_SENTINEL).values_list("status_id", *_CARD_FIELDS)
+    sql, params = column[: cap + 1].query.sql_with_params()
+    at = [n for n, value in enumerate(params) if value == _SENTINEL]
+    if len(at) != 1:
+        for state_id in state_ids:
+            one = ordered.filter(status_id=state_id).values_list(*_CARD_FIELDS)[: cap + 1]
+            found[state_id] = list(one)
+        return found
+    parts, arguments = [], []
+    for n, state_id in enumerate(state_ids):
+        parts.append(f"SELECT * FROM ({sql}) AS column_{n}")  # noqa: S608 - ORM-built SQL
+        arguments += [state_id if i == at[0] else value for i, value in enumerate(params)]
+    with connections[issues.db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), arguments)
+        for state_id, *row in cursor.fetchall():
+            found[state_id].append(row)
+    for part in found.values():  # each part came in order; make sure of it
+        part.sort(key=lambda row: (-row[3], -row[0]))  # priority, id (see _CARD_FIELDS)
+    return found
 
 
 def _attach_labels(cards: list[Card]) -> None:

@@ -24,7 +24,7 @@ from docket.query import Kind
 from docket.query.dates import FORMS
 
 SUGGEST_LIMIT = 12
-PEOPLE_LIMIT = 200
+MAX_CHOICES = 200  # options listed for one form field (people, labels, components…)
 # A token of the query ends at whitespace or a parenthesis (quotes are handled loosely:
 # completing inside a quoted phrase still works on its last word).
 BOUNDARY = re.compile(r"[\s()]")
@@ -46,18 +46,18 @@ def people_of_visible_projects(viewer: Any, prefix: str = "") -> QuerySet[User]:
 
 def project_labels(project: Project) -> list[str]:
     rows = Label.objects.filter(project=project).order_by("name")
-    return list(rows.values_list("name", flat=True))
+    return list(rows.values_list("name", flat=True)[:MAX_CHOICES])
 
 
 def project_components(project: Project) -> list[str]:
     rows = Component.objects.filter(project=project).order_by("name")
-    return list(rows.values_list("name", flat=True))
+    return list(rows.values_list("name", flat=True)[:MAX_CHOICES])
 
 
 def project_milestones(project: Project) -> list[str]:
     """Open milestones first, then closed ones, each by due date."""
     rows = Milestone.objects.filter(project=project).order_by("closed", "due_date", "name")
-    return list(rows.values_list("name", flat=True))
+    return list(rows.values_list("name", flat=True)[:MAX_CHOICES])
 
 
 def project_states(project: Project) -> list[str]:

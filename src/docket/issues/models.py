@@ -98,6 +98,9 @@ class Issue(models.Model):
                 fields=["project", "status", "priority", "id"], name="issue_proj_status_prio"
             ),
             models.Index(fields=["project", "updated_at", "id"], name="issue_proj_updated"),
+            # The lists' default order (newest first), per project and across projects.
+            models.Index(fields=["project", "created_at", "id"], name="issue_proj_created"),
+            models.Index(fields=["created_at", "id"], name="issue_created"),
             models.Index(fields=["assignee", "updated_at"], name="issue_assignee_updated"),
             models.Index(fields=["reporter", "updated_at"], name="issue_reporter_updated"),
         ]

@@ -12,9 +12,9 @@ from pydantic import Field
 
 from docket.core.http import ApiRequest
 from docket.issues import watching
-from docket.issues.watching import MAX_LISTED
 from docket.issues.access import get_issue_for
 from docket.issues.models import Issue
+from docket.issues.watching import MAX_LISTED
 
 router = Router(tags=["issues"])
 

@@ -43,6 +43,7 @@ from docket.core.errors import NotFound
 from docket.issues.access import can_see, get_issue_for, visible_issues
 from docket.issues.models import EventKind, Issue, IssueEvent
 from docket.projects.access import forget_roles, get_project_for
+from docket.web import doorbell
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ GAP_WAIT = 10.0  # seconds to wait for a missing (not yet committed) event id
 CATCH_UP = 500  # events replayed at most after a reconnect (Last-Event-ID)
 QUEUE_SIZE = 200  # batches a slow stream may fall behind before it is closed
 RETRY_MS = 2000  # EventSource reconnect delay the stream asks for
+FALLBACK_POLL = 0.4  # seconds between polls while the Redis doorbell is unreachable
 MAX_ANONYMOUS_STREAMS = 10  # per client address and process
 
 
@@ -314,15 +316,27 @@ class Hub:
     # polling
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database hiccup must not end live updates for good
-                log.exception("live updates: reading new events failed; retrying")
-                await asyncio.sleep(self.interval * 5)
+        ring = connected = listener = None
+        if settings.DOCKET_LIVE_BACKEND == "redis":  # ticks when a writer rings (doorbell.py)
+            ring, connected = asyncio.Event(), asyncio.Event()
+            listener = asyncio.get_running_loop().create_task(doorbell.listen(ring, connected))
+        try:
+            while True:
+                if ring is None or connected is None:
+                    await asyncio.sleep(self.interval)
+                else:
+                    wait = self.interval if connected.is_set() else FALLBACK_POLL
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(ring.wait(), wait)
+                    ring.clear()
+                try:
+                    await self.tick()
+                except Exception:  # a database hiccup must not end live updates for good
+                    log.exception("live updates: reading new events failed; retrying")
+                    await asyncio.sleep(FALLBACK_POLL * 5)
+        finally:
+            if listener is not None:
+                listener.cancel()
 
     async def tick(self) -> None:
         changes = await sync_to_async(changes_after)(self.high)

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0003_support_desk_flag'),
+        ("projects", "0003_support_desk_flag"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='workflowstate',
-            name='wip_limit',
+            model_name="workflowstate",
+            name="wip_limit",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
     ]

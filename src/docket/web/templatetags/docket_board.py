@@ -4,8 +4,9 @@ only, every value escaped; the markup is the one templates/web/board/card.html d
 
 from __future__ import annotations
 
+from html import escape  # what django.utils.html.escape does, without its lazy wrapper
+
 from django import template
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from docket.issues.board import Card

@@ -72,8 +72,9 @@ def _render(
         "back": request.get_full_path(),
         "over_limit": [c for c in board.columns if c.over_limit],
     }
-    template = "web/board/board_region.html" if is_htmx(request) else "web/board/board.html"
-    return page(request, template, context, 400 if query_error else 200)
+    if is_htmx(request):  # a live refresh: htmx swaps only 2xx answers
+        return page(request, "web/board/board_region.html", context)
+    return page(request, "web/board/board.html", context, 400 if query_error else 200)
 
 
 @web_view()

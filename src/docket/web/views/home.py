@@ -21,5 +21,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
     sections = []
     for slug, title, query in SECTIONS:
         issues, more = run_query(request.user, query, limit=PER_SECTION)
-        sections.append({"slug": slug, "title": title, "query": query, "more": more, **table(issues)})
+        sections.append(
+            {"slug": slug, "title": title, "query": query, "more": more, **table(issues)}
+        )
     return page(request, "web/home.html", {"nav": "home", "sections": sections})

@@ -194,7 +194,7 @@ def _bulk_choices(user: Any, project: Project | None) -> dict[str, Any]:
         states = choices.project_states(project)
     else:
         rows = choices.people_of_visible_projects(user)
-        people = list(rows.values_list("username", flat=True)[: choices.PEOPLE_LIMIT])
+        people = list(rows.values_list("username", flat=True)[: choices.MAX_CHOICES])
         labels = []
         states = choices.visible_state_names(user)
     return {

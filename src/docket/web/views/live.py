@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
+from docket.accounts.throttle import ip_subject
 from docket.core.context import client_ip
 from docket.core.errors import NotFound
 from docket.web import events
@@ -42,7 +43,9 @@ async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     except NotFound as error:
         return _plain(404, error.detail)
     subscriber = events.Subscriber(
-        user_id=user.pk if signed_in else None, client=client_ip(request) or "", scope=scope
+        user_id=user.pk if signed_in else None,
+        client=ip_subject(client_ip(request) or ""),  # an IPv6 client counts by its /64
+        scope=scope,
     )
     hub = events.hub()
     limit = settings.DOCKET_LIVE_MAX_STREAMS if signed_in else events.MAX_ANONYMOUS_STREAMS

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from docket.core.errors import DocketError
+from docket.issues.access import visible_issues
 from docket.projects import actions
 from docket.projects.access import Perm, get_project_for, permissions_in, project_roles
 from docket.projects.access import visible_projects as projects_for
-from docket.issues.access import visible_issues
 from docket.projects.models import Membership, Project, Role, WorkflowState
 from docket.projects.workflows import TEMPLATES
 from docket.web.views.common import page, web_view

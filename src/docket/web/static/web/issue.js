@@ -68,14 +68,24 @@
       !!region.querySelector("[data-editing]");
   }
 
+  // htmx is swapping something in right now: replacing it mid-swap would lose the focus
+  // htmx is about to restore, so try again once it is done.
+  function htmxBusy() {
+    return !!root.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added");
+  }
+
   function apply(html) {
+    if (htmxBusy()) { again = true; return; }
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.getElementById("issue");
     if (!fresh) return;
+    var version = Number(fresh.getAttribute("data-version"));
     var stale = false;
     Array.prototype.forEach.call(root.querySelectorAll("[data-live-region]"), function (region) {
       var next = region.id && doc.getElementById(region.id);
       if (!next) return;
+      // A copy older than what a swap just showed (the fetch started before that change).
+      if (Number(region.getAttribute("data-version") || 0) > version) { again = true; return; }
       if (held(region)) {
         if (next.getAttribute("data-sig") !== region.getAttribute("data-sig")) stale = true;
         return;
@@ -87,8 +97,8 @@
       if (window.htmx) window.htmx.process(node);
       if (window.Docket) window.Docket.paint(node);
       if (focusId) {
-        var again = document.getElementById(focusId);
-        if (again) again.focus();
+        var back = document.getElementById(focusId);
+        if (back) back.focus();
       }
     });
     root.setAttribute("data-version", fresh.getAttribute("data-version"));

@@ -148,9 +148,8 @@
     };
     clearSelection = false;
   });
-  document.addEventListener("htmx:afterSettle", function (e) {
+  document.addEventListener("htmx:afterSwap", function () {
     if (!remembered || !document.getElementById("results")) return;
-    if (e.detail.target && e.detail.target.id && e.detail.target.id !== "results") return;
     remembered.selected.forEach(function (key) {
       var box = document.getElementById("sel-" + key);
       if (box) box.checked = true;
