@@ -16,9 +16,15 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from docket.accounts.models import User
+from docket.issues.access import CONFIDENTIAL_ROLES, visible_issues
 from docket.issues.models import Label
 from docket.issues.query_fields import ISSUE_QUERY, state_names
-from docket.projects.access import visible_projects
+from docket.projects.access import (
+    is_site_admin,
+    own_tickets_only,
+    project_roles,
+    visible_projects,
+)
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 from docket.query import Kind
 from docket.query.dates import FORMS
@@ -44,8 +50,26 @@ def people_of_visible_projects(viewer: Any, prefix: str = "") -> QuerySet[User]:
     return people.distinct().order_by("username")
 
 
-def project_labels(project: Project) -> list[str]:
-    rows = Label.objects.filter(project=project).order_by("name")
+def visible_labels(viewer: Any, projects: QuerySet[Project]) -> QuerySet[Label]:
+    """Labels of `projects` that `viewer` may know of. Labels come into being with the issues
+    that carry them, so a label only hidden issues carry (a confidential finding, another
+    customer's ticket) is itself hidden: people who see every issue of a project see all its
+    labels; others only those on issues the gate lets them see."""
+    insiders = [
+        pid
+        for pid in projects.values_list("id", flat=True)
+        if not own_tickets_only_in(viewer, pid) and sees_confidential(viewer, pid)
+    ]
+    on_visible = Label.objects.filter(
+        project__in=projects, issues__in=visible_issues(viewer).filter(project__in=projects)
+    )
+    everything = Label.objects.filter(project_id__in=insiders)
+    unused = Label.objects.filter(project__in=projects, issues__isnull=True)  # reveal nothing
+    return Label.objects.filter(Q(pk__in=everything) | Q(pk__in=on_visible) | Q(pk__in=unused))
+
+
+def project_labels(project: Project, viewer: Any) -> list[str]:
+    rows = visible_labels(viewer, Project.objects.filter(pk=project.pk)).order_by("name")
     return list(rows.values_list("name", flat=True)[:MAX_CHOICES])
 
 
@@ -104,6 +128,14 @@ def _names(rows: QuerySet[Any], column: str, prefix: str) -> list[str]:
     return _matching(prefix, list(dict.fromkeys(found)))
 
 
+def sees_confidential(viewer: Any, project_id: int) -> bool:
+    return is_site_admin(viewer) or project_roles(viewer).get(project_id) in CONFIDENTIAL_ROLES
+
+
+def own_tickets_only_in(viewer: Any, project_id: int) -> bool:
+    return project_id in own_tickets_only(viewer)
+
+
 def _projects(viewer: Any, project: Project | None) -> QuerySet[Project]:
     projects = visible_projects(viewer)
     return projects.filter(pk=project.pk) if project is not None else projects
@@ -142,6 +174,9 @@ def field_values(viewer: Any, name: str, prefix: str, project: Project | None = 
         keys = _projects(viewer, None).order_by("key").values_list("key", flat=True)
         return _matching(prefix, [k.lower() for k in keys])
     models: dict[str, Any] = {"labels": Label, "components": Component, "milestone": Milestone}
+    if found.name == "labels":
+        rows = visible_labels(viewer, _projects(viewer, project))
+        return _names(rows, "name", prefix) + _matching(prefix, extra)
     if found.name in models:
         rows = models[found.name].objects.filter(project__in=_projects(viewer, project))
         return _names(rows, "name", prefix) + _matching(prefix, extra)

@@ -116,7 +116,7 @@ def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
         "priorities": list(PRIORITY_BY_NAME),
         "severities": list(SEVERITY_BY_NAME),
         "people": editing.assignable_people(project),
-        "labels": choices.project_labels(project),
+        "labels": choices.project_labels(project, request.user),
         "components": choices.project_components(project),
         "milestones": choices.project_milestones(project),
         "max_description": MAX_DESCRIPTION,

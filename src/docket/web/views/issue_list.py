@@ -190,7 +190,7 @@ def _bulk_choices(user: Any, project: Project | None) -> dict[str, Any]:
     the all-issues list: people and state names from the projects the caller can see."""
     if project is not None:
         people = editing.assignable_people(project)
-        labels = choices.project_labels(project)
+        labels = choices.project_labels(project, user)
         states = choices.project_states(project)
     else:
         rows = choices.people_of_visible_projects(user)
