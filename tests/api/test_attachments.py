@@ -3,7 +3,6 @@ served types, headers, limits, quota, visibility, atomic writes)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from pathlib import Path
@@ -24,6 +23,7 @@ from docket.attachments.content import (
 from docket.attachments.models import Attachment
 from docket.issues.models import Issue
 from tests.api.issue_helpers import client, problem
+from tests.asyncrun import run_in_own_loop
 from tests.conftest import Api
 from tests.factories import make_issue
 
@@ -178,7 +178,7 @@ def test_downloads_stream_under_asgi_without_reading_the_file_at_once(cast, issu
         return [chunk async for chunk in response]
 
     try:
-        chunks = asyncio.run(collect())
+        chunks = run_in_own_loop(collect())
     finally:
         response.close()
     assert handle.closed

@@ -4,7 +4,6 @@ as they run. Refusals before streaming use Django's test client."""
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import threading
 import time
@@ -19,6 +18,7 @@ from django.test import Client, override_settings
 
 from docket.web import events
 from docket.web.events import Change
+from tests.asyncrun import run_in_own_loop
 from tests.factories import make_issue, make_project
 from tests.servers import Server, running_server, scratch_environment
 
@@ -403,7 +403,7 @@ def test_the_poller_delivers_late_commits_and_moves_past_rolled_back_ids(monkeyp
         assert hub.floor == 8 and not hub.seen
         assert len(delivered) == len(set(delivered)) == 7  # each event once
 
-    asyncio.run(run())
+    run_in_own_loop(run())
 
 
 def test_a_stuck_stream_is_closed_rather_than_buffering_forever():
@@ -418,4 +418,4 @@ def test_a_stuck_stream_is_closed_rather_than_buffering_forever():
             items.append(subscriber.queue.get_nowait())
         assert items[-1] is events.CLOSE and len(items) <= events.QUEUE_SIZE
 
-    asyncio.run(run())
+    run_in_own_loop(run())
