@@ -60,12 +60,15 @@ def visible_labels(viewer: Any, projects: QuerySet[Project]) -> QuerySet[Label]:
         for pid in projects.values_list("id", flat=True)
         if not own_tickets_only_in(viewer, pid) and sees_confidential(viewer, pid)
     ]
+    everything = Q(project_id__in=insiders)
+    others = projects.exclude(id__in=insiders)
+    if not others.exists():
+        return Label.objects.filter(everything)
     on_visible = Label.objects.filter(
-        project__in=projects, issues__in=visible_issues(viewer).filter(project__in=projects)
+        project__in=others, issues__in=visible_issues(viewer).filter(project__in=others)
     )
-    everything = Label.objects.filter(project_id__in=insiders)
-    unused = Label.objects.filter(project__in=projects, issues__isnull=True)  # reveal nothing
-    return Label.objects.filter(Q(pk__in=everything) | Q(pk__in=on_visible) | Q(pk__in=unused))
+    unused = Label.objects.filter(project__in=others, issues__isnull=True)  # reveal nothing
+    return Label.objects.filter(everything | Q(pk__in=on_visible) | Q(pk__in=unused))
 
 
 def project_labels(project: Project, viewer: Any) -> list[str]:
