@@ -251,8 +251,10 @@ def test_100k_nested_quotes_render_within_200ms():
     ids=["images", "brackets", "emphasis", "entities", "table", "list", "wide table"],
 )
 def test_pathological_input_falls_back_to_plain_text_within_budget(text):
-    seconds, html = _fastest(text, runs=1)
-    assert seconds < 0.2 + markdown.BUDGET_SECONDS  # the budget, then plain text (fast)
+    seconds, html = _fastest(text, runs=3)
+    # The budget, then plain text. A generous bound (noisy shared machines): unbounded, these
+    # inputs took 0.4-3.3 s of CPU.
+    assert seconds < 0.4 + markdown.BUDGET_SECONDS
     assert_inert(html)
 
 
