@@ -137,6 +137,12 @@
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Escape" || mention.open) return;
     var form = e.target && e.target.closest ? e.target.closest("[data-editing]") : null;
+    // Focus may have left the form (a swap, a click on the page): the one open edit still
+    // counts, unless the key was meant for another field.
+    if (!form && !(e.target && e.target.closest && e.target.closest("input, textarea, select"))) {
+      var open = (document.getElementById("issue") || root).querySelectorAll("[data-editing]");
+      if (open.length === 1) form = open[0];
+    }
     var cancel = form && form.querySelector("[data-cancel]");
     if (cancel) {
       e.preventDefault();
