@@ -15,10 +15,6 @@ PostgreSQL, a database named after this run's test database (`test_fuzz_gw0` ser
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-DOCKET = str(Path(sys.executable).with_name("docket"))
-ADMIN_PASSWORD = "fuzz-admin-password-123"
+from tests.servers import running_server
 
 
 @dataclass
@@ -48,26 +43,6 @@ def _pg_url() -> str | None:
     return url if url.startswith(("postgres://", "postgresql://")) else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"docket serve exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"docket serve did not answer within 60 s:\n{log.read_text()}")
-
-
 def _server_database_name() -> str:
     """This run's test database name (as pytest-django set it, xdist suffix included) + _serve."""
     from django.conf import settings
@@ -84,7 +59,6 @@ def fuzz_env(tmp_path_factory, django_db_modify_db_settings) -> Iterator[dict[st
         if not k.startswith("DOCKET_") and k != "DJANGO_SETTINGS_MODULE"
     }
     env["DOCKET_DATA_DIR"] = str(tmp_path_factory.mktemp("fuzz") / "data")
-    env["DOCKET_ADMIN_PASSWORD"] = ADMIN_PASSWORD
     # The fuzzer sends thousands of bad tokens from one address: past the rate limits, so it
     # reaches the code behind them (429 is still a declared answer, checked all the same).
     env["DOCKET_THROTTLE_IP_FAILURES"] = env["DOCKET_THROTTLE_TOKENS_PER_HOUR"] = "1000000"
@@ -160,34 +134,10 @@ def _seed(url: str, token: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(fuzz_env: dict[str, str], tmp_path_factory) -> Iterator[FuzzServer]:
-    port = _free_port()
+def fuzz_server(fuzz_env: dict[str, str]) -> Iterator[FuzzServer]:
     log = Path(fuzz_env["DOCKET_DATA_DIR"]).parent / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [DOCKET, "serve", "--port", str(port), "--workers", "1"],
-            env=fuzz_env,
-            stdout=out,
-            stderr=out,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process, log)
-        made = subprocess.run(
-            [DOCKET, "token", "create", "admin", "--name", "fuzz", "--scopes", "read,write,admin"],
-            env=fuzz_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert made.returncode == 0, made.stderr
-        token = made.stdout.strip()
+    with running_server(fuzz_env, log, workers=1) as server:
+        token = server.token("admin")
         with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as api:
-            token_id = api.get(url + "/api/v1/tokens").json()[0]["id"]
-        yield FuzzServer(url, token, token_id, _seed(url, token), log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            token_id = api.get(server.url + "/api/v1/tokens").json()[0]["id"]
+        yield FuzzServer(server.url, token, token_id, _seed(server.url, token), log)
