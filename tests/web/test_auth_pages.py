@@ -125,3 +125,10 @@ def test_profile_name_change(browser, cast):
     browser.post("/settings/profile", {"form": "profile", "name": "Bob Builder"})
     cast.bob.refresh_from_db()
     assert cast.bob.display_name == "Bob Builder"
+
+
+def test_a_display_name_must_be_one_line(browser, cast):
+    response = browser.post("/settings/profile", {"form": "profile", "name": "Bob\r\nBcc: x@y"})
+    assert response.status_code == 422 and b"must be one line" in response.content
+    cast.bob.refresh_from_db()
+    assert "Bcc" not in cast.bob.display_name

@@ -43,8 +43,7 @@ def create_user(
             errors=[{"field": "username", "message": "already taken"}],
         )
     user = User(username=username, email=email, is_superuser=site_admin, is_staff=site_admin)
-    first, _, last = full_name.partition(" ")
-    user.first_name, user.last_name = first[:150], last[:150]
+    _split_name(user, full_name)
     if password is None:
         user.set_unusable_password()
     else:
@@ -129,3 +128,35 @@ def delete_team(*, actor: Any, team: Team) -> None:
     members = sorted(team.members.values_list("username", flat=True))
     team.delete()
     audit(actor, "team.deleted", target=team.slug, projects=projects, members=members)
+
+
+# --- your own account -------------------------------------------------------------------------
+
+
+def _split_name(user: User, full_name: str) -> None:
+    first, _, last = full_name.strip().partition(" ")
+    user.first_name, user.last_name = first[:150], last[:150]
+
+
+@transaction.atomic
+def update_profile(*, user: User, full_name: str) -> User:
+    if any(char in full_name for char in "\r\n\x00"):
+        raise Invalid.field("name", "must be one line")
+    _split_name(user, full_name[:300])
+    user.save(update_fields=["first_name", "last_name"])
+    return user
+
+
+@transaction.atomic
+def change_password(*, user: User, current: str, new: str) -> User:
+    """Needs the current password; the new one must pass the validators. Changing it ends
+    the user's other sessions (Django ties sessions to the password hash)."""
+    if not user.check_password(current):
+        raise Invalid.field("current", "That is not your current password.")
+    try:
+        validate_password(new, user)
+    except ValidationError as exc:
+        raise Invalid.field("new", " ".join(exc.messages)) from None
+    user.set_password(new)
+    user.save(update_fields=["password"])
+    return user

@@ -10,12 +10,11 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from docket.accounts import actions as accounts
 from docket.accounts import passwords, throttle, tokens
 from docket.accounts.models import ApiToken, User
 from docket.accounts.signin import sign_in
@@ -88,28 +87,20 @@ def reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
 def profile(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)  # @web_view signed them in
     errors: dict[str, str] = {}
-    if request.method == "POST" and request.POST.get("form") == "profile":
-        name = request.POST.get("name", "").strip()[:300]
-        first, _, last = name.partition(" ")
-        user.first_name, user.last_name = first[:150], last[:150]
-        user.save(update_fields=["first_name", "last_name"])
-        messages.success(request, "Profile saved.")
-        return HttpResponseRedirect(reverse("web:profile"))
-    if request.method == "POST" and request.POST.get("form") == "password":
-        current, new = request.POST.get("current", ""), request.POST.get("new", "")
-        if not user.check_password(current):
-            errors["current"] = "That is not your current password."
-        else:
-            try:
-                validate_password(new, user)
-            except ValidationError as exc:
-                errors["new"] = " ".join(exc.messages)
-        if not errors:
-            user.set_password(new)
-            user.save(update_fields=["password"])
+    try:
+        if request.method == "POST" and request.POST.get("form") == "profile":
+            accounts.update_profile(user=user, full_name=request.POST.get("name", ""))
+            messages.success(request, "Profile saved.")
+            return HttpResponseRedirect(reverse("web:profile"))
+        if request.method == "POST" and request.POST.get("form") == "password":
+            accounts.change_password(
+                user=user, current=request.POST.get("current", ""), new=request.POST.get("new", "")
+            )
             update_session_auth_hash(request, user)  # stay signed in here, out elsewhere
             messages.success(request, "Password changed. Other sessions are signed out.")
             return HttpResponseRedirect(reverse("web:profile"))
+    except DocketError as error:
+        errors = {e["field"]: e["message"] for e in error.errors or []} or {"form": error.detail}
     return page(request, "web/profile.html", {"errors": errors}, 422 if errors else 200)
 
 
