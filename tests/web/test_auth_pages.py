@@ -129,6 +129,6 @@ def test_profile_name_change(browser, cast):
 
 def test_a_display_name_must_be_one_line(browser, cast):
     response = browser.post("/settings/profile", {"form": "profile", "name": "Bob\r\nBcc: x@y"})
-    assert response.status_code == 422 and b"must be one line" in response.content
+    assert response.status_code == 422 and b"Must be one line" in response.content
     cast.bob.refresh_from_db()
     assert "Bcc" not in cast.bob.display_name
