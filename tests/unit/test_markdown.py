@@ -38,6 +38,15 @@ def tags(html: str) -> list[tuple[str, dict[str, str]]]:
     return parser.tags
 
 
+@pytest.fixture(autouse=True)
+def roomy_budget(request, monkeypatch):
+    """Tests of what Markdown renders to get a budget no pause can exhaust (a full garbage
+    collection in a long-lived test worker once took a 2 ms table past the 100 ms budget and
+    it came out as plain text); tests of the budget itself are marked `real_budget`."""
+    if "real_budget" not in request.keywords:
+        monkeypatch.setattr(markdown, "BUDGET_SECONDS", 10.0)
+
+
 def _scheme(url: str) -> str:
     # What a browser does before reading the scheme: strip C0 controls and spaces at the
     # ends, drop tabs and newlines anywhere.
@@ -225,12 +234,14 @@ def _fastest(text: str, runs: int = 3) -> tuple[float, str]:
     return best, html
 
 
+@pytest.mark.real_budget
 def test_a_megabyte_of_stars_renders_within_200ms():
     seconds, html = _fastest("*" * 1_000_000)
     assert seconds < 0.2
     assert html.endswith(markdown.TRUNCATED)  # over MAX_CHARS: cut off, and says so
 
 
+@pytest.mark.real_budget
 def test_100k_nested_quotes_render_within_200ms():
     seconds, html = _fastest(">" * 100_000)
     assert seconds < 0.2
@@ -250,6 +261,7 @@ def test_100k_nested_quotes_render_within_200ms():
     ],
     ids=["images", "brackets", "emphasis", "entities", "table", "list", "wide table"],
 )
+@pytest.mark.real_budget
 def test_pathological_input_falls_back_to_plain_text_within_budget(text):
     seconds, html = _fastest(text, runs=3)
     # The budget, then plain text. A generous bound (noisy shared machines): unbounded, these
