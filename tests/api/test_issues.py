@@ -130,6 +130,32 @@ def test_every_field_can_be_set_when_filing_an_issue(cast, parts):
     assert cast.api(cast.alice).get("/issues/WEB-1").json() == body
 
 
+def test_a_listed_issue_reads_exactly_as_the_issue_on_its_own(cast, parts):
+    # Lists build the API shape from plain column values, a single read from the loaded
+    # issue: both must agree on every field, empty ones included.
+    alice = cast.api(cast.alice)
+    everything = {
+        "title": "Everything set",
+        "description": "*some* text",
+        "assignee": "bob",
+        "due_date": "2026-12-31",
+        "labels": ["ui", "export"],
+        "components": ["Frontend", "Backend"],
+        "milestone": "1.0",
+        "confidential": True,
+    }
+    for fields in (everything, {"title": "Nothing set"}, {"title": "Done", "status": "Resolved"}):
+        assert alice.post("/projects/WEB/issues", fields).status_code == 201
+
+    listed = alice.get("/issues?sort=key").json()["items"]
+
+    assert [issue["key"] for issue in listed] == ["WEB-1", "WEB-2", "WEB-3"]
+    for issue in listed:
+        alone = alice.get(f"/issues/{issue['key']}").json()
+        del alone["description_html"]
+        assert issue == alone
+
+
 def test_filing_an_issue_straight_into_a_done_state_resolves_it(cast, clock):
     body = (
         cast.api(cast.bob)

@@ -504,7 +504,7 @@ def test_the_watcher_query_field(cast):
 
     def keys(user, query):
         rows, _ = list_issues(user, IssueFilter(), query=query)
-        return sorted(i.key for i in rows)
+        return sorted(i["key"] for i in rows)
 
     assert keys(cast.dave, "watcher:@me") == ["WEB-2"]
     assert keys(cast.alice, "watcher:dave") == ["WEB-2"]

@@ -89,7 +89,8 @@ def keyset_page(
     rows: QuerySet[Any], ordering: list[OrderBy], listing: str, cursor: str | None, limit: int
 ) -> tuple[list[Any], str | None]:
     """One page of `rows` in `ordering` (which must end with a unique column, e.g. the pk),
-    starting after `cursor`; returns the rows and the cursor of the next page (or None)."""
+    starting after `cursor`; returns the rows and the cursor of the next page (or None).
+    `rows` may be model instances or `.values()` dicts (which then carry `_key…` extras)."""
     keys = _sort_keys(ordering)
     names = [f"_key{i}" for i in range(len(keys))]
     rows = rows.annotate(
@@ -106,4 +107,5 @@ def keyset_page(
     if len(page) <= limit:
         return page, None
     last = page[limit - 1]
-    return page[:limit], encode_cursor(listing, [_tag(getattr(last, n)) for n in names])
+    values = [last[n] if isinstance(last, dict) else getattr(last, n) for n in names]
+    return page[:limit], encode_cursor(listing, [_tag(v) for v in values])

@@ -20,7 +20,6 @@ from docket.issues.queries import (
     comments_page,
     history_page,
     issue_detail_out,
-    issue_out,
     list_issues,
     with_related,
 )
@@ -95,7 +94,7 @@ def list_all(request: ApiRequest, params: Query[ListParams]) -> Any:
         cursor=params.cursor,
         limit=params.limit,
     )
-    return {"items": [issue_out(i) for i in page], "next_cursor": next_cursor}
+    return {"items": page, "next_cursor": next_cursor}
 
 
 @router.get("/issues/{key}", response=IssueDetail, summary="Get an issue by key")

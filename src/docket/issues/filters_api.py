@@ -12,7 +12,6 @@ from docket.core.http import ApiRequest
 from docket.issues import saved_filters
 from docket.issues.api import PageParams
 from docket.issues.models import SavedFilter
-from docket.issues.queries import issue_out
 from docket.issues.schemas import IssuePage
 
 router = Router(tags=["saved filters"])
@@ -97,4 +96,4 @@ def run_filter(request: ApiRequest, filter_id: int, params: Query[PageParams]) -
     page, next_cursor = saved_filters.run_filter(
         request.auth, saved, cursor=params.cursor, limit=params.limit
     )
-    return {"items": [issue_out(i) for i in page], "next_cursor": next_cursor}
+    return {"items": page, "next_cursor": next_cursor}

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from docket.issues.models import Issue, SavedFilter
+from docket.issues.models import SavedFilter
 from docket.issues.queries import IssueFilter, list_issues
 from docket.issues.query_fields import check_issue_query
 from docket.projects.access import Perm, get_project_for, permissions_in, visible_projects
@@ -101,8 +101,8 @@ def delete_filter(*, actor: Any, saved: SavedFilter) -> None:
 
 def run_filter(
     user: Any, saved: SavedFilter, *, cursor: str | None = None, limit: int = 50
-) -> tuple[list[Issue], str | None]:
-    """A page of the filter's issues, with the caller's own permissions; a shared filter
-    only ever looks inside its project."""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the filter's issues (API-shaped), with the caller's own permissions; a
+    shared filter only ever looks inside its project."""
     scope = IssueFilter(projects=[saved.project.key] if saved.project else [])
     return list_issues(user, scope, query=saved.query, cursor=cursor, limit=limit)

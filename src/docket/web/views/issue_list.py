@@ -79,10 +79,9 @@ def _issue_list(request: HttpRequest, project: Project | None) -> HttpResponse:
     next_cursor = None
     error = None
     try:
-        rows, next_cursor = list_issues(
+        issues, next_cursor = list_issues(
             user, scope, query=q, sort=sort, cursor=cursor, limit=PAGE_SIZE
         )
-        issues = [issue_out(issue) for issue in rows]
     except (QueryError, BadParameter, BadCursor) as exc:
         error = query_error(q, exc)
     context = {

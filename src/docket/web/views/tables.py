@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docket.issues.queries import IssueFilter, issue_out, list_issues
+from docket.issues.queries import IssueFilter, list_issues
 
 COLUMNS = [
     ("key", "Key"),
@@ -33,5 +33,4 @@ def run_query(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of visible issues matching `query` as API-shaped dicts (raises QueryError)."""
     found = IssueFilter(projects=[project] if project else [])
-    rows, next_cursor = list_issues(user, found, query=query, cursor=cursor, limit=limit)
-    return [issue_out(issue) for issue in rows], next_cursor
+    return list_issues(user, found, query=query, cursor=cursor, limit=limit)
