@@ -341,6 +341,27 @@ def test_a_shared_filter_shows_in_the_project_sidebar_for_its_readers(cast):
     assert shared[0]["mine"] is False
 
 
+def test_the_sidebar_shows_shared_filters_only_of_projects_one_can_see(cast):
+    ops = make_project(cast.eve, "OPS")  # private: bob is not in it
+    create_filter(actor=cast.bob, name="Web bugs", query="type:bug", project_key="WEB")
+    create_filter(actor=cast.eve, name="Ops fires", query="priority:highest", project_key="OPS")
+    create_filter(actor=cast.bob, name="Mine", query="")
+    create_filter(actor=cast.eve, name="Hers", query="")
+
+    def sidebar(user, path):
+        context = _as(user).get(path).context
+        return (
+            [f["name"] for f in context["personal_filters"]],
+            [(f["name"], f["project"]) for f in context["shared_filters"]],
+        )
+
+    assert sidebar(cast.bob, "/issues/") == (["Mine"], [("Web bugs", "WEB")])
+    assert sidebar(cast.bob, "/p/WEB/") == (["Mine"], [("Web bugs", "WEB")])
+    assert sidebar(cast.eve, "/issues/") == (["Hers"], [("Ops fires", "OPS")])
+    assert sidebar(cast.eve, f"/p/{ops.key}/") == (["Hers"], [("Ops fires", "OPS")])
+    assert _as(cast.eve).get("/p/WEB/").status_code == 404
+
+
 def test_a_bad_filter_is_refused_with_a_message_and_nothing_saved(cast):
     client = _as(cast.dave)
     response = client.post(
@@ -373,6 +394,29 @@ def _bulk(user, keys, htmx=True, **changes):
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     data = {"selected": keys, "next": "/p/WEB/", **changes}
     return _as(user).post("/issues/bulk", data, **headers)
+
+
+def test_the_bulk_bar_fetches_its_choices_when_it_first_opens(cast):
+    make_issue(cast.bob, cast.web, title="One", labels=["ui"])
+    page = _as(cast.bob).get("/p/WEB/").content.decode()
+    assert 'data-choices-url="/issues/bulk-choices?project=WEB"' in page
+    assert '<option value="carol">' not in page  # not on the page itself: fetched on demand
+
+    found = _as(cast.bob).get("/issues/bulk-choices", {"project": "WEB"}).json()
+
+    assert found == {
+        "people": ["alice", "bob"],  # who may be assigned (members and admins)
+        "labels": ["ui"],
+        "states": ["new", "open", "in progress", "resolved", "closed"],
+    }
+    everywhere = _as(cast.bob).get("/issues/bulk-choices").json()
+    assert everywhere["labels"] == [] and "in progress" in everywhere["states"]
+
+
+def test_bulk_choices_of_a_private_project_are_not_found_by_outsiders(cast):
+    assert _as(cast.eve).get("/issues/bulk-choices", {"project": "WEB"}).status_code == 404
+    anonymous = Client().get("/issues/bulk-choices", {"project": "WEB"})
+    assert anonymous.status_code == 302
 
 
 def test_bulk_edit_applies_each_change_through_the_actions(cast):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
@@ -13,11 +15,11 @@ from docket.core import markdown
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
 from docket.issues.access import visible_issues
-from docket.issues.models import Comment, Issue, IssueEvent, IssueType
+from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
 from docket.issues.query_fields import compile_issue_query, state_names
 from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME, priority_name, severity_name
 from docket.projects.access import Perm, permissions_in
-from docket.projects.models import WorkflowState
+from docket.projects.models import Component, WorkflowState
 from docket.query import QueryError
 
 OLDEST_FIRST = [OrderBy(F("pk"))]
@@ -50,14 +52,32 @@ def with_names(issues: list[Issue]) -> list[Issue]:
 
 
 def _names_of(ids: list[int]) -> dict[int, tuple[list[str], list[str]]]:
+    """{issue id: (label names, component names)}, in one plain SQL query: building the two
+    ORM queries cost more than a page's whole read from the database."""
     names: dict[int, tuple[list[str], list[str]]] = {pk: ([], []) for pk in ids}
-    labels = Issue.labels.through.objects.filter(issue_id__in=ids)
-    for issue_id, name in labels.values_list("issue_id", "label__name"):
-        names[issue_id][0].append(name)
-    components = Issue.components.through.objects.filter(issue_id__in=ids)
-    for issue_id, name in components.values_list("issue_id", "component__name"):
-        names[issue_id][1].append(name)
+    if not ids:
+        return names
+    with connection.cursor() as cursor:
+        cursor.execute(_names_sql(len(ids)), [*ids, *ids])
+        for issue_id, kind, name in cursor.fetchall():
+            names[issue_id][kind].append(name)
     return names
+
+
+@functools.cache
+def _names_sql(count: int) -> str:
+    marks = ", ".join(["%s"] * count)
+    parts = [
+        f"SELECT t.issue_id, {kind}, n.name FROM {through._meta.db_table} t "  # noqa: S608 - model names and %s only
+        f"JOIN {named._meta.db_table} n ON n.id = t.{column} WHERE t.issue_id IN ({marks})"
+        for kind, (through, named, column) in enumerate(
+            [
+                (Issue.labels.through, Label, "label_id"),
+                (Issue.components.through, Component, "component_id"),
+            ]
+        )
+    ]
+    return " UNION ALL ".join(parts)
 
 
 # What an issue's API shape is made of, as column paths: lists fetch exactly these as plain
@@ -138,6 +158,12 @@ def rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """API-shaped issues from ROW_FIELDS value rows (`issues.values(*ROW_FIELDS)`)."""
     names = _names_of([row["id"] for row in rows])
     return [_shape(row, *names[row["id"]]) for row in rows]
+
+
+def issues_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
+    """API-shaped issues by id, for ids the permission gate already chose (search hits)."""
+    rows = list(Issue.objects.filter(pk__in=ids).values(*ROW_FIELDS))
+    return {row["id"]: issue for row, issue in zip(rows, rows_out(rows), strict=True)}
 
 
 def issue_detail_out(issue: Issue) -> dict[str, Any]:

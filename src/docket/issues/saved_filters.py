@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from docket.issues.models import SavedFilter
 from docket.issues.queries import IssueFilter, list_issues
 from docket.issues.query_fields import check_issue_query
 from docket.projects.access import Perm, get_project_for, permissions_in, visible_projects
+from docket.projects.models import Project
 
 
 def _signed_in(actor: Any) -> None:
@@ -30,6 +31,30 @@ def visible_filters(user: Any) -> QuerySet[SavedFilter]:
     return SavedFilter.objects.select_related("project", "owner").filter(
         Q(project__isnull=True, owner=user) | Q(project__in=visible_projects(user))
     )
+
+
+SIDEBAR_SCAN = 500  # filters read for a sidebar; each group then shows up to `per_group`
+
+
+def sidebar_filters(
+    user: Any, project: Project | None, per_group: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(personal, shared) filters for a list page's sidebar, as plain rows (id, name, query,
+    owner_id, project__key), in one query: the caller's own, and the shared ones of
+    `project` (which the caller can see) or, without one, of every project they can see."""
+    if not user.is_authenticated:
+        return [], []
+    shared = Q(project=project) if project else Q(project__in=visible_projects(user))
+    rows = (
+        SavedFilter.objects.filter(Q(project__isnull=True, owner=user) | shared)
+        .order_by(F("project__key").asc(nulls_first=True), "name", "id")
+        .values("id", "name", "query", "owner_id", "project__key")[:SIDEBAR_SCAN]
+    )
+    personal: list[dict[str, Any]] = []
+    shared_rows: list[dict[str, Any]] = []
+    for row in rows:
+        (shared_rows if row["project__key"] else personal).append(dict(row))
+    return personal[:per_group], shared_rows[:per_group]
 
 
 def get_filter_for(user: Any, filter_id: int) -> SavedFilter:

@@ -8,8 +8,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from docket.core.http import ApiRequest
-from docket.issues.models import Issue
-from docket.issues.queries import issue_out, with_names, with_related
+from docket.issues.queries import issues_by_id
 from docket.issues.schemas import IssueOut
 from docket.issues.search import search_issues
 
@@ -34,11 +33,10 @@ class SearchResults(Schema):
 @router.get("/search", response=SearchResults, summary="Full-text search, best matches first")
 def search(request: ApiRequest, params: Query[SearchParams]) -> Any:
     hits = search_issues(request.auth, params.q, params.limit)
-    found = with_related(Issue.objects.filter(pk__in=[h.id for h in hits]))
-    issues = {i.pk: i for i in with_names(list(found))}
+    issues = issues_by_id([h.id for h in hits])
     return {
         "items": [
-            {"rank": h.rank, "snippet": h.snippet, "issue": issue_out(issues[h.id])}
+            {"rank": h.rank, "snippet": h.snippet, "issue": issues[h.id]}
             for h in hits
             if h.id in issues
         ]

@@ -28,6 +28,7 @@ urlpatterns = [
     path("issues/suggest", issue_list.suggest, name="suggest"),
     path("issues/query-help", issue_list.query_help, name="query_help"),
     path("issues/bulk", issue_list.bulk_edit, name="bulk_edit"),
+    path("issues/bulk-choices", issue_list.bulk_choices, name="bulk_choices"),
     path("issues/filters", issue_list.save_filter, name="save_filter"),
     path("issues/filters/<int:filter_id>/delete", issue_list.delete_filter, name="delete_filter"),
     # issue_create.py

@@ -5,7 +5,7 @@ rest of the table and documents the columns."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from html import escape  # what django.utils.html.escape does, without its lazy wrapper
 from typing import Any
 
@@ -19,12 +19,13 @@ from docket.web.templatetags.docket_web import status_class
 register = template.Library()
 
 
-def _updated(at: datetime) -> str:
-    shown = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")  # as the `date` filter shows it
+def _updated(at: datetime, zone: tzinfo) -> str:
+    local = at.astimezone(zone)  # as the `date` filter shows it ("Y-m-d H:i")
+    shown = f"{local.year:04}-{local.month:02}-{local.day:02} {local.hour:02}:{local.minute:02}"
     return f'<time datetime="{at.isoformat()}">{shown}</time>'
 
 
-def issue_row(issue: dict[str, Any], issue_base: str, *, selectable: bool) -> str:
+def issue_row(issue: dict[str, Any], issue_base: str, zone: tzinfo, *, selectable: bool) -> str:
     """One <tr> for an API-shaped issue dict (issues/queries.issue_out)."""
     key = escape(issue["key"])
     select = ""
@@ -52,12 +53,13 @@ def issue_row(issue: dict[str, Any], issue_base: str, *, selectable: bool) -> st
         f'<td class="prio-{priority}">{priority}</td>'
         f'<td class="opt">{escape(issue["assignee"] or "—")}</td>'
         f'<td class="opt">{escape(issue["due_date"] or "")}</td>'
-        f'<td class="opt small muted">{_updated(issue["updated_at"])}</td></tr>\n'
+        f'<td class="opt small muted">{_updated(issue["updated_at"], zone)}</td></tr>\n'
     )
 
 
 @register.simple_tag
 def issue_rows(issues: list[dict[str, Any]], selectable: bool = False) -> SafeString:
     issue_base = reverse("web:issue", args=["AB-1"])[: -len("AB-1")]
-    html = "".join(issue_row(issue, issue_base, selectable=selectable) for issue in issues)
+    zone = timezone.get_current_timezone()
+    html = "".join(issue_row(i, issue_base, zone, selectable=selectable) for i in issues)
     return mark_safe(html)  # noqa: S308 - every value above is escaped

@@ -137,6 +137,37 @@
     if (n) n.textContent = String(count);
   }
 
+  // --- the bulk bar's people, labels and states: fetched once, when the bar first opens -----------
+  var choicesAsked = false;
+  function loadChoices() {
+    var bar = document.getElementById("bulkbar");
+    if (choicesAsked || !bar || bar.hidden) return;
+    choicesAsked = true;
+    fetch(bar.getAttribute("data-choices-url"), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (data) {
+        bar.querySelectorAll("[data-choices]").forEach(function (list) {
+          (data[list.getAttribute("data-choices")] || []).forEach(function (value) {
+            var option = document.createElement("option");
+            option.value = value;
+            if (list.tagName === "SELECT") option.textContent = value; // text, never HTML
+            list.appendChild(option);
+          });
+        });
+        bar.setAttribute("data-choices-loaded", "");
+      })
+      .catch(function () { choicesAsked = false; }); // try again when the bar next opens
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("input[name=selected], input[data-select-all]")) {
+      updateBar();
+      loadChoices();
+    }
+  });
+
   document.addEventListener("docket:bulk", function () { clearSelection = true; });
   document.addEventListener("htmx:beforeSwap", function (e) {
     if (!e.detail.target || e.detail.target.id !== "results") return;
@@ -169,5 +200,6 @@
       combobox(input);
     }
     updateBar(); // a page restored from the back/forward cache keeps its checked boxes
+    loadChoices();
   });
 })();
