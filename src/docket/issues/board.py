@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import QuerySet
 
 from docket.issues.access import visible_issues
-from docket.issues.models import Issue
+from docket.issues.models import Issue, Label
 from docket.issues.query_fields import compile_issue_query
 from docket.issues.values import priority_name
 from docket.projects.access import role_in
@@ -190,10 +190,21 @@ def column_rows(issues: QuerySet[Issue], state_ids: list[int], cap: int) -> dict
 
 
 def _attach_labels(cards: list[Card]) -> None:
+    """The cards' labels in one plain SQL query (the ORM spent longer building it for a
+    250-card board than the database spent answering)."""
     by_id = {card.id: card for card in cards}
-    links = Issue.labels.through.objects.filter(issue_id__in=by_id).order_by("label__name")
-    for issue_id, name, color in links.values_list("issue_id", "label__name", "label__color"):
-        by_id[issue_id].labels.append((name, color))
+    if not by_id:
+        return
+    marks = ", ".join(["%s"] * len(by_id))
+    sql = (
+        f"SELECT t.issue_id, n.name, n.color FROM {Issue.labels.through._meta.db_table} t "  # noqa: S608 - model names and %s only
+        f"JOIN {Label._meta.db_table} n ON n.id = t.label_id "
+        f"WHERE t.issue_id IN ({marks}) ORDER BY n.name"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(by_id))
+        for issue_id, name, color in cursor.fetchall():
+            by_id[issue_id].labels.append((name, color))
 
 
 def _lanes(columns: list[Column], by: str | None) -> list[Lane]:
