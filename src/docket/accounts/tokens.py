@@ -13,6 +13,7 @@ from docket.accounts.models import ApiToken, User
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Forbidden, Invalid, NotFound
+from docket.core.rows import one_or_none
 
 TOKEN_PREFIX = "dkt_"  # noqa: S105 - a marker, not a secret
 
@@ -67,10 +68,10 @@ def user_for_secret(secret: str) -> tuple[User, ApiToken] | None:
     """The active user behind a token, or None for unknown, revoked or expired tokens."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=digest_of(secret), revoked_at__isnull=True, user__is_active=True)
-        .first()
+    token = one_or_none(
+        ApiToken.objects.select_related("user").filter(
+            digest=digest_of(secret), revoked_at__isnull=True, user__is_active=True
+        )
     )
     if token is None:
         return None

@@ -12,6 +12,7 @@ from django.urls import reverse
 from docket.attachments.models import Attachment
 from docket.core.errors import NotFound
 from docket.core.pagination import keyset_page
+from docket.core.rows import one_or_none
 from docket.issues.access import visible_issues
 from docket.issues.models import Issue
 
@@ -26,10 +27,8 @@ def _live(attachments: QuerySet[Attachment]) -> QuerySet[Attachment]:
 
 def get_attachment_for(user: Any, attachment_id: int) -> Attachment:
     """The attachment if `user` may see its issue and it is not deleted; 404 otherwise."""
-    attachment = (
-        _live(Attachment.objects.filter(pk=attachment_id))
-        .filter(issue__in=visible_issues(user))
-        .first()
+    attachment = one_or_none(
+        _live(Attachment.objects.filter(pk=attachment_id)).filter(issue__in=visible_issues(user))
     )
     if attachment is None:
         raise NotFound(f"no attachment {attachment_id}")

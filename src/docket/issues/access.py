@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from docket.core.errors import Forbidden, NotFound
+from docket.core.rows import one_or_none
 from docket.issues.models import Issue, IssueGrant
 from docket.projects.access import (
     Perm,
@@ -87,10 +88,10 @@ def parse_key(key: str) -> tuple[str, int]:
 def get_issue_for(user: Any, key: str, need: Perm = Perm.VIEW, *, deleted: bool = False) -> Issue:
     """Load an issue by key if `user` may see it (404 otherwise) and holds `need` (403)."""
     project_key, number = parse_key(key)
-    issue = (
-        Issue.objects.select_related("project", "status", "reporter", "assignee", "milestone")
-        .filter(project__key=project_key, number=number)
-        .first()
+    issue = one_or_none(
+        Issue.objects.select_related(
+            "project", "status", "reporter", "assignee", "milestone"
+        ).filter(project__key=project_key, number=number)
     )
     if issue is None or (issue.deleted_at is not None and not deleted):
         raise NotFound(f"no issue {key}")

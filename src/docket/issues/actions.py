@@ -13,6 +13,7 @@ from docket.accounts.models import User
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from docket.core.rows import one_or_none
 from docket.issues import search_index
 from docket.issues.access import require_on_issue
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent, IssueType, Label, Resolution
@@ -68,7 +69,7 @@ def _choice(field: str, value: Any, allowed: dict[str, Any]) -> Any:
 def _assignee(project: Project, username: str | None) -> User | None:
     if username is None:
         return None
-    user = User.objects.filter(username=username, is_active=True).first()
+    user = one_or_none(User.objects.filter(username=username, is_active=True))
     if user is None or role_in(user, project) not in ASSIGNABLE_ROLES:
         raise Invalid.field("assignee", f"'{username}' is not a member of {project.key}")
     return user
@@ -573,7 +574,9 @@ def add_comment(*, actor: Any, issue: Issue, body: str) -> Comment:
 
 
 def _comment_for_change(actor: Any, issue: Issue, comment_id: int) -> Comment:
-    comment = Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True).first()
+    comment = one_or_none(
+        Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True)
+    )
     if comment is None:
         raise NotFound(f"no comment {comment_id} on {issue.key}")
     if comment.author_id != actor.id:

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from docket.accounts.models import User
 from docket.core.errors import DocketError, NotFound
+from docket.core.rows import one_or_none
 from docket.issues.actions import _check_field_permissions, _comment_for_change
 from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label, Resolution
 from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME
@@ -74,10 +75,10 @@ def may_change_comment(user: Any, powers: dict[str, bool], author_id: int) -> bo
 
 def comment_on(issue: Issue, comment_id: int) -> Comment:
     """A comment of `issue` that is not deleted (404 otherwise)."""
-    found = (
-        Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True)
-        .select_related("author")
-        .first()
+    found = one_or_none(
+        Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True).select_related(
+            "author"
+        )
     )
     if found is None:
         raise NotFound(f"no comment {comment_id} on {issue.key}")

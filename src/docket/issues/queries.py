@@ -14,6 +14,7 @@ from docket.accounts.models import User
 from docket.core import markdown
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
+from docket.core.rows import one_or_none
 from docket.issues.access import visible_issues
 from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
 from docket.issues.query_fields import compile_issue_query, state_names
@@ -306,4 +307,4 @@ def _event_out(event: IssueEvent, moderator: bool) -> dict[str, Any]:
 
 
 def active_user(username: str) -> User | None:
-    return User.objects.filter(username=username, is_active=True).first()
+    return one_or_none(User.objects.filter(username=username, is_active=True))

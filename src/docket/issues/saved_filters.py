@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from docket.core.rows import one_or_none
 from docket.issues.models import SavedFilter
 from docket.issues.queries import IssueFilter, list_issues
 from docket.issues.query_fields import check_issue_query
@@ -58,7 +59,7 @@ def sidebar_filters(
 
 
 def get_filter_for(user: Any, filter_id: int) -> SavedFilter:
-    found = visible_filters(user).filter(id=filter_id).first()
+    found = one_or_none(visible_filters(user).filter(id=filter_id))
     if found is None:
         raise NotFound(f"no saved filter {filter_id}")
     return found

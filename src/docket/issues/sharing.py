@@ -12,6 +12,7 @@ from docket.accounts.models import User
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Conflict, Invalid, NotFound
+from docket.core.rows import one_or_none
 from docket.issues.access import require_on_issue
 from docket.issues.actions import _actor, _locked, _record
 from docket.issues.models import EventKind, Issue, IssueGrant
@@ -23,7 +24,7 @@ def people_with_access(issue: Issue) -> list[IssueGrant]:
 
 
 def _grantee(username: str) -> User:
-    user = User.objects.filter(username=username, is_active=True).first()
+    user = one_or_none(User.objects.filter(username=username, is_active=True))
     if user is None:
         raise Invalid.field("user", f"no active user '{username[:150]}'")
     return user

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from docket.core.errors import Forbidden, NotFound, Unauthenticated
+from docket.core.rows import one_or_none
 from docket.projects.models import ROLE_RANK, Membership, Project, Role
 
 
@@ -138,7 +139,7 @@ def visible_projects(user: Any) -> QuerySet[Project]:
 
 
 def get_project_for(user: Any, key: str, need: Perm = Perm.VIEW) -> Project:
-    project = Project.objects.select_related("workflow").filter(key=key.upper()).first()
+    project = one_or_none(Project.objects.select_related("workflow").filter(key=key.upper()))
     if project is None or Perm.VIEW not in permissions_in(user, project):
         raise NotFound(f"no project {key}")
     require(user, project, need)

@@ -40,6 +40,7 @@ from django.db import close_old_connections
 
 from docket.accounts.models import User
 from docket.core.errors import NotFound
+from docket.core.rows import one_or_none
 from docket.issues.access import can_see, get_issue_for, visible_issues
 from docket.issues.models import EventKind, Issue, IssueEvent
 from docket.projects.access import forget_roles, get_project_for
@@ -132,7 +133,7 @@ def current_user(user_id: int | None) -> Any:
     or deactivated."""
     if user_id is None:
         return AnonymousUser()
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    user = one_or_none(User.objects.filter(pk=user_id, is_active=True))
     if user is not None:
         forget_roles(user)
     return user
