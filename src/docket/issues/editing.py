@@ -19,8 +19,8 @@ from docket.issues.actions import _check_field_permissions, _comment_for_change
 from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label, Resolution
 from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, role_in
-from docket.projects.models import Component, Milestone, Project, WorkflowState
-from docket.projects.workflow_rules import Mover, available, rules_of
+from docket.projects.models import Component, Milestone, Project
+from docket.projects.workflow_rules import Mover, available, rules_with_targets
 
 # The fields an issue page edits in place, in the order it shows them. The status moves by
 # transitions and the resolution comes with them, so neither is edited on its own.
@@ -91,9 +91,9 @@ def comment_to_change(user: Any, issue: Issue, comment_id: int) -> Comment:
 
 
 def transitions_for(user: Any, issue: Issue) -> list[dict[str, Any]]:
-    """The transitions `user` may take from the issue's state now (as GET …/transitions)."""
-    workflow_id = issue.project.workflow_id
-    states = {s.id: s for s in WorkflowState.objects.filter(workflow_id=workflow_id)}
+    """The transitions `user` may take from the issue's state now (the page's buttons and
+    GET /api/v1/issues/{key}/transitions)."""
+    rules, states = rules_with_targets(issue.project.workflow_id)
     mover = Mover.of(user, issue.project, issue.reporter_id)
     return [
         {
@@ -102,9 +102,10 @@ def transitions_for(user: Any, issue: Issue) -> list[dict[str, Any]]:
             "to": states[rule.target].name.lower(),
             "to_category": states[rule.target].category,
             "required_fields": list(rule.required_fields),
+            "effects": list(rule.effects),
             "done": states[rule.target].is_done,
         }
-        for rule in available(rules_of(workflow_id), issue.status_id, mover)
+        for rule in available(rules, issue.status_id, mover)
     ]
 
 

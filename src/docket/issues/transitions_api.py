@@ -13,14 +13,12 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from docket.core.http import ApiRequest
-from docket.issues import actions
+from docket.issues import actions, editing
 from docket.issues.access import get_issue_for
 from docket.issues.etags import based_on, with_etag
 from docket.issues.models import Issue
 from docket.issues.queries import issue_detail_out, with_related
 from docket.issues.schemas import DateText, IssueDetail, ResolutionName, StrictIn
-from docket.projects.models import WorkflowState
-from docket.projects.workflow_rules import Mover, available, rules_of
 
 router = Router(tags=["issues"])
 
@@ -63,25 +61,11 @@ class AvailableTransitions(Schema):
 )
 def list_transitions(request: ApiRequest, key: str) -> Any:
     issue = get_issue_for(request.auth, key)
-    workflow_id = issue.project.workflow_id
-    states = {s.id: s for s in WorkflowState.objects.filter(workflow_id=workflow_id)}
-    mover = Mover.of(request.auth, issue.project, issue.reporter_id)
-    rules = available(rules_of(workflow_id), issue.status_id, mover)
     return {
         "key": issue.key,
         "status": issue.status.name.lower(),
         "version": issue.version,
-        "transitions": [
-            {
-                "id": rule.id,
-                "name": rule.name,
-                "to": states[rule.target].name.lower(),
-                "to_category": states[rule.target].category,
-                "required_fields": list(rule.required_fields),
-                "effects": list(rule.effects),
-            }
-            for rule in rules
-        ],
+        "transitions": editing.transitions_for(request.auth, issue),
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from docket.core.errors import Forbidden, Invalid
 from docket.projects.access import ROLE_PERMISSIONS, Perm, role_in
-from docket.projects.models import ROLE_RANK, Project, Role, WorkflowTransition
+from docket.projects.models import ROLE_RANK, Project, Role, WorkflowState, WorkflowTransition
 
 # Fields a transition may require. `comment` must come with the move; the others must have a
 # value once the move is done (given with it, already set, or set by an effect).
@@ -77,6 +77,20 @@ class Mover:
 def rules_of(workflow_id: int) -> list[Rule]:
     rows = WorkflowTransition.objects.filter(workflow_id=workflow_id).order_by("id")
     return [Rule.of(row) for row in rows]
+
+
+def rules_with_targets(workflow_id: int) -> tuple[list[Rule], dict[int, WorkflowState]]:
+    """The workflow's rules and the states they lead to, in one query."""
+    rows = (
+        WorkflowTransition.objects.filter(workflow_id=workflow_id)
+        .select_related("to_state")
+        .order_by("id")
+    )
+    rules, targets = [], {}
+    for row in rows:
+        rules.append(Rule.of(row))
+        targets[row.to_state_id] = row.to_state
+    return rules, targets
 
 
 def may_take(rule: Rule, mover: Mover) -> bool:
