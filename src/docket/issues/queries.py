@@ -161,9 +161,9 @@ def rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [_shape(row, *names[row["id"]]) for row in rows]
 
 
-def issues_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
-    """API-shaped issues by id, for ids the permission gate already chose (search hits)."""
-    rows = list(Issue.objects.filter(pk__in=ids).values(*ROW_FIELDS))
+def issues_by_id(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """API-shaped issues by id (search hits), of those `user` may see."""
+    rows = list(visible_issues(user).filter(pk__in=ids).values(*ROW_FIELDS))
     return {row["id"]: issue for row, issue in zip(rows, rows_out(rows), strict=True)}
 
 

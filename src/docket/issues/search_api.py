@@ -33,7 +33,7 @@ class SearchResults(Schema):
 @router.get("/search", response=SearchResults, summary="Full-text search, best matches first")
 def search(request: ApiRequest, params: Query[SearchParams]) -> Any:
     hits = search_issues(request.auth, params.q, params.limit)
-    issues = issues_by_id([h.id for h in hits])
+    issues = issues_by_id(request.auth, [h.id for h in hits])
     return {
         "items": [
             {"rank": h.rank, "snippet": h.snippet, "issue": issues[h.id]}

@@ -10,11 +10,11 @@ from html import escape  # what django.utils.html.escape does, without its lazy 
 from typing import Any
 
 from django import template
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from docket.web.templatetags.docket_web import status_class
+from docket.web.views.common import issue_base
 
 register = template.Library()
 
@@ -59,7 +59,6 @@ def issue_row(issue: dict[str, Any], issue_base: str, zone: tzinfo, *, selectabl
 
 @register.simple_tag
 def issue_rows(issues: list[dict[str, Any]], selectable: bool = False) -> SafeString:
-    issue_base = reverse("web:issue", args=["AB-1"])[: -len("AB-1")]
-    zone = timezone.get_current_timezone()
-    html = "".join(issue_row(i, issue_base, zone, selectable=selectable) for i in issues)
+    base, zone = issue_base(), timezone.get_current_timezone()
+    html = "".join(issue_row(i, base, zone, selectable=selectable) for i in issues)
     return mark_safe(html)  # noqa: S308 - every value above is escaped

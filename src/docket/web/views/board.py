@@ -25,7 +25,7 @@ from docket.projects.access import get_project_for, visible_projects
 from docket.projects.models import Project
 from docket.projects.workflow_rules import REQUIRABLE_FIELDS
 from docket.query import QueryError
-from docket.web.views.common import is_htmx, page, web_view
+from docket.web.views.common import is_htmx, issue_base, page, web_view
 
 MAX_QUERY = 2000
 # What a move may need besides the target state (a transition's required fields).
@@ -68,7 +68,7 @@ def _render(
         "resolutions": Resolution.values,
         "move_url": reverse("web:board_move", args=[project.key]),
         "board_url": reverse("web:board", args=[project.key]),
-        "issue_base": reverse("web:issue", args=["AB-1"])[: -len("AB-1")],
+        "issue_base": issue_base(),
         "back": request.get_full_path(),
         "over_limit": [c for c in board.columns if c.over_limit],
     }

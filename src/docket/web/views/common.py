@@ -34,6 +34,11 @@ def safe_next(request: HttpRequest, fallback: str = "/") -> str:
     return fallback
 
 
+def issue_base() -> str:
+    """The path an issue's key is appended to for a link to its page ("/" today)."""
+    return reverse("web:issue", args=["AB-1"])[: -len("AB-1")]
+
+
 def login_url(request: HttpRequest) -> str:
     return f"{reverse('web:login')}?{urlencode({'next': request.get_full_path()})}"
 

@@ -239,7 +239,7 @@ def search(request: HttpRequest) -> HttpResponse:
         except QueryError as exc:
             error = query_error(q, exc)
         else:
-            issues = issues_by_id([h.id for h in found])
+            issues = issues_by_id(request.user, [h.id for h in found])
             hits = [{"snippet": h.snippet, "issue": issues[h.id]} for h in found if h.id in issues]
     context = {
         "nav": "issues",
