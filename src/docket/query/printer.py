@@ -9,6 +9,7 @@ from docket.query.ast import KEYWORDS, And, Node, Not, Or, Query, SortKey, Term,
 BARE_VALUE = re.compile(r'[^\s(),"]+')
 BARE_WORD = re.compile(r'[^\s()",:\-][^\s()"]*')
 LOOKS_LIKE_TERM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*:")
+OP_PREFIXES = frozenset({":<", ":>", ":<=", ":>="})  # an operator and a value's first character
 
 
 def to_text(query: Query | Node) -> str:
@@ -28,7 +29,10 @@ def quote(text: str) -> str:
 
 def _node(node: Node) -> str:
     if isinstance(node, Term):
-        return node.name + node.op + ",".join(_value(v) for v in node.values)
+        values = ",".join(_value(v) for v in node.values)
+        # `status:` + `<x` would read back as the operator `:<`: a space keeps them apart.
+        glued = node.op + values[:1] in OP_PREFIXES
+        return node.name + node.op + (" " if glued else "") + values
     if isinstance(node, Text):
         return _word(node)
     if isinstance(node, Not):
