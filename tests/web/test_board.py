@@ -128,6 +128,18 @@ def test_columns_are_bounded_with_a_link_to_the_rest(cast):
     assert "/p/WEB/?q=status%3A%22new%22" in html
 
 
+def test_a_column_beyond_the_count_cap_says_so(cast, monkeypatch):
+    from docket.issues import board as board_module
+
+    monkeypatch.setattr(board_module, "COUNT_CAP", 4)
+    for n in range(6):
+        make_issue(cast.bob, cast.web, title=f"Issue {n}")
+    board = board_module.build_board(cast.bob, cast.web, per_column=2)
+    new = board.columns[0]
+    assert (len(new.cards), new.count, new.capped, new.more) == (2, 4, True, 2)
+    assert (board.columns[1].count, board.columns[1].capped) == (0, False)
+
+
 def test_the_board_costs_the_same_queries_whatever_the_number_of_issues(cast):
     def queries() -> int:
         client = _as(cast.bob)
@@ -394,9 +406,11 @@ def test_the_one_query_board_matches_a_query_per_column(cast, query):
         states = list(WorkflowState.objects.filter(workflow_id=cast.web.workflow_id))
         with CaptureQueriesContext(connection) as captured:
             fast = board_module.column_rows(issues, [s.id for s in states], 3)
-        assert len(captured) == 1  # every column in one query
+            counts = board_module.column_counts(issues, [s.id for s in states], 2)
+        assert len(captured) == 2  # every column's cards in one query, their counts in one
         for state in states:
             slow = issues.filter(status=state).order_by("-priority", "-id")
-            expected = [list(row) for row in slow.values_list(*board_module._CARD_FIELDS)[:4]]
+            assert counts[state.id] == min(slow.count(), 2), (user, state)
+            expected = [list(row) for row in slow.values_list(*board_module._CARD_FIELDS)[:3]]
             got = [[*row[:6], bool(row[6]), row[7]] for row in fast[state.id]]
             assert got == [[*row[:6], bool(row[6]), row[7]] for row in expected], (user, state)

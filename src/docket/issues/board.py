@@ -1,11 +1,11 @@
 """The board: a project's issues that a person may see, one column per workflow state.
 
-Bounded at any size: ONE query reads every column (see `column_rows`), each column walking
-the (project, status, priority, id) index and stopping after COUNT_CAP rows; the first
-`per_column` of them become cards (by priority, newest first), the rest is only counted
-("+N more"), and a column holding more than COUNT_CAP shows "COUNT_CAP+". Then one query for
-the cards' labels and one for the workflow's transitions, whatever the number of issues. (An
-exact COUNT over 100,000 rows cost ~120 ms on SQLite; see docs/web.md.)
+Bounded at any size: ONE query reads the cards of every column (see `column_rows`), each
+column walking the (project, status, priority, id) index and stopping after `per_column` rows
+(by priority, newest first); ONE more counts each column, stopping at COUNT_CAP ("+N more";
+a column holding more shows "COUNT_CAP+"). Then one query for the cards' labels and one for
+the workflow's transitions, whatever the number of issues. (An exact COUNT over 100,000 rows
+cost ~120 ms on SQLite; see docs/web.md.)
 
 Which moves a card offers comes from the workflow rule engine (projects/workflow_rules.py),
 the same one the `transition` action obeys.
@@ -122,14 +122,14 @@ def build_board(
 
     me = user.id if user.is_authenticated else None
     caps = {state.id: max(COUNT_CAP, per_column, state.wip_limit or 0) for state in states}
-    by_state = column_rows(issues, [state.id for state in states], max(caps.values(), default=0))
+    state_ids = [state.id for state in states]
+    by_state = column_rows(issues, state_ids, per_column)
+    counts = column_counts(issues, state_ids, max(caps.values(), default=0) + 1)
     columns = []
     for state in states:
-        cap, rows = caps[state.id], by_state[state.id]
+        cap, rows, count = caps[state.id], by_state[state.id], counts[state.id]
         cards = []
-        for pk, number, title, priority, version, reporter_id, confidential, assignee in rows[
-            :per_column
-        ]:
+        for pk, number, title, priority, version, reporter_id, confidential, assignee in rows:
             card = Card(
                 id=pk,
                 key=f"{project.key}-{number}",
@@ -141,9 +141,7 @@ def build_board(
                 moves=moves_from(state.id, reporter_id == me),
             )
             cards.append(card)
-        columns.append(
-            Column(state=state, cards=cards, count=min(len(rows), cap), capped=len(rows) > cap)
-        )
+        columns.append(Column(state=state, cards=cards, count=min(count, cap), capped=count > cap))
     _attach_labels([card for column in columns for card in column.cards])
     return Board(
         project=project,
@@ -156,36 +154,67 @@ def build_board(
 _SENTINEL = -7_000_000_001  # stands for "this column's state" in the compiled SQL
 
 
-def column_rows(issues: QuerySet[Issue], state_ids: list[int], cap: int) -> dict[int, list[Any]]:
-    """The first `cap` + 1 rows (`_CARD_FIELDS`) of each state, best first, in ONE query.
+def _per_state(
+    issues: QuerySet[Any], state_ids: list[int], wrap: str
+) -> tuple[str, list[Any]] | None:
+    """One SQL statement running `issues` (compiled once, filtered on status _SENTINEL) for
+    every state: the parts of a UNION ALL, each `wrap` around the compiled SQL. The ORM
+    spends longer compiling the permission gate's conditions than SQLite spends running
+    them, so it compiles once. None if the state cannot be found in the parameters."""
+    sql, params = issues.query.sql_with_params()
+    at = [n for n, value in enumerate(params) if value == _SENTINEL]
+    if len(at) != 1:
+        return None
+    parts, arguments = [], []
+    for n, state_id in enumerate(state_ids):
+        parts.append(wrap.format(sql=sql, n=n))
+        arguments += [state_id if i == at[0] else value for i, value in enumerate(params)]
+    return " UNION ALL ".join(parts), arguments
 
-    The ORM compiles one column's query (the permission gate's conditions make compiling cost
-    more than running it); the same SQL then runs for every state as parts of a UNION ALL,
-    each part walking the (project, status, priority, id) index and stopping after its
-    LIMIT. Falls back to a query per column if the state cannot be found in the parameters.
-    """
+
+def column_rows(issues: QuerySet[Issue], state_ids: list[int], limit: int) -> dict[int, list[Any]]:
+    """The first `limit` rows (`_CARD_FIELDS`) of each state, best first, in ONE query, each
+    part walking the (project, status, priority, id) index and stopping after its LIMIT."""
     found: dict[int, list[Any]] = {state_id: [] for state_id in state_ids}
     if not state_ids:
         return found
     ordered = issues.order_by("-priority", "-id")
-    column = ordered.filter(status_id=_SENTINEL).values_list("status_id", *_CARD_FIELDS)
-    sql, params = column[: cap + 1].query.sql_with_params()
-    at = [n for n, value in enumerate(params) if value == _SENTINEL]
-    if len(at) != 1:
+    column = ordered.filter(status_id=_SENTINEL).values_list("status_id", *_CARD_FIELDS)[:limit]
+    statement = _per_state(column, state_ids, "SELECT * FROM ({sql}) AS column_{n}")
+    if statement is None:
         for state_id in state_ids:
-            one = ordered.filter(status_id=state_id).values_list(*_CARD_FIELDS)[: cap + 1]
-            found[state_id] = list(one)
+            found[state_id] = list(
+                ordered.filter(status_id=state_id).values_list(*_CARD_FIELDS)[:limit]
+            )
         return found
-    parts, arguments = [], []
-    for n, state_id in enumerate(state_ids):
-        parts.append(f"SELECT * FROM ({sql}) AS column_{n}")  # noqa: S608 - ORM-built SQL
-        arguments += [state_id if i == at[0] else value for i, value in enumerate(params)]
     with connections[issues.db].cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), arguments)
+        cursor.execute(*statement)
         for state_id, *row in cursor.fetchall():
             found[state_id].append(row)
     for part in found.values():  # each part came in order; make sure of it
         part.sort(key=lambda row: (-row[3], -row[0]))  # priority, id (see _CARD_FIELDS)
+    return found
+
+
+def column_counts(issues: QuerySet[Issue], state_ids: list[int], cap: int) -> dict[int, int]:
+    """How many issues each state holds, counting no further than `cap` (an exact COUNT over
+    100,000 rows cost ~120 ms on SQLite), in ONE query."""
+    found = dict.fromkeys(state_ids, 0)
+    if not state_ids:
+        return found
+    column = issues.filter(status_id=_SENTINEL).order_by().values_list("status_id")[:cap]
+    statement = _per_state(
+        column, state_ids, "SELECT MIN(status_id), COUNT(*) FROM ({sql}) AS column_{n}"
+    )
+    if statement is None:
+        for state_id in state_ids:
+            found[state_id] = issues.filter(status_id=state_id).order_by()[:cap].count()
+        return found
+    with connections[issues.db].cursor() as cursor:
+        cursor.execute(*statement)
+        for state_id, count in cursor.fetchall():
+            if state_id is not None:
+                found[state_id] = count
     return found
 
 

@@ -290,19 +290,43 @@ def history_page(
     return [_event_out(e, moderator) for e in rows], next_cursor
 
 
+# An event as history_page and the timeline read it (`.values(*EVENT_FIELDS)`).
+EVENT_FIELDS = (
+    "id", "kind", "actor__username", "field", "old", "new", "comment_id", "comment__deleted_at",
+    "version", "created_at",
+)  # fmt: skip
+
+
 def _event_out(event: IssueEvent, moderator: bool) -> dict[str, Any]:
-    # A deleted comment's text, in every event about it, is for moderators only.
-    hidden = not moderator and event.comment is not None and event.comment.deleted_at is not None
-    return {
+    comment_deleted_at = event.comment.deleted_at if event.comment is not None else None
+    row = {
         "id": event.id,
         "kind": event.kind,
-        "actor": event.actor.username if event.actor else None,
-        "field": event.field or None,
-        "old": None if hidden else event.old,
-        "new": None if hidden else event.new,
+        "actor__username": event.actor.username if event.actor else None,
+        "field": event.field,
+        "old": event.old,
+        "new": event.new,
         "comment_id": event.comment_id,
+        "comment__deleted_at": comment_deleted_at,
         "version": event.version,
-        "at": event.created_at,
+        "created_at": event.created_at,
+    }
+    return event_row_out(row, moderator)
+
+
+def event_row_out(row: dict[str, Any], moderator: bool) -> dict[str, Any]:
+    # A deleted comment's text, in every event about it, is for moderators only.
+    hidden = not moderator and row["comment__deleted_at"] is not None
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "actor": row["actor__username"],
+        "field": row["field"] or None,
+        "old": None if hidden else row["old"],
+        "new": None if hidden else row["new"],
+        "comment_id": row["comment_id"],
+        "version": row["version"],
+        "at": row["created_at"],
     }
 
 

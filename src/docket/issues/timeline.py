@@ -5,7 +5,7 @@ bounded page at a time (the issue page shows the latest page and loads older one
 the newest items of both streams needs them merged, so this walks both newest first and keeps
 one cursor that remembers where each stream stopped. Both streams are filtered as those
 functions filter them: deleted comments are left out, and a deleted comment's text is shown
-to moderators only (queries._event_out).
+to moderators only (queries.event_row_out).
 
 `commented` and `comment_edited` events are left out: the comment itself stands for them.
 """
@@ -15,9 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
+
+from docket.accounts.models import User
 from docket.core.pagination import BadCursor, decode_cursor, encode_cursor
+from docket.core.prepared import Prepared
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
-from docket.issues.queries import _event_out
+from docket.issues.queries import EVENT_FIELDS, event_row_out
 from docket.projects.access import Perm, permissions_in
 
 LISTING = "timeline"
@@ -51,6 +55,38 @@ def _bounds(cursor: str | None) -> tuple[int | None, int | None]:
     return comment_before, event_before
 
 
+# Newest first, older than a bound (no cursor: older than any id), `limit` at most.
+_COMMENT_FIELDS = ("id", "issue_id", "author_id", "body", "created_at", "updated_at", "deleted_at")
+_COMMENTS = Prepared(
+    lambda issue_id, before, limit: (
+        Comment.objects.filter(issue_id=issue_id, deleted_at__isnull=True, id__lt=before)
+        .order_by("-id")
+        .values(*_COMMENT_FIELDS, "author__username")[:limit]
+    ),
+    arguments=2,
+)
+_EVENTS = Prepared(
+    lambda issue_id, before, limit: (
+        IssueEvent.objects.filter(issue_id=issue_id, id__lt=before)
+        .exclude(kind__in=SHOWN_AS_COMMENTS)
+        .order_by("-id")
+        .values(*EVENT_FIELDS)[:limit]
+    ),
+    arguments=2,
+)
+NO_BOUND = 2**62  # older than any id
+
+
+def _comment(row: dict[str, Any]) -> Comment:
+    """A Comment as the ORM would load it (its author's username at hand)."""
+    comment = Comment.from_db(DEFAULT_DB_ALIAS, _COMMENT_FIELDS, [row[f] for f in _COMMENT_FIELDS])
+    author = User.from_db(
+        DEFAULT_DB_ALIAS, ("id", "username"), (row["author_id"], row["author__username"])
+    )
+    Comment.author.field.set_cached_value(comment, author)
+    return comment
+
+
 def timeline_page(
     user: Any, issue: Issue, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[Entry], str | None]:
@@ -58,25 +94,15 @@ def timeline_page(
     (older) page, or None. Two queries, whatever the issue's size."""
     limit = max(1, min(limit, MAX_LIMIT))
     comment_before, event_before = _bounds(cursor)
-    comments = Comment.objects.filter(issue=issue, deleted_at__isnull=True).select_related("author")
-    if comment_before is not None:
-        comments = comments.filter(id__lt=comment_before)
-    events = (
-        IssueEvent.objects.filter(issue=issue)
-        .exclude(kind__in=SHOWN_AS_COMMENTS)
-        .select_related("actor", "comment")
-        .defer("comment__body")
-    )
-    if event_before is not None:
-        events = events.filter(id__lt=event_before)
     moderator = Perm.MODERATE in permissions_in(user, issue.project)
+    shape = (limit + 1,)
     said = [
-        Entry("comment", c.created_at, c.id, comment=c)
-        for c in comments.order_by("-id")[: limit + 1]
+        Entry("comment", row["created_at"], row["id"], comment=_comment(row))
+        for row in _COMMENTS.rows(issue.id, comment_before or NO_BOUND, shape=shape)
     ]
     done = [
-        Entry("event", e.created_at, e.id, event=_event_out(e, moderator))
-        for e in events.order_by("-id")[: limit + 1]
+        Entry("event", row["created_at"], row["id"], event=event_row_out(row, moderator))
+        for row in _EVENTS.rows(issue.id, event_before or NO_BOUND, shape=shape)
     ]
     # Merge the two newest-first streams; what is taken from each is always a prefix of it,
     # so "older than the last one taken" is exactly where each stream goes on.

@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 
 from docket.core.clock import now
 from docket.core.errors import Unauthenticated
+from docket.core.prepared import Prepared
 from docket.issues.access import require_on_issue
 from docket.issues.models import Issue, Watch
 from docket.projects.access import Perm
@@ -92,10 +93,21 @@ def is_watching(user: Any, issue: Issue) -> bool:
     return Watch.objects.filter(issue=issue, user=user).exists()
 
 
+# Read on every issue page: compiled once (core/prepared.py). `me` 0 stands for nobody.
+_WATCHERS = Prepared(
+    lambda issue_id, me: (
+        Watch.objects.filter(issue_id=issue_id, user__is_active=True)
+        .values("issue_id")
+        .annotate(count=Count("id"), mine=Count("id", filter=Q(user_id=me)))
+    ),
+    arguments=2,
+)
+
+
 def watch_state(user: Any, issue: Issue) -> dict[str, Any]:
     """What the issue page shows: how many watch, and whether `user` does — one query."""
-    me = user.pk if getattr(user, "is_authenticated", False) else None
-    found = Watch.objects.filter(issue=issue, user__is_active=True).aggregate(
-        count=Count("id"), mine=Count("id", filter=Q(user_id=me))
-    )
-    return {"count": found["count"], "watching": bool(me and found["mine"])}
+    me = user.pk if getattr(user, "is_authenticated", False) else 0
+    found = _WATCHERS.rows(issue.id, me)
+    if not found:
+        return {"count": 0, "watching": False}
+    return {"count": found[0]["count"], "watching": bool(me and found[0]["mine"])}

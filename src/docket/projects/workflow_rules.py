@@ -13,7 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
+
 from docket.core.errors import Forbidden, Invalid
+from docket.core.prepared import Prepared
 from docket.projects.access import ROLE_PERMISSIONS, Perm, role_in
 from docket.projects.models import ROLE_RANK, Project, Role, WorkflowState, WorkflowTransition
 
@@ -45,14 +48,19 @@ class Rule:
 
     @classmethod
     def of(cls, row: WorkflowTransition) -> Rule:
+        return cls.of_values({f: getattr(row, f) for f in RULE_FIELDS})
+
+    @classmethod
+    def of_values(cls, row: Mapping[str, Any]) -> Rule:
+        """From a `.values(*RULE_FIELDS)` row."""
         return cls(
-            id=row.id,
-            name=row.name,
-            source=row.from_state_id,
-            target=row.to_state_id,
-            allowed_roles=tuple(row.allowed_roles or ()),
-            required_fields=tuple(row.required_fields or ()),
-            effects=tuple(row.effects or ()),
+            id=row["id"],
+            name=row["name"],
+            source=row["from_state_id"],
+            target=row["to_state_id"],
+            allowed_roles=tuple(row["allowed_roles"] or ()),
+            required_fields=tuple(row["required_fields"] or ()),
+            effects=tuple(row["effects"] or ()),
         )
 
     @property
@@ -74,22 +82,44 @@ class Mover:
         return cls(role=role_in(actor, project), reported=signed_in and actor.id == reporter_id)
 
 
+RULE_FIELDS = (
+    "id", "name", "from_state_id", "to_state_id", "allowed_roles", "required_fields", "effects",
+)  # fmt: skip
+_STATE_FIELDS = tuple(f.attname for f in WorkflowState._meta.concrete_fields)
+_TARGET_FIELDS = tuple(f"to_state__{f.name}" for f in WorkflowState._meta.concrete_fields)
+
+# Read on every issue page, board and transition: compiled once (core/prepared.py).
+_RULES = Prepared(
+    lambda workflow_id: (
+        WorkflowTransition.objects.filter(workflow_id=workflow_id)
+        .order_by("id")
+        .values(*RULE_FIELDS)
+    ),
+    arguments=1,
+)
+_RULES_WITH_TARGETS = Prepared(
+    lambda workflow_id: (
+        WorkflowTransition.objects.filter(workflow_id=workflow_id)
+        .order_by("id")
+        .values(*RULE_FIELDS, *_TARGET_FIELDS)
+    ),
+    arguments=1,
+)
+
+
 def rules_of(workflow_id: int) -> list[Rule]:
-    rows = WorkflowTransition.objects.filter(workflow_id=workflow_id).order_by("id")
-    return [Rule.of(row) for row in rows]
+    return [Rule.of_values(row) for row in _RULES.rows(workflow_id)]
 
 
 def rules_with_targets(workflow_id: int) -> tuple[list[Rule], dict[int, WorkflowState]]:
     """The workflow's rules and the states they lead to, in one query."""
-    rows = (
-        WorkflowTransition.objects.filter(workflow_id=workflow_id)
-        .select_related("to_state")
-        .order_by("id")
-    )
     rules, targets = [], {}
-    for row in rows:
-        rules.append(Rule.of(row))
-        targets[row.to_state_id] = row.to_state
+    for row in _RULES_WITH_TARGETS.rows(workflow_id):
+        rules.append(Rule.of_values(row))
+        if row["to_state_id"] not in targets:
+            values = [row[f] for f in _TARGET_FIELDS]
+            state = WorkflowState.from_db(DEFAULT_DB_ALIAS, _STATE_FIELDS, values)
+            targets[row["to_state_id"]] = state
     return rules, targets
 
 
