@@ -6,23 +6,28 @@ written as an ordinary `.values()` queryset; it is compiled the first time with 
 arguments, and later calls put their own arguments where the stand-ins were and run the same
 SQL, with the same conversions of the values the ORM applies (dates, booleans, JSON).
 
-The stand-ins are integers no real argument has; compiling checks that each one appears in
-the parameters, so a query whose shape depends on an argument's value (None, a list) cannot
-be prepared by mistake. Arguments must be plain values compared with =, <, >. Limits are part
-of the SQL: a query with a variable LIMIT is one Prepared per `shape` (any hashable).
+Compiling runs the builder twice with different stand-ins (integers, or their text for a
+text column) and finds each argument's places where the parameters differ, so a query whose
+shape depends on an argument's value (None, a list) cannot be prepared by mistake.
+Arguments must be plain values compared with =, <, >. Limits are part of the SQL: a query
+with a variable LIMIT is one Prepared per `shape` (any hashable). `columns` and `instance`
+load whole rows of related models, as `select_related` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
-_STAND_IN = -7_300_000_000  # the first argument's stand-in; the next is one less
+M = TypeVar("M", bound=Model)
+# Stand-in arguments while compiling: in range of every integer column (Django turns an
+# out-of-range comparison into "no rows"), and unlike the constants of Docket's queries.
+_STAND_INS = (30_011, 30_071)
 
 
 @dataclass(frozen=True)
@@ -61,17 +66,44 @@ class Prepared:
         return [dict(zip(plan.names, row, strict=True)) for row in found]
 
     def _compile(self, connection: Any, shape: tuple[Hashable, ...]) -> _Plan:
-        stand_ins = [_STAND_IN - n for n in range(self._arguments)]
-        queryset = self._build(*stand_ins, *shape)
+        # Compiled twice with different stand-ins: the parameters that differ are the
+        # arguments' places; anything else that differs means the shape depends on a value.
+        first, second = (
+            [base + n for n in range(self._arguments)] for base in _STAND_INS
+        )  # fmt: skip
+        queryset = self._build(*first, *shape)
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        slots = tuple(
-            (position, stand_ins.index(value))
-            for position, value in enumerate(params)
-            if isinstance(value, int) and value in stand_ins
+        other_sql, other_params = (
+            self._build(*second, *shape).query.get_compiler(connection=connection).as_sql()
         )
+        if other_sql != sql or len(other_params) != len(params):
+            raise ValueError("the SQL of a prepared query depends on its arguments' values")
+        slots = []
+        for position, (one, two) in enumerate(zip(params, other_params, strict=True)):
+            if one == two:
+                continue
+            index = next((i for i, n in enumerate(first) if one in (n, str(n))), None)
+            if index is None or two not in (second[index], str(second[index])):
+                raise ValueError("an argument of a prepared query is not a plain SQL parameter")
+            slots.append((position, index))
         if {index for _, index in slots} != set(range(self._arguments)):
             raise ValueError("an argument of a prepared query is not a plain SQL parameter")
         names = (*queryset.query.values_select, *queryset.query.annotation_select)
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
-        return _Plan(sql, tuple(params), slots, names, compiler, converters)
+        return _Plan(sql, tuple(params), tuple(slots), names, compiler, converters)
+
+
+def columns(model: type[Model], path: str = "") -> tuple[str, ...]:
+    """`.values()` names of every column of `model`, reached through `path` ("project__")."""
+    return tuple(path + field.attname for field in model._meta.concrete_fields)
+
+
+def instance(model: type[M], row: dict[str, Any], path: str = "") -> M | None:
+    """The `model` a row of `.values(*columns(model, path))` holds, as the ORM would load it
+    (None: an outer join found nothing)."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    values = [row[path + name] for name in names]
+    if values[0] is None:
+        return None
+    return model.from_db(DEFAULT_DB_ALIAS, names, values)

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from docket.core.errors import Forbidden, NotFound
-from docket.core.rows import one_or_none
+from docket.core.prepared import Prepared, columns, instance
 from docket.issues.models import Issue, IssueGrant
 from docket.projects.access import (
     Perm,
@@ -85,14 +85,36 @@ def parse_key(key: str) -> tuple[str, int]:
     return match.group(1).upper(), int(match.group(2))
 
 
+# The issue and what every page of it shows, in one query compiled once (core/prepared.py).
+_WITH: dict[str, Any] = {  # foreign key -> the model it points to
+    name: Issue._meta.get_field(name).related_model
+    for name in ("project", "status", "reporter", "assignee", "milestone")
+}
+_ISSUE_BY_KEY = Prepared(
+    lambda project_key, number: Issue.objects.filter(
+        project__key=project_key, number=number
+    ).values(
+        *columns(Issue), *(c for name, model in _WITH.items() for c in columns(model, f"{name}__"))
+    ),
+    arguments=2,
+)
+
+
+def issue_by_key(project_key: str, number: int) -> Issue | None:
+    """The issue, its project, status, reporter, assignee and milestone at hand (as
+    `select_related` loads them), whoever may see it: callers check."""
+    rows = _ISSUE_BY_KEY.rows(project_key, number)
+    issue = instance(Issue, rows[0]) if rows else None
+    if issue is not None:
+        for name, model in _WITH.items():
+            field: Any = Issue._meta.get_field(name)
+            field.set_cached_value(issue, instance(model, rows[0], f"{name}__"))
+    return issue
+
+
 def get_issue_for(user: Any, key: str, need: Perm = Perm.VIEW, *, deleted: bool = False) -> Issue:
     """Load an issue by key if `user` may see it (404 otherwise) and holds `need` (403)."""
-    project_key, number = parse_key(key)
-    issue = one_or_none(
-        Issue.objects.select_related(
-            "project", "status", "reporter", "assignee", "milestone"
-        ).filter(project__key=project_key, number=number)
-    )
+    issue = issue_by_key(*parse_key(key))
     if issue is None or (issue.deleted_at is not None and not deleted):
         raise NotFound(f"no issue {key}")
     if not can_see(user, issue):
