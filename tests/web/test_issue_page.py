@@ -192,8 +192,8 @@ def test_components_and_confidential_save(cast):
         ("title", "   ", "Must not be empty"),
         ("priority", "urgent", "Must be one of: lowest, low, medium, high, highest"),
         ("due_date", "soon", "Must be a date like 2026-12-31"),
-        ("assignee", "eve", "&#x27;eve&#x27; is not a member of WEB"),
-        ("milestone", "9.9", "No milestone &#x27;9.9&#x27; in WEB"),
+        ("assignee", "eve", "&#39;eve&#39; is not a member of WEB"),
+        ("milestone", "9.9", "No milestone &#39;9.9&#39; in WEB"),
     ],
 )
 def test_bad_input_shows_an_inline_error_and_changes_nothing(cast, field, value, message):

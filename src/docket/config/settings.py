@@ -59,7 +59,19 @@ ASGI_APPLICATION = "docket.config.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 
 TEMPLATES = [
-    {
+    {  # Docket's pages (web/jinja2/): see docket/web/jinja.py for why Jinja2
+        "BACKEND": "docket.web.jinja.Pages",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "docket.web.jinja.environment",
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+    {  # Django's admin
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
@@ -129,6 +141,7 @@ DOCKET_ATTACHMENTS_DIR = env_path("DOCKET_ATTACHMENTS_DIR", DATA_DIR / "attachme
 DOCKET_MAX_ATTACHMENT_BYTES = env_int("DOCKET_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024)
 DOCKET_ATTACHMENT_QUOTA_BYTES = env_int("DOCKET_ATTACHMENT_QUOTA_BYTES", 1024 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+SESSION_ENGINE = "docket.accounts.sessions"  # Django's database sessions, read faster
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -25,7 +25,7 @@ from docket.issues.query_fields import compile_issue_query
 from docket.issues.values import priority_name
 from docket.projects.access import role_in
 from docket.projects.models import Project, WorkflowState
-from docket.projects.workflow_rules import Mover, available, rules_of
+from docket.projects.workflow_rules import Mover, available, rules_of, states_of
 
 PER_COLUMN = 50
 COUNT_CAP = 200
@@ -106,7 +106,7 @@ def build_board(
     lanes group the cards each column shows."""
     where, _ = compile_issue_query(query, user)  # the board has its own order
     issues = visible_issues(user).filter(project=project).filter(where)
-    states = list(WorkflowState.objects.filter(workflow_id=project.workflow_id))
+    states = states_of(project.workflow_id)
     rules = rules_of(project.workflow_id)
     role = role_in(user, project)
     names = {state.id: state.name.lower() for state in states}
@@ -256,7 +256,7 @@ def _lanes(columns: list[Column], by: str | None) -> list[Lane]:
 
 def moves_for(user: Any, issue: Issue) -> list[str]:
     """The statuses `user` may move `issue` to (the card's "Move…" menu), in workflow order."""
-    states = list(WorkflowState.objects.filter(workflow_id=issue.project.workflow_id))
+    states = states_of(issue.project.workflow_id)
     mover = Mover.of(user, issue.project, issue.reporter_id)
     targets = {
         r.target for r in available(rules_of(issue.project.workflow_id), issue.status_id, mover)

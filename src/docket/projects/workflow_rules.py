@@ -13,10 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS
-
 from docket.core.errors import Forbidden, Invalid
-from docket.core.prepared import Prepared
+from docket.core.prepared import Prepared, columns, instance
 from docket.projects.access import ROLE_PERMISSIONS, Perm, role_in
 from docket.projects.models import ROLE_RANK, Project, Role, WorkflowState, WorkflowTransition
 
@@ -85,8 +83,8 @@ class Mover:
 RULE_FIELDS = (
     "id", "name", "from_state_id", "to_state_id", "allowed_roles", "required_fields", "effects",
 )  # fmt: skip
-_STATE_FIELDS = tuple(f.attname for f in WorkflowState._meta.concrete_fields)
-_TARGET_FIELDS = tuple(f"to_state__{f.name}" for f in WorkflowState._meta.concrete_fields)
+_STATE_FIELDS = columns(WorkflowState)
+_TARGET_FIELDS = columns(WorkflowState, "to_state__")
 
 # Read on every issue page, board and transition: compiled once (core/prepared.py).
 _RULES = Prepared(
@@ -107,19 +105,38 @@ _RULES_WITH_TARGETS = Prepared(
 )
 
 
+_STATES = Prepared(
+    lambda workflow_id: (
+        WorkflowState.objects.filter(workflow_id=workflow_id)
+        .order_by("order", "id")
+        .values(*_STATE_FIELDS)
+    ),
+    arguments=1,
+)
+
+
+def states_of(workflow_id: int) -> list[WorkflowState]:
+    """The workflow's states in their order (the board's columns)."""
+    return [
+        state
+        for row in _STATES.rows(workflow_id)
+        if (state := instance(WorkflowState, row)) is not None
+    ]
+
+
 def rules_of(workflow_id: int) -> list[Rule]:
     return [Rule.of_values(row) for row in _RULES.rows(workflow_id)]
 
 
 def rules_with_targets(workflow_id: int) -> tuple[list[Rule], dict[int, WorkflowState]]:
     """The workflow's rules and the states they lead to, in one query."""
-    rules, targets = [], {}
+    rules, targets = [], dict[int, WorkflowState]()
     for row in _RULES_WITH_TARGETS.rows(workflow_id):
         rules.append(Rule.of_values(row))
         if row["to_state_id"] not in targets:
-            values = [row[f] for f in _TARGET_FIELDS]
-            state = WorkflowState.from_db(DEFAULT_DB_ALIAS, _STATE_FIELDS, values)
-            targets[row["to_state_id"]] = state
+            state = instance(WorkflowState, row, "to_state__")
+            if state is not None:
+                targets[row["to_state_id"]] = state
     return rules, targets
 
 

@@ -19,7 +19,7 @@ OPTIONAL_COLUMNS = {"assignee", "due", "updated"}  # hidden on narrow screens
 
 
 def table(issues: list[Any], **extra: Any) -> dict[str, Any]:
-    """Context for templates/web/partials/issue_table.html."""
+    """Context for jinja2/web/partials/issue_table.html."""
     return {
         "issues": issues,
         "columns": COLUMNS,
