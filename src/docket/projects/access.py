@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from docket.core.errors import Forbidden, NotFound, Unauthenticated
-from docket.core.rows import one_or_none
-from docket.projects.models import ROLE_RANK, Membership, Project, Role
+from docket.core.prepared import Prepared, columns, instance
+from docket.projects.models import ROLE_RANK, Membership, Project, Role, Workflow
 
 
 class Perm(StrEnum):
@@ -43,6 +43,23 @@ ADMIN_POWERS = frozenset({Perm.MANAGE_PROJECT, Perm.MODERATE})
 SEES_ALL_TICKETS = {Role.ADMIN, Role.MEMBER, Role.VIEWER}
 
 
+# Read on almost every request: compiled once (core/prepared.py).
+_ROLES = Prepared(
+    lambda user_id: (
+        Membership.objects.filter(Q(user_id=user_id) | Q(team__members=user_id))
+        .order_by()
+        .values("project_id", "role")
+    ),
+    arguments=1,
+)
+_PROJECT_BY_KEY = Prepared(
+    lambda key: Project.objects.filter(key=key).values(
+        *columns(Project), *columns(Workflow, "workflow__")
+    ),
+    arguments=1,
+)
+
+
 def has_admin_scope(user: Any) -> bool:
     """Sessions carry every power; an API token only what its scopes grant."""
     scopes = getattr(user, "token_scopes", None)
@@ -66,10 +83,8 @@ def project_roles(user: Any) -> dict[int, str]:
     if cached is not None:
         return cached
     roles: dict[int, str] = {}
-    rows = Membership.objects.filter(Q(user=user) | Q(team__members=user)).values_list(
-        "project_id", "role"
-    )
-    for project_id, role in rows:
+    for row in _ROLES.rows(user.id):
+        project_id, role = row["project_id"], row["role"]
         current = roles.get(project_id)
         if current is None or ROLE_RANK[Role(role)] > ROLE_RANK[Role(current)]:
             roles[project_id] = role
@@ -138,8 +153,17 @@ def visible_projects(user: Any) -> QuerySet[Project]:
     return projects.filter(visible)
 
 
+def project_by_key(key: str) -> Project | None:
+    """The project and its workflow (as `select_related` loads them), whoever may see it."""
+    rows = _PROJECT_BY_KEY.rows(key)
+    project = instance(Project, rows[0]) if rows else None
+    if project is not None:
+        Project.workflow.field.set_cached_value(project, instance(Workflow, rows[0], "workflow__"))
+    return project
+
+
 def get_project_for(user: Any, key: str, need: Perm = Perm.VIEW) -> Project:
-    project = one_or_none(Project.objects.select_related("workflow").filter(key=key.upper()))
+    project = project_by_key(key.upper())
     if project is None or Perm.VIEW not in permissions_in(user, project):
         raise NotFound(f"no project {key}")
     require(user, project, need)
