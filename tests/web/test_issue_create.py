@@ -24,6 +24,8 @@ def test_the_form_offers_the_projects_people_labels_components_and_milestones(ca
     context = response.context
     assert context["people"] == ["alice", "bob"]  # members and admins only
     assert context["labels"] == ["ui"] and context["components"] == ["api"]
+    shown = response.content.decode()
+    assert 'name="labels" value="ui"' in shown and 'name="components" value="api"' in shown
     assert context["milestones"] == ["1.0"]
     form = context["form"]
     assert (form["type"], form["priority"], form["severity"]) == ("bug", "medium", "major")

@@ -280,14 +280,10 @@ def history_page(
     user: Any, issue: Issue, *, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The issue's events, oldest first. Deleted comment text is shown to moderators only."""
-    events = (
-        IssueEvent.objects.filter(issue=issue)
-        .select_related("actor", "comment")
-        .defer("comment__body")
-    )
+    events = IssueEvent.objects.filter(issue=issue).values(*EVENT_FIELDS)
     rows, next_cursor = keyset_page(events, OLDEST_FIRST, "history", cursor, limit)
     moderator = Perm.MODERATE in permissions_in(user, issue.project)
-    return [_event_out(e, moderator) for e in rows], next_cursor
+    return [event_out(row, moderator) for row in rows], next_cursor
 
 
 # An event as history_page and the timeline read it (`.values(*EVENT_FIELDS)`).
@@ -297,24 +293,7 @@ EVENT_FIELDS = (
 )  # fmt: skip
 
 
-def _event_out(event: IssueEvent, moderator: bool) -> dict[str, Any]:
-    comment_deleted_at = event.comment.deleted_at if event.comment is not None else None
-    row = {
-        "id": event.id,
-        "kind": event.kind,
-        "actor__username": event.actor.username if event.actor else None,
-        "field": event.field,
-        "old": event.old,
-        "new": event.new,
-        "comment_id": event.comment_id,
-        "comment__deleted_at": comment_deleted_at,
-        "version": event.version,
-        "created_at": event.created_at,
-    }
-    return event_row_out(row, moderator)
-
-
-def event_row_out(row: dict[str, Any], moderator: bool) -> dict[str, Any]:
+def event_out(row: dict[str, Any], moderator: bool) -> dict[str, Any]:
     # A deleted comment's text, in every event about it, is for moderators only.
     hidden = not moderator and row["comment__deleted_at"] is not None
     return {

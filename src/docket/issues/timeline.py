@@ -5,7 +5,7 @@ bounded page at a time (the issue page shows the latest page and loads older one
 the newest items of both streams needs them merged, so this walks both newest first and keeps
 one cursor that remembers where each stream stopped. Both streams are filtered as those
 functions filter them: deleted comments are left out, and a deleted comment's text is shown
-to moderators only (queries.event_row_out).
+to moderators only (queries.event_out).
 
 `commented` and `comment_edited` events are left out: the comment itself stands for them.
 """
@@ -13,15 +13,15 @@ to moderators only (queries.event_row_out).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS
 
 from docket.accounts.models import User
 from docket.core.pagination import BadCursor, decode_cursor, encode_cursor
-from docket.core.prepared import Prepared
+from docket.core.prepared import Prepared, columns, instance
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
-from docket.issues.queries import EVENT_FIELDS, event_row_out
+from docket.issues.queries import EVENT_FIELDS, event_out
 from docket.projects.access import Perm, permissions_in
 
 LISTING = "timeline"
@@ -56,7 +56,7 @@ def _bounds(cursor: str | None) -> tuple[int | None, int | None]:
 
 
 # Newest first, older than a bound (no cursor: older than any id), `limit` at most.
-_COMMENT_FIELDS = ("id", "issue_id", "author_id", "body", "created_at", "updated_at", "deleted_at")
+_COMMENT_FIELDS = columns(Comment)
 _COMMENTS = Prepared(
     lambda issue_id, before, limit: (
         Comment.objects.filter(issue_id=issue_id, deleted_at__isnull=True, id__lt=before)
@@ -79,7 +79,7 @@ NO_BOUND = 2**62  # older than any id
 
 def _comment(row: dict[str, Any]) -> Comment:
     """A Comment as the ORM would load it (its author's username at hand)."""
-    comment = Comment.from_db(DEFAULT_DB_ALIAS, _COMMENT_FIELDS, [row[f] for f in _COMMENT_FIELDS])
+    comment = cast(Comment, instance(Comment, row))
     author = User.from_db(
         DEFAULT_DB_ALIAS, ("id", "username"), (row["author_id"], row["author__username"])
     )
@@ -101,7 +101,7 @@ def timeline_page(
         for row in _COMMENTS.rows(issue.id, comment_before or NO_BOUND, shape=shape)
     ]
     done = [
-        Entry("event", row["created_at"], row["id"], event=event_row_out(row, moderator))
+        Entry("event", row["created_at"], row["id"], event=event_out(row, moderator))
         for row in _EVENTS.rows(issue.id, event_before or NO_BOUND, shape=shape)
     ]
     # Merge the two newest-first streams; what is taken from each is always a prefix of it,

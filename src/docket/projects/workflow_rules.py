@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from docket.core.errors import Forbidden, Invalid
 from docket.core.prepared import Prepared, columns, instance
@@ -83,10 +83,17 @@ class Mover:
 RULE_FIELDS = (
     "id", "name", "from_state_id", "to_state_id", "allowed_roles", "required_fields", "effects",
 )  # fmt: skip
-_STATE_FIELDS = columns(WorkflowState)
 _TARGET_FIELDS = columns(WorkflowState, "to_state__")
 
 # Read on every issue page, board and transition: compiled once (core/prepared.py).
+_STATES = Prepared(
+    lambda workflow_id: (
+        WorkflowState.objects.filter(workflow_id=workflow_id)
+        .order_by("order", "id")
+        .values(*columns(WorkflowState))
+    ),
+    arguments=1,
+)
 _RULES = Prepared(
     lambda workflow_id: (
         WorkflowTransition.objects.filter(workflow_id=workflow_id)
@@ -105,23 +112,9 @@ _RULES_WITH_TARGETS = Prepared(
 )
 
 
-_STATES = Prepared(
-    lambda workflow_id: (
-        WorkflowState.objects.filter(workflow_id=workflow_id)
-        .order_by("order", "id")
-        .values(*_STATE_FIELDS)
-    ),
-    arguments=1,
-)
-
-
 def states_of(workflow_id: int) -> list[WorkflowState]:
     """The workflow's states in their order (the board's columns)."""
-    return [
-        state
-        for row in _STATES.rows(workflow_id)
-        if (state := instance(WorkflowState, row)) is not None
-    ]
+    return [cast(WorkflowState, instance(WorkflowState, row)) for row in _STATES.rows(workflow_id)]
 
 
 def rules_of(workflow_id: int) -> list[Rule]:
@@ -130,13 +123,14 @@ def rules_of(workflow_id: int) -> list[Rule]:
 
 def rules_with_targets(workflow_id: int) -> tuple[list[Rule], dict[int, WorkflowState]]:
     """The workflow's rules and the states they lead to, in one query."""
-    rules, targets = [], dict[int, WorkflowState]()
+    rules: list[Rule] = []
+    targets: dict[int, WorkflowState] = {}
     for row in _RULES_WITH_TARGETS.rows(workflow_id):
         rules.append(Rule.of_values(row))
-        if row["to_state_id"] not in targets:
-            state = instance(WorkflowState, row, "to_state__")
-            if state is not None:
-                targets[row["to_state_id"]] = state
+        if row["to_state_id"] not in targets:  # a transition always has a target
+            targets[row["to_state_id"]] = cast(
+                WorkflowState, instance(WorkflowState, row, "to_state__")
+            )
     return rules, targets
 
 
