@@ -301,6 +301,20 @@ def test_a_reconnecting_stream_gets_what_it_missed_from_last_event_id(site):
     assert versions == [3, 4]
 
 
+def test_a_page_stream_gets_the_changes_made_before_it_opened(site):
+    import re
+
+    bob = site.user()
+    key = site.project({bob: "member"})
+    issue = site.issue(key)
+    browser = site.session(bob)
+    board = browser.get(f"/p/{key}/board")
+    after = re.search(r'data-live-after="(\d+)"', board.text).group(1)
+    site.change(issue, "high")  # after the page was rendered, before its stream opens
+    late = listen(browser, f"/live?project={key}&after={after}", drain=False)
+    assert late.next()["version"] == 2
+
+
 def test_each_person_may_hold_a_few_streams(site):
     bob = site.user()
     client = site.session(bob)

@@ -104,6 +104,12 @@ def _changes(rows: Any) -> list[Change]:
 
 def latest_event_id() -> int:
     close_old_connections()
+    return newest_event_id()
+
+
+def newest_event_id() -> int:
+    """The id a page's stream starts after (`/live?after=`): a change made between rendering
+    the page and the stream opening still reaches it."""
     last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first()
     return last or 0
 

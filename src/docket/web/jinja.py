@@ -31,6 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
 from docket.core import markdown as markdown_renderer
+from docket.web.events import newest_event_id
 from docket.web.markup import issue_rows, kanban_cards, status_class
 
 
@@ -67,7 +68,7 @@ def pluralize(count: Any, suffix: str = "s") -> str:
 def environment(**options: Any) -> jinja2.Environment:
     options.pop("autoescape", None)
     env = jinja2.Environment(autoescape=True, **options)  # always on, whatever the settings say
-    env.globals.update(url=url, static=static)
+    env.globals.update(url=url, static=static, live_after=newest_event_id)
     env.globals["issue_rows"] = issue_rows  # web/partials/issue_table.html (Python: speed)
     env.globals["kanban_cards"] = kanban_cards  # web/board/board_region.html (Python: speed)
     env.filters.update(

@@ -24,9 +24,14 @@ def _plain(status: int, text: str, **headers: str) -> HttpResponse:
     return response
 
 
-def _last_event_id(request: HttpRequest) -> int | None:
-    raw = request.headers.get("Last-Event-ID", "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+def _resume_after(request: HttpRequest) -> int | None:
+    """Where the stream picks up: the last event a reconnecting browser saw (Last-Event-ID),
+    or else the newest event when the page was rendered (`?after=`, see base.html)."""
+    for raw in (request.headers.get("Last-Event-ID", ""), request.GET.get("after", "")):
+        raw = raw.strip()
+        if raw.isdigit() and len(raw) < 19:
+            return int(raw)
+    return None
 
 
 async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
@@ -55,7 +60,7 @@ async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         events.stream(
             subscriber,
             session_key=request.session.session_key if signed_in else None,
-            resume_after=_last_event_id(request),
+            resume_after=_resume_after(request),
             heartbeat=float(settings.DOCKET_LIVE_HEARTBEAT_SECONDS),
             owner=hub,
         ),

@@ -105,6 +105,9 @@
   function connect() {
     var url = document.body.getAttribute("data-live-url");
     if (!url || !window.EventSource) return;
+    // Start after the newest change the page already shows; a reconnect sends Last-Event-ID.
+    var after = document.body.getAttribute("data-live-after");
+    if (after) url += (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(after);
     source = new EventSource(url);
     source.addEventListener("change", function (msg) {
       var detail = {};
