@@ -55,6 +55,26 @@ def test_escape_cancels_an_edit(site, new_page):
     assert site.admin.get(f"/issues/{key}").json()["severity"] == "major"
 
 
+def test_a_form_works_before_its_swap_settles(site, new_page):
+    # htmx wires swapped-in content only when the swap settles; on a busy machine a quick
+    # Escape (or Cancel) landed before that and did nothing. A long settle makes it certain.
+    me, _, _, key = _setup(site)
+    page = new_page(me)
+    page.goto(f"/{key}")
+    page.evaluate("htmx.config.defaultSettleDelay = 3000")
+    page.get_by_role("button", name="Edit severity").click()
+    page.get_by_label("Severity", exact=True).select_option("minor")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Edit severity").wait_for(timeout=2500)
+    page.get_by_role("button", name="Edit priority").click()
+    page.get_by_label("Priority", exact=True).select_option("high")
+    page.get_by_role("button", name="Save").click()
+    page.locator("#field-priority .prio-high").wait_for(timeout=2500)
+    assert page.url.endswith(f"/{key}")  # saved in place, not by a full-page POST
+    saved = site.admin.get(f"/issues/{key}").json()
+    assert (saved["severity"], saved["priority"]) == ("major", "high")
+
+
 def test_comment_with_markdown_and_a_mention(site, new_page):
     me, other, _, key = _setup(site)
     page = new_page(me)

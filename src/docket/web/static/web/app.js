@@ -18,6 +18,19 @@
     });
   }
 
+  // --- swapped-in controls work at once ------------------------------------------------------
+  // htmx wires up swapped-in content only when the swap settles (20 ms later, more on a busy
+  // machine); a click or submit in that window would do nothing (a type=button Cancel) or
+  // leave the page (a form's plain POST). Wiring the element up first, in the capture phase,
+  // lets htmx's own listener on it take the event; htmx.process skips what is already wired.
+  var HX = "[hx-get], [hx-post], [hx-put], [hx-patch], [hx-delete]";
+  function wireFirst(e) {
+    var el = window.htmx && e.target.closest ? e.target.closest(HX) : null;
+    if (el) window.htmx.process(el);
+  }
+  document.addEventListener("click", wireFirst, true);
+  document.addEventListener("submit", wireFirst, true);
+
   // --- list navigation: j/k move, x selects, Enter/o opens ---------------------------------
   function rows() {
     return Array.prototype.slice.call(document.querySelectorAll("[data-nav-item]"));
