@@ -109,3 +109,20 @@ def test_two_writers_of_different_fields_from_the_same_version_both_land(server)
                 "critical",
                 3,
             )
+
+
+def test_pages_and_static_files_travel_compressed_and_static_files_are_cached(server):
+    import re
+
+    gzip_ok = {"Accept-Encoding": "gzip"}
+    page = httpx.get(server.url + "/login", headers=gzip_ok)
+    assert page.headers["content-encoding"] == "gzip"
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
+    assert len(assets) >= 3
+    for asset in assets:
+        # `docket serve` collected them: a content-hashed name, a gzip copy, cached for a year
+        assert re.search(r"\.[0-9a-f]{12}\.(?:css|js)$", asset), asset
+        served = httpx.get(server.url + asset, headers=gzip_ok)
+        assert served.status_code == 200
+        assert served.headers["content-encoding"] == "gzip"
+        assert "immutable" in served.headers["cache-control"]

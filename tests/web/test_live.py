@@ -126,6 +126,7 @@ class Stream:
     """An open SSE connection read on a thread: `events` gets each `change` payload."""
 
     status: int = 0
+    encoding: str | None = None  # Content-Encoding: none, though httpx accepts gzip
     events: queue.Queue = field(default_factory=queue.Queue)
     ids: list[int] = field(default_factory=list)
     open: threading.Event = field(default_factory=threading.Event)
@@ -152,6 +153,7 @@ def listen(
         try:
             with client.stream("GET", path, headers=headers, timeout=None) as response:
                 stream.status = response.status_code
+                stream.encoding = response.headers.get("content-encoding")
                 stream.open.set()
                 if response.status_code != 200:
                     return
@@ -183,7 +185,7 @@ def test_a_change_made_through_the_api_reaches_a_project_stream_within_a_second(
     key = site.project({bob: "member"})
     issue = site.issue(key)
     stream = listen(site.session(bob), f"/live?project={key}")
-    assert stream.status == 200
+    assert (stream.status, stream.encoding) == (200, None)  # each event goes out at once
     started = time.monotonic()
     site.change(issue)
     event = stream.next(timeout=2)
@@ -312,7 +314,12 @@ def test_a_page_stream_gets_the_changes_made_before_it_opened(site):
     after = re.search(r'data-live-after="(\d+)"', board.text).group(1)
     site.change(issue, "high")  # after the page was rendered, before its stream opens
     late = listen(browser, f"/live?project={key}&after={after}", drain=False)
-    assert late.next()["version"] == 2
+    # A poller that has not yet read the page's newest event hands it on again (the page just
+    # refreshes once more); what matters is that the later change is not lost.
+    versions = []
+    while 2 not in versions and (event := late.next(3)) is not None:
+        versions.append(event["version"])
+    assert versions in ([2], [1, 2])
 
 
 def test_each_person_may_hold_a_few_streams(site):

@@ -100,8 +100,11 @@ def serve(
     _django()
     from django.conf import settings
 
+    from docket.core.staticfiles import collect_static
+
     _migrate()
     _first_admin(admin_username, admin_email, admin_password)
+    collect_static()
     import uvicorn
 
     db = settings.DATABASES["default"]

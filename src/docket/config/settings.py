@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "docket.core.security.SecurityHeaders",
     "docket.core.middleware.StaticFiles",
+    "docket.core.middleware.Compress",
     "docket.core.middleware.BodySizeLimit",
     "docket.core.context.RequestContext",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,9 +131,11 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "docket.core.staticfiles.Storage"},
 }
-WHITENOISE_USE_FINDERS = True  # serve straight from the installed apps; collectstatic optional
+# `docket serve` collects hashed, gzipped copies into STATIC_ROOT (core/staticfiles.py); until
+# then the files are served straight from the installed apps.
+WHITENOISE_USE_FINDERS = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DOCKET_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
 # Attachments (docs/configuration.md). Their upload route alone may exceed the body limit

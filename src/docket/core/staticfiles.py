@@ -1,0 +1,26 @@
+"""Static files: hashed and precompressed once collected, served from the apps until then.
+
+`docket serve` collects them into DATA_DIR/static at every start (`collect_static`): each file
+gets a content-hashed name, which WhiteNoise serves with a year's `immutable` caching, plus a
+gzip copy it sends to browsers that accept it. Before anything is collected (the test suite,
+`docket manage` commands) pages link the plain names and WhiteNoise serves them from the apps.
+"""
+
+from __future__ import annotations
+
+from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+
+class Storage(CompressedManifestStaticFilesStorage):
+    def stored_name(self, name: str) -> str:
+        if not self.hashed_files:  # no manifest yet: nothing collected
+            return name
+        return super().stored_name(name)
+
+
+def collect_static() -> None:
+    """Collect, hash and compress the static files (about a second; unchanged files are
+    skipped). The manifest is rewritten whole, so an upgrade's pages link its own files."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
