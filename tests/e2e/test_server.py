@@ -121,7 +121,7 @@ def test_pages_and_static_files_travel_compressed_and_static_files_are_cached(se
     assert len(assets) >= 3
     for asset in assets:
         # `docket serve` collected them: a content-hashed name, a gzip copy, cached for a year
-        assert re.search(r"\.[0-9a-f]{12}\.(?:css|js)$", asset), asset
+        assert re.search(r"\.[0-9a-f]{12}\.(?:css|js|svg)$", asset), asset
         served = httpx.get(server.url + asset, headers=gzip_ok)
         assert served.status_code == 200
         assert served.headers["content-encoding"] == "gzip"
