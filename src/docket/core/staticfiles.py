@@ -4,6 +4,7 @@
 gets a content-hashed name, which WhiteNoise serves with a year's `immutable` caching, plus a
 gzip copy it sends to browsers that accept it. Before anything is collected (the test suite,
 `docket manage` commands) pages link the plain names and WhiteNoise serves them from the apps.
+Served some other way, run `docket manage collectstatic --noinput` after each upgrade.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ class Storage(CompressedManifestStaticFilesStorage):
     def stored_name(self, name: str) -> str:
         if not self.hashed_files:  # no manifest yet: nothing collected
             return name
-        return super().stored_name(name)
+        try:
+            return super().stored_name(name)
+        except ValueError:
+            # A file newer than the last collection (code upgraded, then served some other
+            # way than `docket serve`): link its plain name rather than fail the page.
+            return name
 
 
 def collect_static() -> None:
