@@ -77,3 +77,26 @@ def test_the_last_admin_cannot_be_removed(cast):
     response = _as(cast.alice).post("/p/WEB/members", {"user": "alice", "remove": "1"})
     assert b"no admin left" in response.content
     assert Membership.objects.get(project=cast.web, user=cast.alice).role == "admin"
+
+
+def test_a_project_with_more_open_issues_than_the_cap_shows_cap_plus(cast, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from docket.issues import capped
+
+    monkeypatch.setattr(capped, "OPEN_COUNT_CAP", 2)
+    monkeypatch.setattr("docket.web.views.projects.OPEN_COUNT_CAP", 2)
+    for n in range(3):
+        make_issue(cast.bob, cast.web, title=f"open {n}")
+    other = make_project(cast.bob, "OPS")
+    make_issue(cast.bob, other, title="the only one")
+    with CaptureQueriesContext(connection) as queries:
+        page = _as(cast.bob).get("/projects/")
+    html = page.content.decode()
+    counted = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert len(counted) == 1  # every project's count in one query
+    web_row = html[html.index(">WEB<") :].split("</tr>")[0]
+    ops_row = html[html.index(">OPS<") :].split("</tr>")[0]
+    assert "<td>2+</td>" in web_row
+    assert "<td>1</td>" in ops_row

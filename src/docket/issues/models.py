@@ -98,6 +98,9 @@ class Issue(models.Model):
                 fields=["project", "status", "priority", "id"], name="issue_proj_status_prio"
             ),
             models.Index(fields=["project", "updated_at", "id"], name="issue_proj_updated"),
+            # Recently updated across projects (the Updated column on /issues/): 100k issues,
+            # 110 ms sorting every row, ~8 ms walking this.
+            models.Index(fields=["updated_at", "id"], name="issue_updated"),
             # The lists' default order (newest first), per project and across projects.
             models.Index(fields=["project", "created_at", "id"], name="issue_proj_created"),
             models.Index(fields=["created_at", "id"], name="issue_created"),

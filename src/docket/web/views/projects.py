@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from docket.core.errors import DocketError
-from docket.issues.access import visible_issues
+from docket.issues.capped import OPEN_COUNT_CAP, open_issue_counts
 from docket.projects import actions
 from docket.projects.access import Perm, get_project_for, permissions_in, project_roles
 from docket.projects.access import visible_projects as projects_for
-from docket.projects.models import Membership, Project, Role, WorkflowState
+from docket.projects.models import Membership, Project, Role
 from docket.projects.workflows import TEMPLATES
 from docket.web.views.common import page, web_view
 
@@ -29,23 +28,16 @@ def _field_errors(error: DocketError) -> dict[str, str]:
 def project_list(request: HttpRequest) -> HttpResponse:
     """Projects the user can see, theirs first, with the number of open issues each."""
     roles = project_roles(request.user)
-    # Counted through the issue gate: a confidential issue must not show up even as a number.
-    open_counts = dict(
-        visible_issues(request.user)
-        .exclude(status__category=WorkflowState.Category.DONE)
-        .values_list("project_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
     projects = sorted(
         projects_for(request.user).select_related("lead"), key=lambda p: (p.id not in roles, p.key)
     )
+    counts = open_issue_counts(request.user, [project.id for project in projects])
     for project in projects:
-        project.open_issues = open_counts.get(project.id, 0)  # type: ignore[attr-defined]
+        project.open_issues = counts[project.id]  # type: ignore[attr-defined]
     return page(
         request,
         "web/projects/list.html",
-        {"nav": "projects", "projects": projects, "roles": roles},
+        {"nav": "projects", "projects": projects, "roles": roles, "count_cap": OPEN_COUNT_CAP},
     )
 
 
