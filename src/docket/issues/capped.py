@@ -13,7 +13,9 @@ from typing import Any
 from django.db import connections
 from django.db.models import QuerySet
 
+from docket.issues.access import visible_issues
 from docket.issues.models import Issue
+from docket.projects.models import WorkflowState
 
 SENTINEL = -7_000_000_001  # stands for "this part's value" in the compiled SQL
 
@@ -66,9 +68,6 @@ def open_issue_counts(user: Any, project_ids: list[int]) -> dict[int, int]:
     """Open issues `user` may see in each project, counting no further than OPEN_COUNT_CAP + 1
     (more reads as "1000+"). Through the issue gate: a confidential issue must not show up
     even as a number."""
-    from docket.issues.access import visible_issues
-    from docket.projects.models import WorkflowState
-
     open_states = WorkflowState.objects.exclude(category=WorkflowState.Category.DONE)
     issues = visible_issues(user).filter(status__in=open_states.values("id"))
     return capped_counts(issues, "project_id", project_ids, OPEN_COUNT_CAP + 1)
