@@ -21,6 +21,8 @@ ruff check src tests bench
 ruff format --check src tests bench
 echo "== mypy"
 mypy src/docket
+echo "== import contracts (pyproject.toml [tool.importlinter])"
+lint-imports --no-cache
 
 WORKERS=${DOCKET_TEST_WORKERS:-auto}
 echo "== pytest on SQLite"

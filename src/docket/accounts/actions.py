@@ -10,10 +10,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from docket.accounts.access import is_site_admin
 from docket.accounts.models import Team, User
 from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound
-from docket.projects.access import is_site_admin
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,149}$")
 

@@ -9,10 +9,10 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, EmailStr, Field
 
 from docket.accounts import actions, throttle, tokens
+from docket.accounts.access import assert_site_admin
 from docket.accounts.models import ApiToken, User
 from docket.core.errors import Unauthenticated
 from docket.core.http import ApiRequest
-from docket.projects.actions import assert_site_admin
 
 router = Router(tags=["accounts"])
 

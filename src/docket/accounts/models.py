@@ -9,7 +9,8 @@ class User(AbstractUser):
     """A person (or a bot) who signs in. Identified in the API by `username`."""
 
     # Set per request when the caller authenticated with an API token: the gate then grants
-    # only what the token's scopes allow (projects/access.py). None for sessions.
+    # only what the token's scopes allow (accounts/access.py, projects/access.py). None for
+    # sessions.
     token_scopes: frozenset[str] | None = None
 
     class Meta:

@@ -1,4 +1,8 @@
-"""Site administration of people: deactivating and reactivating users, and teams."""
+"""Teams: site admins manage them; members see their own.
+
+Deactivating and reactivating users hands open issues over, so those endpoints live with
+that action in issues/offboarding_api.py.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +13,17 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from docket.accounts import actions
-from docket.accounts.api import UserOut, signed_in, user_out
+from docket.accounts.access import is_site_admin
+from docket.accounts.api import signed_in
 from docket.accounts.models import Team
 from docket.core.errors import NotFound
 from docket.core.http import ApiRequest
-from docket.issues import offboarding
-from docket.projects.access import is_site_admin
 
 router = Router(tags=["people"])
 
 
 class StrictIn(Schema):
     model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class DeactivateIn(StrictIn):
-    reassign_to: str | None = Field(
-        None, description="Who takes over their open issues (where they may be assigned)"
-    )
-
-
-class HandoverOut(Schema):
-    username: str
-    reassigned_to: str | None
-    reassigned: list[str]
-    unassigned: list[str]
-    tokens_revoked: int
 
 
 class TeamIn(StrictIn):
@@ -72,23 +61,6 @@ def _team_for(request: ApiRequest, slug: str) -> Team:
     if team is None:
         raise NotFound(f"no team {slug[:64]}")
     return team
-
-
-@router.post(
-    "/users/{username}/deactivate", response=HandoverOut, summary="Deactivate a user (site admins)"
-)
-def deactivate(request: ApiRequest, username: str, payload: DeactivateIn) -> Any:
-    return offboarding.deactivate_user(
-        actor=signed_in(request), username=username, reassign_to=payload.reassign_to
-    )
-
-
-@router.post(
-    "/users/{username}/reactivate", response=UserOut, summary="Reactivate a user (site admins)"
-)
-def reactivate(request: ApiRequest, username: str) -> Any:
-    user = offboarding.reactivate_user(actor=signed_in(request), username=username)
-    return user_out(user, show_email=True)
 
 
 @router.get("/teams", response=list[TeamOut], summary="Teams (all for site admins, else yours)")

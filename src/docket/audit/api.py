@@ -8,8 +8,8 @@ from typing import Any
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from docket.audit.log import entries_for, page
 from docket.audit.models import AuditEntry
+from docket.audit.queries import entries_for, page
 from docket.core.errors import NotFound
 from docket.core.http import ApiRequest
 from docket.projects.access import Perm, get_project_for

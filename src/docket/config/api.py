@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja.errors import HttpError, ValidationError
 
 from docket.accounts.api import router as accounts_router
+from docket.accounts.api_auth import TokenOrSession
 from docket.accounts.people_api import router as people_router
 from docket.attachments.api import router as attachments_router
 from docket.audit.api import router as audit_router
@@ -12,13 +13,13 @@ from docket.core.api_base import DocketAPI
 from docket.core.errors import DocketError
 from docket.core.http import (
     StrictJSONParser,
-    TokenOrSession,
     docket_error_response,
     http_error_response,
     validation_error_response,
 )
 from docket.issues.api import router as issues_router
 from docket.issues.filters_api import router as filters_router
+from docket.issues.offboarding_api import router as offboarding_router
 from docket.issues.search_api import router as search_router
 from docket.issues.sharing_api import router as sharing_router
 from docket.issues.transitions_api import router as transitions_router
@@ -50,6 +51,7 @@ api.add_router("", search_router)
 api.add_router("", transitions_router)
 api.add_router("", attachments_router)
 api.add_router("", sharing_router)
+api.add_router("", offboarding_router)  # deactivating people hands their issues over
 api.add_router("", people_router)
 api.add_router("", audit_router)
 api.add_router("", "docket.issues.watchers_api.router")  # watching issues

@@ -1,4 +1,7 @@
-"""API plumbing shared by every router: strict JSON parsing, problem details, authentication."""
+"""API plumbing shared by every router: strict JSON parsing and problem details.
+
+Imports no app: who the caller is (API tokens, sessions) is accounts/api_auth.py's business.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
-from ninja.security.http import HttpAuthBase
 
-from docket.accounts import throttle
-from docket.accounts.tokens import user_for_secret
-from docket.core.context import set_via
-from docket.core.errors import DocketError, Forbidden, Invalid, TooManyRequests, Unauthenticated
+from docket.core.errors import DocketError, Invalid, TooManyRequests, Unauthenticated
 
 PROBLEM_TYPE = "application/problem+json"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 MAX_JSON_DEPTH = 32
 MAX_JSON_DIGITS = 100  # no field takes a number anywhere near this long
 
@@ -203,54 +200,9 @@ def validation_error_response(request: HttpRequest, exc: ValidationError) -> Htt
     return problem(status, "Invalid input" if in_body else "Invalid parameters", detail, errors)
 
 
-class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:  # type: ignore[override]
-        return HttpResponse(reason, status=403)
-
-
-def _csrf_failure(request: HttpRequest) -> str | None:
-    check = _CsrfCheck(lambda req: HttpResponse())
-    check.process_request(request)
-    response = check.process_view(request, lambda req: HttpResponse(), (), {})
-    return response.content.decode() if response is not None else None
-
-
-class TokenOrSession(HttpAuthBase):
-    """`Authorization: Bearer <token>`, else the browser session (with CSRF on writes), else
-    anonymous. Anonymous callers get through here; actions and the gate decide what they see."""
-
-    openapi_scheme = "bearer"
-
-    def __call__(self, request: HttpRequest) -> Any:
-        header = request.headers.get("Authorization")
-        if header is not None:
-            scheme, _, secret = header.partition(" ")
-            if scheme.lower() != "bearer" or not secret.strip():
-                # The same body as an unknown token's (docs/api.md): nothing to tell apart.
-                raise Unauthenticated("invalid, expired or revoked token")
-            found = user_for_secret(secret.strip())
-            if found is None:
-                raise throttle.failed_bearer(request)  # 401, or 429 once the IP is over its limit
-            user, token = found
-            # The gate reads the scopes from the user: without `admin` the token acts with
-            # neither site-admin nor project-admin powers (see projects/access.py).
-            user.token_scopes = frozenset(token.scopes)
-            set_via(token.prefix)
-            request.user, request.api_token = user, token  # type: ignore[attr-defined]
-            if request.method not in SAFE_METHODS and "write" not in token.scopes:
-                raise Forbidden("this token is read-only (it lacks the 'write' scope)")
-            return user
-        visitor = request.user
-        if visitor.is_authenticated and request.method not in SAFE_METHODS:
-            reason = _csrf_failure(request)
-            if reason:
-                raise Forbidden(f"CSRF check failed: {reason}")
-        request.api_token = None  # type: ignore[attr-defined]
-        return visitor
-
-
 class ApiRequest(HttpRequest):
-    """What API views receive: `auth` is the caller (a User or AnonymousUser)."""
+    """What API views receive: `auth` is the caller (a User or AnonymousUser) and `api_token`
+    the token it came with, if any (both set by accounts/api_auth.py)."""
 
     auth: Any
     api_token: Any

@@ -7,12 +7,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from docket.accounts.access import is_site_admin
 from docket.core.errors import Forbidden, NotFound
 from docket.core.prepared import Prepared, columns, instance
 from docket.issues.models import Issue, IssueGrant
 from docket.projects.access import (
     Perm,
-    is_site_admin,
     own_tickets_only,
     permissions_in,
     project_roles,

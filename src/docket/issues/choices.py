@@ -15,16 +15,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from docket.accounts.access import is_site_admin
 from docket.accounts.models import User
 from docket.issues.access import CONFIDENTIAL_ROLES, visible_issues
 from docket.issues.models import Label
 from docket.issues.query_fields import ISSUE_QUERY, state_names
-from docket.projects.access import (
-    is_site_admin,
-    own_tickets_only,
-    project_roles,
-    visible_projects,
-)
+from docket.projects.access import own_tickets_only, project_roles, visible_projects
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 from docket.query import Kind
 from docket.query.dates import FORMS

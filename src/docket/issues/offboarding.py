@@ -11,13 +11,14 @@ from typing import Any
 
 from django.db import transaction
 
+from docket.accounts.access import is_site_admin
 from docket.accounts.models import ApiToken, User
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Forbidden, Invalid, NotFound
 from docket.issues import actions
 from docket.issues.models import Issue
-from docket.projects.access import ASSIGNABLE_ROLES, forget_roles, is_site_admin, role_in
+from docket.projects.access import ASSIGNABLE_ROLES, forget_roles, role_in
 from docket.projects.models import WorkflowState
 
 

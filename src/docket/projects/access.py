@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from docket.accounts.access import has_admin_scope, is_site_admin
 from docket.core.errors import Forbidden, NotFound, Unauthenticated
 from docket.core.prepared import Prepared, columns, instance
 from docket.projects.models import ROLE_RANK, Membership, Project, Role, Workflow
@@ -58,18 +59,6 @@ _PROJECT_BY_KEY = Prepared(
     ),
     arguments=1,
 )
-
-
-def has_admin_scope(user: Any) -> bool:
-    """Sessions carry every power; an API token only what its scopes grant."""
-    scopes = getattr(user, "token_scopes", None)
-    return scopes is None or "admin" in scopes
-
-
-def is_site_admin(user: Any) -> bool:
-    return bool(
-        user.is_authenticated and user.is_active and user.is_superuser and has_admin_scope(user)
-    )
 
 
 def project_roles(user: Any) -> dict[int, str]:

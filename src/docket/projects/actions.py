@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from docket.accounts.models import Team, User
 from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from docket.projects.access import Perm, forget_roles, is_site_admin, require
+from docket.projects.access import Perm, forget_roles, require
 from docket.projects.models import Component, Membership, Milestone, Project, Role
 from docket.projects.workflows import TEMPLATES, create_workflow
 
@@ -157,11 +157,6 @@ def _keep_an_admin(project: Project, leaving: Membership) -> None:
     others = Membership.objects.filter(project=project, role=Role.ADMIN).exclude(id=leaving.id)
     if not others.exists():
         raise Forbidden(f"{project.key} would have no admin left; make someone else admin first")
-
-
-def assert_site_admin(actor: Any) -> None:
-    if not is_site_admin(actor):
-        raise NotFound("not found")
 
 
 @transaction.atomic
