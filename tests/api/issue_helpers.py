@@ -30,7 +30,8 @@ class Clock:
 
 def install_clock(monkeypatch: Any) -> Clock:
     clock = Clock()
-    monkeypatch.setattr("docket.issues.actions.now", clock)
+    for writer in ("actions", "comments"):  # the issue writers that stamp events
+        monkeypatch.setattr(f"docket.issues.{writer}.now", clock)
     return clock
 
 

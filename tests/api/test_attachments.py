@@ -503,7 +503,7 @@ def test_a_failed_transaction_removes_the_written_file(cast, issue, files_dir, m
     def fail(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(actions, "_record", fail)
+    monkeypatch.setattr(actions, "record", fail)
     upload_file = SimpleUploadedFile("notes.txt", b"notes\n")
     with pytest.raises(RuntimeError):
         actions.upload_attachment(actor=cast.bob, issue=issue, upload=upload_file)

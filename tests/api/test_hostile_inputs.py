@@ -31,6 +31,7 @@ from docket.accounts.models import ApiToken, User
 from docket.accounts.tokens import revoke_token
 from docket.core.pagination import encode_cursor
 from docket.issues import actions as issue_actions
+from docket.issues import comments as issue_comments
 from docket.issues.models import Issue, SavedFilter
 from docket.projects import actions as project_actions
 from docket.projects.models import Component, Membership, Milestone, Project
@@ -289,7 +290,7 @@ def snapshot() -> dict[str, Any]:
 def world(cast) -> World:
     issue = make_issue(cast.alice, cast.web, title="Original title", labels=["ux"])
     issue_actions.update_issue(actor=cast.alice, issue=issue, changes={"title": "Changed"})
-    issue_actions.add_comment(actor=cast.alice, issue=issue, body="first")
+    issue_comments.add_comment(actor=cast.alice, issue=issue, body="first")
     project_actions.add_component(actor=cast.alice, project=cast.web, name="backend")
     SavedFilter.objects.create(owner=cast.alice, name="Mine", query="is:open")
     expired = token_for(cast.eve)

@@ -34,3 +34,81 @@ def test_imported_issues_have_created_and_commented_events_and_links(cast):
     comments = bob.get("/issues/WEB-1/comments").json()["items"]
     assert [c["body"] for c in comments] == ["Me too"]
     assert [i["key"] for i in bob.get("/issues", q="label:legacy").json()["items"]] == ["WEB-1"]
+
+
+# --- the importer checks exactly as create_issue does ----------------------------------------
+
+import pytest  # noqa: E402
+
+from docket.core.errors import Invalid  # noqa: E402
+from docket.issues.actions import create_issue  # noqa: E402
+from docket.issues.models import Issue  # noqa: E402
+
+BAD_FIELDS = [
+    {"due_date": "31/12/2026"},
+    {"due_date": 20261231},
+    {"confidential": "false"},
+    {"confidential": 1},
+    {"title": ""},
+    {"title": "x" * 256},
+    {"title": 7},
+    {"description": "nul \x00"},
+    {"type": "epic"},
+    {"severity": "blocker"},
+    {"priority": 3},
+    {"status": "limbo"},
+    {"status": "open", "resolution": "fixed"},
+    {"resolution": "maybe", "status": "closed"},
+    {"assignee": "carol"},  # a reporter cannot be assigned
+    {"assignee": "nobody"},
+    {"labels": "ui"},
+    {"labels": [""]},
+    {"labels": ["x" * 51]},
+    {"components": ["no-such"]},
+    {"milestone": "no-such"},
+]
+
+
+@pytest.mark.parametrize("bad", BAD_FIELDS, ids=lambda bad: repr(bad)[:40])
+def test_the_importer_refuses_what_create_refuses_with_the_same_error(cast, bad):
+    fields = {"title": "A title", **bad}
+    with pytest.raises(Invalid) as by_create:
+        create_issue(actor=cast.alice, project=cast.web, fields=fields)
+    with pytest.raises(Invalid) as by_import:
+        import_issues(
+            actor=cast.alice,
+            project=cast.web,
+            records=[{"title": "fine", "reporter": "bob"}, {**fields, "reporter": "bob"}],
+        )
+    assert by_import.value.detail == f"record 2: {by_create.value.detail}"
+    assert by_import.value.errors == by_create.value.errors
+    assert not Issue.objects.exists()  # nothing of the batch was kept
+
+
+def test_imported_and_created_issues_record_the_same_snapshot(cast):
+    fields = {
+        "title": "Same",
+        "priority": "high",
+        "status": "closed",
+        "assignee": "bob",
+        "due_date": "2026-12-31",
+        "labels": ["b", "a", "a"],
+        "confidential": True,
+    }
+    create_issue(actor=cast.alice, project=cast.web, fields=fields)
+    import_issues(actor=cast.alice, project=cast.web, records=[{**fields, "reporter": "alice"}])
+    alice = cast.api(cast.alice)
+    made, imported = (alice.get(f"/issues/WEB-{n}/history").json()["items"][0] for n in (1, 2))
+    assert {**imported["new"], "imported_by": None} == {**made["new"], "imported_by": None}
+    assert imported["new"]["resolution"] == "fixed" and imported["new"]["labels"] == ["a", "b"]
+
+
+def test_the_import_names_the_line_it_was_given(cast):
+    with pytest.raises(Invalid) as refused:
+        import_issues(
+            actor=cast.alice,
+            project=cast.web,
+            records=[{"title": "t", "reporter": "bob", "due_date": "tomorrow"}],
+            where=["line 7"],
+        )
+    assert refused.value.detail == "line 7: due_date: must be a date like 2026-12-31"

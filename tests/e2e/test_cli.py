@@ -104,7 +104,7 @@ def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(scratch_env, 
     path.write_text("\n".join(json.dumps(line) for line in lines))
     result = run_docket(scratch_env, "import", str(path))
     assert result.returncode == 1
-    assert "record 2: title: must not be empty" in result.stderr
+    assert "line 3: title: must not be empty" in result.stderr
     count = run_docket(
         scratch_env,
         "manage",
@@ -115,3 +115,26 @@ def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(scratch_env, 
         "from docket.issues.models import Issue; print(Issue.objects.count())",
     )
     assert count.stdout.strip() == "0"
+
+
+def test_import_refuses_what_the_api_refuses_naming_the_line(scratch_env, tmp_path):
+    run_docket(
+        scratch_env,
+        "createadmin",
+        "--username",
+        "ops",
+        "--password-stdin",
+        stdin="a-long-enough-password-42\n",
+    )
+    head = [{"kind": "project", "key": "IMP", "name": "Imported"}]
+    issue = {"kind": "issue", "project": "IMP", "title": "t", "reporter": "ops"}
+    for bad, message in [
+        ({"due_date": "31/12/2026"}, "line 2: due_date: must be a date like 2026-12-31"),
+        ({"confidential": "false"}, "line 2: confidential: must be true or false"),
+    ]:
+        path = tmp_path / "in.jsonl"
+        path.write_text("\n".join(json.dumps(line) for line in [*head, {**issue, **bad}]))
+        result = run_docket(scratch_env, "import", str(path))
+        assert result.returncode == 1, result.stderr
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr

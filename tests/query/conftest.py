@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from docket.issues import actions as issue_actions
+from docket.issues import comments as issue_comments
 from docket.issues.models import Issue
 from docket.projects import actions as project_actions
 from tests.conftest import Cast
@@ -88,9 +89,9 @@ def _set_dates(issues: dict[str, Issue]) -> None:
 
 
 def _comment(cast: Cast, issues: dict[str, Issue]) -> None:
-    issue_actions.add_comment(actor=cast.bob, issue=issues["login"], body="Reproduced on Firefox")
-    gone = issue_actions.add_comment(actor=cast.bob, issue=issues["search"], body="secret plan")
-    issue_actions.delete_comment(actor=cast.alice, issue=issues["search"], comment_id=gone.id)
+    issue_comments.add_comment(actor=cast.bob, issue=issues["login"], body="Reproduced on Firefox")
+    gone = issue_comments.add_comment(actor=cast.bob, issue=issues["search"], body="secret plan")
+    issue_comments.delete_comment(actor=cast.alice, issue=issues["search"], comment_id=gone.id)
 
 
 @pytest.fixture

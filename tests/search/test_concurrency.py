@@ -9,7 +9,7 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from docket.issues import actions
+from docket.issues import comments as issue_comments
 from docket.issues.models import Issue
 from tests.factories import UserFactory, make_issue, make_project
 from tests.search.conftest import indexed
@@ -25,7 +25,7 @@ def _edit(user, issue_id: int, comment_id: int, body: str, hold: float = 0.0, st
     try:
         with transaction.atomic():
             issue = Issue.objects.get(pk=issue_id)
-            actions.edit_comment(actor=user, issue=issue, comment_id=comment_id, body=body)
+            issue_comments.edit_comment(actor=user, issue=issue, comment_id=comment_id, body=body)
             if started:
                 started.set()
             time.sleep(hold)  # keep the transaction open while the other writer runs
@@ -38,8 +38,8 @@ def test_concurrent_comment_edits_both_reach_the_index():
     alice = UserFactory(username="alice")
     web = make_project(alice, "WEB")
     issue = make_issue(alice, web, title="Race")
-    first = actions.add_comment(actor=alice, issue=issue, body="old one")
-    second = actions.add_comment(actor=alice, issue=issue, body="old two")
+    first = issue_comments.add_comment(actor=alice, issue=issue, body="old one")
+    second = issue_comments.add_comment(actor=alice, issue=issue, body="old two")
     started = threading.Event()
     slow = threading.Thread(target=_edit, args=(alice, issue.pk, first.id, "walrus", 0.5, started))
     slow.start()

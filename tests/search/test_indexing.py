@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from docket.issues import actions
+from docket.issues import comments as issue_comments
 from docket.issues.imports import import_issues
 from docket.issues.models import Issue
 from docket.issues.search_index import index_issues, issue_backend
@@ -41,22 +42,22 @@ def test_other_edits_leave_the_document_alone(cast):
 
 def test_comments_are_indexed_when_added_edited_and_deleted(cast):
     issue = make_issue(cast.alice, cast.web, title="Something")
-    note = actions.add_comment(actor=cast.bob, issue=issue, body="Seen a capybara")
+    note = issue_comments.add_comment(actor=cast.bob, issue=issue, body="Seen a capybara")
     assert found(cast.alice, "capybara") == [issue.key]
     assert found(cast.alice, "comment:capybara") == [issue.key]
-    actions.edit_comment(actor=cast.bob, issue=issue, comment_id=note.id, body="An axolotl")
+    issue_comments.edit_comment(actor=cast.bob, issue=issue, comment_id=note.id, body="An axolotl")
     assert found(cast.alice, "capybara") == []
     assert found(cast.alice, "axolotl") == [issue.key]
-    actions.delete_comment(actor=cast.bob, issue=issue, comment_id=note.id)
+    issue_comments.delete_comment(actor=cast.bob, issue=issue, comment_id=note.id)
     assert found(cast.alice, "axolotl") == []
     assert not indexed(issue, "axolotl")
 
 
 def test_every_comment_that_is_not_deleted_counts(cast):
     issue = make_issue(cast.alice, cast.web, title="Something")
-    first = actions.add_comment(actor=cast.bob, issue=issue, body="capybara")
-    actions.add_comment(actor=cast.bob, issue=issue, body="axolotl")
-    actions.delete_comment(actor=cast.bob, issue=issue, comment_id=first.id)
+    first = issue_comments.add_comment(actor=cast.bob, issue=issue, body="capybara")
+    issue_comments.add_comment(actor=cast.bob, issue=issue, body="axolotl")
+    issue_comments.delete_comment(actor=cast.bob, issue=issue, comment_id=first.id)
     assert found(cast.alice, "axolotl") == [issue.key]
     assert found(cast.alice, "capybara") == []
 
@@ -99,7 +100,7 @@ def test_the_import_indexes_the_whole_batch(cast):
 def test_rebuilding_restores_a_damaged_index(cast):
     kept = make_issue(cast.alice, cast.web, title="Walrus alert")
     gone = make_issue(cast.alice, cast.web, title="Walrus gone")
-    actions.add_comment(actor=cast.bob, issue=kept, body="capybara")
+    issue_comments.add_comment(actor=cast.bob, issue=kept, body="capybara")
     actions.delete_issue(actor=cast.alice, issue=gone)
     issue_backend().delete([kept.pk])
     assert found(cast.alice, "walrus") == []

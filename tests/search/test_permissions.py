@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from docket.issues import actions
+from docket.issues import comments as issue_comments
 from docket.query.search import ranking, walk
 from tests.factories import make_issue, make_project
 from tests.search.conftest import count, found, matching
@@ -41,7 +42,7 @@ def test_counts_are_the_same_as_without_the_confidential_issue(cast, secret):
     users = outsiders(cast)
     before = [(count(u, "walrus"), found(u, "walrus")) for u in users]
     make_issue(cast.alice, cast.web, title="Another walrus", description="x", confidential=True)
-    actions.add_comment(actor=cast.alice, issue=secret, body="walrus walrus")
+    issue_comments.add_comment(actor=cast.alice, issue=secret, body="walrus walrus")
     assert [(count(u, "walrus"), found(u, "walrus")) for u in users] == before
     assert [c for c, _ in before] == [2, 2, 1, 1]  # dave, carol: WEB and PUB; eve, anon: PUB
 

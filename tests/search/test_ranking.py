@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from docket.issues import actions
+from docket.issues import comments as issue_comments
 from docket.issues.search import search_issues
 from docket.query.search import ranking
 from docket.query.search.marks import END, START, highlight
@@ -76,7 +77,7 @@ def test_words_under_or_filter_and_results_come_newest_first(cast, zoo):
 
 
 def test_comment_field_looks_only_in_comments(cast, zoo):
-    actions.add_comment(actor=cast.bob, issue=zoo["other"], body="a walrus visited")
+    issue_comments.add_comment(actor=cast.bob, issue=zoo["other"], body="a walrus visited")
     assert found(cast.alice, "comment:walrus") == [zoo["other"].key]
     assert matching(cast.alice, "comment:walrus") == {zoo["other"].key}
     assert matching(cast.alice, "text:walrus") == {i.key for i in zoo.values()}
@@ -84,7 +85,7 @@ def test_comment_field_looks_only_in_comments(cast, zoo):
 
 
 def test_field_searches_alone_have_no_title_tier(cast, zoo):
-    actions.add_comment(actor=cast.bob, issue=zoo["title"], body="walrus")
+    issue_comments.add_comment(actor=cast.bob, issue=zoo["title"], body="walrus")
     (hit,) = search_issues(cast.alice, "comment:walrus")
     assert hit.id == zoo["title"].id and hit.rank < 1
     (hit,) = search_issues(cast.alice, "escaped comment:walrus")
@@ -102,7 +103,7 @@ def test_snippets_highlight_the_match_in_escaped_html(cast):
 
 def test_snippets_come_from_the_body_field_that_matched(cast):
     issue = make_issue(cast.alice, cast.web, title="Walrus", description="Nothing here")
-    actions.add_comment(actor=cast.bob, issue=issue, body="The walrus again")
+    issue_comments.add_comment(actor=cast.bob, issue=issue, body="The walrus again")
     (hit,) = search_issues(cast.alice, "walrus")
     assert "<mark>walrus</mark> again" in hit.snippet
 

@@ -10,7 +10,6 @@ once its transaction has committed.
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import partial
 from typing import Any
 
@@ -26,27 +25,12 @@ from docket.attachments.models import Attachment
 from docket.core.clock import now
 from docket.core.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from docket.core.http import PayloadTooLarge
-from docket.issues import search_index
 from docket.issues.access import can_see, require_on_issue
-from docket.issues.models import EventKind, Issue, IssueEvent
+from docket.issues.events import record
+from docket.issues.models import EventKind, Issue
 from docket.projects.access import Perm, permissions_in
 
 EVENT_FIELD = "attachments"
-
-
-def _record(issue: Issue, actor: User, moment: dt.datetime, **data: Any) -> IssueEvent:
-    """One history event, written as the issue actions write theirs (issues/actions.py)."""
-    event = IssueEvent.objects.create(
-        issue=issue,
-        actor=actor,
-        kind=EventKind.CHANGED,
-        field=EVENT_FIELD,
-        version=issue.version,
-        created_at=moment,
-        **data,
-    )
-    search_index.follow_event(event)
-    return event
 
 
 def _signed_in(actor: Any) -> User:
@@ -143,7 +127,7 @@ def _save(user: User, issue: Issue, **fields: Any) -> Attachment:
     attachment = Attachment.objects.create(
         issue=locked, uploaded_by=user, created_at=moment, **fields
     )
-    _record(locked, user, moment, new=attachment.filename)
+    record(locked, user, EventKind.CHANGED, moment, field=EVENT_FIELD, new=attachment.filename)
     return attachment
 
 
@@ -170,5 +154,5 @@ def delete_attachment(*, actor: Any, attachment: Attachment) -> None:
     moment = now()
     locked.deleted_at = moment
     locked.save(update_fields=["deleted_at"])
-    _record(locked.issue, user, moment, old=locked.filename)
+    record(locked.issue, user, EventKind.CHANGED, moment, field=EVENT_FIELD, old=locked.filename)
     transaction.on_commit(partial(storage.remove, locked.stored_name))

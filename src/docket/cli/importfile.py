@@ -23,7 +23,8 @@ class ImportStats:
     comments: int = 0
 
 
-def read_records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+def read_records(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each non-blank line."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -37,7 +38,7 @@ def read_records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             raise Invalid(
                 f"line {number}: each line must be an object with kind user/project/issue"
             )
-        yield record
+        yield number, record
 
 
 def _user(record: dict[str, Any], stats: ImportStats) -> None:
@@ -72,37 +73,48 @@ def _project(actor: User, record: dict[str, Any], stats: ImportStats) -> Project
     return project
 
 
+def _known_project(key: Any) -> Project:
+    found = Project.objects.filter(key=key).first() if isinstance(key, str) else None
+    if found is None:
+        raise Invalid(f"issue names unknown project {key!r}; list projects first")
+    return found
+
+
 def load(
     actor: User, lines: Iterable[str], *, batch_size: int = 1000, progress: Any = None
 ) -> ImportStats:
     """Import everything in `lines`; issues go in batches (one transaction per batch)."""
     stats = ImportStats()
     projects: dict[str, Project] = {}
-    pending: dict[str, list[dict[str, Any]]] = {}
+    pending: dict[str, list[tuple[int, dict[str, Any]]]] = {}
 
     def flush(key: str) -> None:
-        batch = pending.pop(key, [])
+        numbered = pending.pop(key, [])
+        batch = [record for _, record in numbered]
         if batch:
-            import_issues(actor=actor, project=projects[key], records=batch)
+            lines_of = [f"line {number}" for number, _ in numbered]
+            import_issues(actor=actor, project=projects[key], records=batch, where=lines_of)
             stats.issues += len(batch)
             stats.comments += sum(len(r.get("comments", [])) for r in batch)
             if progress:
                 progress(stats)
 
-    for record in read_records(lines):
+    for number, record in read_records(lines):
         kind = record.pop("kind")
-        if kind == "user":
-            _user(record, stats)
-        elif kind == "project":
-            projects[record["key"]] = _project(actor, record, stats)
-        else:
-            key = record.pop("project", None)
-            if key not in projects:
-                found = Project.objects.filter(key=key).first()
-                if found is None:
-                    raise Invalid(f"issue names unknown project {key!r}; list projects first")
-                projects[key] = found
-            pending.setdefault(key, []).append(record)
+        try:
+            if kind == "user":
+                _user(record, stats)
+            elif kind == "project":
+                projects[record["key"]] = _project(actor, record, stats)
+            else:
+                key = record.pop("project", None)
+                if key not in projects:
+                    projects[key] = _known_project(key)
+                pending.setdefault(key, []).append((number, record))
+        except KeyError as exc:
+            raise Invalid(f"line {number}: a {kind} needs {exc.args[0]!r}") from None
+        except Invalid as exc:
+            raise Invalid(f"line {number}: {exc.detail}", errors=exc.errors) from None
             if len(pending[key]) >= batch_size:
                 flush(key)
     for key in list(pending):

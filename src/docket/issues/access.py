@@ -8,8 +8,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from docket.accounts.access import is_site_admin
-from docket.core.errors import Forbidden, NotFound
+from docket.core.errors import Forbidden, NotFound, Unauthenticated
 from docket.core.prepared import Prepared, columns, instance
+from docket.issues.fields import FIELDS, REPORTER_FIELDS
 from docket.issues.models import Issue, IssueGrant
 from docket.projects.access import (
     Perm,
@@ -136,3 +137,24 @@ def require_on_issue(user: Any, issue: Issue, need: Perm) -> None:
             return
         raise Forbidden(f"you may not edit {issue.key}")
     require(user, issue.project, need)
+
+
+def check_field_permissions(user: Any, issue: Issue, fields: set[str]) -> None:
+    """May `user` change these fields of `issue`? (Forbidden/Unauthenticated if not.)
+    Who may edit what is in the field table (issues/fields.py)."""
+    if not user.is_authenticated:
+        raise Unauthenticated("sign in or send an API token to edit issues")
+    perms = permissions_in(user, issue.project)
+    for name in sorted(fields):
+        needs = FIELDS[name].edit_permission if name in FIELDS else Perm.EDIT_ISSUE
+        if needs == Perm.MODERATE and needs not in perms:
+            raise Forbidden(f"only project admins can change whether an issue is {name}")
+    if Perm.EDIT_ISSUE in perms:
+        return
+    own = Perm.EDIT_OWN_ISSUE in perms and issue.reporter_id == user.id
+    if own and fields <= REPORTER_FIELDS:
+        return
+    if own:
+        names = ", ".join(sorted(fields - REPORTER_FIELDS))
+        raise Forbidden(f"reporters may not change {names}; ask a project member")
+    raise Forbidden(f"you may not edit {issue.key}")

@@ -1,5 +1,7 @@
-"""Every write to issues and comments. Each action checks permission, changes the rows and
-writes one IssueEvent per changed field, all in one transaction. Nothing else writes issues."""
+"""Every write to an issue's fields: create, update, transition, delete and restore, and the
+bulk edit. Each action checks permission, changes the rows and records one event per changed
+field (issues/events.py), all in one transaction. Comments are in comments.py, explicit access
+in sharing.py, attachments in the attachments app; nothing else writes issues."""
 
 from __future__ import annotations
 
@@ -9,24 +11,25 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from docket.accounts.models import User
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from docket.core.rows import one_or_none
-from docket.issues import search_index
-from docket.issues.access import require_on_issue
-from docket.issues.models import Comment, EventKind, Issue, IssueEvent, IssueType, Label, Resolution
-from docket.issues.values import (
+from docket.issues.access import check_field_permissions, require_on_issue
+from docket.issues.events import record
+from docket.issues.fields import (
     EDITABLE_FIELDS,
-    PRIORITY_BY_NAME,
-    SEVERITY_BY_NAME,
+    FIELDS,
+    MAX_COMMENT,
+    TRANSITION_FIELDS,
+    clean_text,
     field_value,
     snapshot,
 )
+from docket.issues.models import Comment, EventKind, Issue, IssueEvent, Resolution
+from docket.issues.relations import ProjectRelations, initial_state
 from docket.issues.watching import add_watchers
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, require, role_in
-from docket.projects.models import Component, Milestone, Project, WorkflowState
+from docket.projects.models import Project, WorkflowState
 from docket.projects.workflow_rules import (
     REQUIRABLE_FIELDS,
     Mover,
@@ -36,125 +39,17 @@ from docket.projects.workflow_rules import (
     rules_of,
 )
 
-MAX_DESCRIPTION = 100_000
-MAX_COMMENT = 100_000
-# What a reporter may change on an issue they reported; everything else needs a member.
-REPORTER_FIELDS = {"title", "description", "type", "severity", "labels", "components"}
-# What may change together with a transition (besides the status, and a comment).
-TRANSITION_FIELDS = ("resolution", "assignee", "due_date", "milestone")
 
-
-# --- validating and resolving outside values ------------------------------------------------
-
-
-def _clean_text(field: str, value: Any, *, max_length: int, required: bool) -> str:
-    if not isinstance(value, str):
-        raise Invalid.field(field, "must be a string")
-    if "\x00" in value:
-        raise Invalid.field(field, "must not contain NUL characters")
-    text = value.strip() if field == "title" else value
-    if required and not text.strip():  # a blank comment or label is as empty as ""
-        raise Invalid.field(field, "must not be empty")
-    if len(text) > max_length:
-        raise Invalid.field(field, f"must be at most {max_length} characters (got {len(text)})")
-    return text
-
-
-def _choice(field: str, value: Any, allowed: dict[str, Any]) -> Any:
-    if value not in allowed:
-        raise Invalid.field(field, f"must be one of: {', '.join(allowed)}")
-    return allowed[value]
-
-
-def _assignee(project: Project, username: str | None) -> User | None:
-    if username is None:
-        return None
-    user = one_or_none(User.objects.filter(username=username, is_active=True))
-    if user is None or role_in(user, project) not in ASSIGNABLE_ROLES:
-        raise Invalid.field("assignee", f"'{username}' is not a member of {project.key}")
-    return user
-
-
-def _date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise Invalid.field("due_date", "must be a date like 2026-12-31") from None
-
-
-def _labels(project: Project, names: list[str]) -> list[Label]:
-    cleaned = sorted(
-        {_clean_text("labels", n, max_length=50, required=True).strip() for n in names}
-    )
-    existing = {
-        label.name: label for label in Label.objects.filter(project=project, name__in=cleaned)
+def to_stored(project: Project, values: dict[str, Any]) -> dict[str, Any]:
+    """Outside values checked and resolved to what the model stores (objects for relations),
+    by the field table's rules."""
+    relations = ProjectRelations(project)
+    # In the table's order, whatever the caller's: events come out in a stable order.
+    return {
+        name: field.to_stored(values[name], relations)
+        for name, field in FIELDS.items()
+        if name in values
     }
-    for name in cleaned:
-        if name not in existing:  # labels are created on first use, like tags
-            existing[name] = Label.objects.create(project=project, name=name)
-    return [existing[name] for name in cleaned]
-
-
-def _components(project: Project, names: list[str]) -> list[Component]:
-    found = {c.name: c for c in Component.objects.filter(project=project, name__in=names)}
-    missing = sorted(set(names) - set(found))
-    if missing:
-        raise Invalid.field("components", f"no component {missing[0]!r} in {project.key}")
-    return [found[name] for name in sorted(set(names))]
-
-
-def _milestone(project: Project, name: str | None) -> Milestone | None:
-    if name is None:
-        return None
-    milestone = Milestone.objects.filter(project=project, name=name).first()
-    if milestone is None:
-        raise Invalid.field("milestone", f"no milestone {name!r} in {project.key}")
-    return milestone
-
-
-def _state(project: Project, name: str, field: str = "status") -> WorkflowState:
-    state = WorkflowState.objects.filter(workflow_id=project.workflow_id, name__iexact=name).first()
-    if state is None:
-        names = WorkflowState.objects.filter(workflow_id=project.workflow_id).values_list(
-            "name", flat=True
-        )
-        raise Invalid.field(field, f"must be one of: {', '.join(n.lower() for n in names)}")
-    return state
-
-
-def resolve(project: Project, field: str, value: Any) -> Any:
-    """Turn one outside value into what the model stores (objects for relations)."""
-    if field == "title":
-        return _clean_text(field, value, max_length=255, required=True)
-    if field == "description":
-        return _clean_text(field, value or "", max_length=MAX_DESCRIPTION, required=False)
-    if field == "type":
-        return _choice(field, value, {t: t for t in IssueType.values})
-    if field == "severity":
-        return _choice(field, value, SEVERITY_BY_NAME)
-    if field == "priority":
-        return _choice(field, value, PRIORITY_BY_NAME)
-    if field == "resolution":
-        return "" if value is None else _choice(field, value, {r: r for r in Resolution.values})
-    if field == "status":
-        return _state(project, value)
-    if field == "assignee":
-        return _assignee(project, value)
-    if field == "due_date":
-        return _date(value)
-    if field == "labels":
-        return _labels(project, value)
-    if field == "components":
-        return _components(project, value)
-    if field == "milestone":
-        return _milestone(project, value)
-    if field == "confidential":
-        if not isinstance(value, bool):
-            raise Invalid.field(field, "must be true or false")
-        return value
-    raise Invalid.field(field, "is not an issue field")
 
 
 def _set(issue: Issue, field: str, value: Any) -> None:
@@ -164,18 +59,14 @@ def _set(issue: Issue, field: str, value: Any) -> None:
         setattr(issue, field, value)
 
 
-def _record(
-    issue: Issue, actor: User | None, kind: str, moment: dt.datetime, **data: Any
-) -> IssueEvent:
-    event = IssueEvent.objects.create(
-        issue=issue, actor=actor, kind=kind, version=issue.version, created_at=moment, **data
-    )
-    search_index.follow_event(event)  # full-text index, in this transaction (search_index.py)
-    return event
-
-
-def _actor(actor: Any) -> User | None:
-    return actor if getattr(actor, "is_authenticated", False) else None
+def opening_resolution(status: WorkflowState, resolution: str) -> str:
+    """The resolution a new issue starts with: a done state needs one (fixed unless given);
+    any other state must not have one."""
+    if status.is_done:
+        return resolution or Resolution.FIXED
+    if resolution:
+        raise Invalid.field("resolution", "only a done state can have a resolution")
+    return ""
 
 
 # --- creating -------------------------------------------------------------------------------
@@ -207,11 +98,12 @@ def create_issue(*, actor: Any, project: Project, fields: dict[str, Any]) -> Iss
         raise Invalid.field(sorted(unknown)[0], "cannot be set when creating an issue")
     if ("status" in fields or "resolution" in fields) and Perm.EDIT_ISSUE not in perms:
         raise Forbidden("only members can set the status or resolution of a new issue")
-    values = {field: resolve(project, field, value) for field, value in fields.items()}
+    values = to_stored(project, fields)
     moment = now()
-    status = values.pop("status", None) or _initial_state(project)
+    status = values.pop("status", None) or initial_state(project)
     labels = values.pop("labels", [])
     components = values.pop("components", [])
+    values["resolution"] = opening_resolution(status, values.get("resolution", ""))
     issue = Issue(
         project=project,
         reporter=actor,
@@ -221,40 +113,16 @@ def create_issue(*, actor: Any, project: Project, fields: dict[str, Any]) -> Iss
         resolved_at=moment if status.is_done else None,
         **values,
     )
-    if status.is_done and not issue.resolution:
-        issue.resolution = Resolution.FIXED
     issue.number = allocate_numbers(project)
     issue.save()
     issue.labels.set(labels)
     issue.components.set(components)
-    _record(issue, actor, EventKind.CREATED, moment, new=snapshot(issue))
+    record(issue, actor, EventKind.CREATED, moment, new=snapshot(issue))
     add_watchers(issue, [actor, issue.assignee], moment)  # reporter and assignee follow it
     return issue
 
 
-def _initial_state(project: Project) -> WorkflowState:
-    states = WorkflowState.objects.filter(workflow_id=project.workflow_id)
-    return states.filter(is_initial=True).first() or states.order_by("order").first()  # type: ignore[return-value]
-
-
 # --- updating -------------------------------------------------------------------------------
-
-
-def _check_field_permissions(actor: Any, issue: Issue, fields: set[str]) -> None:
-    if not actor.is_authenticated:
-        raise Unauthenticated("sign in or send an API token to edit issues")
-    perms = permissions_in(actor, issue.project)
-    if "confidential" in fields and Perm.MODERATE not in perms:
-        raise Forbidden("only project admins can change whether an issue is confidential")
-    if Perm.EDIT_ISSUE in perms:
-        return
-    own = Perm.EDIT_OWN_ISSUE in perms and issue.reporter_id == actor.id
-    if own and fields <= REPORTER_FIELDS:
-        return
-    if own:
-        names = ", ".join(sorted(fields - REPORTER_FIELDS))
-        raise Forbidden(f"reporters may not change {names}; ask a project member")
-    raise Forbidden(f"you may not edit {issue.key}")
 
 
 def _check_conflicts(issue: Issue, changes: dict[str, Any], base_version: int | None) -> None:
@@ -282,12 +150,14 @@ def _check_conflicts(issue: Issue, changes: dict[str, Any], base_version: int | 
 
 
 def _comparable(field: str, value: Any) -> Any:
-    """An outside value normalised the way `field_value` reports it."""
+    """An outside value normalised the way `field_value` reports it (an invalid one is left
+    as it is: it clashes, and the check after the conflict test names what is wrong)."""
     if field == "status" and isinstance(value, str):
         return value.lower()
-    if field in ("labels", "components") and isinstance(value, list):
-        return sorted(set(value))
-    return value
+    try:
+        return FIELDS[field].check(value)
+    except Invalid:
+        return value
 
 
 def _choose_rule(
@@ -363,19 +233,19 @@ def update_issue(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid.field(sorted(unknown)[0], "is not an editable issue field")
-    issue = _locked(issue)
+    issue = locked(issue)
     # Who may move the status (and give a resolution with it) is the transition's rule.
     ruled = {"status", "resolution"} if "status" in changes else set()
-    _check_field_permissions(actor, issue, set(changes) - ruled)
+    check_field_permissions(actor, issue, set(changes) - ruled)
     _check_conflicts(issue, changes, base_version)
-    values = {f: resolve(issue.project, f, v) for f, v in changes.items()}
+    values = to_stored(issue.project, changes)
     # An unchanged resolution stays for now, so a reopen that also sends it is refused below.
     values = {f: v for f, v in values.items() if f == "resolution" or _differs(issue, f, v)}
     rule = None
     if "status" in values:
         rule, _ = _choose_rule(actor, issue, target=values["status"])
     elif ruled:  # the status does not move, so no transition vouches for the other fields
-        _check_field_permissions(actor, issue, set(changes))
+        check_field_permissions(actor, issue, set(changes))
     return _change(actor, issue, values, rule=rule)
 
 
@@ -405,17 +275,18 @@ def transition(
     if to is None and name is None:
         message = "give the target state (to) or the transition's name (transition)"
         raise Invalid(message, errors=[{"field": "to", "message": message}])
-    issue = _locked(issue)
-    _check_field_permissions(actor, issue, set(fields) - {"resolution"})
+    issue = locked(issue)
+    check_field_permissions(actor, issue, set(fields) - {"resolution"})
     if comment is not None:
         require_on_issue(actor, issue, Perm.COMMENT)
-        comment = _clean_text("comment", comment, max_length=MAX_COMMENT, required=True)
+        comment = clean_text("comment", comment, max_length=MAX_COMMENT, required=True)
     _check_conflicts(issue, {**fields, "status": None}, base_version)  # None: any move clashes
-    target = _state(issue.project, to, field="to") if to is not None else None
+    relations = ProjectRelations(issue.project)
+    target = relations.state(to, field="to") if to is not None else None
     rule, state = _choose_rule(actor, issue, target=target, name=name, field="to")
     values: dict[str, Any] = {"status": state}  # first, so its event comes first
     for f, v in fields.items():
-        value = resolve(issue.project, f, v)
+        value = FIELDS[f].to_stored(v, relations)
         if f == "resolution" or _differs(issue, f, value):
             values[f] = value
     return _change(actor, issue, values, rule=rule, comment=comment)
@@ -443,7 +314,7 @@ def _change(
         note = Comment.objects.create(
             issue=issue, author=actor, body=comment, created_at=moment, updated_at=moment
         )
-        _record(issue, actor, EventKind.COMMENTED, moment, comment=note, new=comment)
+        record(issue, actor, EventKind.COMMENTED, moment, comment=note, new=comment)
     return issue
 
 
@@ -458,9 +329,9 @@ def _write(issue: Issue, actor: Any, values: dict[str, Any], moment: dt.datetime
     if values.get("assignee") is not None:
         add_watchers(issue, [issue.assignee], moment)  # a new assignee follows the issue
     for field in values:
-        _record(
+        record(
             issue,
-            _actor(actor),
+            actor,
             EventKind.CHANGED,
             moment,
             field=field,
@@ -504,7 +375,7 @@ def _differs(issue: Issue, field: str, value: Any) -> bool:
     return getattr(issue, field) != value
 
 
-def _locked(issue: Issue) -> Issue:
+def locked(issue: Issue) -> Issue:
     """Re-read the issue under a row lock, so the checks below see the latest version."""
     fresh = (
         Issue.objects.select_for_update(of=("self",))
@@ -533,12 +404,12 @@ def assign(
 def delete_issue(*, actor: Any, issue: Issue) -> None:
     """Hide an issue. Nothing is erased: the event records it and an admin can restore it."""
     require_on_issue(actor, issue, Perm.MODERATE)
-    issue = _locked(issue)
+    issue = locked(issue)
     moment = now()
     issue.deleted_at = moment
     issue.version += 1
     issue.save(update_fields=["deleted_at", "version"])
-    _record(issue, _actor(actor), EventKind.DELETED, moment)
+    record(issue, actor, EventKind.DELETED, moment)
     audit(actor, "issue.deleted", project=issue.project, target=issue.key, title=issue.title)
 
 
@@ -552,63 +423,6 @@ def restore_issue(*, actor: Any, issue: Issue) -> Issue:
     issue.deleted_at = None
     issue.version += 1
     issue.save(update_fields=["deleted_at", "version"])
-    _record(issue, _actor(actor), EventKind.RESTORED, moment)
+    record(issue, actor, EventKind.RESTORED, moment)
     audit(actor, "issue.restored", project=issue.project, target=issue.key)
     return issue
-
-
-# --- comments -------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def add_comment(*, actor: Any, issue: Issue, body: str) -> Comment:
-    require_on_issue(actor, issue, Perm.COMMENT)
-    body = _clean_text("body", body, max_length=MAX_COMMENT, required=True)
-    moment = now()
-    comment = Comment.objects.create(
-        issue=issue, author=actor, body=body, created_at=moment, updated_at=moment
-    )
-    Issue.objects.filter(pk=issue.pk).update(updated_at=moment)
-    _record(issue, actor, EventKind.COMMENTED, moment, comment=comment, new=body)
-    return comment
-
-
-def _comment_for_change(actor: Any, issue: Issue, comment_id: int) -> Comment:
-    comment = one_or_none(
-        Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True)
-    )
-    if comment is None:
-        raise NotFound(f"no comment {comment_id} on {issue.key}")
-    if comment.author_id != actor.id:
-        require_on_issue(actor, issue, Perm.MODERATE)
-    else:
-        require_on_issue(actor, issue, Perm.COMMENT)
-    return comment
-
-
-@transaction.atomic
-def edit_comment(*, actor: Any, issue: Issue, comment_id: int, body: str) -> Comment:
-    comment = _comment_for_change(actor, issue, comment_id)
-    body = _clean_text("body", body, max_length=MAX_COMMENT, required=True)
-    if body == comment.body:
-        return comment
-    old, moment = comment.body, now()
-    comment.body, comment.updated_at = body, moment
-    comment.save(update_fields=["body", "updated_at"])
-    _record(issue, actor, EventKind.COMMENT_EDITED, moment, comment=comment, old=old, new=body)
-    return comment
-
-
-@transaction.atomic
-def delete_comment(*, actor: Any, issue: Issue, comment_id: int) -> None:
-    """Hide a comment. Its text stays in the event log, readable by project admins."""
-    comment = _comment_for_change(actor, issue, comment_id)
-    moment = now()
-    comment.deleted_at = moment
-    comment.save(update_fields=["deleted_at"])
-    _record(issue, actor, EventKind.COMMENT_DELETED, moment, comment=comment, old=comment.body)
-    if comment.author_id != actor.id:  # a moderator removing someone else's words
-        audit(
-            actor, "comment.deleted", project=issue.project, target=issue.key,
-            comment=comment.id, author=comment.author.username,
-        )  # fmt: skip

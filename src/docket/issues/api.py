@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpResponse
@@ -10,8 +11,9 @@ from pydantic import Field
 
 from docket.core import markdown
 from docket.core.http import ApiRequest
-from docket.issues import actions
+from docket.issues import actions, comments
 from docket.issues.access import get_issue_for
+from docket.issues.bulk import BulkChange, bulk_update
 from docket.issues.etags import based_on, matches_none, with_etag
 from docket.issues.models import Issue
 from docket.issues.queries import (
@@ -24,6 +26,8 @@ from docket.issues.queries import (
     with_related,
 )
 from docket.issues.schemas import (
+    BulkIn,
+    BulkOut,
     CommentIn,
     CommentOut,
     CommentPage,
@@ -97,6 +101,28 @@ def list_all(request: ApiRequest, params: Query[ListParams]) -> Any:
     return {"items": page, "next_cursor": next_cursor}
 
 
+@router.post("/issues/bulk", response=BulkOut, summary="Change many issues at once")
+def bulk_edit(request: ApiRequest, payload: BulkIn) -> Any:
+    """The same change to up to 200 issues, each under its own lock and all or nothing, in
+    order. One issue failing (not found, not allowed, a conflict, a workflow rule) does not
+    stop the others: see each result's `status` and `message`."""
+    change = BulkChange(
+        changes=payload.changes.model_dump(exclude_unset=True),
+        add_labels=tuple(payload.add_labels),
+        remove_labels=tuple(payload.remove_labels),
+        to=payload.to,
+    )
+    results = bulk_update(
+        actor=request.auth, keys=payload.issues, change=change, base_versions=payload.versions
+    )
+    return {
+        "results": [asdict(result) for result in results],
+        "changed": sum(r.changed for r in results),
+        "unchanged": sum(r.ok and not r.changed for r in results),
+        "failed": sum(not r.ok for r in results),
+    }
+
+
 @router.get("/issues/{key}", response=IssueDetail, summary="Get an issue by key")
 def get_issue(request: ApiRequest, key: str, response: HttpResponse) -> Any:
     issue = get_issue_for(request.auth, key)
@@ -152,14 +178,14 @@ def list_comments(request: ApiRequest, key: str, params: Query[PageParams]) -> A
 @router.post("/issues/{key}/comments", response={201: CommentOut}, summary="Add a comment")
 def add_comment(request: ApiRequest, key: str, payload: CommentIn) -> Any:
     issue = get_issue_for(request.auth, key)
-    comment = actions.add_comment(actor=request.auth, issue=issue, body=payload.body)
+    comment = comments.add_comment(actor=request.auth, issue=issue, body=payload.body)
     return Status(201, comment_out(comment, issue))
 
 
 @router.patch("/issues/{key}/comments/{comment_id}", response=CommentOut, summary="Edit a comment")
 def edit_comment(request: ApiRequest, key: str, comment_id: int, payload: CommentIn) -> Any:
     issue = get_issue_for(request.auth, key)
-    comment = actions.edit_comment(
+    comment = comments.edit_comment(
         actor=request.auth, issue=issue, comment_id=comment_id, body=payload.body
     )
     return comment_out(comment, issue)
@@ -170,7 +196,7 @@ def edit_comment(request: ApiRequest, key: str, comment_id: int, payload: Commen
 )
 def delete_comment(request: ApiRequest, key: str, comment_id: int) -> Any:
     issue = get_issue_for(request.auth, key)
-    actions.delete_comment(actor=request.auth, issue=issue, comment_id=comment_id)
+    comments.delete_comment(actor=request.auth, issue=issue, comment_id=comment_id)
     return Status(204, None)
 
 

@@ -21,9 +21,9 @@ from django.db.models import QuerySet
 
 from docket.issues.access import visible_issues
 from docket.issues.capped import SENTINEL, capped_counts, per_value
+from docket.issues.fields import priority_name
 from docket.issues.models import Issue, Label
 from docket.issues.query_fields import compile_issue_query
-from docket.issues.values import priority_name
 from docket.projects.access import role_in
 from docket.projects.models import Project, WorkflowState
 from docket.projects.workflow_rules import Mover, available, rules_of, states_of

@@ -15,28 +15,20 @@ from django.db.models import Q
 from docket.accounts.models import User
 from docket.core.errors import DocketError, NotFound
 from docket.core.rows import one_or_none
-from docket.issues.actions import _check_field_permissions, _comment_for_change
-from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label, Resolution
-from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME
+from docket.issues.access import check_field_permissions
+from docket.issues.comments import comment_to_change  # noqa: F401 - the pages ask it here
+from docket.issues.fields import (
+    INLINE_FIELDS,
+    PRIORITY_BY_NAME,
+    RESOLUTION_NAMES,
+    SEVERITY_BY_NAME,
+    TYPE_NAMES,
+)
+from docket.issues.models import Comment, Issue, IssueEvent, Label
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, role_in
 from docket.projects.models import Component, Milestone, Project
 from docket.projects.workflow_rules import Mover, available, rules_with_targets
 
-# The fields an issue page edits in place, in the order it shows them. The status moves by
-# transitions and the resolution comes with them, so neither is edited on its own.
-INLINE_FIELDS = (
-    "title",
-    "description",
-    "type",
-    "priority",
-    "severity",
-    "assignee",
-    "labels",
-    "components",
-    "milestone",
-    "due_date",
-    "confidential",
-)
 MAX_CHOICES = 200  # options listed for one field (assignees, milestones, components, labels)
 MAX_MENTIONS = 8
 
@@ -46,7 +38,7 @@ def editable_fields(user: Any, issue: Issue) -> frozenset[str]:
     allowed = set()
     for field in INLINE_FIELDS:
         try:
-            _check_field_permissions(user, issue, {field})
+            check_field_permissions(user, issue, {field})
         except DocketError:
             continue
         allowed.add(field)
@@ -85,11 +77,6 @@ def comment_on(issue: Issue, comment_id: int) -> Comment:
     return found
 
 
-def comment_to_change(user: Any, issue: Issue, comment_id: int) -> Comment:
-    """A comment `user` may edit or delete (the comment actions' own check: 404/403)."""
-    return _comment_for_change(user, issue, comment_id)
-
-
 def transitions_for(user: Any, issue: Issue) -> list[dict[str, Any]]:
     """The transitions `user` may take from the issue's state now (the page's buttons and
     GET /api/v1/issues/{key}/transitions)."""
@@ -123,13 +110,13 @@ def choices(issue: Issue, field: str) -> list[str]:
     """The values an editor offers for `field` (empty: free input)."""
     project = issue.project
     if field == "type":
-        return list(IssueType.values)
+        return list(TYPE_NAMES)
     if field == "priority":
         return list(PRIORITY_BY_NAME)
     if field == "severity":
         return list(SEVERITY_BY_NAME)
     if field == "resolution":
-        return list(Resolution.values)
+        return list(RESOLUTION_NAMES)
     if field == "assignee":
         return assignable_people(project)
     if field == "milestone":

@@ -9,6 +9,7 @@ authors and timestamps; nobody else can.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,31 +19,17 @@ from docket.accounts.models import User
 from docket.core.clock import now
 from docket.core.errors import Invalid
 from docket.issues import search_index
-from docket.issues.actions import _choice, _clean_text, allocate_numbers
-from docket.issues.models import Comment, EventKind, Issue, IssueEvent, IssueType, Label, Resolution
-from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME
+from docket.issues.actions import allocate_numbers, opening_resolution
+from docket.issues.events import NewEvent, insert_rows, record_bulk
+from docket.issues.fields import EDITABLE_FIELDS, FIELDS, MAX_COMMENT, clean_text, snapshot
+from docket.issues.models import Comment, EventKind, Issue, Label
+from docket.issues.relations import initial_state, no_such, not_assignable, unknown_state
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, require, role_in
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 
-RECORD_FIELDS = {
-    "title",
-    "description",
-    "type",
-    "severity",
-    "priority",
-    "status",
-    "resolution",
-    "assignee",
-    "reporter",
-    "due_date",
-    "labels",
-    "components",
-    "milestone",
-    "confidential",
-    "created_at",
-    "updated_at",
-    "comments",
-}
+# Besides the editable fields: who filed it and when, and its comments.
+IMPORT_ONLY_FIELDS = ("reporter", "created_at", "updated_at", "comments")
+RECORD_FIELDS = frozenset((*EDITABLE_FIELDS, *IMPORT_ONLY_FIELDS))
 
 
 def _time(value: Any, field: str) -> dt.datetime:
@@ -56,107 +43,144 @@ def _time(value: Any, field: str) -> dt.datetime:
 
 
 class _Lookups:
-    """Everything a batch refers to, fetched once."""
+    """The field table's `Relations` for a whole batch: everything it names, fetched once.
+    Names resolve exactly as in `create_issue`, with the same errors."""
 
-    def __init__(self, project: Project, records: list[dict[str, Any]]):
+    def __init__(self, project: Project, records: list[Any]):
         self.project = project
-        self.states = {
-            s.name.lower(): s for s in WorkflowState.objects.filter(workflow_id=project.workflow_id)
-        }
-        names = {r.get("reporter") for r in records} | {r.get("assignee") for r in records}
-        names |= {c.get("author") for r in records for c in r.get("comments", [])}
-        self.users = {u.username: u for u in User.objects.filter(username__in=names - {None})}
-        self.labels = self._labels({n for r in records for n in r.get("labels", [])})
-        self.components = {c.name: c for c in Component.objects.filter(project=project)}
-        self.milestones = {m.name: m for m in Milestone.objects.filter(project=project)}
+        states = WorkflowState.objects.filter(workflow_id=project.workflow_id)
+        self.states = {s.name.lower(): s for s in states}
+        self.initial = initial_state(project)
+        dicts = [r for r in records if isinstance(r, dict)]
+        names = {r.get("reporter") for r in dicts} | {r.get("assignee") for r in dicts}
+        names |= {c.get("author") for r in dicts for c in _comment_list(r) if isinstance(c, dict)}
+        wanted = {n for n in names if isinstance(n, str)}
+        self.users = {u.username: u for u in User.objects.filter(username__in=wanted)}
+        self.label_rows = {label.name: label for label in Label.objects.filter(project=project)}
+        self.component_rows = {c.name: c for c in Component.objects.filter(project=project)}
+        self.milestone_rows = {m.name: m for m in Milestone.objects.filter(project=project)}
 
-    def _labels(self, names: set[str]) -> dict[str, Label]:
-        existing = {lb.name: lb for lb in Label.objects.filter(project=self.project)}
-        missing = [Label(project=self.project, name=n) for n in sorted(names - set(existing))]
-        for label in Label.objects.bulk_create(missing):
-            existing[label.name] = label
-        return existing
+    def state(self, name: str, field: str) -> WorkflowState:
+        state = self.states.get(name.lower())
+        if state is None:
+            raise unknown_state(field, list(self.states))
+        return state
+
+    def assignee(self, username: str) -> User:
+        user = self.users.get(username)
+        if (
+            user is None
+            or not user.is_active
+            or role_in(user, self.project) not in ASSIGNABLE_ROLES
+        ):
+            raise not_assignable(username, self.project)
+        return user
+
+    def labels(self, names: list[str]) -> list[Label]:
+        """Known labels, and unsaved new ones (`save_new_labels` creates them)."""
+        return [self.label_rows.get(n) or Label(project=self.project, name=n) for n in names]
+
+    def components(self, names: list[str]) -> list[Component]:
+        return [self._named("components", self.component_rows, n) for n in names]
+
+    def milestone(self, name: str) -> Milestone:
+        return self._named("milestone", self.milestone_rows, name)
+
+    def _named(self, field: str, table: dict[str, Any], name: str) -> Any:
+        if name not in table:
+            raise no_such(field, name, self.project)
+        return table[name]
 
     def user(self, field: str, username: Any) -> User:
-        user = self.users.get(username)
+        user = self.users.get(username) if isinstance(username, str) else None
         if user is None:
             raise Invalid.field(field, f"no user {username!r}")
         return user
 
-    def assignee(self, username: Any) -> User | None:
-        if username is None:
-            return None
-        user = self.user("assignee", username)
-        if role_in(user, self.project) not in ASSIGNABLE_ROLES:
-            raise Invalid.field("assignee", f"'{username}' is not a member of {self.project.key}")
-        return user
-
-    def named(self, field: str, table: dict[str, Any], names: list[str]) -> list[Any]:
-        missing = [n for n in names if n not in table]
-        if missing:
-            raise Invalid.field(
-                field, f"no {field[:-1] if field.endswith('s') else field} {missing[0]!r}"
-            )
-        return [table[n] for n in names]
+    def save_new_labels(self, built: list[_Built]) -> None:
+        """Create the labels first used in this batch (labels are created on first use)."""
+        new = {lb.name: lb for b in built for lb in b.labels if lb.pk is None}
+        for label in Label.objects.bulk_create(list(new.values())):
+            self.label_rows[label.name] = label
+        for b in built:
+            b.labels = [self.label_rows[lb.name] for lb in b.labels]
 
 
-def _build(
-    record: dict[str, Any], look: _Lookups, moment: dt.datetime
-) -> tuple[Issue, dict[str, Any]]:
+def _comment_list(record: dict[str, Any]) -> list[Any]:
+    comments = record.get("comments", [])
+    return comments if isinstance(comments, list) else []
+
+
+@dataclass
+class _Built:
+    issue: Issue
+    labels: list[Label]
+    components: list[Component]
+    comments: list[_NewComment]
+
+
+def _build(record: Any, look: _Lookups, moment: dt.datetime) -> _Built:
+    """One record checked by the field table exactly as `create_issue` checks its input."""
+    if not isinstance(record, dict):
+        raise Invalid("each issue must be a JSON object")
     unknown = set(record) - RECORD_FIELDS
     if unknown:
         raise Invalid.field(sorted(unknown)[0], "is not an importable field")
-    status_name = str(record.get("status", "")).lower() or next(iter(look.states))
-    status = look.states.get(status_name)
-    if status is None:
-        raise Invalid.field("status", f"must be one of: {', '.join(look.states)}")
+    if "title" not in record:
+        raise Invalid.field("title", "is required")
+    given = {name: record[name] for name in EDITABLE_FIELDS if name in record}
+    values = {name: FIELDS[name].to_stored(value, look) for name, value in given.items()}
+    defaults = {
+        name: FIELDS[name].to_stored(FIELDS[name].default, look)
+        for name in ("description", "type", "severity", "priority", "confidential")
+        if name not in values
+    }
+    values.update(defaults)
+    status = values.pop("status", None) or look.initial
+    labels, components = values.pop("labels", []), values.pop("components", [])
+    values["resolution"] = opening_resolution(status, values.get("resolution", ""))
     created = _time(record["created_at"], "created_at") if "created_at" in record else moment
-    resolution = record.get("resolution") or (Resolution.FIXED if status.is_done else "")
     issue = Issue(
         project=look.project,
-        title=_clean_text("title", record.get("title"), max_length=255, required=True),
-        description=_clean_text(
-            "description", record.get("description", ""), max_length=100_000, required=False
-        ),
-        type=_choice("type", record.get("type", "bug"), {t: t for t in IssueType.values}),
-        severity=_choice("severity", record.get("severity", "major"), SEVERITY_BY_NAME),
-        priority=_choice("priority", record.get("priority", "medium"), PRIORITY_BY_NAME),
         status=status,
-        resolution=_choice("resolution", resolution, {r: r for r in [*Resolution.values, ""]})
-        if status.is_done
-        else "",
         reporter=look.user("reporter", record.get("reporter")),
-        assignee=look.assignee(record.get("assignee")),
-        due_date=dt.date.fromisoformat(record["due_date"]) if record.get("due_date") else None,
-        milestone=look.named("milestone", look.milestones, [record["milestone"]])[0]
-        if record.get("milestone")
-        else None,
-        confidential=bool(record.get("confidential", False)),
         created_at=created,
         updated_at=_time(record["updated_at"], "updated_at") if "updated_at" in record else created,
         resolved_at=created if status.is_done else None,
+        **values,
     )
-    snapshot = {
-        "title": issue.title,
-        "description": issue.description,
-        "type": issue.type,
-        "severity": record.get("severity", "major"),
-        "priority": record.get("priority", "medium"),
-        "status": status.name.lower(),
-        "resolution": issue.resolution or None,
-        "assignee": record.get("assignee"),
-        "due_date": record.get("due_date"),
-        "labels": sorted(set(record.get("labels", []))),
-        "components": sorted(set(record.get("components", []))),
-        "milestone": record.get("milestone"),
-        "confidential": issue.confidential,
-    }
-    return issue, snapshot
+    return _Built(issue, labels, components, _comments_of(record, issue, look))
+
+
+def _comments_of(record: dict[str, Any], issue: Issue, look: _Lookups) -> list[_NewComment]:
+    comments = record.get("comments", [])
+    if not isinstance(comments, list):
+        raise Invalid.field("comments", "must be a list of comments")
+    found = []
+    for item in comments:
+        if not isinstance(item, dict):
+            raise Invalid.field("comments", "each comment must be an object")
+        at = (
+            _time(item["created_at"], "comments.created_at")
+            if "created_at" in item
+            else issue.created_at
+        )
+        author = look.user("comments.author", item.get("author"))
+        body = clean_text("comments.body", item.get("body"), max_length=MAX_COMMENT, required=True)
+        found.append(_NewComment(0, author.pk, body, at))
+    return found
 
 
 @transaction.atomic
-def import_issues(*, actor: Any, project: Project, records: list[dict[str, Any]]) -> list[Issue]:
-    """Create `records` as issues of `project`; all or nothing. Returns the new issues."""
+def import_issues(
+    *,
+    actor: Any,
+    project: Project,
+    records: list[dict[str, Any]],
+    where: Sequence[str] | None = None,
+) -> list[Issue]:
+    """Create `records` as issues of `project`; all or nothing. Returns the new issues.
+    An error names the record by `where` (e.g. "line 12" of a file), else "record N"."""
     require(actor, project, Perm.MANAGE_PROJECT)
     look, moment = _Lookups(project, records), now()
     built = []
@@ -164,71 +188,63 @@ def import_issues(*, actor: Any, project: Project, records: list[dict[str, Any]]
         try:
             built.append(_build(record, look, moment))
         except Invalid as exc:
-            raise Invalid(f"record {index + 1}: {exc.detail}", errors=exc.errors) from None
+            place = where[index] if where else f"record {index + 1}"
+            raise Invalid(f"{place}: {exc.detail}", errors=exc.errors) from None
+    look.save_new_labels(built)
     first = allocate_numbers(project, len(built))
-    for offset, (issue, _) in enumerate(built):
-        issue.number = first + offset
-    issues = Issue.objects.bulk_create([issue for issue, _ in built])
-    _link(issues, records, look)
-    comments = _comments(issues, records, look)
-    _events(issues, [snap for _, snap in built], comments, actor)
+    for offset, item in enumerate(built):
+        item.issue.number = first + offset
+    issues = Issue.objects.bulk_create([item.issue for item in built])
+    _link(built)
+    comments = _insert_comments(built)
+    _events(built, comments, actor)
     # full-text index, same transaction
     search_index.index_new_issues(issues, ((c.issue_id, c.body) for c in comments))
     return issues
 
 
-def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Plain INSERTs for rows that need no model logic: bulk_create spent most of an import
-    building model instances. Values must already be adapted for the database."""
-    if not rows:
-        return
-    quote, meta = connection.ops.quote_name, model._meta
-    names = ", ".join(quote(meta.get_field(c).column) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
-        # Table and column names come from the models, never from input.
-        sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
-        cursor.executemany(sql, rows)
-
-
-def _events(
-    issues: list[Issue], snapshots: list[dict[str, Any]], comments: list[_NewComment], actor: Any
-) -> None:
-    """One `created` event per issue and one `commented` event per comment."""
-    ops = connection.ops
-    columns = ["issue", "actor", "kind", "field", "new", "comment", "version", "created_at"]
-    rows: list[tuple[Any, ...]] = [
-        (
-            issue.pk,
-            issue.reporter_id,
-            EventKind.CREATED.value,
-            "",
-            ops.adapt_json_value({**snap, "imported_by": actor.username}, None),
-            None,
-            1,
-            ops.adapt_datetimefield_value(issue.created_at),
+def _events(built: list[_Built], comments: list[_NewComment], actor: Any) -> None:
+    """One `created` event per issue (its snapshot, as `create_issue` records it) and one
+    `commented` event per comment."""
+    events = [
+        NewEvent(
+            issue_id=item.issue.pk,
+            actor_id=item.issue.reporter_id,
+            kind=EventKind.CREATED,
+            version=1,
+            created_at=item.issue.created_at,
+            new={**_snapshot(item), "imported_by": actor.username},
         )
-        for issue, snap in zip(issues, snapshots, strict=True)
+        for item in built
     ]
-    rows += [
-        (c.issue_id, c.author_id, EventKind.COMMENTED.value, "", ops.adapt_json_value(c.body, None),
-         c.pk, 1, ops.adapt_datetimefield_value(c.created_at))
+    events += [
+        NewEvent(
+            issue_id=c.issue_id,
+            actor_id=c.author_id,
+            kind=EventKind.COMMENTED,
+            version=1,
+            created_at=c.created_at,
+            new=c.body,
+            comment_id=c.pk,
+        )
         for c in comments
-    ]  # fmt: skip
-    _insert(IssueEvent, columns, rows)
+    ]
+    record_bulk(events)
 
 
-def _link(issues: list[Issue], records: list[dict[str, Any]], look: _Lookups) -> None:
-    label_rows, component_rows = [], []
-    for issue, record in zip(issues, records, strict=True):
-        for label in look.named("labels", look.labels, sorted(set(record.get("labels", [])))):
-            label_rows.append((issue.pk, label.pk))
-        for comp in look.named(
-            "components", look.components, sorted(set(record.get("components", [])))
-        ):
-            component_rows.append((issue.pk, comp.pk))
-    _insert(Issue.labels.through, ["issue", "label"], label_rows)
-    _insert(Issue.components.through, ["issue", "component"], component_rows)
+def _snapshot(item: _Built) -> dict[str, Any]:
+    names = {
+        "labels": sorted(lb.name for lb in item.labels),
+        "components": sorted(c.name for c in item.components),
+    }
+    return snapshot(item.issue, names)
+
+
+def _link(built: list[_Built]) -> None:
+    label_rows = [(b.issue.pk, label.pk) for b in built for label in b.labels]
+    component_rows = [(b.issue.pk, comp.pk) for b in built for comp in b.components]
+    insert_rows(Issue.labels.through, ["issue", "label"], label_rows)
+    insert_rows(Issue.components.through, ["issue", "component"], component_rows)
 
 
 @dataclass
@@ -240,30 +256,23 @@ class _NewComment:
     pk: int = 0
 
 
-def _comments(
-    issues: list[Issue], records: list[dict[str, Any]], look: _Lookups
-) -> list[_NewComment]:
-    """Insert the batch's comments and return them with their new ids."""
+def _insert_comments(built: list[_Built]) -> list[_NewComment]:
+    """Insert the batch's comments and return them with their issue and new ids."""
     rows = []
-    for issue, record in zip(issues, records, strict=True):
-        for item in record.get("comments", []):
-            at = (
-                _time(item["created_at"], "comments.created_at")
-                if "created_at" in item
-                else issue.created_at
-            )
-            author = look.user("comments.author", item.get("author"))
-            body = _clean_text("comments.body", item.get("body"), max_length=100_000, required=True)
-            rows.append(_NewComment(issue.pk, author.pk, body, at))
+    for item in built:
+        for comment in item.comments:
+            comment.issue_id = item.issue.pk
+            rows.append(comment)
     adapt = connection.ops.adapt_datetimefield_value
-    _insert(
+    insert_rows(
         Comment,
         ["issue", "author", "body", "created_at", "updated_at"],
         [(c.issue_id, c.author_id, c.body, adapt(c.created_at), adapt(c.created_at)) for c in rows],
     )
     # The batch's issues are new in this transaction, so their comments' ids ascend in the
     # order inserted (issue by issue, then comment by comment): read them back in that order.
-    ids = Comment.objects.filter(issue_id__in=[i.pk for i in issues]).order_by("issue_id", "id")
+    issue_ids = [item.issue.pk for item in built]
+    ids = Comment.objects.filter(issue_id__in=issue_ids).order_by("issue_id", "id")
     for comment, pk in zip(rows, ids.values_list("id", flat=True), strict=True):
         comment.pk = pk
     return rows

@@ -10,15 +10,13 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
-from docket.accounts.models import User
 from docket.core import markdown
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
-from docket.core.rows import one_or_none
 from docket.issues.access import visible_issues
+from docket.issues.fields import PRIORITY_BY_NAME, ROW_COLUMNS, SEVERITY_BY_NAME, row_values
 from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
 from docket.issues.query_fields import compile_issue_query, state_names
-from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME, priority_name, severity_name
 from docket.projects.access import Perm, permissions_in
 from docket.projects.models import Component, WorkflowState
 from docket.query import QueryError
@@ -83,28 +81,19 @@ def _names_sql(count: int) -> str:
 
 # What an issue's API shape is made of, as column paths: lists fetch exactly these as plain
 # values (building the ~300 model instances of a 50-issue page was most of its cost), and
-# `issue_out` reads the same names off one loaded issue.
+# `issue_out` reads the same names off one loaded issue. The editable fields' columns and how
+# they read out come from the field table (fields.py).
 ROW_FIELDS = (
     "id",
     "number",
-    "title",
-    "description",
-    "type",
-    "severity",
-    "priority",
-    "resolution",
-    "due_date",
-    "confidential",
     "version",
     "created_at",
     "updated_at",
     "resolved_at",
     "project__key",
-    "status__name",
     "status__category",
     "reporter__username",
-    "assignee__username",
-    "milestone__name",
+    *ROW_COLUMNS,
 )
 
 
@@ -114,21 +103,11 @@ def _shape(row: dict[str, Any], labels: list[str], components: list[str]) -> dic
         "key": f"{row['project__key']}-{row['number']}",
         "project": row["project__key"],
         "number": row["number"],
-        "title": row["title"],
-        "description": row["description"],
-        "type": row["type"],
-        "severity": severity_name(row["severity"]),
-        "priority": priority_name(row["priority"]),
-        "status": row["status__name"].lower(),
+        **row_values(row),
         "status_category": row["status__category"],
-        "resolution": row["resolution"] or None,
         "reporter": row["reporter__username"],
-        "assignee": row["assignee__username"],
-        "due_date": row["due_date"].isoformat() if row["due_date"] else None,
         "labels": sorted(labels),
         "components": sorted(components),
-        "milestone": row["milestone__name"],
-        "confidential": row["confidential"],
         "version": row["version"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -307,7 +286,3 @@ def event_out(row: dict[str, Any], moderator: bool) -> dict[str, Any]:
         "version": row["version"],
         "at": row["created_at"],
     }
-
-
-def active_user(username: str) -> User | None:
-    return one_or_none(User.objects.filter(username=username, is_active=True))

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-TypeName = Literal["bug", "task", "feature", "improvement", "incident", "support"]
-SeverityName = Literal["trivial", "minor", "major", "critical"]
-PriorityName = Literal["lowest", "low", "medium", "high", "highest"]
-ResolutionName = Literal["fixed", "won't fix", "duplicate", "cannot reproduce", "done"]
+from docket.issues.bulk import MAX_BULK
+from docket.issues.fields import (
+    FIELDS,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_NAMES,
+    MAX_TITLE,
+    PRIORITY_BY_NAME,
+    RESOLUTION_NAMES,
+    SEVERITY_BY_NAME,
+    TYPE_NAMES,
+)
+
+if TYPE_CHECKING:  # names, as far as the type checker knows
+    TypeName: TypeAlias = str
+    SeverityName: TypeAlias = str
+    PriorityName: TypeAlias = str
+    ResolutionName: TypeAlias = str
+else:  # the choices of the field table (fields.py); Literal[tuple] is Literal[a, b, …]
+    TypeName = Literal[TYPE_NAMES]
+    SeverityName = Literal[tuple(SEVERITY_BY_NAME)]
+    PriorityName = Literal[tuple(PRIORITY_BY_NAME)]
+    ResolutionName = Literal[RESOLUTION_NAMES]
 DateText = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-12-31"])
 Names = list[str]
 
@@ -22,40 +41,83 @@ class StrictIn(Schema):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _default(name: str) -> Any:
+    return FIELDS[name].default
+
+
 class IssueCreate(StrictIn):
-    title: str = Field(min_length=1, max_length=255)
-    description: str = Field(default="", max_length=100_000)
-    type: TypeName = "bug"
-    severity: SeverityName = "major"
-    priority: PriorityName = "medium"
-    status: str | None = Field(default=None, max_length=50)
-    assignee: str | None = Field(default=None, max_length=150)
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    description: str = Field(default=_default("description"), max_length=MAX_DESCRIPTION)
+    type: TypeName = _default("type")
+    severity: SeverityName = _default("severity")
+    priority: PriorityName = _default("priority")
+    status: str | None = Field(default=None, max_length=MAX_NAME)
+    assignee: str | None = Field(default=None, max_length=MAX_NAME)
     due_date: str | None = DateText
-    labels: Names = Field(default_factory=list, max_length=50)
-    components: Names = Field(default_factory=list, max_length=50)
-    milestone: str | None = Field(default=None, max_length=100)
-    confidential: bool = False
+    labels: Names = Field(default_factory=list, max_length=MAX_NAMES)
+    components: Names = Field(default_factory=list, max_length=MAX_NAMES)
+    milestone: str | None = Field(default=None, max_length=MAX_NAME)
+    confidential: bool = _default("confidential")
 
 
-class IssueUpdate(StrictIn):
-    """Send only the fields to change; `null` clears an optional field."""
+class BulkChanges(StrictIn):
+    """Fields to set on every issue of a bulk edit; `null` clears an optional field."""
 
-    title: str = Field(default=None, min_length=1, max_length=255)  # type: ignore[assignment]
-    description: str = Field(default=None, max_length=100_000)  # type: ignore[assignment]
+    title: str = Field(default=None, min_length=1, max_length=MAX_TITLE)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=MAX_DESCRIPTION)  # type: ignore[assignment]
     type: TypeName = None  # type: ignore[assignment]
     severity: SeverityName = None  # type: ignore[assignment]
     priority: PriorityName = None  # type: ignore[assignment]
-    status: str = Field(default=None, max_length=50)  # type: ignore[assignment]
     resolution: ResolutionName | None = None
-    assignee: str | None = Field(default=None, max_length=150)
+    assignee: str | None = Field(default=None, max_length=MAX_NAME)
     due_date: str | None = DateText
-    labels: Names = Field(default=None, max_length=50)  # type: ignore[assignment,arg-type]
-    components: Names = Field(default=None, max_length=50)  # type: ignore[assignment,arg-type]
-    milestone: str | None = Field(default=None, max_length=100)
+    components: Names = Field(default=None, max_length=MAX_NAMES)  # type: ignore[assignment,arg-type]
+    milestone: str | None = Field(default=None, max_length=MAX_NAME)
     confidential: bool = None  # type: ignore[assignment]
+
+
+class IssueUpdate(BulkChanges):
+    """Send only the fields to change; `null` clears an optional field."""
+
+    status: str = Field(default=None, max_length=MAX_NAME)  # type: ignore[assignment]
+    labels: Names = Field(default=None, max_length=MAX_NAMES)  # type: ignore[assignment,arg-type]
     version: int | None = Field(
         default=None, ge=1, description="The version your change is based on (or send If-Match)"
     )
+
+
+class BulkIn(StrictIn):
+    issues: list[str] = Field(
+        min_length=1, max_length=MAX_BULK, description=f"Issue keys; at most {MAX_BULK}"
+    )
+    versions: dict[str, int] = Field(
+        default_factory=dict,
+        description="The version each change is based on, by key (optional): a change to a "
+        "field someone else moved since is a 409 for that issue, as with PATCH",
+    )
+    changes: BulkChanges = Field(default_factory=BulkChanges)
+    add_labels: Names = Field(default_factory=list, max_length=MAX_NAMES)
+    remove_labels: Names = Field(default_factory=list, max_length=MAX_NAMES)
+    to: str | None = Field(
+        default=None, max_length=MAX_NAME, description="Move each issue to this state"
+    )
+
+
+class BulkResultOut(Schema):
+    key: str
+    ok: bool
+    changed: bool
+    status: int = Field(description="What this issue alone would have answered: 200, 403, …")
+    message: str
+    version: int | None
+    errors: list[dict[str, Any]]
+
+
+class BulkOut(Schema):
+    results: list[BulkResultOut]
+    changed: int
+    unchanged: int
+    failed: int
 
 
 class IssueOut(Schema):

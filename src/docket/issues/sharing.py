@@ -14,7 +14,8 @@ from docket.core.clock import now
 from docket.core.errors import Conflict, Invalid, NotFound
 from docket.core.rows import one_or_none
 from docket.issues.access import require_on_issue
-from docket.issues.actions import _actor, _locked, _record
+from docket.issues.actions import locked
+from docket.issues.events import acting_user, record
 from docket.issues.models import EventKind, Issue, IssueGrant
 from docket.projects.access import Perm, forget_roles
 
@@ -35,10 +36,10 @@ def grant_access(*, actor: Any, issue: Issue, username: str) -> IssueGrant:
     """Let `username` see `issue`. Needs the right to edit others' issues (members, admins)."""
     require_on_issue(actor, issue, Perm.EDIT_ISSUE)
     user = _grantee(username)
-    issue = _locked(issue)
+    issue = locked(issue)
     if IssueGrant.objects.filter(issue=issue, user=user).exists():
         raise Conflict(f"{user.username} already has access to {issue.key}")
-    grant = IssueGrant.objects.create(issue=issue, user=user, granted_by=_actor(actor))
+    grant = IssueGrant.objects.create(issue=issue, user=user, granted_by=acting_user(actor))
     _access_changed(actor, issue, EventKind.ACCESS_GRANTED, user)
     return grant
 
@@ -47,7 +48,7 @@ def grant_access(*, actor: Any, issue: Issue, username: str) -> IssueGrant:
 def revoke_access(*, actor: Any, issue: Issue, username: str) -> None:
     """Takes effect from the caller's next request: the gate reads grants per request."""
     require_on_issue(actor, issue, Perm.EDIT_ISSUE)
-    issue = _locked(issue)
+    issue = locked(issue)
     deleted, _ = IssueGrant.objects.filter(issue=issue, user__username=username).delete()
     if not deleted:
         raise NotFound(f"{username[:150]} has no explicit access to {issue.key}")
@@ -61,9 +62,9 @@ def _access_changed(actor: Any, issue: Issue, kind: str, user: User) -> None:
     issue.updated_at = moment
     issue.save(update_fields=["version", "updated_at"])
     added = kind == EventKind.ACCESS_GRANTED
-    _record(
+    record(
         issue,
-        _actor(actor),
+        actor,
         kind,
         moment,
         field="access",

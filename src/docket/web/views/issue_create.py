@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from docket.core.errors import Conflict, Invalid
 from docket.issues import actions, choices, editing
-from docket.issues.actions import MAX_DESCRIPTION
+from docket.issues.fields import MAX_DESCRIPTION
 from docket.issues.models import IssueType
-from docket.issues.values import PRIORITY_BY_NAME, SEVERITY_BY_NAME
+from docket.issues.fields import PRIORITY_BY_NAME, SEVERITY_BY_NAME
 from docket.projects.access import Perm, get_project_for, permissions_in, visible_projects
 from docket.projects.models import Project
 from docket.web.views.common import page, web_view

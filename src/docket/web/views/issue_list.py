@@ -26,7 +26,7 @@ from docket.issues.access import get_issue_for
 from docket.issues.queries import IssueFilter, issues_by_id, list_issues
 from docket.issues.query_fields import ISSUE_QUERY
 from docket.issues.search import search_issues
-from docket.issues.values import PRIORITY_BY_NAME, field_value
+from docket.issues.fields import PRIORITY_BY_NAME, field_value
 from docket.projects.access import Perm, get_project_for, permissions_in
 from docket.projects.models import Project
 from docket.query import MAX_LENGTH, QueryError

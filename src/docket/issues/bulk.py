@@ -1,0 +1,123 @@
+"""Bulk edit: the same change applied to many issues, each through the ordinary actions and
+under its row lock, each all or nothing. One issue that cannot change (gone, not allowed, a
+conflict, a rule it breaks) does not stop the others; every issue gets its own result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from docket.core.errors import DocketError, Invalid, Unauthenticated
+from docket.issues import actions
+from docket.issues.access import get_issue_for
+from docket.issues.fields import EDITABLE_FIELDS, FIELDS, field_value
+from docket.issues.models import Issue
+
+MAX_BULK = 200  # issues per bulk edit (a page is 50; "select all" over a few pages at most)
+# Labels move by add/remove (below), the status by `to` (a transition).
+BULK_FIELDS = tuple(f for f in EDITABLE_FIELDS if f not in ("labels", "status"))
+
+
+@dataclass(frozen=True)
+class BulkChange:
+    """What to do to every issue. `changes`: outside values of BULK_FIELDS; `to`: the state
+    to move to (by a transition of the workflow); labels to add and remove."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    add_labels: tuple[str, ...] = ()
+    remove_labels: tuple[str, ...] = ()
+    to: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.changes or self.add_labels or self.remove_labels or self.to)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    key: str
+    ok: bool
+    changed: bool
+    status: int  # the HTTP status this issue alone would have answered (200, 403, 404, 409, 422)
+    message: str
+    version: int | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def check_bulk(keys: list[str], change: BulkChange, versions: dict[str, int]) -> None:
+    """Refuse (422) a bulk edit that is malformed as a whole, before touching any issue."""
+    if not keys:
+        raise Invalid.field("issues", "select at least one issue")
+    if len(keys) > MAX_BULK:
+        raise Invalid.field("issues", f"at most {MAX_BULK} issues at a time (got {len(keys)})")
+    if len(set(keys)) != len(keys):
+        raise Invalid.field("issues", "each issue may appear once")
+    strays = sorted(set(versions) - set(keys))
+    if strays:
+        raise Invalid.field("versions", f"{strays[0]} is not one of the issues")
+    if any(version < 1 for version in versions.values()):
+        raise Invalid.field("versions", "versions start at 1")
+    unknown = sorted(set(change.changes) - set(BULK_FIELDS))
+    if unknown:
+        raise Invalid.field(unknown[0], "cannot be bulk edited; labels move by add_labels/"
+                            "remove_labels and the status by `to`")  # fmt: skip
+    if change.is_empty():
+        raise Invalid("nothing to change: give changes, labels to add or remove, or `to`")
+    labels = FIELDS["labels"].check
+    clash = set(labels(list(change.add_labels))) & set(labels(list(change.remove_labels)))
+    if clash:
+        raise Invalid.field("labels", f"{sorted(clash)[0]!r} is both added and removed")
+
+
+@transaction.atomic
+def bulk_update(
+    *,
+    actor: Any,
+    keys: list[str],
+    change: BulkChange,
+    base_versions: dict[str, int] | None = None,
+) -> list[BulkResult]:
+    """Apply `change` to the issues `keys`, in order. With a base version for a key, a
+    change to a field someone else moved since is a conflict for that issue (as PATCH)."""
+    if not getattr(actor, "is_authenticated", False):
+        raise Unauthenticated("sign in or send an API token to edit issues")
+    versions = base_versions or {}
+    check_bulk(keys, change, versions)
+    return [_one(actor, key, change, versions.get(key)) for key in keys]
+
+
+def _one(actor: Any, key: str, change: BulkChange, base_version: int | None) -> BulkResult:
+    try:
+        with transaction.atomic():  # a savepoint: this issue all or nothing
+            issue = actions.locked(get_issue_for(actor, key))
+            before = issue.version
+            issue = _apply(actor, issue, change, base_version)
+    except DocketError as exc:
+        return BulkResult(key, False, False, exc.status, exc.detail, errors=exc.errors or [])
+    changed = issue.version != before
+    message = "updated" if changed else "already so; nothing changed"
+    return BulkResult(issue.key, True, changed, 200, message, issue.version)
+
+
+def _apply(actor: Any, issue: Issue, change: BulkChange, base_version: int | None) -> Issue:
+    changes = dict(change.changes)
+    if change.add_labels or change.remove_labels:
+        # Read under the row lock taken above: nobody changes the labels between this read
+        # and the write.
+        labels, names = set(field_value(issue, "labels")), FIELDS["labels"].check
+        new = (labels | set(names(list(change.add_labels)))) - set(
+            names(list(change.remove_labels))
+        )
+        if new != labels:
+            changes["labels"] = sorted(new)
+    if changes:
+        issue = actions.update_issue(
+            actor=actor, issue=issue, changes=changes, base_version=base_version
+        )
+        base_version = None  # this bulk edit made the newest version itself
+    if change.to is not None and field_value(issue, "status") != change.to.lower():
+        issue = actions.transition(
+            actor=actor, issue=issue, to=change.to, base_version=base_version
+        )
+    return issue

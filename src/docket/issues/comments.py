@@ -1,0 +1,75 @@
+"""Comments on issues: add, edit (by the author) and delete (by the author or a moderator).
+Each writes its history event in the same transaction; a deleted comment's text stays in the
+event log, readable by project admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from docket.audit.log import record as audit
+from docket.core.clock import now
+from docket.core.errors import NotFound
+from docket.core.rows import one_or_none
+from docket.issues.access import require_on_issue
+from docket.issues.events import record
+from docket.issues.fields import MAX_COMMENT, clean_text
+from docket.issues.models import Comment, EventKind, Issue
+from docket.projects.access import Perm
+
+
+@transaction.atomic
+def add_comment(*, actor: Any, issue: Issue, body: str) -> Comment:
+    require_on_issue(actor, issue, Perm.COMMENT)
+    body = clean_text("body", body, max_length=MAX_COMMENT, required=True)
+    moment = now()
+    comment = Comment.objects.create(
+        issue=issue, author=actor, body=body, created_at=moment, updated_at=moment
+    )
+    Issue.objects.filter(pk=issue.pk).update(updated_at=moment)
+    record(issue, actor, EventKind.COMMENTED, moment, comment=comment, new=body)
+    return comment
+
+
+def comment_to_change(actor: Any, issue: Issue, comment_id: int) -> Comment:
+    """A comment of `issue` that `actor` may edit or delete: their own while they may comment,
+    anyone's as a moderator (404 if there is none, 403 if not theirs to change)."""
+    comment = one_or_none(
+        Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True)
+    )
+    if comment is None:
+        raise NotFound(f"no comment {comment_id} on {issue.key}")
+    if comment.author_id != actor.id:
+        require_on_issue(actor, issue, Perm.MODERATE)
+    else:
+        require_on_issue(actor, issue, Perm.COMMENT)
+    return comment
+
+
+@transaction.atomic
+def edit_comment(*, actor: Any, issue: Issue, comment_id: int, body: str) -> Comment:
+    comment = comment_to_change(actor, issue, comment_id)
+    body = clean_text("body", body, max_length=MAX_COMMENT, required=True)
+    if body == comment.body:
+        return comment
+    old, moment = comment.body, now()
+    comment.body, comment.updated_at = body, moment
+    comment.save(update_fields=["body", "updated_at"])
+    record(issue, actor, EventKind.COMMENT_EDITED, moment, comment=comment, old=old, new=body)
+    return comment
+
+
+@transaction.atomic
+def delete_comment(*, actor: Any, issue: Issue, comment_id: int) -> None:
+    """Hide a comment. Its text stays in the event log, readable by project admins."""
+    comment = comment_to_change(actor, issue, comment_id)
+    moment = now()
+    comment.deleted_at = moment
+    comment.save(update_fields=["deleted_at"])
+    record(issue, actor, EventKind.COMMENT_DELETED, moment, comment=comment, old=comment.body)
+    if comment.author_id != actor.id:  # a moderator removing someone else's words
+        audit(
+            actor, "comment.deleted", project=issue.project, target=issue.key,
+            comment=comment.id, author=comment.author.username,
+        )  # fmt: skip

@@ -1,0 +1,125 @@
+"""The one recorder of issue history. Every writer of an issue — the issue actions, sharing,
+attachments, the importer — records its IssueEvent rows here, inside its own transaction.
+
+After the transaction commits, `events_committed` is sent once (not once per event): the
+signal consumers of the log listen to (the live-update doorbell today; the worker that
+notifications and automation ride on next). A rolled-back transaction sends nothing, so a
+consumer is never woken for history that does not exist. Consumers must still read the log
+itself (ordered by id) — the signal only says "there is something new", never what.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.dispatch import Signal
+
+from docket.issues import search_index
+from docket.issues.models import Issue, IssueEvent
+
+# Sent (sender=IssueEvent) once after each commit that recorded at least one event.
+events_committed = Signal()
+
+
+def acting_user(actor: Any) -> Any:
+    """The user an event names as its actor: None for anonymous callers."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def record(issue: Issue, actor: Any, kind: str, moment: dt.datetime, **data: Any) -> IssueEvent:
+    """Write one event for `issue` at its current version and keep the full-text index in
+    step, in the caller's transaction. `data`: field, old, new, comment."""
+    event = IssueEvent.objects.create(
+        issue=issue,
+        actor=acting_user(actor),
+        kind=kind,
+        version=issue.version,
+        created_at=moment,
+        **data,
+    )
+    search_index.follow_event(event)
+    _announce_on_commit()
+    return event
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event for `record_bulk`: ids instead of objects, values already in outside form."""
+
+    issue_id: int
+    actor_id: int | None
+    kind: str
+    version: int
+    created_at: dt.datetime
+    field: str = ""
+    old: Any = None
+    new: Any = None
+    comment_id: int | None = None
+
+
+_BULK_COLUMNS = (
+    "issue",
+    "actor",
+    "kind",
+    "field",
+    "old",
+    "new",
+    "comment",
+    "version",
+    "created_at",
+)
+
+
+def record_bulk(events: Sequence[NewEvent]) -> None:
+    """Write many events with plain INSERTs (the importer's path: building model instances
+    cost most of an import). The caller indexes the text itself, once per batch
+    (`search_index.index_new_issues`)."""
+    if not events:
+        return
+    ops = connection.ops
+    rows = [
+        (
+            e.issue_id,
+            e.actor_id,
+            e.kind,
+            e.field,
+            ops.adapt_json_value(e.old, None),
+            ops.adapt_json_value(e.new, None),
+            e.comment_id,
+            e.version,
+            ops.adapt_datetimefield_value(e.created_at),
+        )
+        for e in events
+    ]
+    insert_rows(IssueEvent, _BULK_COLUMNS, rows)
+    _announce_on_commit()
+
+
+def insert_rows(model: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Plain INSERTs of rows that need no model logic. Values must already be adapted for
+    the database (`connection.ops.adapt_*`)."""
+    if not rows:
+        return
+    quote, meta = connection.ops.quote_name, model._meta
+    names = ", ".join(quote(meta.get_field(c).column) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        # Table and column names come from the models, never from input.
+        sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+        cursor.executemany(sql, rows)
+
+
+def _announce_on_commit() -> None:
+    """Schedule one `events_committed` for the current transaction (none if it rolls back:
+    Django drops the callbacks of a rolled-back block)."""
+    pending = transaction.get_connection().run_on_commit
+    if not any(callback is _announce for _, callback, _ in pending):
+        transaction.on_commit(_announce, robust=True)
+
+
+def _announce() -> None:
+    events_committed.send_robust(sender=IssueEvent)

@@ -1,0 +1,295 @@
+"""The one table of issue fields: for each field its name and label, how an outside value is
+checked and turned into what the model stores, how it reads back out, who may edit it, whether
+it may change with a transition or be required by one, and how a form shows it.
+
+Create, update, transitions, the importer, the API schemas, list rows, history snapshots and
+the web forms all read this table; a new field (or a custom field, later) is one entry here.
+The query language's entries for these fields live in `query_fields.py`, keyed by the same names.
+
+Outside values are what the API, events and imports carry: enum names in lower case, people
+by username, dates as ISO 8601 text, labels/components/milestones by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from docket.core.errors import Invalid
+from docket.issues.models import Issue, IssueType, Priority, Resolution, Severity
+from docket.projects.access import Perm
+from docket.projects.workflow_rules import REQUIRABLE_FIELDS
+
+MAX_TITLE = 255
+MAX_DESCRIPTION = 100_000
+MAX_COMMENT = 100_000
+MAX_LABEL = 50
+MAX_NAMES = 50  # labels or components on one issue
+MAX_NAME = 150  # a username, milestone or state name given as input
+
+TYPE_NAMES: tuple[str, ...] = tuple(IssueType.values)
+SEVERITY_BY_NAME: dict[str, int] = {str(c.label): c.value for c in Severity}
+PRIORITY_BY_NAME: dict[str, int] = {str(c.label): c.value for c in Priority}
+RESOLUTION_NAMES: tuple[str, ...] = tuple(Resolution.values)
+# Value -> name as plain dicts: `Priority(value).label` builds an enum member (~6 µs; a
+# board names 250 priorities).
+SEVERITY_NAMES = {value: name for name, value in SEVERITY_BY_NAME.items()}
+PRIORITY_NAMES = {value: name for name, value in PRIORITY_BY_NAME.items()}
+
+
+class Relations(Protocol):
+    """Resolves names to the project's rows. The actions look each up as they go
+    (`actions_support.ProjectRelations`); the importer preloads a whole batch."""
+
+    def state(self, name: str, field: str) -> Any: ...
+    def assignee(self, username: str) -> Any: ...
+    def labels(self, names: list[str]) -> list[Any]: ...
+    def components(self, names: list[str]) -> list[Any]: ...
+    def milestone(self, name: str) -> Any: ...
+
+
+# --- checks: outside value -> clean outside value (Invalid naming the field otherwise) -------
+
+
+def clean_text(field: str, value: Any, *, max_length: int, required: bool) -> str:
+    if not isinstance(value, str):
+        raise Invalid.field(field, "must be a string")
+    if "\x00" in value:
+        raise Invalid.field(field, "must not contain NUL characters")
+    text = value.strip() if field == "title" else value
+    if required and not text.strip():  # a blank comment or label is as empty as ""
+        raise Invalid.field(field, "must not be empty")
+    if len(text) > max_length:
+        raise Invalid.field(field, f"must be at most {max_length} characters (got {len(text)})")
+    return text
+
+
+def _title(value: Any) -> str:
+    return clean_text("title", value, max_length=MAX_TITLE, required=True)
+
+
+def _description(value: Any) -> str:
+    if value is None:
+        return ""
+    return clean_text("description", value, max_length=MAX_DESCRIPTION, required=False)
+
+
+def _one_of(field: str, names: Any, *, optional: bool = False) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or value not in names:
+            raise Invalid.field(field, f"must be one of: {', '.join(names)}")
+        return value
+
+    return check
+
+
+def _name(field: str, *, optional: bool) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise Invalid.field(field, "must be a name" + (" or null" if optional else ""))
+        if len(value) > MAX_NAME:
+            raise Invalid.field(field, f"must be at most {MAX_NAME} characters")
+        return value
+
+    return check
+
+
+def _names(field: str, *, max_length: int) -> Callable[[Any], list[str]]:
+    def check(value: Any) -> list[str]:
+        if not isinstance(value, list):
+            raise Invalid.field(field, "must be a list of names")
+        if len(value) > MAX_NAMES:
+            raise Invalid.field(field, f"must hold at most {MAX_NAMES} names")
+        return sorted({clean_text(field, n, max_length=max_length, required=True).strip()
+                       for n in value})  # fmt: skip
+
+    return check
+
+
+def _date(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise Invalid.field("due_date", "must be a date like 2026-12-31")
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid.field("confidential", "must be true or false")
+    return value
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssueField:
+    name: str
+    label: str
+    check: Callable[[Any], Any]
+    # The clean outside value -> what the model stores (None: stored as is).
+    store: Callable[[Any, Relations], Any] | None = None
+    # The column list rows fetch (`values()` path) and how its value reads out ("" for the
+    # many-to-many names, read separately).
+    column: str = ""
+    outward: Callable[[Any], Any] | None = None
+    default: Any = None  # the outside value of a new issue that does not give it
+    reporter_may_edit: bool = False  # reporters may change it on issues they reported
+    edit_permission: Perm = Perm.EDIT_ISSUE
+    with_transition: bool = False  # may change in the same step as a transition
+    inline: bool = True  # edited in place on the issue page (status moves by transitions)
+    widget: str = "text"  # text · textarea · select · names · date · checkbox
+    clearable: bool = False  # may be emptied (null)
+
+    @property
+    def requirable(self) -> bool:
+        """Whether a workflow transition may require it (the workflow rules decide)."""
+        return self.name in REQUIRABLE_FIELDS
+
+    def to_stored(self, value: Any, relations: Relations) -> Any:
+        clean = self.check(value)
+        return clean if self.store is None else self.store(clean, relations)
+
+    def read(self, issue: Issue) -> Any:
+        """The outside value of this field of a loaded issue."""
+        if not self.column:  # labels, components: need prefetched rows
+            return sorted(item.name for item in getattr(issue, self.name).all())
+        value: Any = issue
+        for part in self.column.split("__"):
+            value = getattr(value, part)
+            if value is None:
+                break
+        return value if self.outward is None else self.outward(value)
+
+
+def _lower(name: str) -> str:
+    return name.lower()
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _none_if_empty(value: str) -> str | None:
+    return value or None
+
+
+FIELDS: dict[str, IssueField] = {
+    f.name: f
+    for f in (
+        IssueField("title", "Title", _title, column="title", reporter_may_edit=True),
+        IssueField(
+            "description", "Description", _description, column="description", default="",
+            reporter_may_edit=True, widget="textarea",
+        ),
+        IssueField(
+            "type", "Type", _one_of("type", TYPE_NAMES), column="type", default="bug",
+            reporter_may_edit=True, widget="select",
+        ),
+        IssueField(
+            "severity", "Severity", _one_of("severity", SEVERITY_BY_NAME),
+            store=lambda v, _: SEVERITY_BY_NAME[v], column="severity",
+            outward=SEVERITY_NAMES.__getitem__, default="major", reporter_may_edit=True,
+            widget="select",
+        ),
+        IssueField(
+            "priority", "Priority", _one_of("priority", PRIORITY_BY_NAME),
+            store=lambda v, _: PRIORITY_BY_NAME[v], column="priority",
+            outward=PRIORITY_NAMES.__getitem__, default="medium", widget="select",
+        ),
+        IssueField(
+            "status", "Status", _name("status", optional=False),
+            store=lambda v, r: r.state(v, "status"), column="status__name", outward=_lower,
+            inline=False,
+        ),
+        IssueField(
+            "resolution", "Resolution", _one_of("resolution", RESOLUTION_NAMES, optional=True),
+            store=lambda v, _: v or "", column="resolution", outward=_none_if_empty,
+            with_transition=True, inline=False, widget="select", clearable=True,
+        ),
+        IssueField(
+            "assignee", "Assignee", _name("assignee", optional=True),
+            store=lambda v, r: None if v is None else r.assignee(v),
+            column="assignee__username", with_transition=True, widget="select", clearable=True,
+        ),
+        IssueField(
+            "due_date", "Due date", _date,
+            store=lambda v, _: None if v is None else dt.date.fromisoformat(v),
+            column="due_date", outward=_iso, with_transition=True, widget="date",
+            clearable=True,
+        ),
+        IssueField(
+            "labels", "Labels", _names("labels", max_length=MAX_LABEL),
+            store=lambda v, r: r.labels(v), default=[], reporter_may_edit=True, widget="names",
+        ),
+        IssueField(
+            "components", "Components", _names("components", max_length=MAX_NAME),
+            store=lambda v, r: r.components(v), default=[], reporter_may_edit=True,
+            widget="names",
+        ),
+        IssueField(
+            "milestone", "Milestone", _name("milestone", optional=True),
+            store=lambda v, r: None if v is None else r.milestone(v), column="milestone__name",
+            with_transition=True, widget="select", clearable=True,
+        ),
+        IssueField(
+            "confidential", "Confidential", _bool, column="confidential", default=False,
+            edit_permission=Perm.MODERATE, widget="checkbox",
+        ),
+    )
+}  # fmt: skip
+
+EDITABLE_FIELDS: tuple[str, ...] = tuple(FIELDS)
+# The page edits these in place, in this order.
+INLINE_FIELDS: tuple[str, ...] = tuple(
+    name for name in ("title", "description", "type", "priority", "severity", "assignee",
+                      "labels", "components", "milestone", "due_date", "confidential")
+    if FIELDS[name].inline
+)  # fmt: skip
+REPORTER_FIELDS = frozenset(f.name for f in FIELDS.values() if f.reporter_may_edit)
+TRANSITION_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS.values() if f.with_transition)
+ROW_COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS.values() if f.column)
+
+
+def field_value(issue: Issue, name: str) -> Any:
+    """The outside value of one field (labels/components need their rows prefetched)."""
+    return FIELDS[name].read(issue)
+
+
+def snapshot(issue: Issue, names: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Every field's outside value: a `created` event's record of a new issue. `names` gives
+    labels/components of an issue whose rows are not saved yet (the importer's)."""
+    names = names or {}
+    return {
+        name: names[name] if name in names else field.read(issue) for name, field in FIELDS.items()
+    }
+
+
+def priority_name(value: int) -> str:
+    return PRIORITY_NAMES[value]
+
+
+def severity_name(value: int) -> str:
+    return SEVERITY_NAMES[value]
+
+
+def row_values(row: dict[str, Any]) -> dict[str, Any]:
+    """The outside values of the column fields of a `values(*ROW_COLUMNS)` row."""
+    return {
+        name: outward(row[column]) if outward else row[column] for name, column, outward in _ROW
+    }
+
+
+_ROW = tuple((f.name, f.column, f.outward) for f in FIELDS.values() if f.column)

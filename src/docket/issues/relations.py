@@ -1,0 +1,79 @@
+"""Names in outside values resolved to a project's rows, as the issue actions need them:
+workflow states, assignable people, labels (created on first use), components, milestones.
+The importer resolves the same names from rows it preloads per batch (imports.py)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from docket.accounts.models import User
+from docket.core.errors import Invalid
+from docket.core.rows import one_or_none
+from docket.issues.models import Label
+from docket.projects.access import ASSIGNABLE_ROLES, role_in
+from docket.projects.models import Component, Milestone, Project, WorkflowState
+
+
+def states_of(project: Project) -> QuerySet[WorkflowState]:
+    return WorkflowState.objects.filter(workflow_id=project.workflow_id)
+
+
+def initial_state(project: Project) -> WorkflowState:
+    """Where a new issue starts: the state marked initial, else the first one."""
+    states = states_of(project)
+    return states.filter(is_initial=True).first() or states.order_by("order").first()  # type: ignore[return-value]
+
+
+def unknown_state(field: str, names: list[str]) -> Invalid:
+    return Invalid.field(field, f"must be one of: {', '.join(n.lower() for n in names)}")
+
+
+def not_assignable(username: str, project: Project) -> Invalid:
+    return Invalid.field("assignee", f"'{username}' is not a member of {project.key}")
+
+
+def no_such(field: str, name: str, project: Project) -> Invalid:
+    noun = field[:-1] if field.endswith("s") else field
+    return Invalid.field(field, f"no {noun} {name!r} in {project.key}")
+
+
+class ProjectRelations:
+    """Looks each name up when asked (one issue at a time)."""
+
+    def __init__(self, project: Project):
+        self.project = project
+
+    def state(self, name: str, field: str) -> WorkflowState:
+        state = states_of(self.project).filter(name__iexact=name).first()
+        if state is None:
+            raise unknown_state(field, list(states_of(self.project).values_list("name", flat=True)))
+        return state
+
+    def assignee(self, username: str) -> User:
+        user = one_or_none(User.objects.filter(username=username, is_active=True))
+        if user is None or role_in(user, self.project) not in ASSIGNABLE_ROLES:
+            raise not_assignable(username, self.project)
+        return user
+
+    def labels(self, names: list[str]) -> list[Label]:
+        existing = {
+            label.name: label
+            for label in Label.objects.filter(project=self.project, name__in=names)
+        }
+        for name in names:
+            if name not in existing:  # labels are created on first use, like tags
+                existing[name] = Label.objects.create(project=self.project, name=name)
+        return [existing[name] for name in names]
+
+    def components(self, names: list[str]) -> list[Component]:
+        found = {c.name: c for c in Component.objects.filter(project=self.project, name__in=names)}
+        missing = [name for name in names if name not in found]
+        if missing:
+            raise no_such("components", missing[0], self.project)
+        return [found[name] for name in names]
+
+    def milestone(self, name: str) -> Milestone:
+        milestone = Milestone.objects.filter(project=self.project, name=name).first()
+        if milestone is None:
+            raise no_such("milestone", name, self.project)
+        return milestone
