@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -21,12 +20,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from docket.core.errors import BadParameter, DocketError
 from docket.core.pagination import BadCursor
-from docket.issues import actions, choices, editing, saved_filters
-from docket.issues.access import get_issue_for
+from docket.issues import choices, editing, saved_filters
+from docket.issues.bulk import BulkChange, BulkResult, bulk_update
+from docket.issues.fields import PRIORITY_BY_NAME
 from docket.issues.queries import IssueFilter, issues_by_id, list_issues
 from docket.issues.query_fields import ISSUE_QUERY
 from docket.issues.search import search_issues
-from docket.issues.fields import PRIORITY_BY_NAME, field_value
 from docket.projects.access import Perm, get_project_for, permissions_in
 from docket.projects.models import Project
 from docket.query import MAX_LENGTH, QueryError
@@ -35,7 +34,6 @@ from docket.web.views.tables import table
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 50
-MAX_BULK = 200  # issues per bulk edit (a page is 50; "select all" over a few pages at most)
 SIDEBAR_FILTERS = 50
 UNASSIGN = "@none"  # the bulk bar's "Unassigned" choice (usernames cannot start with @)
 # Columns of the shared table that sort (the `sort=` parameter the API's list takes), and the
@@ -323,8 +321,12 @@ def delete_filter(request: HttpRequest, filter_id: int) -> HttpResponse:
 
 
 def _message(exc: DocketError) -> str:
-    fields = [f"{e['field']} {e['message']}" for e in exc.errors if e.get("field")]
-    return "; ".join(fields) if fields else exc.detail
+    return _errors_text(exc.errors, exc.detail)
+
+
+def _errors_text(errors: list[dict[str, Any]], detail: str) -> str:
+    fields = [f"{e['field']} {e['message']}" for e in errors if e.get("field")]
+    return "; ".join(fields) if fields else detail
 
 
 # --- bulk edit ------------------------------------------------------------------------------
@@ -333,18 +335,21 @@ def _message(exc: DocketError) -> str:
 @web_view()
 @require_POST
 def bulk_edit(request: HttpRequest) -> HttpResponse:
-    """Apply the bulk bar's changes to each selected issue through the actions, each issue in
-    its own transaction, and report every issue's outcome (nothing fails silently)."""
+    """Apply the bulk bar's changes to each selected issue through the bulk edit action, and
+    report every issue's outcome (nothing fails silently)."""
     keys = list(dict.fromkeys(k.strip() for k in request.POST.getlist("selected") if k.strip()))
-    wanted = _bulk_wanted(request)
-    problem = ""
+    problem, results, change = "", [], _bulk_change(request)
     if not keys:
         problem = "Select at least one issue."
-    elif len(keys) > MAX_BULK:
-        problem = f"Select at most {MAX_BULK} issues at a time."
-    elif not wanted:
+    elif change.is_empty():
         problem = "Choose something to change."
-    results = [] if problem else [_bulk_one(request.user, key, wanted) for key in keys]
+    else:
+        try:
+            outcome = bulk_update(actor=request.user, keys=keys, change=change)
+        except DocketError as exc:
+            problem = _sentence(exc)
+        else:
+            results = [_result(result) for result in outcome]
     changed = sum(1 for r in results if r["ok"] and r["changed"])
     refused = sum(1 for r in results if not r["ok"])
     summary = problem or _summary(changed, refused, len(results))
@@ -362,6 +367,38 @@ def bulk_edit(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(safe_next(request, reverse("web:issues")))
 
 
+def _bulk_change(request: HttpRequest) -> BulkChange:
+    """The bulk bar's choices as a bulk change (one label to add or remove, one state)."""
+    wanted = _bulk_wanted(request)
+    changes: dict[str, Any] = {}
+    if "assignee" in wanted:
+        who = wanted["assignee"]
+        changes["assignee"] = (
+            None if who == UNASSIGN else (request.user.username if who == "@me" else who)
+        )
+    if "priority" in wanted:
+        changes["priority"] = wanted["priority"]
+    return BulkChange(
+        changes=changes,
+        add_labels=tuple(filter(None, [wanted.get("add_label")])),
+        remove_labels=tuple(filter(None, [wanted.get("remove_label")])),
+        to=wanted.get("to"),
+    )
+
+
+def _sentence(exc: DocketError) -> str:
+    """A whole-request refusal as the bar shows it."""
+    if not exc.errors:
+        return exc.detail
+    message = exc.errors[0]["message"]
+    return message[:1].upper() + message[1:] + "."
+
+
+def _result(result: BulkResult) -> dict[str, Any]:
+    message = _errors_text(result.errors, result.message)
+    return {"key": result.key, "ok": result.ok, "changed": result.changed, "message": message}
+
+
 def _bulk_wanted(request: HttpRequest) -> dict[str, str]:
     fields = ("assignee", "priority", "add_label", "remove_label", "to")
     return {name: value for name in fields if (value := request.POST.get(name, "").strip())}
@@ -375,40 +412,3 @@ def _summary(changed: int, refused: int, total: int) -> str:
     if refused:
         parts.append(f"{refused} refused")
     return "Bulk edit: " + ", ".join(parts) + "."
-
-
-def _bulk_one(user: Any, key: str, wanted: dict[str, str]) -> dict[str, Any]:
-    """One issue's share of a bulk edit, all or nothing."""
-    try:
-        with transaction.atomic():
-            issue = get_issue_for(user, key)
-            before = issue.version
-            changes: dict[str, Any] = {}
-            if "assignee" in wanted:
-                who = wanted["assignee"]
-                changes["assignee"] = (
-                    None if who == UNASSIGN else (user.username if who == "@me" else who)
-                )
-            if "priority" in wanted:
-                changes["priority"] = wanted["priority"]
-            if "add_label" in wanted or "remove_label" in wanted:
-                labels = field_value(issue, "labels")
-                new = (set(labels) | {wanted.get("add_label", "")}) - {
-                    wanted.get("remove_label", ""),
-                    "",
-                }
-                if sorted(new) != labels:
-                    changes["labels"] = sorted(new)
-            if changes:
-                issue = actions.update_issue(actor=user, issue=issue, changes=changes)
-            if "to" in wanted and issue.status.name.lower() != wanted["to"].lower():
-                issue = actions.transition(actor=user, issue=issue, to=wanted["to"])
-    except DocketError as exc:
-        return {"key": key, "ok": False, "changed": False, "message": _message(exc)}
-    changed = issue.version != before
-    return {
-        "key": issue.key,
-        "ok": True,
-        "changed": changed,
-        "message": "updated" if changed else "already so; nothing changed",
-    }
