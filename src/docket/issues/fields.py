@@ -152,6 +152,11 @@ class IssueField:
     inline: bool = True  # edited in place on the issue page (status moves by transitions)
     widget: str = "text"  # text · textarea · select · names · date · checkbox
     clearable: bool = False  # may be emptied (null)
+    query: str = ""  # its name in the query language (query_fields.py), if not `name`
+
+    @property
+    def query_name(self) -> str:
+        return self.query or self.name
 
     @property
     def requirable(self) -> bool:
@@ -228,7 +233,7 @@ FIELDS: dict[str, IssueField] = {
             "due_date", "Due date", _date,
             store=lambda v, _: None if v is None else dt.date.fromisoformat(v),
             column="due_date", outward=_iso, with_transition=True, widget="date",
-            clearable=True,
+            clearable=True, query="due",
         ),
         IssueField(
             "labels", "Labels", _names("labels", max_length=MAX_LABEL),

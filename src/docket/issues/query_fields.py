@@ -15,15 +15,14 @@ from django.db.models.expressions import OrderBy
 
 from docket.core.clock import now as clock_now
 from docket.issues.access import ISSUE_KEY
-from docket.issues.models import (
-    Comment,
-    Issue,
-    IssueType,
-    Priority,
-    Resolution,
-    Severity,
-    Watch,
+from docket.issues.fields import FIELDS as ISSUE_FIELDS
+from docket.issues.fields import (
+    PRIORITY_BY_NAME,
+    RESOLUTION_NAMES,
+    SEVERITY_BY_NAME,
+    TYPE_NAMES,
 )
+from docket.issues.models import Comment, Issue, Watch
 from docket.issues.search_index import ISSUE_TEXT
 from docket.projects.access import visible_projects
 from docket.projects.models import WorkflowState
@@ -97,24 +96,33 @@ def _username(user: Any) -> str | None:
     return user.username if user is not None else None
 
 
-def _enum(choices: Any) -> tuple[tuple[str, Any], ...]:
-    return tuple((str(choice.label).lower(), choice.value) for choice in choices)
+def _column(name: str) -> str:
+    """The issue column a field of the field table is compared on (fields.py)."""
+    return ISSUE_FIELDS[name].column
 
 
+def _choices(names: dict[str, Any] | tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """(name, stored value) pairs of an enum field of the field table, in its order."""
+    if isinstance(names, dict):
+        return tuple(names.items())
+    return tuple((name, name) for name in names)
+
+
+# The field table's fields first (same names, columns and choices), then what only queries see.
 FIELDS = (
-    Field("title", Kind.TEXT, "title", lambda i: i.title, sort=("title",)),
-    Field("description", Kind.TEXT, "description", lambda i: i.description),
-    Field("type", Kind.ENUM, "type", lambda i: i.type, values=_enum(IssueType)),
+    Field("title", Kind.TEXT, _column("title"), lambda i: i.title, sort=("title",)),
+    Field("description", Kind.TEXT, _column("description"), lambda i: i.description),
+    Field("type", Kind.ENUM, _column("type"), lambda i: i.type, values=_choices(TYPE_NAMES)),
     Field(
-        "severity", Kind.ENUM, "severity", lambda i: i.severity,
-        values=_enum(Severity), ordered=True, sort=("severity",),
+        "severity", Kind.ENUM, _column("severity"), lambda i: i.severity,
+        values=_choices(SEVERITY_BY_NAME), ordered=True, sort=("severity",),
     ),
     Field(
-        "priority", Kind.ENUM, "priority", lambda i: i.priority,
-        values=_enum(Priority), ordered=True, sort=("priority",),
+        "priority", Kind.ENUM, _column("priority"), lambda i: i.priority,
+        values=_choices(PRIORITY_BY_NAME), ordered=True, sort=("priority",),
     ),
     Field(
-        "status", Kind.NAME, "status__name", lambda i: i.status.name,
+        "status", Kind.NAME, _column("status"), lambda i: i.status.name,
         known=_state_names, sort=("status__order",),
     ),
     Field(
@@ -122,19 +130,19 @@ FIELDS = (
         values=tuple((c.value, c.value) for c in WorkflowState.Category),
     ),
     Field(
-        "resolution", Kind.ENUM, "resolution", lambda i: i.resolution,
-        values=_enum(Resolution), nullable=True, empty_value="",
+        "resolution", Kind.ENUM, _column("resolution"), lambda i: i.resolution,
+        values=_choices(RESOLUTION_NAMES), nullable=True, empty_value="",
     ),
     Field(
         "reporter", Kind.USER, "reporter__username", lambda i: i.reporter.username,
         sort=("reporter__username",),
     ),
     Field(
-        "assignee", Kind.USER, "assignee__username", lambda i: _username(i.assignee),
+        "assignee", Kind.USER, _column("assignee"), lambda i: _username(i.assignee),
         nullable=True, sort=("assignee__username",),
     ),
     Field(
-        "due", Kind.DATE, "due_date", lambda i: i.due_date,
+        "due", Kind.DATE, _column("due_date"), lambda i: i.due_date,
         aliases=("due_date",), nullable=True, sort=("due_date",),
     ),
     Field(
@@ -147,11 +155,11 @@ FIELDS = (
         aliases=("component",), nullable=True, within=_through(Issue.components, "issue_id"),
     ),
     Field(
-        "milestone", Kind.NAME, "milestone__name",
+        "milestone", Kind.NAME, _column("milestone"),
         lambda i: i.milestone.name if i.milestone_id else None,
         nullable=True, sort=("milestone__name",),
     ),
-    Field("confidential", Kind.BOOL, "confidential", lambda i: i.confidential),
+    Field("confidential", Kind.BOOL, _column("confidential"), lambda i: i.confidential),
     Field("created", Kind.DATETIME, "created_at", lambda i: i.created_at, sort=("created_at",)),
     Field("updated", Kind.DATETIME, "updated_at", lambda i: i.updated_at, sort=("updated_at",)),
     Field(

@@ -1,0 +1,78 @@
+"""The one table of issue fields: its checks, and that the other tables agree with it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from docket.core.errors import Invalid
+from docket.issues.fields import (
+    EDITABLE_FIELDS,
+    FIELDS,
+    INLINE_FIELDS,
+    REPORTER_FIELDS,
+    ROW_COLUMNS,
+    TRANSITION_FIELDS,
+)
+from docket.issues.query_fields import ISSUE_QUERY
+from docket.issues.schemas import BulkChanges, IssueCreate, IssueUpdate
+from docket.projects.workflow_rules import REQUIRABLE_FIELDS
+
+
+@pytest.mark.parametrize(
+    ("value", "clean"),
+    [
+        ("2026-12-31", "2026-12-31"),
+        (dt.date(2026, 12, 31), "2026-12-31"),
+        (None, None),
+    ],
+)
+def test_due_date_takes_iso_dates(value, clean):
+    assert FIELDS["due_date"].check(value) == clean
+
+
+@pytest.mark.parametrize(
+    "value", ["31/12/2026", "2026-13-01", "", "tomorrow", 20261231, dt.datetime(2026, 1, 1)]
+)
+def test_due_date_refuses_anything_else_naming_the_field(value):
+    with pytest.raises(Invalid) as refused:
+        FIELDS["due_date"].check(value)
+    assert refused.value.errors == [
+        {"field": "due_date", "message": "must be a date like 2026-12-31"}
+    ]
+
+
+@pytest.mark.parametrize("value", ["false", "true", 0, 1, None])
+def test_confidential_takes_only_json_booleans(value):
+    with pytest.raises(Invalid):
+        FIELDS["confidential"].check(value)
+
+
+def test_labels_are_trimmed_deduplicated_and_sorted():
+    assert FIELDS["labels"].check(["ui ", "b", "ui"]) == ["b", "ui"]
+    with pytest.raises(Invalid):
+        FIELDS["labels"].check("ui")
+
+
+def test_the_query_language_knows_every_field_on_the_same_column():
+    for field in FIELDS.values():
+        entry = ISSUE_QUERY.field(field.query_name)
+        assert entry is not None, field.name
+        if field.column:
+            assert entry.path == field.column, field.name
+
+
+def test_the_other_tables_are_read_from_the_field_table():
+    assert set(REQUIRABLE_FIELDS) - {"comment"} <= set(EDITABLE_FIELDS)
+    assert {f for f in EDITABLE_FIELDS if FIELDS[f].requirable} == set(REQUIRABLE_FIELDS) - {
+        "comment"
+    }
+    assert set(TRANSITION_FIELDS) <= set(EDITABLE_FIELDS)
+    assert REPORTER_FIELDS <= set(INLINE_FIELDS) <= set(EDITABLE_FIELDS)
+    assert len(ROW_COLUMNS) == sum(1 for f in FIELDS.values() if f.column)
+    assert set(IssueCreate.model_fields) == set(EDITABLE_FIELDS) - {"resolution"}
+    assert set(IssueUpdate.model_fields) == {*EDITABLE_FIELDS, "version"}
+    assert set(BulkChanges.model_fields) == set(EDITABLE_FIELDS) - {"status", "labels"}
+    for name in ("type", "severity", "priority", "description", "confidential"):
+        assert IssueCreate.model_fields[name].default == FIELDS[name].default
