@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "docket.issues",
     "docket.attachments",
     "docket.audit",
+    "docket.live",
     "docket.web",
 ]
 
@@ -217,7 +218,7 @@ EMAIL_TIMEOUT = env_int("DOCKET_SMTP_TIMEOUT", 30)
 if EMAIL_USE_SSL and EMAIL_USE_TLS:
     raise ValueError("DOCKET_SMTP_SSL and DOCKET_SMTP_TLS exclude each other; set one")
 
-# Live updates (web/events.py, web/doorbell.py; docs/operations.md). DOCKET_LIVE_BACKEND:
+# Live updates (docket/live/; docs/operations.md). DOCKET_LIVE_BACKEND:
 # `poll` (each process reads new issue events every DOCKET_LIVE_POLL_MS) or `redis` (writers
 # ring a pub/sub doorbell at DOCKET_REDIS_URL; the poll becomes a slow safety net). The
 # heartbeat is also how often a stream rechecks its session; streams are per user and process.

@@ -31,7 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
 from docket.core import markdown as markdown_renderer
-from docket.web.events import newest_event_id
+from docket.live.changes import newest_event_id
 from docket.web.markup import issue_rows, kanban_cards, status_class
 
 

@@ -1,5 +1,5 @@
 """Live updates: `GET /live?project=KEY` / `?issue=KEY` / (nothing: all you can see), a
-server-sent events stream of `change` events (see web/events.py for how it works).
+server-sent events stream of `change` events. The feed itself is `docket.live`.
 
 An async view on the event loop: the permission checks before streaming go through
 `sync_to_async`, and the stream itself holds no database connection while it waits.
@@ -14,7 +14,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from docket.accounts.throttle import ip_subject
 from docket.core.context import client_ip
 from docket.core.errors import NotFound
-from docket.web import events
+from docket.live.changes import resolve_scope
+from docket.live.hub import MAX_ANONYMOUS_STREAMS, Subscriber, hub
+from docket.live.streams import stream as change_stream
 
 
 def _plain(status: int, text: str, **headers: str) -> HttpResponse:
@@ -44,25 +46,25 @@ async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     project = request.GET.get("project", "").strip()[:20] or None
     issue = request.GET.get("issue", "").strip()[:30] or None
     try:
-        scope = await sync_to_async(events.resolve_scope)(user, project, issue)
+        scope = await sync_to_async(resolve_scope)(user, project, issue)
     except NotFound as error:
         return _plain(404, error.detail)
-    subscriber = events.Subscriber(
+    subscriber = Subscriber(
         user_id=user.pk if signed_in else None,
         client=ip_subject(client_ip(request) or ""),  # an IPv6 client counts by its /64
         scope=scope,
     )
-    hub = events.hub()
-    limit = settings.DOCKET_LIVE_MAX_STREAMS if signed_in else events.MAX_ANONYMOUS_STREAMS
-    if hub.full(subscriber, limit):
+    feed = hub()
+    limit = settings.DOCKET_LIVE_MAX_STREAMS if signed_in else MAX_ANONYMOUS_STREAMS
+    if feed.full(subscriber, limit):
         return _plain(429, f"at most {limit} live streams at once; close a tab", Retry_After="30")
     response = StreamingHttpResponse(
-        events.stream(
+        change_stream(
             subscriber,
             session_key=request.session.session_key if signed_in else None,
             resume_after=_resume_after(request),
             heartbeat=float(settings.DOCKET_LIVE_HEARTBEAT_SECONDS),
-            owner=hub,
+            owner=feed,
         ),
         content_type="text/event-stream; charset=utf-8",
     )

@@ -1,0 +1,74 @@
+"""The text of one live-update stream (server-sent events), fed by the process's hub."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+
+from docket.live.changes import changes_between, still_allowed
+from docket.live.hub import CLOSE, Batch, Hub, Subscriber
+
+log = logging.getLogger(__name__)
+
+RETRY_MS = 2000  # EventSource reconnect delay the stream asks for
+
+
+async def stream(
+    subscriber: Subscriber,
+    *,
+    session_key: str | None,
+    resume_after: int | None,
+    heartbeat: float,
+    owner: Hub,
+) -> AsyncIterator[str]:
+    """The text of one SSE stream, until the client leaves, the server stops, the session
+    ends or the user may no longer see what the stream follows. It joins the hub only once
+    the response is being sent, so a request dropped before that leaves nothing behind."""
+    start = await owner.join(subscriber)
+    try:
+        yield f"retry: {RETRY_MS}\n: live updates\n\n"
+        if resume_after is not None and resume_after < start:
+            missed = await sync_to_async(changes_between)(resume_after, start)
+            if missed:
+                async for text in _deliver(subscriber, Batch(missed)):
+                    yield text
+        checked = time.monotonic()
+        while True:
+            try:
+                item = await asyncio.wait_for(subscriber.queue.get(), timeout=heartbeat)
+            except TimeoutError:
+                item = None
+            if item is CLOSE:
+                return
+            if time.monotonic() - checked >= heartbeat:
+                try:
+                    allowed = await sync_to_async(still_allowed)(
+                        session_key, subscriber.user_id, subscriber.scope
+                    )
+                except Exception:  # the database is away: end; the browser reconnects
+                    log.exception("live updates: checking a stream's session failed")
+                    return
+                if not allowed:
+                    return
+                checked = time.monotonic()
+            if item is None:
+                yield ": keep-alive\n\n"
+                continue
+            async for text in _deliver(subscriber, item):
+                yield text
+    finally:
+        owner.leave(subscriber)
+
+
+async def _deliver(subscriber: Subscriber, batch: Batch) -> AsyncIterator[str]:
+    wanted = [c for c in batch.changes if subscriber.scope.wants(c)]
+    if not wanted:
+        return
+    visible = await batch.visible_to(subscriber.user_id)
+    for change in wanted:
+        if change.issue_id in visible:
+            yield change.message()
