@@ -46,6 +46,7 @@ from docket.accounts.tokens import revoke_token
 from docket.attachments import actions as attachment_actions
 from docket.core.clock import now
 from docket.issues import actions as issue_actions
+from docket.issues import comments as issue_comments
 from docket.issues import saved_filters, sharing
 from docket.issues.models import Issue
 from docket.projects import actions as project_actions
@@ -166,9 +167,9 @@ def _issue(world: World, project: Any, author: User, kind: str, admin: User, **f
         labels=[words["label"]],  # created by this issue: labels are made on first use
         **fields,
     )
-    issue_actions.add_comment(actor=admin, issue=issue, body=f"A note: {words['comment']}")
-    gone = issue_actions.add_comment(actor=admin, issue=issue, body=f"Oops {words['deleted']}")
-    issue_actions.delete_comment(actor=admin, issue=issue, comment_id=gone.pk)
+    issue_comments.add_comment(actor=admin, issue=issue, body=f"A note: {words['comment']}")
+    gone = issue_comments.add_comment(actor=admin, issue=issue, body=f"Oops {words['deleted']}")
+    issue_comments.delete_comment(actor=admin, issue=issue, comment_id=gone.pk)
     upload = SimpleUploadedFile(
         f"{words['attachment']}.txt", f"attached {words['attachment']}\n".encode()
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from docket.accounts.access import is_site_admin
+from docket.accounts.actor import Who
 from docket.accounts.models import Team, User
 from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -21,7 +21,7 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,149}$")
 @transaction.atomic
 def create_user(
     *,
-    actor: Any | None,
+    actor: Who | None,
     username: str,
     email: str = "",
     password: str | None = None,
@@ -78,13 +78,13 @@ def ensure_first_admin(
 TEAM_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
-def _require_site_admin(actor: Any, doing: str) -> None:
+def _require_site_admin(actor: Who, doing: str) -> None:
     if not is_site_admin(actor):
         raise Forbidden(f"only site admins can {doing}")
 
 
 @transaction.atomic
-def create_team(*, actor: Any, slug: str, name: str) -> Team:
+def create_team(*, actor: Who, slug: str, name: str) -> Team:
     _require_site_admin(actor, "create teams")
     if not TEAM_SLUG.fullmatch(slug):
         raise Invalid.field("slug", "use lower-case letters, digits and '-' (e.g. support-l2)")
@@ -96,7 +96,7 @@ def create_team(*, actor: Any, slug: str, name: str) -> Team:
 
 
 @transaction.atomic
-def add_team_member(*, actor: Any, team: Team, username: str) -> User:
+def add_team_member(*, actor: Who, team: Team, username: str) -> User:
     """Team members gain the team's project roles from their next request."""
     _require_site_admin(actor, "change teams")
     user = User.objects.filter(username=username, is_active=True).first()
@@ -110,7 +110,7 @@ def add_team_member(*, actor: Any, team: Team, username: str) -> User:
 
 
 @transaction.atomic
-def remove_team_member(*, actor: Any, team: Team, username: str) -> None:
+def remove_team_member(*, actor: Who, team: Team, username: str) -> None:
     """Takes effect from the member's next request (roles are read per request)."""
     _require_site_admin(actor, "change teams")
     user = team.members.filter(username=username).first()
@@ -121,7 +121,7 @@ def remove_team_member(*, actor: Any, team: Team, username: str) -> None:
 
 
 @transaction.atomic
-def delete_team(*, actor: Any, team: Team) -> None:
+def delete_team(*, actor: Who, team: Team) -> None:
     """Removes the team and its project memberships (its members keep their own roles)."""
     _require_site_admin(actor, "delete teams")
     projects = sorted(team.memberships.values_list("project__key", flat=True))

@@ -10,9 +10,10 @@ from pydantic import ConfigDict, EmailStr, Field
 
 from docket.accounts import actions, throttle, tokens
 from docket.accounts.access import assert_site_admin
+from docket.accounts.actor import Actor
+from docket.accounts.api_auth import ApiRequest
 from docket.accounts.models import ApiToken, User
 from docket.core.errors import Unauthenticated
-from docket.core.http import ApiRequest
 
 router = Router(tags=["accounts"])
 
@@ -67,15 +68,16 @@ def user_out(user: User, *, show_email: bool) -> dict[str, Any]:
     }
 
 
-def signed_in(request: ApiRequest) -> User:
-    if not request.auth.is_authenticated:  # type: ignore[attr-defined]
+def signed_in(request: ApiRequest) -> Actor:
+    """The caller, who must be signed in (with their token's scopes, if any)."""
+    if not request.auth.is_authenticated:
         raise Unauthenticated("sign in or send an API token")
-    return request.auth  # type: ignore[attr-defined,return-value]
+    return request.auth
 
 
 @router.get("/me", response=UserOut, summary="Who you are signed in as")
 def me(request: ApiRequest) -> Any:
-    return user_out(signed_in(request), show_email=True)
+    return user_out(signed_in(request).account, show_email=True)
 
 
 @router.get("/users", response=list[UserOut], summary="All users (site admins)")
@@ -101,14 +103,14 @@ def create_user(request: ApiRequest, payload: UserCreate) -> Any:
 
 @router.get("/tokens", response=list[TokenOut], summary="Your API tokens (secrets never shown)")
 def list_tokens(request: ApiRequest) -> Any:
-    user = signed_in(request)
+    user = signed_in(request).account
     return list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("id"))
 
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token")
 def create_token(request: ApiRequest, payload: TokenCreate) -> Any:
     actor = signed_in(request)
-    limit = [throttle.token_creation(actor)]
+    limit = [throttle.token_creation(actor.account)]
     throttle.enforce(limit)  # 429 past DOCKET_THROTTLE_TOKENS_PER_HOUR new tokens
     token, secret = tokens.create_token(
         actor=actor,

@@ -13,6 +13,8 @@ from django.middleware.csrf import CsrfViewMiddleware
 from ninja.security.http import HttpAuthBase
 
 from docket.accounts import throttle
+from docket.accounts.actor import Actor
+from docket.accounts.models import ApiToken
 from docket.accounts.tokens import user_for_secret
 from docket.core.context import set_via
 from docket.core.errors import Forbidden, Unauthenticated
@@ -49,18 +51,26 @@ class TokenOrSession(HttpAuthBase):
             if found is None:
                 raise throttle.failed_bearer(request)  # 401, or 429 once the IP is over its limit
             user, token = found
-            # The gate reads the scopes from the user: without `admin` the token acts with
+            # Every gate reads the scopes from the Actor: without `admin` the token acts with
             # neither site-admin nor project-admin powers (see accounts/access.py).
-            user.token_scopes = frozenset(token.scopes)
+            actor = Actor(user, token.scopes)
             set_via(token.prefix)
             request.user, request.api_token = user, token  # type: ignore[attr-defined]
             if request.method not in SAFE_METHODS and "write" not in token.scopes:
                 raise Forbidden("this token is read-only (it lacks the 'write' scope)")
-            return user
+            return actor
         visitor = request.user
         if visitor.is_authenticated and request.method not in SAFE_METHODS:
             reason = _csrf_failure(request)
             if reason:
                 raise Forbidden(f"CSRF check failed: {reason}")
         request.api_token = None  # type: ignore[attr-defined]
-        return visitor
+        return Actor(visitor)
+
+
+class ApiRequest(HttpRequest):
+    """What API views receive: `auth` is the caller (set by `TokenOrSession`) and
+    `api_token` the token it came with, if any."""
+
+    auth: Actor
+    api_token: ApiToken | None

@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 
 from docket.accounts import passwords, signin, throttle
 from docket.accounts.api import StrictIn, UserOut, user_out
-from docket.core.http import ApiRequest
+from docket.accounts.api_auth import ApiRequest
 
 router = Router(tags=["auth"])
 

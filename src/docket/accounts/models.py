@@ -8,11 +8,6 @@ from django.db import models
 class User(AbstractUser):
     """A person (or a bot) who signs in. Identified in the API by `username`."""
 
-    # Set per request when the caller authenticated with an API token: the gate then grants
-    # only what the token's scopes allow (accounts/access.py, projects/access.py). None for
-    # sessions.
-    token_scopes: frozenset[str] | None = None
-
     class Meta:
         db_table = "docket_user"
 

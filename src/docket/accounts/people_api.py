@@ -15,9 +15,9 @@ from pydantic import ConfigDict, Field
 from docket.accounts import actions
 from docket.accounts.access import is_site_admin
 from docket.accounts.api import signed_in
+from docket.accounts.api_auth import ApiRequest
 from docket.accounts.models import Team
 from docket.core.errors import NotFound
-from docket.core.http import ApiRequest
 
 router = Router(tags=["people"])
 
@@ -55,8 +55,8 @@ def team_out(team: Team) -> dict[str, Any]:
 
 def _team_for(request: ApiRequest, slug: str) -> Team:
     """Site admins see every team; others only teams they belong to (404 for the rest)."""
-    user = signed_in(request)
-    teams = Team.objects.all() if is_site_admin(user) else Team.objects.filter(members=user)
+    actor = signed_in(request)
+    teams = Team.objects.all() if is_site_admin(actor) else actor.account.teams.all()
     team = teams.filter(slug=slug).first()
     if team is None:
         raise NotFound(f"no team {slug[:64]}")
@@ -65,8 +65,8 @@ def _team_for(request: ApiRequest, slug: str) -> Team:
 
 @router.get("/teams", response=list[TeamOut], summary="Teams (all for site admins, else yours)")
 def list_teams(request: ApiRequest) -> Any:
-    user = signed_in(request)
-    teams = Team.objects.all() if is_site_admin(user) else Team.objects.filter(members=user)
+    actor = signed_in(request)
+    teams = Team.objects.all() if is_site_admin(actor) else actor.account.teams.all()
     return [team_out(t) for t in teams.order_by("slug").prefetch_related("members")]
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
+from docket.accounts.actor import Who, account_of, as_actor
 from docket.accounts.models import ApiToken, User
 from docket.audit.log import record as audit
 from docket.core.clock import now
@@ -25,10 +26,10 @@ def digest_of(secret: str) -> str:
 
 @transaction.atomic
 def create_token(
-    *, actor: User, name: str, scopes: list[str] | None = None, expires_in_days: int | None = None
+    *, actor: Who, name: str, scopes: list[str] | None = None, expires_in_days: int | None = None
 ) -> tuple[ApiToken, str]:
     """Mint a token for `actor`; returns the row and the secret, which is never stored."""
-    if actor.token_scopes is not None and "admin" not in actor.token_scopes:
+    if not as_actor(actor).has_scope("admin"):
         # A leaked read/write token must not be able to mint itself a longer-lived successor.
         raise Forbidden("creating a token with a token needs the 'admin' scope; sign in instead")
     if scopes is None:
@@ -42,7 +43,7 @@ def create_token(
         raise Invalid.field("expires_in_days", "must be between 1 and 3650")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=actor,
+        user=account_of(actor),
         name=name,
         prefix=secret[:10],
         digest=digest_of(secret),
@@ -54,9 +55,11 @@ def create_token(
 
 
 @transaction.atomic
-def revoke_token(*, actor: User, token_id: int) -> None:
+def revoke_token(*, actor: Who, token_id: int) -> None:
     """Takes effect at once: every request looks the token up afresh."""
-    token = ApiToken.objects.filter(id=token_id, user=actor, revoked_at__isnull=True).first()
+    token = ApiToken.objects.filter(
+        id=token_id, user=account_of(actor), revoked_at__isnull=True
+    ).first()
     if token is None:
         raise NotFound(f"no token {token_id}")
     token.revoked_at = now()

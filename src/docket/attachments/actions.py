@@ -18,12 +18,13 @@ from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Sum
 
+from docket.accounts.actor import Who, account_of
 from docket.accounts.models import User
 from docket.attachments import storage
 from docket.attachments.content import Inspector, TooLarge, clean_filename, served_type
 from docket.attachments.models import Attachment
 from docket.core.clock import now
-from docket.core.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from docket.core.errors import Forbidden, Invalid, NotFound
 from docket.core.http import PayloadTooLarge
 from docket.issues.access import can_see, require_on_issue
 from docket.issues.events import record
@@ -33,13 +34,11 @@ from docket.projects.access import Perm, permissions_in
 EVENT_FIELD = "attachments"
 
 
-def _signed_in(actor: Any) -> User:
-    if not getattr(actor, "is_authenticated", False):
-        raise Unauthenticated("sign in or send an API token to manage attachments")
-    return actor  # type: ignore[no-any-return]
+def _signed_in(actor: Who) -> User:
+    return account_of(actor, "sign in or send an API token to manage attachments")
 
 
-def _visible(actor: Any, issue: Issue) -> None:
+def _visible(actor: Who, issue: Issue) -> None:
     if issue.deleted_at is not None or not can_see(actor, issue):
         raise NotFound(f"no issue {issue.key}")
 
@@ -73,7 +72,7 @@ def _check_quota(user: User, size: int) -> None:
         )
 
 
-def upload_attachment(*, actor: Any, issue: Issue, upload: File) -> Attachment:
+def upload_attachment(*, actor: Who, issue: Issue, upload: File) -> Attachment:
     """Attach `upload` to `issue` (needs the comment permission). The display name is
     cleaned, the stored name is random, the served type comes from the bytes."""
     user = _signed_in(actor)
@@ -135,7 +134,7 @@ def _save(user: User, issue: Issue, **fields: Any) -> Attachment:
 
 
 @transaction.atomic
-def delete_attachment(*, actor: Any, attachment: Attachment) -> None:
+def delete_attachment(*, actor: Who, attachment: Attachment) -> None:
     """Hide an attachment (its uploader, or a project admin) and remove its file once the
     transaction commits. The row stays, so history and the checksum stay explainable."""
     user = _signed_in(actor)

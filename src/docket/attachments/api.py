@@ -17,11 +17,11 @@ from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from docket.accounts.api_auth import ApiRequest
 from docket.attachments import actions, storage
 from docket.attachments.content import SERVED_TYPES, content_disposition, response_type
 from docket.attachments.queries import attachment_out, attachments_page, get_attachment_for
 from docket.core.errors import Invalid, NotFound
-from docket.core.http import ApiRequest
 from docket.issues.access import get_issue_for
 from docket.projects.access import Perm
 

@@ -9,6 +9,7 @@ from django.db.models import F, QuerySet
 from django.db.models.expressions import OrderBy
 from django.urls import reverse
 
+from docket.accounts.actor import Who
 from docket.attachments.models import Attachment
 from docket.core.errors import NotFound
 from docket.core.pagination import keyset_page
@@ -25,7 +26,7 @@ def _live(attachments: QuerySet[Attachment]) -> QuerySet[Attachment]:
     )
 
 
-def get_attachment_for(user: Any, attachment_id: int) -> Attachment:
+def get_attachment_for(user: Who, attachment_id: int) -> Attachment:
     """The attachment if `user` may see its issue and it is not deleted; 404 otherwise."""
     attachment = one_or_none(
         _live(Attachment.objects.filter(pk=attachment_id)).filter(issue__in=visible_issues(user))

@@ -8,10 +8,10 @@ from typing import Any
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from docket.accounts.api_auth import ApiRequest
 from docket.audit.models import AuditEntry
 from docket.audit.queries import entries_for, page
 from docket.core.errors import NotFound
-from docket.core.http import ApiRequest
 from docket.projects.access import Perm, get_project_for
 
 router = Router(tags=["audit"])

@@ -23,7 +23,8 @@ def record(
     target: str = "",
     **data: Any,
 ) -> AuditEntry:
-    """Append one entry. `actor` None means the command line (the server's owner).
+    """Append one entry. `actor` (a user or an accounts.Actor; typed loosely, as accounts sits
+    above this module) None means the command line (the server's owner).
 
     `project` is a projects.Project or None (typed loosely: projects sits above this module).
     """
@@ -31,7 +32,7 @@ def record(
     where = context.current()
     return AuditEntry.objects.create(
         at=now(),
-        actor=actor if signed_in else None,
+        actor_id=actor.pk if signed_in else None,  # a user or an accounts Actor
         actor_name=actor.username if signed_in else "(command line)",
         action=action,
         project=project,

@@ -3,18 +3,17 @@ that project's part, anyone else nothing."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import F, QuerySet
 
 from docket.accounts.access import is_site_admin
+from docket.accounts.actor import Who
 from docket.audit.models import AuditEntry
 from docket.core.pagination import keyset_page
 from docket.projects.access import Perm, permissions_in
 from docket.projects.models import Project
 
 
-def entries_for(viewer: Any, project: Project | None = None) -> QuerySet[AuditEntry]:
+def entries_for(viewer: Who, project: Project | None = None) -> QuerySet[AuditEntry]:
     """Site admins read everything; a project's admins read that project's entries.
     Anyone else gets nothing (callers turn that into a 404)."""
     entries = AuditEntry.objects.select_related(None)

@@ -198,11 +198,3 @@ def validation_error_response(request: HttpRequest, exc: ValidationError) -> Htt
     status = 422 if in_body else 400
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(status, "Invalid input" if in_body else "Invalid parameters", detail, errors)
-
-
-class ApiRequest(HttpRequest):
-    """What API views receive: `auth` is the caller (a User or AnonymousUser) and `api_token`
-    the token it came with, if any (both set by accounts/api_auth.py)."""
-
-    auth: Any
-    api_token: Any

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from docket.accounts.access import is_site_admin
+from docket.accounts.actor import Who, as_actor
 from docket.core.errors import Forbidden, NotFound, Unauthenticated
 from docket.core.prepared import Prepared, columns, instance
 from docket.issues.fields import FIELDS, REPORTER_FIELDS
@@ -27,18 +28,18 @@ ISSUE_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 CONFIDENTIAL_ROLES = {Role.ADMIN, Role.MEMBER}
 
 
-def granted_issue_ids(user: Any) -> list[int]:
-    """Issues `user` was explicitly added to. Cached on the user for one request."""
-    if not user.is_authenticated:
+def granted_issue_ids(who: Who) -> list[int]:
+    """Issues `who` was explicitly added to. Loaded once per Actor."""
+    actor = as_actor(who)
+    if not actor.is_authenticated:
         return []
-    cached = getattr(user, "_docket_grants", None)
-    if cached is None:
-        cached = list(IssueGrant.objects.filter(user=user).values_list("issue_id", flat=True))
-        user._docket_grants = cached
-    return cached
+    if actor.grants is None:
+        grants = IssueGrant.objects.filter(user=actor.account).values_list("issue_id", flat=True)
+        actor.grants = list(grants)
+    return actor.grants
 
 
-def visible_issues(user: Any) -> QuerySet[Issue]:
+def visible_issues(user: Who) -> QuerySet[Issue]:
     """Issues `user` may see: not deleted, and either
     - in a visible project, not confidential, and (on a support desk that shows reporters
       only their own tickets) not someone else's; or
@@ -56,14 +57,14 @@ def visible_issues(user: Any) -> QuerySet[Issue]:
     insider_projects = [
         pid for pid, role in project_roles(user).items() if role in CONFIDENTIAL_ROLES
     ]
-    involved = Q(reporter=user) | Q(assignee=user)
+    involved = Q(reporter_id=user.id) | Q(assignee_id=user.id)
     granted = granted_issue_ids(user)
     if granted:
         involved |= Q(id__in=granted)
     return issues.filter(open_to_all | Q(project_id__in=insider_projects) | involved)
 
 
-def can_see(user: Any, issue: Issue) -> bool:
+def can_see(user: Who, issue: Issue) -> bool:
     """The same rule as `visible_issues`, for one issue already in memory."""
     perms = permissions_in(user, issue.project)
     if issue.deleted_at is not None:
@@ -113,7 +114,7 @@ def issue_by_key(project_key: str, number: int) -> Issue | None:
     return issue
 
 
-def get_issue_for(user: Any, key: str, need: Perm = Perm.VIEW, *, deleted: bool = False) -> Issue:
+def get_issue_for(user: Who, key: str, need: Perm = Perm.VIEW, *, deleted: bool = False) -> Issue:
     """Load an issue by key if `user` may see it (404 otherwise) and holds `need` (403)."""
     issue = issue_by_key(*parse_key(key))
     if issue is None or (issue.deleted_at is not None and not deleted):
@@ -124,7 +125,7 @@ def get_issue_for(user: Any, key: str, need: Perm = Perm.VIEW, *, deleted: bool 
     return issue
 
 
-def require_on_issue(user: Any, issue: Issue, need: Perm) -> None:
+def require_on_issue(user: Who, issue: Issue, need: Perm) -> None:
     if need == Perm.VIEW:
         if not can_see(user, issue):
             raise NotFound(f"no issue {issue.key}")
@@ -139,7 +140,7 @@ def require_on_issue(user: Any, issue: Issue, need: Perm) -> None:
     require(user, issue.project, need)
 
 
-def check_field_permissions(user: Any, issue: Issue, fields: set[str]) -> None:
+def check_field_permissions(user: Who, issue: Issue, fields: set[str]) -> None:
     """May `user` change these fields of `issue`? (Forbidden/Unauthenticated if not.)
     Who may edit what is in the field table (issues/fields.py)."""
     if not user.is_authenticated:

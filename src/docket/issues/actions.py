@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from docket.accounts.actor import Who, account_of
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
@@ -84,7 +85,7 @@ def allocate_numbers(project: Project, count: int = 1) -> int:
 
 
 @transaction.atomic
-def create_issue(*, actor: Any, project: Project, fields: dict[str, Any]) -> Issue:
+def create_issue(*, actor: Who, project: Project, fields: dict[str, Any]) -> Issue:
     """File a new issue. `fields` uses outside values; title is required."""
     perms = permissions_in(actor, project)
     if Perm.CREATE_ISSUE not in perms:
@@ -106,7 +107,7 @@ def create_issue(*, actor: Any, project: Project, fields: dict[str, Any]) -> Iss
     values["resolution"] = opening_resolution(status, values.get("resolution", ""))
     issue = Issue(
         project=project,
-        reporter=actor,
+        reporter=account_of(actor),
         status=status,
         created_at=moment,
         updated_at=moment,
@@ -161,7 +162,7 @@ def _comparable(field: str, value: Any) -> Any:
 
 
 def _choose_rule(
-    actor: Any,
+    actor: Who,
     issue: Issue,
     *,
     target: WorkflowState | None = None,
@@ -183,7 +184,7 @@ def _choose_rule(
 
 
 def _apply_rule(
-    actor: Any, issue: Issue, rule: Rule, values: dict[str, Any], comment: str | None
+    actor: Who, issue: Issue, rule: Rule, values: dict[str, Any], comment: str | None
 ) -> None:
     """A transition's effects (never overriding a value the caller gave), then its required
     fields, which an effect may have filled."""
@@ -193,7 +194,7 @@ def _apply_rule(
             and issue.assignee_id is None
             and role_in(actor, issue.project) in ASSIGNABLE_ROLES
         ):
-            values["assignee"] = actor
+            values["assignee"] = account_of(actor)
         elif "unassign" in rule.effects and issue.assignee_id is not None:
             values["assignee"] = None
     present = {
@@ -225,7 +226,7 @@ def _status_side_effects(issue: Issue, values: dict[str, Any], moment: dt.dateti
 
 @transaction.atomic
 def update_issue(
-    *, actor: Any, issue: Issue, changes: dict[str, Any], base_version: int | None = None
+    *, actor: Who, issue: Issue, changes: dict[str, Any], base_version: int | None = None
 ) -> Issue:
     """Change fields of an issue. `changes` uses outside values. With `base_version`, a
     change to a field that moved since that version is refused (409); others merge.
@@ -252,7 +253,7 @@ def update_issue(
 @transaction.atomic
 def transition(
     *,
-    actor: Any,
+    actor: Who,
     issue: Issue,
     to: str | None = None,
     name: str | None = None,
@@ -293,7 +294,7 @@ def transition(
 
 
 def _change(
-    actor: Any,
+    actor: Who,
     issue: Issue,
     values: dict[str, Any],
     *,
@@ -312,13 +313,17 @@ def _change(
     _write(issue, actor, values, moment)
     if comment is not None:
         note = Comment.objects.create(
-            issue=issue, author=actor, body=comment, created_at=moment, updated_at=moment
+            issue=issue,
+            author=account_of(actor),
+            body=comment,
+            created_at=moment,
+            updated_at=moment,
         )
         record(issue, actor, EventKind.COMMENTED, moment, comment=note, new=comment)
     return issue
 
 
-def _write(issue: Issue, actor: Any, values: dict[str, Any], moment: dt.datetime) -> None:
+def _write(issue: Issue, actor: Who, values: dict[str, Any], moment: dt.datetime) -> None:
     """Save `values` as the issue's next version, with one `changed` event per field."""
     before = {f: field_value(issue, f) for f in values}
     issue.version += 1
@@ -342,7 +347,7 @@ def _write(issue: Issue, actor: Any, values: dict[str, Any], moment: dt.datetime
 
 @transaction.atomic
 def move_issues(
-    *, actor: Any, project: Project, source: WorkflowState, target: WorkflowState
+    *, actor: Who, project: Project, source: WorkflowState, target: WorkflowState
 ) -> int:
     """Move every issue in `source` (deleted ones too) to `target`; returns how many.
 
@@ -390,7 +395,7 @@ def locked(issue: Issue) -> Issue:
 
 
 def assign(
-    *, actor: Any, issue: Issue, assignee: str | None, base_version: int | None = None
+    *, actor: Who, issue: Issue, assignee: str | None, base_version: int | None = None
 ) -> Issue:
     return update_issue(
         actor=actor, issue=issue, changes={"assignee": assignee}, base_version=base_version
@@ -401,7 +406,7 @@ def assign(
 
 
 @transaction.atomic
-def delete_issue(*, actor: Any, issue: Issue) -> None:
+def delete_issue(*, actor: Who, issue: Issue) -> None:
     """Hide an issue. Nothing is erased: the event records it and an admin can restore it."""
     require_on_issue(actor, issue, Perm.MODERATE)
     issue = locked(issue)
@@ -414,7 +419,7 @@ def delete_issue(*, actor: Any, issue: Issue) -> None:
 
 
 @transaction.atomic
-def restore_issue(*, actor: Any, issue: Issue) -> Issue:
+def restore_issue(*, actor: Who, issue: Issue) -> Issue:
     require_on_issue(actor, issue, Perm.MODERATE)
     issue = Issue.objects.select_for_update(of=("self",)).select_related("project").get(pk=issue.pk)
     if issue.deleted_at is None:

@@ -9,8 +9,8 @@ from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from docket.accounts.api_auth import ApiRequest
 from docket.core import markdown
-from docket.core.http import ApiRequest
 from docket.issues import actions, comments
 from docket.issues.access import get_issue_for
 from docket.issues.bulk import BulkChange, bulk_update

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, connections
 from django.db.models import QuerySet
 
+from docket.accounts.actor import Who
 from docket.issues.access import visible_issues
 from docket.issues.capped import SENTINEL, capped_counts, per_value
 from docket.issues.fields import priority_name
@@ -99,7 +100,7 @@ class Board:
 
 
 def build_board(
-    user: Any, project: Project, *, query: str = "", lanes: str | None = None,
+    user: Who, project: Project, *, query: str = "", lanes: str | None = None,
     per_column: int = PER_COLUMN,
 ) -> Board:  # fmt: skip
     """The board of `project` (visible to `user`, as checked by the caller) filtered by a
@@ -218,7 +219,7 @@ def _lanes(columns: list[Column], by: str | None) -> list[Lane]:
     return [lane for lane in lanes if lane.size]
 
 
-def moves_for(user: Any, issue: Issue) -> list[str]:
+def moves_for(user: Who, issue: Issue) -> list[str]:
     """The statuses `user` may move `issue` to (the card's "Move…" menu), in workflow order."""
     states = states_of(issue.project.workflow_id)
     mover = Mover.of(user, issue.project, issue.reporter_id)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
+from docket.accounts.actor import Who
 from docket.core.errors import DocketError, Invalid, Unauthenticated
 from docket.issues import actions
 from docket.issues.access import get_issue_for
@@ -73,7 +74,7 @@ def check_bulk(keys: list[str], change: BulkChange, versions: dict[str, int]) ->
 @transaction.atomic
 def bulk_update(
     *,
-    actor: Any,
+    actor: Who,
     keys: list[str],
     change: BulkChange,
     base_versions: dict[str, int] | None = None,
@@ -87,7 +88,7 @@ def bulk_update(
     return [_one(actor, key, change, versions.get(key)) for key in keys]
 
 
-def _one(actor: Any, key: str, change: BulkChange, base_version: int | None) -> BulkResult:
+def _one(actor: Who, key: str, change: BulkChange, base_version: int | None) -> BulkResult:
     try:
         with transaction.atomic():  # a savepoint: this issue all or nothing
             issue = actions.locked(get_issue_for(actor, key))
@@ -100,7 +101,7 @@ def _one(actor: Any, key: str, change: BulkChange, base_version: int | None) -> 
     return BulkResult(issue.key, True, changed, 200, message, issue.version)
 
 
-def _apply(actor: Any, issue: Issue, change: BulkChange, base_version: int | None) -> Issue:
+def _apply(actor: Who, issue: Issue, change: BulkChange, base_version: int | None) -> Issue:
     changes = dict(change.changes)
     if change.add_labels or change.remove_labels:
         # Read under the row lock taken above: nobody changes the labels between this read

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import QuerySet
 
+from docket.accounts.actor import Who
 from docket.issues.access import visible_issues
 from docket.issues.models import Issue
 from docket.projects.models import WorkflowState
@@ -64,7 +65,7 @@ def capped_counts(
 OPEN_COUNT_CAP = 1000
 
 
-def open_issue_counts(user: Any, project_ids: list[int]) -> dict[int, int]:
+def open_issue_counts(user: Who, project_ids: list[int]) -> dict[int, int]:
     """Open issues `user` may see in each project, counting no further than OPEN_COUNT_CAP + 1
     (more reads as "1000+"). Through the issue gate: a confidential issue must not show up
     even as a number."""

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from docket.accounts.access import is_site_admin
+from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.issues.access import CONFIDENTIAL_ROLES, visible_issues
 from docket.issues.models import Label
@@ -36,7 +37,7 @@ NEEDS_QUOTES = re.compile(r"[\s(),\":]")
 # --- choices for forms (create issue, bulk edit) ---------------------------------------------
 
 
-def people_of_visible_projects(viewer: Any, prefix: str = "") -> QuerySet[User]:
+def people_of_visible_projects(viewer: Who, prefix: str = "") -> QuerySet[User]:
     """Active members (any role) of projects `viewer` can see, usernames starting `prefix`."""
     projects = visible_projects(viewer)
     members = Q(memberships__project__in=projects) | Q(teams__memberships__project__in=projects)
@@ -46,7 +47,7 @@ def people_of_visible_projects(viewer: Any, prefix: str = "") -> QuerySet[User]:
     return people.distinct().order_by("username")
 
 
-def visible_labels(viewer: Any, projects: QuerySet[Project]) -> QuerySet[Label]:
+def visible_labels(viewer: Who, projects: QuerySet[Project]) -> QuerySet[Label]:
     """Labels of `projects` that `viewer` may know of. Labels come into being with the issues
     that carry them, so a label only hidden issues carry (a confidential finding, another
     customer's ticket) is itself hidden: people who see every issue of a project see all its
@@ -67,7 +68,7 @@ def visible_labels(viewer: Any, projects: QuerySet[Project]) -> QuerySet[Label]:
     return Label.objects.filter(everything | Q(pk__in=on_visible) | Q(pk__in=unused))
 
 
-def project_labels(project: Project, viewer: Any) -> list[str]:
+def project_labels(project: Project, viewer: Who) -> list[str]:
     rows = visible_labels(viewer, Project.objects.filter(pk=project.pk)).order_by("name")
     return list(rows.values_list("name", flat=True)[:MAX_CHOICES])
 
@@ -89,7 +90,7 @@ def project_states(project: Project) -> list[str]:
     return [name.lower() for name in rows.values_list("name", flat=True)]
 
 
-def visible_state_names(viewer: Any) -> list[str]:
+def visible_state_names(viewer: Who) -> list[str]:
     return sorted({name.lower() for name in state_names(viewer)})
 
 
@@ -127,20 +128,20 @@ def _names(rows: QuerySet[Any], column: str, prefix: str) -> list[str]:
     return _matching(prefix, list(dict.fromkeys(found)))
 
 
-def sees_confidential(viewer: Any, project_id: int) -> bool:
+def sees_confidential(viewer: Who, project_id: int) -> bool:
     return is_site_admin(viewer) or project_roles(viewer).get(project_id) in CONFIDENTIAL_ROLES
 
 
-def own_tickets_only_in(viewer: Any, project_id: int) -> bool:
+def own_tickets_only_in(viewer: Who, project_id: int) -> bool:
     return project_id in own_tickets_only(viewer)
 
 
-def _projects(viewer: Any, project: Project | None) -> QuerySet[Project]:
+def _projects(viewer: Who, project: Project | None) -> QuerySet[Project]:
     projects = visible_projects(viewer)
     return projects.filter(pk=project.pk) if project is not None else projects
 
 
-def field_values(viewer: Any, name: str, prefix: str, project: Project | None = None) -> list[str]:
+def field_values(viewer: Who, name: str, prefix: str, project: Project | None = None) -> list[str]:
     """Values of query field `name` (or `is`, `has`, `sort`) starting with `prefix`, from
     what `viewer` may see (only `project`'s labels etc. when given)."""
     name = name.lower()
@@ -193,7 +194,7 @@ def _token_bounds(text: str, cursor: int) -> tuple[int, int]:
 
 
 def suggest(
-    viewer: Any, text: str, cursor: int | None = None, *, project: Project | None = None
+    viewer: Who, text: str, cursor: int | None = None, *, project: Project | None = None
 ) -> Suggestions:
     """Completions for the query-bar word at `cursor` (default: the end of `text`): field
     names while typing a word, values after `field:` (or after a comma in a list)."""

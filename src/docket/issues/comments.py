@@ -4,10 +4,9 @@ event log, readable by project admins."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
+from docket.accounts.actor import Who, account_of
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import NotFound
@@ -20,19 +19,19 @@ from docket.projects.access import Perm
 
 
 @transaction.atomic
-def add_comment(*, actor: Any, issue: Issue, body: str) -> Comment:
+def add_comment(*, actor: Who, issue: Issue, body: str) -> Comment:
     require_on_issue(actor, issue, Perm.COMMENT)
     body = clean_text("body", body, max_length=MAX_COMMENT, required=True)
     moment = now()
     comment = Comment.objects.create(
-        issue=issue, author=actor, body=body, created_at=moment, updated_at=moment
+        issue=issue, author=account_of(actor), body=body, created_at=moment, updated_at=moment
     )
     Issue.objects.filter(pk=issue.pk).update(updated_at=moment)
     record(issue, actor, EventKind.COMMENTED, moment, comment=comment, new=body)
     return comment
 
 
-def comment_to_change(actor: Any, issue: Issue, comment_id: int) -> Comment:
+def comment_to_change(actor: Who, issue: Issue, comment_id: int) -> Comment:
     """A comment of `issue` that `actor` may edit or delete: their own while they may comment,
     anyone's as a moderator (404 if there is none, 403 if not theirs to change)."""
     comment = one_or_none(
@@ -48,7 +47,7 @@ def comment_to_change(actor: Any, issue: Issue, comment_id: int) -> Comment:
 
 
 @transaction.atomic
-def edit_comment(*, actor: Any, issue: Issue, comment_id: int, body: str) -> Comment:
+def edit_comment(*, actor: Who, issue: Issue, comment_id: int, body: str) -> Comment:
     comment = comment_to_change(actor, issue, comment_id)
     body = clean_text("body", body, max_length=MAX_COMMENT, required=True)
     if body == comment.body:
@@ -61,7 +60,7 @@ def edit_comment(*, actor: Any, issue: Issue, comment_id: int, body: str) -> Com
 
 
 @transaction.atomic
-def delete_comment(*, actor: Any, issue: Issue, comment_id: int) -> None:
+def delete_comment(*, actor: Who, issue: Issue, comment_id: int) -> None:
     """Hide a comment. Its text stays in the event log, readable by project admins."""
     comment = comment_to_change(actor, issue, comment_id)
     moment = now()

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.core.errors import DocketError, NotFound
 from docket.core.rows import one_or_none
@@ -33,7 +34,7 @@ MAX_CHOICES = 200  # options listed for one field (assignees, milestones, compon
 MAX_MENTIONS = 8
 
 
-def editable_fields(user: Any, issue: Issue) -> frozenset[str]:
+def editable_fields(user: Who, issue: Issue) -> frozenset[str]:
     """The inline fields `user` may change on `issue`, asking the action's own check."""
     allowed = set()
     for field in INLINE_FIELDS:
@@ -45,21 +46,21 @@ def editable_fields(user: Any, issue: Issue) -> frozenset[str]:
     return frozenset(allowed)
 
 
-def may_be_assigned(user: Any, project: Project) -> bool:
+def may_be_assigned(user: Who, project: Project) -> bool:
     """Whether `user` can be an assignee in `project` (the rule `assignee` checks on write)."""
     return bool(getattr(user, "is_authenticated", False)) and (
         role_in(user, project) in ASSIGNABLE_ROLES
     )
 
 
-def comment_powers(user: Any, issue: Issue) -> dict[str, bool]:
+def comment_powers(user: Who, issue: Issue) -> dict[str, bool]:
     """`comment`: may add comments; `moderate`: may edit or delete anyone's comments (authors
     may change their own while they may comment). The comment actions check it again."""
     perms = permissions_in(user, issue.project)
     return {"comment": Perm.COMMENT in perms, "moderate": Perm.MODERATE in perms}
 
 
-def may_change_comment(user: Any, powers: dict[str, bool], author_id: int) -> bool:
+def may_change_comment(user: Who, powers: dict[str, bool], author_id: int) -> bool:
     if powers["moderate"]:
         return True
     return powers["comment"] and getattr(user, "id", None) == author_id
@@ -77,7 +78,7 @@ def comment_on(issue: Issue, comment_id: int) -> Comment:
     return found
 
 
-def transitions_for(user: Any, issue: Issue) -> list[dict[str, Any]]:
+def transitions_for(user: Who, issue: Issue) -> list[dict[str, Any]]:
     """The transitions `user` may take from the issue's state now (the page's buttons and
     GET /api/v1/issues/{key}/transitions)."""
     rules, states = rules_with_targets(issue.project.workflow_id)

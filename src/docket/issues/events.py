@@ -18,6 +18,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.dispatch import Signal
 
+from docket.accounts.actor import Who, user_of
+from docket.accounts.models import User
 from docket.issues import search_index
 from docket.issues.models import Issue, IssueEvent
 
@@ -25,12 +27,12 @@ from docket.issues.models import Issue, IssueEvent
 events_committed = Signal()
 
 
-def acting_user(actor: Any) -> Any:
+def acting_user(actor: Who | None) -> User | None:
     """The user an event names as its actor: None for anonymous callers."""
-    return actor if getattr(actor, "is_authenticated", False) else None
+    return user_of(actor)
 
 
-def record(issue: Issue, actor: Any, kind: str, moment: dt.datetime, **data: Any) -> IssueEvent:
+def record(issue: Issue, actor: Who, kind: str, moment: dt.datetime, **data: Any) -> IssueEvent:
     """Write one event for `issue` at its current version and keep the full-text index in
     step, in the caller's transaction. `data`: field, old, new, comment."""
     event = IssueEvent.objects.create(

@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
-from docket.core.http import ApiRequest
+from docket.accounts.api_auth import ApiRequest
 from docket.issues import saved_filters
 from docket.issues.api import PageParams
 from docket.issues.models import SavedFilter

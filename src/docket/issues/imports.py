@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.core.clock import now
 from docket.core.errors import Invalid
@@ -174,7 +175,7 @@ def _comments_of(record: dict[str, Any], issue: Issue, look: _Lookups) -> list[_
 @transaction.atomic
 def import_issues(
     *,
-    actor: Any,
+    actor: Who,
     project: Project,
     records: list[dict[str, Any]],
     where: Sequence[str] | None = None,
@@ -203,7 +204,7 @@ def import_issues(
     return issues
 
 
-def _events(built: list[_Built], comments: list[_NewComment], actor: Any) -> None:
+def _events(built: list[_Built], comments: list[_NewComment], actor: Who) -> None:
     """One `created` event per issue (its snapshot, as `create_issue` records it) and one
     `commented` event per comment."""
     events = [

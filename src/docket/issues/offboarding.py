@@ -7,11 +7,11 @@ through `update_issue`, so it gets its own event and version like any other reas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 
 from docket.accounts.access import is_site_admin
+from docket.accounts.actor import Who
 from docket.accounts.models import ApiToken, User
 from docket.audit.log import record as audit
 from docket.core.clock import now
@@ -39,7 +39,7 @@ def _person(username: str) -> User:
 
 
 @transaction.atomic
-def deactivate_user(*, actor: Any, username: str, reassign_to: str | None = None) -> Handover:
+def deactivate_user(*, actor: Who, username: str, reassign_to: str | None = None) -> Handover:
     """Stop `username` from signing in or using tokens, keep everything they did, and hand
     their open issues to `reassign_to` where that person may be assigned; the rest become
     unassigned, so they show up in every "assignee:none" triage list."""
@@ -89,7 +89,7 @@ def _heir(user: User, reassign_to: str | None) -> User | None:
 
 
 @transaction.atomic
-def reactivate_user(*, actor: Any, username: str) -> User:
+def reactivate_user(*, actor: Who, username: str) -> User:
     """Lets them sign in again. Tokens stay revoked and issues stay with their new owners."""
     if not is_site_admin(actor):
         raise Forbidden("only site admins can reactivate users")

@@ -13,7 +13,7 @@ from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from docket.accounts.api import UserOut, signed_in, user_out
-from docket.core.http import ApiRequest
+from docket.accounts.api_auth import ApiRequest
 from docket.issues import offboarding
 
 router = Router(tags=["people"])

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
+from docket.accounts.actor import Who
 from docket.core import markdown
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
@@ -140,7 +141,7 @@ def rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [_shape(row, *names[row["id"]]) for row in rows]
 
 
-def issues_by_id(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+def issues_by_id(user: Who, ids: list[int]) -> dict[int, dict[str, Any]]:
     """API-shaped issues by id (search hits), of those `user` may see."""
     rows = list(visible_issues(user).filter(pk__in=ids).values(*ROW_FIELDS))
     return {row["id"]: issue for row, issue in zip(rows, rows_out(rows), strict=True)}
@@ -152,7 +153,7 @@ def issue_detail_out(issue: Issue) -> dict[str, Any]:
     return {**issue_out(issue), "description_html": markdown.render(issue.description)}
 
 
-def _usernames(field: str, names: list[str], me: Any) -> Q:
+def _usernames(field: str, names: list[str], me: Who) -> Q:
     wanted = [me.username if n == "@me" and me.is_authenticated else n for n in names]
     query = Q(**{f"{field}__username__in": [n for n in wanted if n != "none"]})
     if "none" in wanted:
@@ -169,7 +170,7 @@ def _names(field: str, values: list[str], allowed: dict[str, Any] | list[str]) -
     return [allowed[v] for v in values] if isinstance(allowed, dict) else values
 
 
-def filter_issues(issues: QuerySet[Issue], f: IssueFilter, me: Any) -> QuerySet[Issue]:
+def filter_issues(issues: QuerySet[Issue], f: IssueFilter, me: Who) -> QuerySet[Issue]:
     if f.projects:
         issues = issues.filter(project__key__in=[p.upper() for p in f.projects])
     if f.statuses:
@@ -193,7 +194,7 @@ def filter_issues(issues: QuerySet[Issue], f: IssueFilter, me: Any) -> QuerySet[
     return issues
 
 
-def _status_names(names: list[str], viewer: Any) -> list[str]:
+def _status_names(names: list[str], viewer: Who) -> list[str]:
     # State names are stored in title case per workflow ("In Progress"); match any case. Only
     # names the viewer may know of count, as in the query language's `status:`.
     by_lower = {name.lower(): name for name in state_names(viewer)}
@@ -204,7 +205,7 @@ def _status_names(names: list[str], viewer: Any) -> list[str]:
     return [by_lower[n.lower()] for n in names]
 
 
-def _ordering(query: str, sort: str | None, user: Any) -> tuple[Q, list[OrderBy]]:
+def _ordering(query: str, sort: str | None, user: Who) -> tuple[Q, list[OrderBy]]:
     """The query's filter and ordering; a `sort` parameter (`priority-desc`, `-priority`)
     overrides the query's own `sort:`."""
     where, ordering = compile_issue_query(query, user)
@@ -218,7 +219,7 @@ def _ordering(query: str, sort: str | None, user: Any) -> tuple[Q, list[OrderBy]
 
 
 def list_issues(
-    user: Any,
+    user: Who,
     f: IssueFilter,
     *,
     query: str = "",
@@ -256,7 +257,7 @@ def comment_out(comment: Comment, issue: Issue, *, until: float | None = None) -
 
 
 def history_page(
-    user: Any, issue: Issue, *, cursor: str | None = None, limit: int = 100
+    user: Who, issue: Issue, *, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The issue's events, oldest first. Deleted comment text is shown to moderators only."""
     events = IssueEvent.objects.filter(issue=issue).values(*EVENT_FIELDS)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q
 from django.db.models.expressions import OrderBy
 
+from docket.accounts.actor import Who
 from docket.core.clock import now as clock_now
 from docket.issues.access import ISSUE_KEY
 from docket.issues.fields import FIELDS as ISSUE_FIELDS
@@ -69,7 +70,7 @@ def _state_names() -> list[str]:
     return state_names(_VIEWER.get())
 
 
-def state_names(viewer: Any) -> list[str]:
+def state_names(viewer: Who) -> list[str]:
     """The state names `viewer` may know of (all of them for a trusted caller, None)."""
     states = WorkflowState.objects.all()
     if viewer is not None:
@@ -92,7 +93,7 @@ def _key_test(issue: Issue, op: str, key: tuple[str, int], ctx: Context) -> bool
     return (issue.project.key, issue.number) == key
 
 
-def _username(user: Any) -> str | None:
+def _username(user: Who) -> str | None:
     return user.username if user is not None else None
 
 
@@ -205,12 +206,12 @@ ISSUE_QUERY = Registry(
 )
 
 
-def issue_context(user: Any, now: dt.datetime | None = None) -> Context:
+def issue_context(user: Who, now: dt.datetime | None = None) -> Context:
     me = user.username if user is not None and user.is_authenticated else None
     return Context(now=now or clock_now(), me=me)
 
 
-def check_issue_query(query: str | Query, viewer: Any = None) -> CheckedQuery:
+def check_issue_query(query: str | Query, viewer: Who | None = None) -> CheckedQuery:
     """Parse (if text) and validate once; keep the result to compile or evaluate many times.
     Pass the `viewer` whenever the query comes from a user (it limits what errors reveal)."""
     token = _VIEWER.set(viewer)
@@ -221,14 +222,14 @@ def check_issue_query(query: str | Query, viewer: Any = None) -> CheckedQuery:
 
 
 def compile_issue_query(
-    text: str, user: Any, *, now: dt.datetime | None = None
+    text: str, user: Who, *, now: dt.datetime | None = None
 ) -> tuple[Q, list[OrderBy]]:
     """`visible_issues(user).filter(q).order_by(*ordering)`. Raises QueryError."""
     return compile_query(check_issue_query(text, user), issue_context(user, now))
 
 
 def issue_matches(
-    query: str | Query | CheckedQuery, issue: Issue, user: Any, *, now: dt.datetime | None = None
+    query: str | Query | CheckedQuery, issue: Issue, user: Who, *, now: dt.datetime | None = None
 ) -> bool:
     """Whether one issue matches, in memory (labels, components and comments are read through
     the issue, so prefetch them when testing many). Raises QueryError."""

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 
+from docket.accounts.actor import Who, account_of
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from docket.core.rows import one_or_none
 from docket.issues.models import SavedFilter
@@ -21,16 +22,16 @@ from docket.projects.access import Perm, get_project_for, permissions_in, visibl
 from docket.projects.models import Project
 
 
-def _signed_in(actor: Any) -> None:
+def _signed_in(actor: Who) -> None:
     if not actor.is_authenticated:
         raise Unauthenticated("sign in to use saved filters")
 
 
-def visible_filters(user: Any) -> QuerySet[SavedFilter]:
+def visible_filters(user: Who) -> QuerySet[SavedFilter]:
     if not user.is_authenticated:
         return SavedFilter.objects.none()
     return SavedFilter.objects.select_related("project", "owner").filter(
-        Q(project__isnull=True, owner=user) | Q(project__in=visible_projects(user))
+        Q(project__isnull=True, owner_id=user.id) | Q(project__in=visible_projects(user))
     )
 
 
@@ -38,7 +39,7 @@ SIDEBAR_SCAN = 500  # filters read for a sidebar; each group then shows up to `p
 
 
 def sidebar_filters(
-    user: Any, project: Project | None, per_group: int
+    user: Who, project: Project | None, per_group: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(personal, shared) filters for a list page's sidebar, as plain rows (id, name, query,
     owner_id, project__key), in one query: the caller's own, and the shared ones of
@@ -47,7 +48,7 @@ def sidebar_filters(
         return [], []
     shared = Q(project=project) if project else Q(project__in=visible_projects(user))
     rows = (
-        SavedFilter.objects.filter(Q(project__isnull=True, owner=user) | shared)
+        SavedFilter.objects.filter(Q(project__isnull=True, owner_id=user.id) | shared)
         .order_by(F("project__key").asc(nulls_first=True), "name", "id")
         .values("id", "name", "query", "owner_id", "project__key")[:SIDEBAR_SCAN]
     )
@@ -58,14 +59,14 @@ def sidebar_filters(
     return personal[:per_group], shared_rows[:per_group]
 
 
-def get_filter_for(user: Any, filter_id: int) -> SavedFilter:
+def get_filter_for(user: Who, filter_id: int) -> SavedFilter:
     found = one_or_none(visible_filters(user).filter(id=filter_id))
     if found is None:
         raise NotFound(f"no saved filter {filter_id}")
     return found
 
 
-def _check_query(query: str, actor: Any) -> str:
+def _check_query(query: str, actor: Who) -> str:
     check_issue_query(query, actor)  # raises QueryError (400, with position) for a bad query
     return query
 
@@ -84,7 +85,7 @@ def _save(saved: SavedFilter) -> SavedFilter:
 
 @transaction.atomic
 def create_filter(
-    *, actor: Any, name: str, query: str, project_key: str | None = None
+    *, actor: Who, name: str, query: str, project_key: str | None = None
 ) -> SavedFilter:
     _signed_in(actor)
     project = None
@@ -94,11 +95,13 @@ def create_filter(
     if not name:
         raise Invalid.field("name", "must not be empty")
     return _save(
-        SavedFilter(owner=actor, project=project, name=name, query=_check_query(query, actor))
+        SavedFilter(
+            owner=account_of(actor), project=project, name=name, query=_check_query(query, actor)
+        )
     )
 
 
-def _may_change(actor: Any, saved: SavedFilter) -> None:
+def _may_change(actor: Who, saved: SavedFilter) -> None:
     if saved.owner_id == actor.id:
         return
     if saved.project is None or Perm.MANAGE_PROJECT not in permissions_in(actor, saved.project):
@@ -106,7 +109,7 @@ def _may_change(actor: Any, saved: SavedFilter) -> None:
 
 
 @transaction.atomic
-def update_filter(*, actor: Any, saved: SavedFilter, changes: dict[str, Any]) -> SavedFilter:
+def update_filter(*, actor: Who, saved: SavedFilter, changes: dict[str, Any]) -> SavedFilter:
     _signed_in(actor)
     _may_change(actor, saved)
     if "name" in changes:
@@ -119,14 +122,14 @@ def update_filter(*, actor: Any, saved: SavedFilter, changes: dict[str, Any]) ->
 
 
 @transaction.atomic
-def delete_filter(*, actor: Any, saved: SavedFilter) -> None:
+def delete_filter(*, actor: Who, saved: SavedFilter) -> None:
     _signed_in(actor)
     _may_change(actor, saved)
     saved.delete()
 
 
 def run_filter(
-    user: Any, saved: SavedFilter, *, cursor: str | None = None, limit: int = 50
+    user: Who, saved: SavedFilter, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the filter's issues (API-shaped), with the caller's own permissions; a
     shared filter only ever looks inside its project."""

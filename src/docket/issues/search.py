@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
+from docket.accounts.actor import Who
 from docket.issues.access import visible_issues
 from docket.issues.query_fields import check_issue_query, issue_context
 from docket.issues.search_index import issue_backend
@@ -19,7 +19,7 @@ __all__ = ["Hit", "search_issues"]
 
 
 def search_issues(
-    user: Any, text: str, limit: int = 50, *, now: dt.datetime | None = None
+    user: Who, text: str, limit: int = 50, *, now: dt.datetime | None = None
 ) -> list[Hit]:
     """The best `limit` issues `user` may see for `text`, a query in the Docket query
     language: its top-level words and phrases rank the results (title hits first, then bm25 /

@@ -7,7 +7,7 @@ from typing import Any
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from docket.core.http import ApiRequest
+from docket.accounts.api_auth import ApiRequest
 from docket.issues.queries import issues_by_id
 from docket.issues.schemas import IssueOut
 from docket.issues.search import search_issues

@@ -4,10 +4,9 @@ reporter). The gate in issues/access.py honours the grants; these actions write 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
+from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.audit.log import record as audit
 from docket.core.clock import now
@@ -32,7 +31,7 @@ def _grantee(username: str) -> User:
 
 
 @transaction.atomic
-def grant_access(*, actor: Any, issue: Issue, username: str) -> IssueGrant:
+def grant_access(*, actor: Who, issue: Issue, username: str) -> IssueGrant:
     """Let `username` see `issue`. Needs the right to edit others' issues (members, admins)."""
     require_on_issue(actor, issue, Perm.EDIT_ISSUE)
     user = _grantee(username)
@@ -45,7 +44,7 @@ def grant_access(*, actor: Any, issue: Issue, username: str) -> IssueGrant:
 
 
 @transaction.atomic
-def revoke_access(*, actor: Any, issue: Issue, username: str) -> None:
+def revoke_access(*, actor: Who, issue: Issue, username: str) -> None:
     """Takes effect from the caller's next request: the gate reads grants per request."""
     require_on_issue(actor, issue, Perm.EDIT_ISSUE)
     issue = locked(issue)
@@ -56,7 +55,7 @@ def revoke_access(*, actor: Any, issue: Issue, username: str) -> None:
     _access_changed(actor, issue, EventKind.ACCESS_REVOKED, user)
 
 
-def _access_changed(actor: Any, issue: Issue, kind: str, user: User) -> None:
+def _access_changed(actor: Who, issue: Issue, kind: str, user: User) -> None:
     moment = now()
     issue.version += 1
     issue.updated_at = moment

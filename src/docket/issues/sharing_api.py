@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
-from docket.core.http import ApiRequest
+from docket.accounts.api_auth import ApiRequest
 from docket.issues import sharing
 from docket.issues.access import get_issue_for
 from docket.issues.models import IssueGrant

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS
 
+from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.core.pagination import BadCursor, decode_cursor, encode_cursor
 from docket.core.prepared import Prepared, columns, instance
@@ -88,7 +89,7 @@ def _comment(row: dict[str, Any]) -> Comment:
 
 
 def timeline_page(
-    user: Any, issue: Issue, *, cursor: str | None = None, limit: int = 50
+    user: Who, issue: Issue, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[Entry], str | None]:
     """Up to `limit` entries, newest first, older than `cursor`; and the cursor of the next
     (older) page, or None. Two queries, whatever the issue's size."""

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from ninja import Router, Schema
 from pydantic import Field
 
-from docket.core.http import ApiRequest
+from docket.accounts.api_auth import ApiRequest
 from docket.issues import actions, editing
 from docket.issues.access import get_issue_for
 from docket.issues.etags import based_on, with_etag

@@ -10,7 +10,8 @@ from typing import Any
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from docket.core.http import ApiRequest
+from docket.accounts.actor import Who
+from docket.accounts.api_auth import ApiRequest
 from docket.issues import watching
 from docket.issues.access import get_issue_for
 from docket.issues.models import Issue
@@ -26,7 +27,7 @@ class WatchersOut(Schema):
     watchers: list[str] = Field(description=f"Usernames, alphabetical (at most {MAX_LISTED})")
 
 
-def watchers_out(user: Any, issue: Issue) -> dict[str, Any]:
+def watchers_out(user: Who, issue: Issue) -> dict[str, Any]:
     names, count = watching.watchers_of(issue)
     mine = getattr(user, "username", None) in names if count <= len(names) else None
     return {

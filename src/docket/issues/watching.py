@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
+from docket.accounts.actor import Who, account_of, user_of
 from docket.core.clock import now
 from docket.core.errors import Unauthenticated
 from docket.core.prepared import Prepared
@@ -26,38 +27,41 @@ from docket.projects.access import Perm
 MAX_LISTED = 200  # watchers named in one list; the count is always exact
 
 
-def _signed_in(actor: Any) -> None:
+def _signed_in(actor: Who) -> None:
     if not getattr(actor, "is_authenticated", False):
         raise Unauthenticated("sign in or send an API token to watch issues")
 
 
-def watch(*, actor: Any, issue: Issue) -> bool:
+def watch(*, actor: Who, issue: Issue) -> bool:
     """Start watching `issue` (404 if the actor cannot see it). True if newly watching;
     watching twice is not an error."""
     _signed_in(actor)
     require_on_issue(actor, issue, Perm.VIEW)
-    if Watch.objects.filter(issue=issue, user=actor).exists():
+    if Watch.objects.filter(issue=issue, user=account_of(actor)).exists():
         return False
     try:
         with transaction.atomic():
-            Watch.objects.create(issue=issue, user=actor, created_at=now())
+            Watch.objects.create(issue=issue, user=account_of(actor), created_at=now())
     except IntegrityError:  # a concurrent request got there first: the same outcome
         return False
     return True
 
 
-def unwatch(*, actor: Any, issue: Issue) -> bool:
+def unwatch(*, actor: Who, issue: Issue) -> bool:
     """Stop watching `issue`. True if the actor was watching."""
     _signed_in(actor)
     require_on_issue(actor, issue, Perm.VIEW)
-    deleted, _ = Watch.objects.filter(issue=issue, user=actor).delete()
+    deleted, _ = Watch.objects.filter(issue=issue, user=account_of(actor)).delete()
     return bool(deleted)
 
 
-def add_watchers(issue: Issue, users: Iterable[Any], moment: dt.datetime | None = None) -> None:
+def add_watchers(
+    issue: Issue, users: Iterable[Who | None], moment: dt.datetime | None = None
+) -> None:
     """Make `users` watch `issue` (for the issue actions: reporter and assignee). Users
     already watching are skipped; None and anonymous entries are ignored."""
-    wanted = {u.pk: u for u in users if u is not None and getattr(u, "is_authenticated", False)}
+    signed_in = (user_of(who) for who in users)
+    wanted = {u.pk: u for u in signed_in if u is not None}
     if not wanted:
         return
     have = set(
@@ -87,10 +91,9 @@ def watchers_of(issue: Issue, *, limit: int = MAX_LISTED) -> tuple[list[str], in
     return names, count
 
 
-def is_watching(user: Any, issue: Issue) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return Watch.objects.filter(issue=issue, user=user).exists()
+def is_watching(user: Who, issue: Issue) -> bool:
+    account = user_of(user)
+    return account is not None and Watch.objects.filter(issue=issue, user=account).exists()
 
 
 # Read on every issue page: compiled once (core/prepared.py). `me` 0 stands for nobody.
@@ -104,7 +107,7 @@ _WATCHERS = Prepared(
 )
 
 
-def watch_state(user: Any, issue: Issue) -> dict[str, Any]:
+def watch_state(user: Who, issue: Issue) -> dict[str, Any]:
     """What the issue page shows: how many watch, and whether `user` does — one query."""
     me = user.pk if getattr(user, "is_authenticated", False) else 0
     found = _WATCHERS.rows(issue.id, me)

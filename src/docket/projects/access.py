@@ -7,12 +7,12 @@ private project exists; Forbidden is only for things the caller can see but not 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from docket.accounts.access import has_admin_scope, is_site_admin
+from docket.accounts.actor import Actor, Who, as_actor
 from docket.core.errors import Forbidden, NotFound, Unauthenticated
 from docket.core.prepared import Prepared, columns, instance
 from docket.projects.models import ROLE_RANK, Membership, Project, Role, Workflow
@@ -61,39 +61,40 @@ _PROJECT_BY_KEY = Prepared(
 )
 
 
-def project_roles(user: Any) -> dict[int, str]:
-    """Every project role `user` holds (directly or through a team), strongest wins.
+def project_roles(who: Who) -> dict[int, str]:
+    """Every project role `who` holds (directly or through a team), strongest wins.
 
-    Cached on the user object, which lives for one request.
+    Loaded once per Actor (a request or a job).
     """
-    if not user.is_authenticated:
+    actor = as_actor(who)
+    if not actor.is_authenticated:
         return {}
-    cached = getattr(user, "_docket_roles", None)
-    if cached is not None:
-        return cached
+    if actor.roles is not None:
+        return actor.roles
     roles: dict[int, str] = {}
-    for row in _ROLES.rows(user.id):
+    for row in _ROLES.rows(actor.id):
         project_id, role = row["project_id"], row["role"]
         current = roles.get(project_id)
         if current is None or ROLE_RANK[Role(role)] > ROLE_RANK[Role(current)]:
             roles[project_id] = role
-    user._docket_roles = roles
+    actor.roles = roles
     return roles
 
 
-def forget_roles(user: Any) -> None:
-    for cached in ("_docket_roles", "_docket_own_only", "_docket_grants"):
-        if hasattr(user, cached):
-            delattr(user, cached)
+def forget_roles(who: Who) -> None:
+    """After `who`'s roles or grants changed: the next check loads them again (a plain user
+    carries no cache)."""
+    if isinstance(who, Actor):
+        who.forget()
 
 
-def role_in(user: Any, project: Project) -> str | None:
+def role_in(user: Who, project: Project) -> str | None:
     if is_site_admin(user):
         return Role.ADMIN
     return project_roles(user).get(project.id)
 
 
-def permissions_in(user: Any, project: Project) -> frozenset[Perm]:
+def permissions_in(user: Who, project: Project) -> frozenset[Perm]:
     role = role_in(user, project)
     if role:
         granted = ROLE_PERMISSIONS[role]
@@ -107,29 +108,29 @@ def permissions_in(user: Any, project: Project) -> frozenset[Perm]:
     return frozenset()
 
 
-def own_tickets_only(user: Any) -> list[int]:
-    """Support desks where `user` sees only their own tickets: projects that say so, unless
-    the user is a site admin or holds a role that sees every ticket. Cached per request."""
-    if is_site_admin(user):
+def own_tickets_only(who: Who) -> list[int]:
+    """Support desks where `who` sees only their own tickets: projects that say so, unless
+    they are a site admin or hold a role that sees every ticket. Loaded once per Actor."""
+    actor = as_actor(who)
+    if is_site_admin(actor):
         return []
-    cached = getattr(user, "_docket_own_only", None)
-    if cached is not None:
-        return cached
-    trusted = [pid for pid, role in project_roles(user).items() if role in SEES_ALL_TICKETS]
+    if actor.own_only is not None:
+        return actor.own_only
+    trusted = [pid for pid, role in project_roles(actor).items() if role in SEES_ALL_TICKETS]
     projects = Project.objects.filter(reporters_see_own_only=True).exclude(id__in=trusted)
     found = list(projects.values_list("id", flat=True))
-    if user.is_authenticated:
-        user._docket_own_only = found
+    if actor.is_authenticated:
+        actor.own_only = found
     return found
 
 
-def sees_only_own(user: Any, project: Project) -> bool:
+def sees_only_own(user: Who, project: Project) -> bool:
     if not project.reporters_see_own_only or is_site_admin(user):
         return False
     return project_roles(user).get(project.id) not in SEES_ALL_TICKETS
 
 
-def visible_projects(user: Any) -> QuerySet[Project]:
+def visible_projects(user: Who) -> QuerySet[Project]:
     """The permission gate for projects: every project read starts here."""
     projects = Project.objects.all()
     if is_site_admin(user):
@@ -151,7 +152,7 @@ def project_by_key(key: str) -> Project | None:
     return project
 
 
-def get_project_for(user: Any, key: str, need: Perm = Perm.VIEW) -> Project:
+def get_project_for(user: Who, key: str, need: Perm = Perm.VIEW) -> Project:
     project = project_by_key(key.upper())
     if project is None or Perm.VIEW not in permissions_in(user, project):
         raise NotFound(f"no project {key}")
@@ -159,7 +160,7 @@ def get_project_for(user: Any, key: str, need: Perm = Perm.VIEW) -> Project:
     return project
 
 
-def require(user: Any, project: Project, need: Perm) -> None:
+def require(user: Who, project: Project, need: Perm) -> None:
     if need not in permissions_in(user, project):
         if not user.is_authenticated:
             raise Unauthenticated("sign in or send an API token to do this")

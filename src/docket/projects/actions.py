@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from docket.accounts.actor import Who, account_of
 from docket.accounts.models import Team, User
 from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
@@ -37,7 +38,7 @@ def _user_by_name(field: str, username: str) -> User:
 @transaction.atomic
 def create_project(
     *,
-    actor: Any,
+    actor: Who,
     key: str,
     name: str,
     description: str = "",
@@ -62,18 +63,18 @@ def create_project(
         name=name,
         description=description,
         visibility=visibility,
-        lead=_user_by_name("lead", lead) if lead else actor,
+        lead=_user_by_name("lead", lead) if lead else account_of(actor),
         workflow=create_workflow(workflow),
         reporters_see_own_only=reporters_see_own_only,
     )
-    Membership.objects.create(project=project, user=actor, role=Role.ADMIN)
+    Membership.objects.create(project=project, user=account_of(actor), role=Role.ADMIN)
     forget_roles(actor)
     audit(actor, "project.created", project=project, target=key, visibility=visibility)
     return project
 
 
 @transaction.atomic
-def update_project(*, actor: Any, project: Project, changes: dict[str, Any]) -> Project:
+def update_project(*, actor: Who, project: Project, changes: dict[str, Any]) -> Project:
     require(actor, project, Perm.MANAGE_PROJECT)
     unknown = set(changes) - EDITABLE_PROJECT_FIELDS
     if unknown:
@@ -113,7 +114,7 @@ def _member_target(username: str | None, team: str | None) -> dict[str, Any]:
 
 @transaction.atomic
 def set_member(
-    *, actor: Any, project: Project, role: str, user: str | None = None, team: str | None = None
+    *, actor: Who, project: Project, role: str, user: str | None = None, team: str | None = None
 ) -> Membership:
     """Give a user or team a role on the project (adding them, or changing their role)."""
     require(actor, project, Perm.MANAGE_PROJECT)
@@ -138,7 +139,7 @@ def set_member(
 
 @transaction.atomic
 def remove_member(
-    *, actor: Any, project: Project, user: str | None = None, team: str | None = None
+    *, actor: Who, project: Project, user: str | None = None, team: str | None = None
 ) -> None:
     require(actor, project, Perm.MANAGE_PROJECT)
     target = _member_target(user, team)
@@ -160,7 +161,7 @@ def _keep_an_admin(project: Project, leaving: Membership) -> None:
 
 
 @transaction.atomic
-def add_component(*, actor: Any, project: Project, name: str) -> Component:
+def add_component(*, actor: Who, project: Project, name: str) -> Component:
     require(actor, project, Perm.MANAGE_PROJECT)
     if Component.objects.filter(project=project, name=name).exists():
         raise Conflict(f"{project.key} already has a component {name!r}")
@@ -170,7 +171,7 @@ def add_component(*, actor: Any, project: Project, name: str) -> Component:
 
 @transaction.atomic
 def add_milestone(
-    *, actor: Any, project: Project, name: str, due_date: str | None = None
+    *, actor: Who, project: Project, name: str, due_date: str | None = None
 ) -> Milestone:
     require(actor, project, Perm.MANAGE_PROJECT)
     if Milestone.objects.filter(project=project, name=name).exists():

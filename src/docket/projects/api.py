@@ -7,7 +7,8 @@ from typing import Any, Literal
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
-from docket.core.http import ApiRequest
+from docket.accounts.actor import Who
+from docket.accounts.api_auth import ApiRequest
 from docket.projects import actions
 from docket.projects.access import Perm, get_project_for, role_in, visible_projects
 from docket.projects.models import Component, Membership, Milestone, Project
@@ -95,7 +96,7 @@ class MemberQuery(Schema):
     team: str | None = None
 
 
-def project_out(project: Project, user: Any) -> dict[str, Any]:
+def project_out(project: Project, user: Who) -> dict[str, Any]:
     states = project.workflow.states.all()
     return {
         "key": project.key,

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError, Q
 from django.db.models.functions import Lower
 
+from docket.accounts.actor import Who
 from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Invalid, NotFound
 from docket.issues.actions import move_issues
@@ -47,7 +48,7 @@ class StateRemoval:
 # --- finding and checking ---------------------------------------------------------------------
 
 
-def _locked_workflow(actor: Any, project: Project) -> Workflow:
+def _locked_workflow(actor: Who, project: Project) -> Workflow:
     require(actor, project, Perm.MANAGE_PROJECT)
     return Workflow.objects.select_for_update().get(pk=project.workflow_id)
 
@@ -158,7 +159,7 @@ def _are_in(count: int, state: WorkflowState) -> str:
 @transaction.atomic
 def add_state(
     *,
-    actor: Any,
+    actor: Who,
     project: Project,
     name: str,
     category: str,
@@ -194,7 +195,7 @@ def add_state(
 
 @transaction.atomic
 def change_state(
-    *, actor: Any, project: Project, state: str, changes: dict[str, Any]
+    *, actor: Who, project: Project, state: str, changes: dict[str, Any]
 ) -> WorkflowState:
     """Rename, recolour, recategorise a state, make it the initial one, or set its
     work-in-progress limit (`wip_limit`: a positive number, or None for no limit)."""
@@ -264,7 +265,7 @@ def _recategorise(workflow: Workflow, state: WorkflowState, category: str) -> No
 
 
 @transaction.atomic
-def reorder_states(*, actor: Any, project: Project, names: list[str]) -> list[WorkflowState]:
+def reorder_states(*, actor: Who, project: Project, names: list[str]) -> list[WorkflowState]:
     """Put the states in the order `names` gives; it must name every state once."""
     workflow = _locked_workflow(actor, project)
     states = {s.name.lower(): s for s in workflow.states.all()}
@@ -287,7 +288,7 @@ def reorder_states(*, actor: Any, project: Project, names: list[str]) -> list[Wo
 @transaction.atomic
 def remove_state(
     *,
-    actor: Any,
+    actor: Who,
     project: Project,
     state: str,
     move_to: str | None = None,
@@ -349,7 +350,7 @@ def remove_state(
 @transaction.atomic
 def add_transition(
     *,
-    actor: Any,
+    actor: Who,
     project: Project,
     name: str,
     to: str,
@@ -387,7 +388,7 @@ def add_transition(
 
 @transaction.atomic
 def change_transition(
-    *, actor: Any, project: Project, transition_id: int, changes: dict[str, Any]
+    *, actor: Who, project: Project, transition_id: int, changes: dict[str, Any]
 ) -> WorkflowTransition:
     """Rename a transition or replace its rules (each list is replaced as a whole)."""
     workflow = _locked_workflow(actor, project)
@@ -414,7 +415,7 @@ def change_transition(
 
 
 @transaction.atomic
-def remove_transition(*, actor: Any, project: Project, transition_id: int) -> None:
+def remove_transition(*, actor: Who, project: Project, transition_id: int) -> None:
     workflow = _locked_workflow(actor, project)
     doomed = transition_in(workflow, transition_id)
     doomed.delete()

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
-from docket.core.http import ApiRequest
+from docket.accounts.api_auth import ApiRequest
 from docket.projects import workflow_actions as actions
 from docket.projects.access import get_project_for
 from docket.projects.models import Project, WorkflowState, WorkflowTransition

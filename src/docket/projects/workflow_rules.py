@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+from docket.accounts.actor import Who
 from docket.core.errors import Forbidden, Invalid
 from docket.core.prepared import Prepared, columns, instance
 from docket.projects.access import ROLE_PERMISSIONS, Perm, role_in
@@ -75,7 +76,7 @@ class Mover:
     reported: bool = False
 
     @classmethod
-    def of(cls, actor: Any, project: Project, reporter_id: int | None) -> Mover:
+    def of(cls, actor: Who, project: Project, reporter_id: int | None) -> Mover:
         signed_in = getattr(actor, "is_authenticated", False)
         return cls(role=role_in(actor, project), reported=signed_in and actor.id == reporter_id)
 
