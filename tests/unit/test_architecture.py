@@ -149,3 +149,31 @@ def test_the_check_lets_through_what_is_not_crossing():
     assert _uses_in("import json\njson._default_encoder") == []
     # A module's own private names, however it refers to itself.
     assert _uses_in("from docket.issues.sharing import _x", importer="docket.issues.sharing") == []
+
+
+# --- who is acting is typed ------------------------------------------------------------------
+
+PEOPLE_PARAMETERS = {"actor", "user", "viewer", "me", "who"}
+
+
+def _untyped_people(path: Path) -> list[str]:
+    """Parameters naming who acts or looks, annotated `Any` (or not at all)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        arguments = node.args
+        for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            if arg.arg not in PEOPLE_PARAMETERS:
+                continue
+            annotation = ast.unparse(arg.annotation) if arg.annotation else "(none)"
+            if annotation in ("Any", "(none)", "Any | None"):
+                found.append(f"{path.name}:{node.lineno} {node.name}({arg.arg}: {annotation})")
+    return found
+
+
+def test_no_action_or_gate_takes_an_untyped_actor():
+    offenders = [hit for path in MODULES.values() for hit in _untyped_people(path)]
+    assert offenders == [], "type these as accounts.actor.Who (or Actor/User):\n" + "\n".join(
+        offenders
+    )

@@ -20,12 +20,13 @@ from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.db import close_old_connections
 
+from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
 from docket.core.errors import NotFound
 from docket.core.rows import one_or_none
 from docket.issues.access import can_see, get_issue_for, visible_issues
 from docket.issues.models import EventKind, Issue, IssueEvent
-from docket.projects.access import forget_roles, get_project_for
+from docket.projects.access import get_project_for
 
 BATCH = 500  # events read per query
 CATCH_UP = 500  # events replayed at most after a reconnect (Last-Event-ID)
@@ -112,15 +113,13 @@ def changes_between(after: int, until: int) -> list[Change]:
 # --- the gate ------------------------------------------------------------------------------
 
 
-def current_user(user_id: int | None) -> Any:
-    """The user as the database has them now (roles are read afresh): None if they are gone
-    or deactivated."""
+def current_user(user_id: int | None) -> Actor | None:
+    """The user as the database has them now, as a new Actor (so roles are read afresh):
+    None if they are gone or deactivated."""
     if user_id is None:
-        return AnonymousUser()
+        return Actor(AnonymousUser())
     user = one_or_none(User.objects.filter(pk=user_id, is_active=True))
-    if user is not None:
-        forget_roles(user)
-    return user
+    return Actor(user) if user is not None else None
 
 
 def visible_ids(user_id: int | None, changes: list[Change]) -> set[int]:
@@ -156,7 +155,7 @@ class Scope:
         return True
 
 
-def resolve_scope(user: Any, project: str | None, issue: str | None) -> Scope:
+def resolve_scope(user: Who, project: str | None, issue: str | None) -> Scope:
     """The stream's scope, if the user may see it (NotFound otherwise, as pages do)."""
     if issue:
         found = get_issue_for(user, issue)
