@@ -1,5 +1,5 @@
-"""Security headers on every kind of response (core/security.py and Django's SecurityMiddleware),
-and an API docs page that works under the Content-Security-Policy."""
+"""Security headers on every kind of response (Django's SecurityMiddleware, django-csp and
+core/security.py), and an API docs page that works under the Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from html.parser import HTMLParser
 
 import pytest
 from asgiref.sync import async_to_sync
+from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 
-from docket.core.security import SecurityHeaders
+from docket.core.security import PermissionsPolicy, csp_setting
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +175,7 @@ def test_plain_http_is_redirected_except_the_health_check():
     assert client.get("/healthz").status_code == 200  # load balancers probe over plain HTTP
 
 
-# --- the middleware itself ------------------------------------------------------------------------
+# --- the middleware and the policy setting ------------------------------------------------------
 
 
 def _request() -> HttpRequest:
@@ -185,30 +187,51 @@ def test_a_views_own_policy_is_kept():
     def view(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(b"file")
         response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        response["Permissions-Policy"] = "camera=(self)"
         return response
 
-    response = SecurityHeaders(view)(_request())
+    response = CSPMiddleware(PermissionsPolicy(view))(_request())
     assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
-    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["Permissions-Policy"] == "camera=(self)"
 
 
-def test_the_middleware_runs_natively_async():
+def test_the_permissions_policy_runs_natively_async():
     async def view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(b"ok")
 
-    middleware = SecurityHeaders(view)
+    middleware = PermissionsPolicy(view)
     assert middleware.is_async
     response = async_to_sync(middleware)(_request())
-    assert response["Content-Security-Policy"] == settings.DOCKET_CSP
+    assert "camera=()" in response["Permissions-Policy"]
 
 
-@override_settings(DOCKET_CSP="default-src 'none'")
+def test_the_default_policy_is_sent_exactly_as_written():
+    sent = Client().get("/healthz")["Content-Security-Policy"]
+    assert csp_directives(sent) == csp_directives(settings.DOCKET_CSP)
+    assert len(sent) == len(settings.DOCKET_CSP)  # nothing added, nothing dropped
+
+
+def test_the_policy_is_read_as_a_header_value():
+    assert csp_setting("") is None and csp_setting("  ") is None
+    directives = csp_setting("img-src 'self' https://img.example.com; sandbox;")["DIRECTIVES"]
+    assert directives["img-src"] == ["'self'", "https://img.example.com"]
+    assert directives["sandbox"] is True
+    assert directives["default-src"] is None  # django-csp would add 'self' by itself
+    with pytest.raises(ImproperlyConfigured, match="unknown directive 'img-scr'"):
+        csp_setting("img-scr 'self'")  # django-csp would drop it without a word
+    with pytest.raises(ImproperlyConfigured, match="given twice"):
+        csp_setting("img-src 'self'; img-src https:")
+
+
+@override_settings(CONTENT_SECURITY_POLICY=csp_setting("default-src 'none'; sandbox"))
 def test_the_policy_is_a_setting():
-    assert Client().get("/healthz")["Content-Security-Policy"] == "default-src 'none'"
+    sent = Client().get("/healthz")["Content-Security-Policy"]
+    assert csp_directives(sent) == {"default-src": ["'none'"], "sandbox": []}
 
 
-@override_settings(DOCKET_CSP="")
+@override_settings(CONTENT_SECURITY_POLICY=csp_setting(""))
 def test_an_empty_policy_sends_none():
     response = Client().get("/healthz")
     assert "Content-Security-Policy" not in response
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]

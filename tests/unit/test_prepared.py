@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+from datetime import date
 
+import pytest
+from django.db import connection
+from django.db.models import Model, Q
+
+from docket.accounts.sessions import SessionStore
 from docket.core.prepared import Prepared
-from docket.issues import actions
-from docket.issues.models import IssueEvent
+from docket.issues import actions, watching
+from docket.issues import comments as issue_comments
+from docket.issues.access import issue_by_key
+from docket.issues.models import Issue, IssueEvent
 from docket.issues.timeline import timeline_page
+from docket.projects import access
+from docket.projects.models import Milestone
+from docket.projects.workflow_rules import rules_of, rules_with_targets, states_of
 from tests.factories import make_issue
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +73,7 @@ def test_the_wrong_number_of_arguments_is_refused():
 def test_the_timeline_pages_through_everything_once(cast):
     issue = make_issue(cast.bob, cast.web)
     for n in range(7):
-        actions.add_comment(actor=cast.bob, issue=issue, body=f"comment {n}")
+        issue_comments.add_comment(actor=cast.bob, issue=issue, body=f"comment {n}")
         actions.update_issue(actor=cast.bob, issue=issue, changes={"title": f"Title {n}"})
     seen, cursor = [], None
     while True:
@@ -119,3 +130,143 @@ def test_an_issue_by_key_loads_as_select_related_does(cast):
 
 
 RELATED = ("project", "status", "reporter", "assignee", "milestone")
+
+
+# --- what it compiles, pinned to the installed Django's ORM --------------------------------------
+# A Django upgrade that changes how the ORM compiles or converts must fail here, not in a page.
+
+
+def _issues_of(reporter_id, after):  # the arguments reach the SQL in the opposite order
+    return (
+        Issue.objects.filter(id__gt=after)
+        .filter(reporter_id=reporter_id)
+        .order_by("id")
+        .values("id", "title", "confidential", "due_date", "created_at")
+    )
+
+
+def test_the_plan_is_the_orms_own_sql_with_each_argument_in_its_place():
+    plan = Prepared(_issues_of, arguments=2).plan()
+    sql, params = _issues_of(7001, 7002).query.get_compiler(connection=connection).as_sql()
+    assert plan.sql == sql
+    assert len(plan.params) == len(params) == sql.count("%s")
+    assert plan.slots == ((0, 1), (1, 0))  # `after` first, then `reporter_id`
+    assert [params[position] for position, _ in plan.slots] == [7002, 7001]
+    assert plan.names == ("id", "title", "confidential", "due_date", "created_at")
+
+
+def test_an_argument_used_twice_fills_both_places_and_text_arguments_work(cast):
+    def involving(username, key):
+        person = Q(reporter__username=username) | Q(assignee__username=username)
+        return Issue.objects.filter(person, project__key=key).order_by("id").values("id")
+
+    prepared = Prepared(involving, arguments=2)
+    assert sorted(index for _, index in prepared.plan().slots) == [0, 0, 1]
+    mine = make_issue(cast.bob, cast.web, title="Reported by bob")
+    assigned = make_issue(cast.alice, cast.web, title="For bob", assignee="bob")
+    make_issue(cast.alice, cast.web, title="Nobody's")
+    assert prepared.rows("bob", "WEB") == [{"id": mine.id}, {"id": assigned.id}]
+    assert prepared.rows("bob", "WEB") == prepared.plain_rows("bob", "WEB")
+    assert prepared.rows("bob", "NOPE") == []
+
+
+def test_values_come_back_converted_as_the_orm_converts_them(cast):
+    make_issue(cast.bob, cast.web, title="Dated", due_date="2026-12-24", confidential=True)
+    make_issue(cast.bob, cast.web, title="Plain")
+    prepared = Prepared(_issues_of, arguments=2)
+    rows = prepared.rows(cast.bob.id, 0)
+    assert rows == prepared.plain_rows(cast.bob.id, 0)
+    assert [row["confidential"] for row in rows] == [True, False]  # bool, not SQLite's 1/0
+    assert rows[0]["due_date"] == date(2026, 12, 24)
+    assert rows[0]["created_at"].tzinfo is not None
+
+
+def test_a_limit_or_an_altered_argument_cannot_be_an_argument():
+    def limited(issue_id, limit):  # LIMIT is written into the SQL: a `shape`, not an argument
+        return IssueEvent.objects.filter(issue_id=issue_id).values("id")[:limit]
+
+    def shifted(issue_id, before):  # the SQL would get before + 1, never a call's `before`
+        return IssueEvent.objects.filter(issue_id=issue_id, id__lt=before + 1).values("id")
+
+    with pytest.raises(ValueError, match="depends on its arguments"):
+        Prepared(limited, arguments=2).rows(1, 5)
+    with pytest.raises(ValueError, match="not a plain SQL parameter"):
+        Prepared(shifted, arguments=2).rows(1, 5)
+
+
+# --- every prepared read in Docket answers as its plain ORM query does ---------------------------
+
+
+def _plain(value):
+    """A comparable picture of a read's result: models as their loaded fields and the related
+    rows loaded with them (as select_related would have)."""
+    if isinstance(value, Model):
+        fields = {k: v for k, v in vars(value).items() if not k.startswith("_")}
+        related = {
+            field.name: _plain(field.get_cached_value(value))
+            for field in value._meta.concrete_fields
+            if field.is_relation and field.is_cached(value)
+        }
+        return type(value).__name__, fields, related
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@pytest.fixture
+def busy(cast):
+    """An issue with comments, changes, watchers, a milestone and an assignee."""
+    milestone = Milestone.objects.create(project=cast.web, name="1.0")
+    issue = make_issue(cast.bob, cast.web, title="Busy", assignee="alice", milestone="1.0")
+    assert issue.milestone_id == milestone.id
+    for n in range(4):
+        issue_comments.add_comment(actor=cast.bob, issue=issue, body=f"comment {n}")
+        actions.update_issue(actor=cast.bob, issue=issue, changes={"title": f"Busy {n}"})
+    for person in (cast.alice, cast.dave):
+        watching.watch(actor=person, issue=issue)
+    return issue
+
+
+def _reads(cast, issue):
+    session = SessionStore()
+    session["_auth_user_id"] = str(cast.bob.pk)
+    session.create()
+    workflow = cast.web.workflow_id
+
+    def roles():
+        access.forget_roles(cast.bob)
+        return access.project_roles(cast.bob)
+
+    return {
+        "session": lambda: SessionStore(session.session_key).load(),
+        "roles": roles,
+        "project": lambda: access.project_by_key("WEB"),
+        "issue": lambda: issue_by_key("WEB", issue.number),
+        "states": lambda: states_of(workflow),
+        "rules": lambda: rules_of(workflow),
+        "rules and targets": lambda: rules_with_targets(workflow),
+        "timeline": lambda: timeline_page(cast.bob, issue, limit=5),
+        "timeline's next page": lambda: timeline_page(
+            cast.bob, issue, cursor=timeline_page(cast.bob, issue, limit=5)[1], limit=5
+        ),
+        "watchers": lambda: watching.watch_state(cast.alice, issue),
+    }
+
+
+READS = (
+    "session", "roles", "project", "issue", "states", "rules", "rules and targets", "timeline",
+    "timeline's next page", "watchers",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", READS)
+def test_each_prepared_read_equals_its_plain_orm_query(cast, busy, name, monkeypatch):
+    read = _reads(cast, busy)[name]
+    prepared = _plain(read())
+    monkeypatch.setattr(Prepared, "rows", Prepared.plain_rows)
+    assert prepared == _plain(read())
+    assert prepared not in (None, [], {}, ())  # something was read

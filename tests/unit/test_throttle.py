@@ -256,6 +256,25 @@ def test_forwarded_for_is_read_only_from_a_trusted_proxy(rf, settings):
     assert client_ip(direct) == "203.0.113.9"
 
 
+def test_a_direct_client_cannot_pose_as_a_trusted_proxy(rf, settings):
+    # Its own header ends in a trusted address, but the peer is the client itself.
+    settings.DOCKET_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    request = rf.get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.1, 10.0.0.2")
+    assert client_ip(request) == "203.0.113.9"
+
+
+def test_only_x_forwarded_for_is_read(rf, settings):
+    settings.DOCKET_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    request = rf.get(
+        "/",
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_REAL_IP="1.1.1.1",
+        HTTP_FORWARDED="for=1.1.1.2",
+        HTTP_CF_CONNECTING_IP="1.1.1.3",
+    )
+    assert client_ip(request) == "10.0.0.2"
+
+
 def test_a_forged_forwarded_for_does_not_hide_the_client(rf, settings):
     # The client sends its own X-Forwarded-For; the proxy appends the real address.
     settings.DOCKET_TRUSTED_PROXIES = ["10.0.0.2"]

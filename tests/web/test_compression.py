@@ -1,12 +1,14 @@
 """Pages and API answers travel gzipped to clients that accept it; streams and binary bodies
-do not (core/middleware.Compress)."""
+do not (core/middleware.Compress: Django's GZipMiddleware at level 1, textual bodies only)."""
 
 from __future__ import annotations
 
 import gzip
 import io
+import zlib
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.middleware.gzip import GZipMiddleware
 from django.test import Client
 
 from docket.core.middleware import Compress
@@ -79,3 +81,44 @@ def test_without_accept_encoding_nothing_changes_but_vary():
     assert response.content == b"x" * 500  # type: ignore[union-attr]
     assert not response.has_header("Content-Encoding")
     assert response["Vary"] == "Accept-Encoding"
+
+
+def _fresh(page: str, **headers: str) -> HttpResponse:
+    response = HttpResponse(page, content_type="text/html; charset=utf-8")
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _run(middleware, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    return middleware(lambda _: response)(request)
+
+
+def test_the_rules_are_djangos_gzip_middlewares(rf):
+    page = "<li>WEB-7 Export drops rows</li>\n" * 300
+    cases = [
+        ("gzip", {"ETag": '"v7"'}),
+        ("gzip", {"ETag": 'W/"v7"', "Vary": "Cookie"}),
+        ("gzip", {"Content-Encoding": "br"}),  # encoded already
+        ("identity", {}),  # the client takes no gzip
+    ]
+    for accepted, headers in cases:
+        request = rf.get("/", HTTP_ACCEPT_ENCODING=accepted)
+        ours = _run(Compress, request, _fresh(page, **headers))
+        djangos = _run(GZipMiddleware, request, _fresh(page, **headers))
+        assert {k: v for k, v in ours.items() if k != "Content-Length"} == {
+            k: v for k, v in djangos.items() if k != "Content-Length"
+        }, (accepted, headers)
+        if ours.get("Content-Encoding") == "gzip":
+            assert gzip.decompress(ours.content) == gzip.decompress(djangos.content)
+    short = _run(Compress, rf.get("/", HTTP_ACCEPT_ENCODING="gzip"), _fresh("tiny"))
+    assert short.content == b"tiny" and not short.has_header("Vary")  # as Django: under 200
+
+
+def test_the_body_is_deflated_at_level_1_behind_a_padded_header():
+    page = ("<tr><td>WEB-%d</td><td>Checkout fails</td></tr>\n" * 400).encode()
+    zipped = _through(_fresh(page.decode())).content
+    assert zipped[3] & 0x08  # FNAME set: a file name follows the 10-byte header
+    name_end = zipped.index(b"\0", 10)
+    assert set(zipped[10:name_end]) <= {ord("a")} and name_end - 10 < 100
+    assert zipped[name_end + 1 :] == zlib.compress(page, 1, wbits=31)[10:]

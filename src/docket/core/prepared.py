@@ -12,6 +12,10 @@ shape depends on an argument's value (None, a list) cannot be prepared by mistak
 Arguments must be plain values compared with =, <, >. Limits are part of the SQL: a query
 with a variable LIMIT is one Prepared per `shape` (any hashable). `columns` and `instance`
 load whole rows of related models, as `select_related` does.
+
+Used only where it pays: every read built on it and its measured gain are listed in
+docs/dependencies.md (bench/prepared_reads.py measures them again). tests/unit/test_prepared.py
+pins the compiled SQL, the arguments' places and the conversions to the installed Django's ORM.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ _STAND_INS = (30_011, 30_071)
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
+    """What a Prepared query runs: the ORM's SQL and parameters for the first stand-ins, and
+    where each call's arguments replace them."""
+
     sql: str
     params: tuple[Any, ...]
     slots: tuple[tuple[int, int], ...]  # (position in params, argument index)
@@ -45,16 +52,12 @@ class Prepared:
         """`build(*arguments, *shape)` returns a `.values(...)` queryset."""
         self._build = build
         self._arguments = arguments
-        self._plans: WeakKeyDictionary[Any, dict[Hashable, _Plan]] = WeakKeyDictionary()
+        self._plans: WeakKeyDictionary[Any, dict[Hashable, Plan]] = WeakKeyDictionary()
 
     def rows(self, *args: Any, shape: tuple[Hashable, ...] = ()) -> list[dict[str, Any]]:
-        if len(args) != self._arguments:
-            raise TypeError(f"expected {self._arguments} arguments, got {len(args)}")
+        self._check(args)
         connection = connections[DEFAULT_DB_ALIAS]
-        plans = self._plans.setdefault(connection, {})
-        plan = plans.get(shape)
-        if plan is None:
-            plan = plans[shape] = self._compile(connection, shape)
+        plan = self.plan(shape, connection)
         params = list(plan.params)
         for position, index in plan.slots:
             params[position] = args[index]
@@ -65,7 +68,27 @@ class Prepared:
             found = plan.compiler.apply_converters(found, plan.converters)
         return [dict(zip(plan.names, row, strict=True)) for row in found]
 
-    def _compile(self, connection: Any, shape: tuple[Hashable, ...]) -> _Plan:
+    def plain_rows(self, *args: Any, shape: tuple[Hashable, ...] = ()) -> list[dict[str, Any]]:
+        """The same rows through the ORM, compiled anew: what `rows` saves (for the tests
+        that pin `rows` to the ORM, and bench/prepared_reads.py)."""
+        self._check(args)
+        return list(self._build(*args, *shape))
+
+    def plan(self, shape: tuple[Hashable, ...] = (), connection: Any = None) -> Plan:
+        """The compiled query for the connection and `shape` (compiled on first use)."""
+        if connection is None:
+            connection = connections[DEFAULT_DB_ALIAS]
+        plans = self._plans.setdefault(connection, {})
+        plan = plans.get(shape)
+        if plan is None:
+            plan = plans[shape] = self._compile(connection, shape)
+        return plan
+
+    def _check(self, args: tuple[Any, ...]) -> None:
+        if len(args) != self._arguments:
+            raise TypeError(f"expected {self._arguments} arguments, got {len(args)}")
+
+    def _compile(self, connection: Any, shape: tuple[Hashable, ...]) -> Plan:
         # Compiled twice with different stand-ins: the parameters that differ are the
         # arguments' places; anything else that differs means the shape depends on a value.
         first, second = (
@@ -91,7 +114,7 @@ class Prepared:
             raise ValueError("an argument of a prepared query is not a plain SQL parameter")
         names = (*queryset.query.values_select, *queryset.query.annotation_select)
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
-        return _Plan(sql, tuple(params), tuple(slots), names, compiler, converters)
+        return Plan(sql, tuple(params), tuple(slots), names, compiler, converters)
 
 
 def columns(model: type[Model], path: str = "") -> tuple[str, ...]:

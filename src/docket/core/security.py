@@ -1,12 +1,15 @@
-"""Browser security headers on every response (Django's SecurityMiddleware adds the rest).
+"""Browser security headers: which component sends which, and the one Docket adds itself.
 
-Django's SecurityMiddleware sets `X-Content-Type-Options: nosniff`, `Referrer-Policy` and, behind
-TLS, HSTS; XFrameOptionsMiddleware sets `X-Frame-Options: DENY`. This adds what Django 5.2 does
-not: a Content-Security-Policy (`DOCKET_CSP`), a Permissions-Policy that turns off powerful
-browser features Docket never uses, and `Cross-Origin-Opener-Policy: same-origin`.
+- Django's SecurityMiddleware: `X-Content-Type-Options: nosniff`, `Referrer-Policy`,
+  `Cross-Origin-Opener-Policy: same-origin` (SECURE_CROSS_ORIGIN_OPENER_POLICY) and, behind
+  TLS, HSTS; XFrameOptionsMiddleware: `X-Frame-Options: DENY`.
+- django-csp's CSPMiddleware: the Content-Security-Policy, from `DOCKET_CSP` (a policy written
+  as the header's value, turned into django-csp's setting by `csp_setting`).
+- `PermissionsPolicy` below: no library in use sends it, and it is one fixed header.
 
-A header a view has set already wins: attachment downloads send a stricter sandboxing CSP.
-Like the middleware in core/middleware.py, this runs natively in both sync and async mode.
+A header a view has set already wins (attachment downloads send a stricter, sandboxing CSP).
+CSPMiddleware is a MiddlewareMixin: only the live-update stream runs the async chain
+(config/asgi.py), where its two hooks cost a thread hop each per stream opened.
 """
 
 from __future__ import annotations
@@ -15,17 +18,42 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.conf import settings
+from csp.utils import DEFAULT_DIRECTIVES
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase
 
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
     "accelerometer=(), gyroscope=(), magnetometer=()"
 )
-OPENER_POLICY = "same-origin"
 
 
-class SecurityHeaders:
+def csp_setting(policy: str) -> dict[str, Any] | None:
+    """django-csp's CONTENT_SECURITY_POLICY for `policy` as a header would carry it
+    ("default-src 'self'; img-src 'self' data:"); None, so no header, for an empty one.
+
+    Exactly the directives written: django-csp would otherwise add `default-src 'self'` and
+    silently drop a directive it does not know, so an unknown or repeated one is refused."""
+    if not policy.strip():
+        return None
+    directives: dict[str, Any] = dict.fromkeys(DEFAULT_DIRECTIVES)  # None: not sent
+    written: set[str] = set()
+    for part in filter(str.strip, policy.split(";")):
+        name, *sources = part.split()
+        name = name.lower()
+        if name not in DEFAULT_DIRECTIVES:
+            raise ImproperlyConfigured(f"DOCKET_CSP: unknown directive {name!r}")
+        if name in written:
+            raise ImproperlyConfigured(f"DOCKET_CSP: {name!r} is given twice")
+        written.add(name)
+        directives[name] = sources or True  # no sources: a flag (sandbox, upgrade-...)
+    return {"DIRECTIVES": directives}
+
+
+class PermissionsPolicy:
+    """Turns off powerful browser features Docket never uses. Runs natively in both sync and
+    async mode, like the middleware in core/middleware.py."""
+
     sync_capable = True
     async_capable = True
 
@@ -38,18 +66,13 @@ class SecurityHeaders:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
             return self._acall(request)
-        return self.add_headers(self.get_response(request))
+        return self.add_header(self.get_response(request))
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        return self.add_headers(await self.get_response(request))
+        return self.add_header(await self.get_response(request))
 
     @staticmethod
-    def add_headers(response: HttpResponseBase) -> HttpResponseBase:
-        csp = settings.DOCKET_CSP  # empty: no header (see docs/configuration.md)
-        if csp and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = csp
+    def add_header(response: HttpResponseBase) -> HttpResponseBase:
         if "Permissions-Policy" not in response:
             response["Permissions-Policy"] = PERMISSIONS_POLICY
-        if "Cross-Origin-Opener-Policy" not in response:
-            response["Cross-Origin-Opener-Policy"] = OPENER_POLICY
         return response
