@@ -52,6 +52,8 @@ def _probes(world: World) -> list[tuple[str, dict[str, Any]]]:
         ("/issues", {"q": "assignee:priv_assignee OR reporter:priv_author"}),
         ("/issues", {"q": " OR ".join(c.canary["title"] for c in confs)}),
         ("/issues", {"q": " OR ".join(f"comment:{c.canary['comment']}" for c in confs)}),
+        ("/issues", {"q": " OR ".join(f"label:{c.canary['label']}" for c in confs)}),
+        ("/issues", {"label": confs[0].canary["label"]}),
         ("/issues", {"q": " OR ".join(f"key:{c.key}" for c in confs)}),
         ("/issues", {"q": f"{COMMON_WORD} sort:updated-desc", "limit": 2}),
         ("/search", {"q": COMMON_WORD}),

@@ -31,9 +31,12 @@ query-language errors about the project's custom state (`status:` and `?status=`
 API, per seat: GET /issues, ?q=walrus, ?q=<every title canary OR'd>, ?q=description:…,
 ?q=comment:…, ?q=is:confidential, /search?q=walrus, /projects, /filters, /users, /audit,
 /tokens, /teams, /teams/{slug}, /me; nobody finds a deleted comment.
-Web app (session sign-in), per seat: the issue page, its timeline and @mention people; the
-issue list, search, home, project list, project issue list, board, saved-filter board, and
-query-bar autocomplete (/issues/suggest: labels, milestones, components, states, projects).
+Web app (session sign-in), per seat: the issue page, its timeline and @mention people, and
+the edit forms it offers (each field's, with its choices, and each transition's); the issue
+list, search, home, project list, project issue list, board, saved-filter board, query-bar
+autocomplete (/issues/suggest: labels, milestones, components, states, projects), the bulk
+bar's choices (people, labels, states) and the new-issue form (its label, component and
+milestone choices).
 Refusals: every API 404 for a hidden thing is byte-identical (apart from its key or id) to
 the 404 for a missing one; revoked and expired tokens get one 401 body everywhere; a
 read-only token reads byte-for-byte like its user and gets one 403 body on every write.
@@ -43,7 +46,8 @@ and a seeded random walk of grants, revokes, role changes, assignments and confi
 toggles checked against a plain-Python model of the rules.
 
 Known leaks (strict xfail, so fixing them turns the test red until the mark goes):
-test_web_label_leak (labels of hidden issues in the web sidebar and autocomplete) and
+test_web_issue_edit_forms for LABEL_FORM_LEAK's seats (the labels form's suggestions name
+labels only hidden issues carry) and
 test_canary.py::test_search_ranks_do_not_depend_on_hidden_issues (SQLite bm25 ranks).
 
 TODO: read paths that do not exist yet (add each to these tables when it lands):
@@ -59,9 +63,10 @@ TODO: read paths that do not exist yet (add each to these tables when it lands):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -183,17 +188,7 @@ assert {r for r, _, _ in ISSUE_RULES} == set(PROJECT_ROLES + GLOBAL_ROLES)
 assert {r for r, _ in PROJECT_RULES} == set(PROJECT_ROLES + GLOBAL_ROLES)
 
 
-class Cell(NamedTuple):
-    """An issue as the tables name it (a Res of the world has the same two fields)."""
-
-    project: str
-    kind: str
-
-
-CELLS = [Cell(p, k) for p in PROJECTS for k in KINDS]
-
-
-def sees(seat: Seat, res: Res | Cell) -> bool:
+def sees(seat: Seat, res: Res) -> bool:
     return ISSUE_RULES[seat.relation(res.project), res.project, res.kind]
 
 
@@ -243,18 +238,10 @@ def allowed_canaries(world: World, seat: Seat) -> set[str]:
     return allowed
 
 
-def no_leak(
-    world: World,
-    seat: Seat,
-    content: bytes,
-    where: str,
-    asked: str = "",
-    but: Collection[str] = frozenset(),
-) -> None:
-    """No canary the seat may not see, except the ones it sent itself (errors echo input)
-    and `but` (a known leak, tested on its own)."""
+def no_leak(world: World, seat: Seat, content: bytes, where: str, asked: str = "") -> None:
+    """No canary the seat may not see, except the ones it sent itself (errors echo input)."""
     leaked = world.canaries_in(content) - allowed_canaries(world, seat)
-    leaked -= world.canaries_in(asked.encode()) | set(but)
+    leaked -= world.canaries_in(asked.encode())
     owners = sorted({world.owner.get(c, "?") for c in leaked})
     assert not leaked, f"LEAK: {seat} sees canaries of {owners} via {where}"
 
@@ -665,6 +652,42 @@ def test_web_issue_pages(world, seat):
             assert res.canary["title"] in client.get(f"/{res.key}").content.decode()
 
 
+EDIT_FORM = re.compile(r"/fields/[a-z_]+|/transitions\?take=[0-9]+")
+# issues/editing.choices offers every label of the project in the labels form, including those
+# only issues hidden from these seats carry (found by this matrix; fix there, then drop this).
+LABEL_FORM_LEAK = {"reporter@PRIV", "reporter@DESK", "author@DESK"}
+
+
+@pytest.mark.parametrize(
+    "seat",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="LEAK: labels form"))
+        if s.id in LABEL_FORM_LEAK
+        else s
+        for s in WEB_SEATS
+        if s.role != "anon"
+    ],
+    ids=str,
+)
+def test_web_issue_edit_forms(world, seat):
+    """Every edit form an issue page offers (a field's, with its choices; a transition's)
+    names only what the seat may see. Labels come with the issues that carry them."""
+    client = browser(world, seat)
+    offered = 0
+    for res in resources_for(world, seat):
+        if not sees(seat, res):
+            continue
+        issue_page = client.get(f"/{res.key}").content.decode()
+        for form in sorted(set(EDIT_FORM.findall(issue_page))):
+            path = f"/{res.key}{form}"
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            no_leak(world, seat, response.content, f"web {path} ({res.name})")
+            offered += 1
+    if seat.role in ("site_admin", "team", "admin", "member", "reporter", "author"):
+        assert offered, "the page offered no forms to someone who may edit"
+
+
 def _web_pages(world: World, kind: str) -> list[tuple[str, str | None]]:
     """(path, the project it belongs to: 404 unless the seat sees it) for one kind of page."""
     if kind == "issues":
@@ -679,6 +702,12 @@ def _web_pages(world: World, kind: str) -> list[tuple[str, str | None]]:
         return [(f"/p/{p}/board", p) for p in PROJECTS]
     if kind == "filter_board":
         return [(f"/filters/{f.filter_id}/board", p) for p, f in world.projects.items()]
+    if kind == "bulk_choices":
+        return [("/issues/bulk-choices", None)] + [
+            (f"/issues/bulk-choices?project={p}", p) for p in PROJECTS
+        ]
+    if kind == "create":
+        return [(f"/p/{p}/new", p) for p in PROJECTS]
     asks = ["label:", "label:canary", "milestone:", "component:", "status:hold", "project:"]
     suggest = [(f"/issues/suggest?q={ask}", None) for ask in asks]
     return suggest + [(f"/issues/suggest?q=label:&project={p}", p) for p in PROJECTS]
@@ -692,50 +721,30 @@ WEB_PAGES = [
     "board",
     "filter_board",
     "suggest",
+    "bulk_choices",
+    "create",
 ]
-
-
-LABEL_PAGES = ("project_issues", "suggest")  # list a project's labels
-
-
-def labels(world: World) -> set[str]:
-    return {r.canary["label"] for r in world.issues.values()}
+MAY_REFUSE = {"create"}  # 403 to those who see the project but may not file issues
 
 
 @pytest.mark.parametrize("kind", WEB_PAGES)
 @pytest.mark.parametrize("seat", WEB_SEATS, ids=str)
 def test_web_lists_boards_and_suggestions(world, seat, kind):
     client = browser(world, seat)
-    known = labels(world) if kind in LABEL_PAGES else set()  # see test_web_label_leak
     for path, project in _web_pages(world, kind):
         response = client.get(path)
-        no_leak(world, seat, response.content, f"web {path}", but=known)
+        no_leak(world, seat, response.content, f"web {path}")
         if seat.role == "anon":
             assert response.status_code == 302, path  # the web app asks to sign in
+        elif project is not None and sees_project(seat, project):
+            assert response.status_code in ((200, 403) if kind in MAY_REFUSE else (200,)), path
         elif project is not None:
-            assert response.status_code == (200 if sees_project(seat, project) else 404), path
+            assert response.status_code == 404, path
         else:
             assert response.status_code == 200, path
     if seat.role != "anon" and kind in ("issues", "search"):
         expected = sorted(r.key for r in world.issues.values() if sees(seat, r))
         assert _titles(world, client.get(_web_pages(world, kind)[0][0]).content) == expected
-
-
-def _blind_somewhere(seat: Seat) -> bool:
-    """The seat sees a project but not all of its issues."""
-    return seat.role != "anon" and any(
-        sees_project(seat, r.project) and not sees(seat, r) for r in CELLS
-    )
-
-
-@pytest.mark.parametrize("seat", [s for s in WEB_SEATS if _blind_somewhere(s)], ids=str)
-def test_web_labels_of_hidden_issues_stay_hidden(world, seat):
-    """Labels come with the issues that carry them: the list's sidebar and the query bar's
-    suggestions name only labels of issues the seat may see (or all, for insiders)."""
-    client = browser(world, seat)
-    for kind in LABEL_PAGES:
-        for path, _ in _web_pages(world, kind):
-            no_leak(world, seat, client.get(path).content, f"web {path}")
 
 
 # --- refusals that must not differ -------------------------------------------------------------

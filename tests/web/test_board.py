@@ -15,7 +15,7 @@ from docket.issues.board import Card, build_board
 from docket.issues.models import Issue, IssueEvent
 from docket.projects import workflow_actions
 from docket.projects.models import WorkflowState, WorkflowTransition
-from docket.web.markup import card_html
+from docket.web.markup import kanban_cards
 from tests.factories import make_issue, make_project
 
 
@@ -358,7 +358,7 @@ def test_card_text_is_escaped_and_the_fast_renderer_matches_the_template(cast):
         assignee="bob", version=3, confidential=True,
         labels=[("<img src=x onerror=alert(1)>", "#ff0000")], moves=["open", "in progress"],
     )  # fmt: skip
-    fast = card_html(card, "/", "/p/WEB/board/move")
+    fast = kanban_cards([card], "/", "/p/WEB/board/move")
     slow = render_to_string(
         "web/board/card.html", {"card": card, "issue_base": "/", "move_url": "/p/WEB/board/move"}
     )
@@ -366,7 +366,7 @@ def test_card_text_is_escaped_and_the_fast_renderer_matches_the_template(cast):
     assert _same_entities(fast) == slow
     bare = Card(id=2, key="WEB-2", title="x", priority="low", assignee=None, version=1,
                 confidential=False)  # fmt: skip
-    assert _same_entities(card_html(bare, "/", "/m")) == render_to_string(
+    assert _same_entities(kanban_cards([bare], "/", "/m")) == render_to_string(
         "web/board/card.html", {"card": bare, "issue_base": "/", "move_url": "/m"}
     )
 

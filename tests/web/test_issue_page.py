@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from docket.accounts.models import Team
-from docket.issues import actions, sharing, watching
+from docket.issues import actions, comments, sharing, watching
 from docket.issues.models import Comment, Issue, IssueEvent, Watch
 from docket.issues.queries import IssueFilter, list_issues
 from docket.issues.query_fields import issue_matches
@@ -293,7 +293,7 @@ def test_an_empty_comment_is_an_inline_error(cast):
 
 def test_authors_edit_and_delete_their_comments_and_others_cannot(cast):
     issue = _issue(cast)
-    comment = actions.add_comment(actor=cast.bob, issue=issue, body="first")
+    comment = comments.add_comment(actor=cast.bob, issue=issue, body="first")
     carol = _as(cast.carol)
     assert f"/WEB-1/comments/{comment.id}?edit=1" not in _text(carol.get("/WEB-1"))
     assert carol.get(f"/WEB-1/comments/{comment.id}?edit=1", **HX).status_code == 403
@@ -409,7 +409,7 @@ def test_the_timeline_tells_what_happened_in_words(cast):
 def test_the_timeline_shows_the_latest_entries_and_loads_older_ones(cast):
     issue = _issue(cast)
     for n in range(60):
-        actions.add_comment(actor=cast.bob, issue=issue, body=f"note {n:02d}")
+        comments.add_comment(actor=cast.bob, issue=issue, body=f"note {n:02d}")
     client = _as(cast.bob)
     page = _text(client.get("/WEB-1"))
     shown = re.findall(r"note (\d\d)", page)
@@ -432,11 +432,11 @@ def test_the_issue_page_runs_a_fixed_number_of_queries(cast):
     issue = _issue(cast, labels=["ui"])
     client = _as(cast.bob)
     for n in range(5):
-        actions.add_comment(actor=cast.alice, issue=issue, body=f"**c{n}**")
+        comments.add_comment(actor=cast.alice, issue=issue, body=f"**c{n}**")
         actions.update_issue(actor=cast.bob, issue=issue, changes={"title": f"t{n}"})
     few = _queries_for_page(client)
     for n in range(25):
-        actions.add_comment(actor=cast.carol, issue=issue, body=f"c{n}")
+        comments.add_comment(actor=cast.carol, issue=issue, body=f"c{n}")
         actions.update_issue(actor=cast.bob, issue=issue, changes={"title": f"u{n}"})
     many = _queries_for_page(client)
     assert few == many

@@ -118,10 +118,6 @@ def _card(card: Card, base: str, move_url: str, seen: _Repeated) -> str:
     )
 
 
-def card_html(card: Card, issue_base: str, move_url: str) -> str:
-    return _card(card, escape(issue_base), escape(move_url), _Repeated())
-
-
 def kanban_cards(cards: list[Card], issue_base: str, move_url: str) -> SafeString:
     base, url, seen = escape(issue_base), escape(move_url), _Repeated()
     html = "".join(_card(card, base, url, seen) for card in cards)

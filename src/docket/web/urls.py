@@ -2,7 +2,19 @@
 
 from django.urls import path, re_path
 
-from docket.web.views import auth, board, home, issue_create, issue_list, issue_page, live, projects
+from docket.web.views import (
+    auth,
+    board,
+    home,
+    issue_comments,
+    issue_create,
+    issue_fields,
+    issue_list,
+    issue_page,
+    issue_transitions,
+    live,
+    projects,
+)
 
 app_name = "web"
 ISSUE_KEY = r"(?P<key>[A-Za-z][A-Za-z0-9]{1,9}-[1-9][0-9]{0,9})"
@@ -41,26 +53,27 @@ urlpatterns = [
     path("filters/<int:filter_id>/board", board.filter_board, name="filter_board"),
     # live.py: server-sent events
     path("live", live.stream, name="live"),
-    # issue_page.py: one issue's partials and endpoints
+    # issue_fields.py, issue_comments.py, issue_transitions.py, issue_page.py: one issue's
+    # partials and endpoints
     re_path(
-        rf"^{ISSUE_KEY}/fields/(?P<name>[a-z_]{{1,30}})$", issue_page.field, name="issue_field"
+        rf"^{ISSUE_KEY}/fields/(?P<name>[a-z_]{{1,30}})$", issue_fields.field, name="issue_field"
     ),
     re_path(rf"^{ISSUE_KEY}/watch$", issue_page.watch, name="issue_watch"),
     re_path(rf"^{ISSUE_KEY}/timeline$", issue_page.timeline, name="issue_timeline"),
-    re_path(rf"^{ISSUE_KEY}/transitions$", issue_page.transitions, name="issue_transitions"),
-    re_path(rf"^{ISSUE_KEY}/comments$", issue_page.add_comment, name="issue_comments"),
+    re_path(rf"^{ISSUE_KEY}/transitions$", issue_transitions.transitions, name="issue_transitions"),
+    re_path(rf"^{ISSUE_KEY}/comments$", issue_comments.add_comment, name="issue_comments"),
     re_path(
         rf"^{ISSUE_KEY}/comments/(?P<comment_id>[1-9][0-9]{{0,17}})$",
-        issue_page.comment,
+        issue_comments.comment,
         name="issue_comment",
     ),
     re_path(
         rf"^{ISSUE_KEY}/comments/(?P<comment_id>[1-9][0-9]{{0,17}})/delete$",
-        issue_page.delete_comment,
+        issue_comments.delete_comment,
         name="issue_comment_delete",
     ),
-    re_path(rf"^{ISSUE_KEY}/people$", issue_page.people, name="issue_people"),
-    re_path(rf"^{ISSUE_KEY}/preview$", issue_page.preview, name="issue_preview"),
+    re_path(rf"^{ISSUE_KEY}/people$", issue_comments.people, name="issue_people"),
+    re_path(rf"^{ISSUE_KEY}/preview$", issue_comments.preview, name="issue_preview"),
     # issue_page.py: one issue (keep last: the key pattern is the most general)
     re_path(rf"^{ISSUE_KEY}$", issue_page.issue_page, name="issue"),
 ]

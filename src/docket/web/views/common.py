@@ -11,7 +11,6 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -81,7 +80,3 @@ def web_view(*, public: bool = False) -> Callable[[View], View]:
 def is_htmx(request: HttpRequest) -> bool:
     """Only chooses a smaller template; never changes what the caller may see or do."""
     return request.headers.get("HX-Request") == "true"
-
-
-def anonymous_read_enabled() -> bool:
-    return bool(settings.DOCKET_ANONYMOUS_READ)
