@@ -26,18 +26,14 @@ from docket.issues.fields import (
     field_value,
     snapshot,
 )
-from docket.issues.models import Comment, EventKind, Issue, IssueEvent, Resolution
+from docket.issues.models import Comment, EventKind, Issue, IssueEvent
 from docket.issues.relations import ProjectRelations, initial_state
+from docket.issues.status_rules import apply_rule, choose_rule, follow_status, opening_resolution
 from docket.issues.watching import add_watchers
-from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, require, role_in
+from docket.projects.access import Perm, permissions_in, require
 from docket.projects.models import Project, WorkflowState
 from docket.projects.workflow_rules import (
-    REQUIRABLE_FIELDS,
-    Mover,
     Rule,
-    choose,
-    require_fields,
-    rules_of,
 )
 
 
@@ -58,16 +54,6 @@ def _set(issue: Issue, field: str, value: Any) -> None:
         getattr(issue, field).set(value)
     else:
         setattr(issue, field, value)
-
-
-def opening_resolution(status: WorkflowState, resolution: str) -> str:
-    """The resolution a new issue starts with: a done state needs one (fixed unless given);
-    any other state must not have one."""
-    if status.is_done:
-        return resolution or Resolution.FIXED
-    if resolution:
-        raise Invalid.field("resolution", "only a done state can have a resolution")
-    return ""
 
 
 # --- creating -------------------------------------------------------------------------------
@@ -161,69 +147,6 @@ def _comparable(field: str, value: Any) -> Any:
         return value
 
 
-def _choose_rule(
-    actor: Who,
-    issue: Issue,
-    *,
-    target: WorkflowState | None = None,
-    name: str | None = None,
-    field: str = "status",
-) -> tuple[Rule, WorkflowState]:
-    """The workflow transition a status move takes (422/403 from the rule engine if none)."""
-    states = {s.id: s for s in WorkflowState.objects.filter(workflow_id=issue.project.workflow_id)}
-    rule = choose(
-        rules_of(issue.project.workflow_id),
-        current=issue.status_id,
-        mover=Mover.of(actor, issue.project, issue.reporter_id),
-        names={state_id: state.name.lower() for state_id, state in states.items()},
-        target=target.id if target is not None else None,
-        name=name,
-        field=field,
-    )
-    return rule, states[rule.target]
-
-
-def _apply_rule(
-    actor: Who, issue: Issue, rule: Rule, values: dict[str, Any], comment: str | None
-) -> None:
-    """A transition's effects (never overriding a value the caller gave), then its required
-    fields, which an effect may have filled."""
-    if "assignee" not in values:
-        if (
-            "assign_if_unassigned" in rule.effects
-            and issue.assignee_id is None
-            and role_in(actor, issue.project) in ASSIGNABLE_ROLES
-        ):
-            values["assignee"] = account_of(actor)
-        elif "unassign" in rule.effects and issue.assignee_id is not None:
-            values["assignee"] = None
-    present = {
-        f
-        for f in REQUIRABLE_FIELDS
-        if f != "comment" and (values[f] if f in values else getattr(issue, f)) not in (None, "")
-    }
-    if comment:
-        present.add("comment")
-    require_fields(rule, present)
-
-
-def _status_side_effects(issue: Issue, values: dict[str, Any], moment: dt.datetime) -> None:
-    """Keep resolution and resolved_at in step with the status category."""
-    status: WorkflowState = values.get("status", issue.status)
-    resolution = values.get("resolution", issue.resolution)
-    if status.is_done:
-        if not resolution:
-            values["resolution"] = Resolution.FIXED
-        if not issue.status.is_done or issue.resolved_at is None:
-            issue.resolved_at = moment
-    else:
-        if "resolution" in values and values["resolution"]:
-            raise Invalid.field("resolution", "only a done state can have a resolution")
-        if issue.resolution:
-            values["resolution"] = ""
-        issue.resolved_at = None
-
-
 @transaction.atomic
 def update_issue(
     *, actor: Who, issue: Issue, changes: dict[str, Any], base_version: int | None = None
@@ -244,7 +167,7 @@ def update_issue(
     values = {f: v for f, v in values.items() if f == "resolution" or _differs(issue, f, v)}
     rule = None
     if "status" in values:
-        rule, _ = _choose_rule(actor, issue, target=values["status"])
+        rule, _ = choose_rule(actor, issue, target=values["status"])
     elif ruled:  # the status does not move, so no transition vouches for the other fields
         check_field_permissions(actor, issue, set(changes))
     return _change(actor, issue, values, rule=rule)
@@ -284,7 +207,7 @@ def transition(
     _check_conflicts(issue, {**fields, "status": None}, base_version)  # None: any move clashes
     relations = ProjectRelations(issue.project)
     target = relations.state(to, field="to") if to is not None else None
-    rule, state = _choose_rule(actor, issue, target=target, name=name, field="to")
+    rule, state = choose_rule(actor, issue, target=target, name=name, field="to")
     values: dict[str, Any] = {"status": state}  # first, so its event comes first
     for f, v in fields.items():
         value = FIELDS[f].to_stored(v, relations)
@@ -304,9 +227,9 @@ def _change(
     """Apply resolved `values` (and a transition's rules) to a locked issue as one version."""
     moment = now()
     if rule is not None:
-        _apply_rule(actor, issue, rule, values, comment)
+        apply_rule(actor, issue, rule, values, comment)
     if "status" in values or "resolution" in values:
-        _status_side_effects(issue, values, moment)
+        follow_status(issue, values, moment)
     values = {f: v for f, v in values.items() if _differs(issue, f, v)}
     if not values and comment is None:
         return issue
@@ -368,7 +291,7 @@ def move_issues(
     moved = 0
     for issue in issues:
         values: dict[str, Any] = {"status": target}
-        _status_side_effects(issue, values, moment)
+        follow_status(issue, values, moment)
         _write(issue, actor, values, moment)
         moved += 1
     return moved

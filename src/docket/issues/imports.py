@@ -20,11 +20,12 @@ from docket.accounts.models import User
 from docket.core.clock import now
 from docket.core.errors import Invalid
 from docket.issues import search_index
-from docket.issues.actions import allocate_numbers, opening_resolution
+from docket.issues.actions import allocate_numbers
 from docket.issues.events import NewEvent, insert_rows, record_bulk
 from docket.issues.fields import EDITABLE_FIELDS, FIELDS, MAX_COMMENT, clean_text, snapshot
 from docket.issues.models import Comment, EventKind, Issue, Label
 from docket.issues.relations import initial_state, no_such, not_assignable, unknown_state
+from docket.issues.status_rules import opening_resolution
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, require, role_in
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 
