@@ -46,8 +46,6 @@ and a seeded random walk of grants, revokes, role changes, assignments and confi
 toggles checked against a plain-Python model of the rules.
 
 Known leaks (strict xfail, so fixing them turns the test red until the mark goes):
-test_web_issue_edit_forms for LABEL_FORM_LEAK's seats (the labels form's suggestions name
-labels only hidden issues carry) and
 test_canary.py::test_search_ranks_do_not_depend_on_hidden_issues (SQLite bm25 ranks).
 
 TODO: read paths that do not exist yet (add each to these tables when it lands):
@@ -653,22 +651,7 @@ def test_web_issue_pages(world, seat):
 
 
 EDIT_FORM = re.compile(r"/fields/[a-z_]+|/transitions\?take=[0-9]+")
-# issues/editing.choices offers every label of the project in the labels form, including those
-# only issues hidden from these seats carry (found by this matrix; fix there, then drop this).
-LABEL_FORM_LEAK = {"reporter@PRIV", "reporter@DESK", "author@DESK"}
-
-
-@pytest.mark.parametrize(
-    "seat",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="LEAK: labels form"))
-        if s.id in LABEL_FORM_LEAK
-        else s
-        for s in WEB_SEATS
-        if s.role != "anon"
-    ],
-    ids=str,
-)
+@pytest.mark.parametrize("seat", [s for s in WEB_SEATS if s.role != "anon"], ids=str)
 def test_web_issue_edit_forms(world, seat):
     """Every edit form an issue page offers (a field's, with its choices; a transition's)
     names only what the seat may see. Labels come with the issues that carry them."""

@@ -17,6 +17,7 @@ from docket.accounts.models import User
 from docket.core.errors import DocketError, NotFound
 from docket.core.rows import one_or_none
 from docket.issues.access import check_field_permissions
+from docket.issues.choices import project_labels
 from docket.issues.comments import comment_to_change  # noqa: F401 - the pages ask it here
 from docket.issues.fields import (
     INLINE_FIELDS,
@@ -25,7 +26,7 @@ from docket.issues.fields import (
     SEVERITY_BY_NAME,
     TYPE_NAMES,
 )
-from docket.issues.models import Comment, Issue, IssueEvent, Label
+from docket.issues.models import Comment, Issue, IssueEvent
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, role_in
 from docket.projects.models import Component, Milestone, Project
 from docket.projects.workflow_rules import Mover, available, rules_with_targets
@@ -107,8 +108,9 @@ def assignable_people(project: Project, *, limit: int = MAX_CHOICES) -> list[str
     return list(people.order_by("username").values_list("username", flat=True).distinct()[:limit])
 
 
-def choices(issue: Issue, field: str) -> list[str]:
-    """The values an editor offers for `field` (empty: free input)."""
+def choices(viewer: Who, issue: Issue, field: str) -> list[str]:
+    """The values an editor offers `viewer` for `field` (empty: free input). Labels are
+    those `viewer` may know of: a label only hidden issues carry is itself hidden."""
     project = issue.project
     if field == "type":
         return list(TYPE_NAMES)
@@ -127,8 +129,7 @@ def choices(issue: Issue, field: str) -> list[str]:
         components = Component.objects.filter(project=project).order_by("name")
         return list(components.values_list("name", flat=True)[:MAX_CHOICES])
     if field == "labels":
-        labels = Label.objects.filter(project=project).order_by("name")
-        return list(labels.values_list("name", flat=True)[:MAX_CHOICES])
+        return project_labels(project, viewer)
     return []
 
 

@@ -268,6 +268,12 @@ TRANSITION_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS.values() if f.
 ROW_COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS.values() if f.column)
 
 
+def label_of(name: str) -> str:
+    """A field's label; a name outside the table (history's `access`, `attachments`) reads
+    as itself."""
+    return FIELDS[name].label if name in FIELDS else name.replace("_", " ").capitalize()
+
+
 def field_value(issue: Issue, name: str) -> Any:
     """The outside value of one field (labels/components need their rows prefetched)."""
     return FIELDS[name].read(issue)

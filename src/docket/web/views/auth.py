@@ -6,8 +6,6 @@ uses: accounts/signin.py, accounts/passwords.py, accounts/tokens.py.
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,7 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from docket.accounts import actions as accounts
 from docket.accounts import passwords, throttle, tokens
-from docket.accounts.models import ApiToken, User
+from docket.accounts.middleware import actor_of
+from docket.accounts.models import ApiToken
 from docket.accounts.signin import sign_in
 from docket.core.errors import DocketError, Invalid
 from docket.web.views.common import page, safe_next, web_view
@@ -85,7 +84,7 @@ def reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
 @web_view()
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)  # @web_view signed them in
+    user = actor_of(request).account  # @web_view signed them in
     errors: dict[str, str] = {}
     try:
         if request.method == "POST" and request.POST.get("form") == "profile":
@@ -107,7 +106,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @web_view()
 @require_http_methods(["GET", "POST"])
 def tokens_page(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)  # @web_view signed them in
+    user = actor_of(request).account  # @web_view signed them in
     context: dict[str, object] = {}
     if request.method == "POST":
         try:

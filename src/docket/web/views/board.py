@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from docket.accounts.actor import Actor
+from docket.accounts.middleware import actor_of
 from docket.core.errors import DocketError, Invalid, NotFound
 from docket.issues import actions
 from docket.issues.access import get_issue_for
@@ -50,10 +52,10 @@ def _render(
     lanes = lanes if lanes in LANES else None
     query_error = None
     try:
-        board = build_board(request.user, project, query=query, lanes=lanes)
+        board = build_board(actor_of(request), project, query=query, lanes=lanes)
     except QueryError as error:
         query_error = error
-        board = build_board(request.user, project, lanes=lanes)
+        board = build_board(actor_of(request), project, lanes=lanes)
     for column in board.columns:
         column.list_url = _list_url(project, column.status, "" if query_error else query)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
@@ -80,7 +82,7 @@ def _render(
 @web_view()
 @require_GET
 def project_board(request: HttpRequest, project_key: str) -> HttpResponse:
-    project = get_project_for(request.user, project_key)
+    project = get_project_for(actor_of(request), project_key)
     query = request.GET.get("q", "")[:MAX_QUERY]
     return _render(request, project, query=query)
 
@@ -90,19 +92,19 @@ def project_board(request: HttpRequest, project_key: str) -> HttpResponse:
 def filter_board(request: HttpRequest, filter_id: int) -> HttpResponse:
     """A saved filter's query on a board: a shared filter's own project, or for a personal
     filter the project named by `?project=` (a chooser when it is missing)."""
-    saved = get_filter_for(request.user, filter_id)
+    saved = get_filter_for(actor_of(request), filter_id)
     if saved.project is not None:
-        project = get_project_for(request.user, saved.project.key)
+        project = get_project_for(actor_of(request), saved.project.key)
     else:
         key = request.GET.get("project", "").strip()
         if not key:
-            projects = visible_projects(request.user).order_by("key")[:200]
+            projects = visible_projects(actor_of(request)).order_by("key")[:200]
             return page(
                 request,
                 "web/board/choose_project.html",
                 {"nav": "projects", "saved": saved, "projects": projects},
             )
-        project = get_project_for(request.user, key)
+        project = get_project_for(actor_of(request), key)
     return _render(request, project, query=saved.query, saved=saved)
 
 
@@ -159,7 +161,7 @@ def _back(project: Project, back: str) -> str:
     return board_url
 
 
-def _issue_in(user: Any, project: Project, key: str) -> Issue:
+def _issue_in(user: Actor, project: Project, key: str) -> Issue:
     issue = get_issue_for(user, key)
     if issue.project_id != project.id:
         raise NotFound(f"no issue {key} in {project.key}")
@@ -173,10 +175,12 @@ def move(request: HttpRequest, project_key: str) -> HttpResponse:
     the board showed: a status moved meanwhile is refused). board.js posts and reads JSON;
     without JavaScript, GET shows a form (a card's "Move to…" link) and a post redirects
     back to the board, or shows the form again for the fields the transition requires."""
-    project = get_project_for(request.user, project_key)
+    project = get_project_for(actor_of(request), project_key)
     if request.method == "GET":
-        shown = _issue_in(request.user, project, request.GET.get("key", "")[:30])
-        return _move_page(request, project, shown, {"targets": moves_for(request.user, shown)}, 200)
+        shown = _issue_in(actor_of(request), project, request.GET.get("key", "")[:30])
+        return _move_page(
+            request, project, shown, {"targets": moves_for(actor_of(request), shown)}, 200
+        )
     key = request.POST.get("key", "")[:30]
     to = request.POST.get("to", "").strip()[:50]
     version_text = request.POST.get("version", "")
@@ -186,11 +190,11 @@ def move(request: HttpRequest, project_key: str) -> HttpResponse:
     board_url = _back(project, request.POST.get("back", ""))
     issue: Issue | None = None
     try:
-        issue = _issue_in(request.user, project, key)
+        issue = _issue_in(actor_of(request), project, key)
         if not to:
             raise Invalid.field("to", "choose a state to move the issue to")
         moved = actions.transition(
-            actor=request.user,
+            actor=actor_of(request),
             issue=issue,
             to=to,
             fields=fields,
@@ -211,7 +215,7 @@ def move(request: HttpRequest, project_key: str) -> HttpResponse:
             "to": to,
             "version": version,
             "fixed": bool(needs),
-            "targets": moves_for(request.user, issue),
+            "targets": moves_for(actor_of(request), issue),
             "values": {**fields, "comment": comment or ""},
         }
         return _move_page(request, project, issue, context, error.status)

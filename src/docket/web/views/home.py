@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
+from docket.accounts.middleware import actor_of
 from docket.web.views.common import page, web_view
 from docket.web.views.tables import run_query, table
 
@@ -20,7 +21,7 @@ PER_SECTION = 25
 def my_work(request: HttpRequest) -> HttpResponse:
     sections = []
     for slug, title, query in SECTIONS:
-        issues, more = run_query(request.user, query, limit=PER_SECTION)
+        issues, more = run_query(actor_of(request), query, limit=PER_SECTION)
         sections.append(
             {"slug": slug, "title": title, "query": query, "more": more, **table(issues)}
         )

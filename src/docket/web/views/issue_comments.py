@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from docket.accounts.middleware import actor_of
 from docket.core import markdown
 from docket.core.clock import now
 from docket.core.errors import DocketError, NotFound
@@ -22,10 +23,10 @@ from docket.web.views.issue_page import comment_entry, event_entry
 @web_view()
 @require_POST
 def add_comment(request: HttpRequest, key: str) -> HttpResponse:
-    issue = get_issue_for(request.user, key)
+    issue = get_issue_for(actor_of(request), key)
     body = request.POST.get("body", "")
     try:
-        comment = comments.add_comment(actor=request.user, issue=issue, body=body)
+        comment = comments.add_comment(actor=actor_of(request), issue=issue, body=body)
     except DocketError as error:
         if isinstance(error, NotFound):
             raise
@@ -41,13 +42,13 @@ def add_comment(request: HttpRequest, key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def comment(request: HttpRequest, key: str, comment_id: str) -> HttpResponse:
     """GET: one comment (`?edit=1`: its edit form). POST: save an edit."""
-    issue = get_issue_for(request.user, key)
-    powers = editing.comment_powers(request.user, issue)
+    issue = get_issue_for(actor_of(request), key)
+    powers = editing.comment_powers(actor_of(request), issue)
     if request.method == "POST":
         body = request.POST.get("body", "")
         try:
             edited = comments.edit_comment(
-                actor=request.user, issue=issue, comment_id=int(comment_id), body=body
+                actor=actor_of(request), issue=issue, comment_id=int(comment_id), body=body
             )
         except DocketError as error:
             if isinstance(error, NotFound):
@@ -58,23 +59,26 @@ def comment(request: HttpRequest, key: str, comment_id: str) -> HttpResponse:
                 "error": error_message(error),
             }
             return partial(request, "web/issue/comment_edit.html", context, error.status)
-        shown = comment_entry(request.user, issue, edited, powers)
+        shown = comment_entry(actor_of(request), issue, edited, powers)
         context = {"issue": issue_out(issue), "e": shown}
         return changed(partial(request, "web/issue/entry.html", context))
     if request.GET.get("edit"):
-        found = comments.comment_to_change(request.user, issue, int(comment_id))
+        found = comments.comment_to_change(actor_of(request), issue, int(comment_id))
         context = {"issue": issue_out(issue), "c": {"id": found.id, "body": found.body}}
         return partial(request, "web/issue/comment_edit.html", context)
     found = editing.comment_on(issue, int(comment_id))
-    context = {"issue": issue_out(issue), "e": comment_entry(request.user, issue, found, powers)}
+    context = {
+        "issue": issue_out(issue),
+        "e": comment_entry(actor_of(request), issue, found, powers),
+    }
     return partial(request, "web/issue/entry.html", context)
 
 
 @web_view()
 @require_POST
 def delete_comment(request: HttpRequest, key: str, comment_id: str) -> HttpResponse:
-    issue = get_issue_for(request.user, key)
-    comments.delete_comment(actor=request.user, issue=issue, comment_id=int(comment_id))
+    issue = get_issue_for(actor_of(request), key)
+    comments.delete_comment(actor=actor_of(request), issue=issue, comment_id=int(comment_id))
     if not is_htmx(request):
         return back_to_issue(issue.key)
     deleted = event_entry({"kind": "comment_deleted", "actor": request.user.username, "at": now()})
@@ -87,7 +91,7 @@ def delete_comment(request: HttpRequest, key: str, comment_id: str) -> HttpRespo
 @require_GET
 def people(request: HttpRequest, key: str) -> JsonResponse:
     """People to @mention: members of the issue's project, for those who can see the issue."""
-    issue = get_issue_for(request.user, key)
+    issue = get_issue_for(actor_of(request), key)
     found = editing.mention_candidates(issue, request.GET.get("q", "")[:150])
     return JsonResponse({"people": found})
 
@@ -96,6 +100,6 @@ def people(request: HttpRequest, key: str) -> JsonResponse:
 @require_POST
 def preview(request: HttpRequest, key: str) -> HttpResponse:
     """Markdown preview of a comment or description being written."""
-    get_issue_for(request.user, key)
+    get_issue_for(actor_of(request), key)
     text = request.POST.get("body") or request.POST.get("value") or ""
     return partial(request, "web/issue/preview.html", {"text": text[: markdown.MAX_CHARS]})

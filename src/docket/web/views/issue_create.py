@@ -16,61 +16,68 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from docket.accounts.actor import Actor
+from docket.accounts.middleware import actor_of
 from docket.core.errors import Conflict, Invalid
 from docket.issues import actions, choices, editing
-from docket.issues.fields import MAX_DESCRIPTION
-from docket.issues.models import IssueType
-from docket.issues.fields import PRIORITY_BY_NAME, SEVERITY_BY_NAME
+from docket.issues.fields import (
+    FIELDS,
+    INLINE_FIELDS,
+    MAX_DESCRIPTION,
+    MAX_NAMES,
+    PRIORITY_BY_NAME,
+    SEVERITY_BY_NAME,
+    TYPE_NAMES,
+)
 from docket.projects.access import Perm, get_project_for, permissions_in, visible_projects
 from docket.projects.models import Project
 from docket.web.views.common import page, web_view
 
-TYPES = list(IssueType.values)
-TEXT_FIELDS = ("title", "description", "type", "priority", "severity", "assignee", "milestone")
-MAX_NAMES = 50  # labels or components on one issue, as the API's schema allows
+TYPES = list(TYPE_NAMES)
+# The form asks for what the issue page edits in place, shown by each field's widget
+# (issues/fields.py).
+FORM_FIELDS = INLINE_FIELDS
 
 
 def defaults(issue_type: str | None) -> dict[str, Any]:
     """The form's starting values for a type (presentation only: the action has its own)."""
-    kind = issue_type if issue_type in TYPES else "bug"
-    return {
-        "title": "",
-        "description": "",
-        "type": kind,
-        "priority": "high" if kind == "incident" else "medium",
-        "severity": "major",
-        "assignee": "",
-        "milestone": "",
-        "due_date": "",
-        "labels": [],
-        "components": [],
-        "confidential": False,
-    }
+    kind = issue_type if issue_type in TYPES else FIELDS["type"].default
+    form = {name: _blank(name) for name in FORM_FIELDS}
+    form["type"] = kind
+    form["priority"] = "high" if kind == "incident" else FIELDS["priority"].default
+    return form
+
+
+def _blank(name: str) -> Any:
+    field = FIELDS[name]
+    if field.default is not None:
+        return field.default
+    return [] if field.widget == "names" else ""
 
 
 def form_from(post: QueryDict) -> dict[str, Any]:
-    form: dict[str, Any] = {name: post.get(name, "") for name in TEXT_FIELDS}
+    form: dict[str, Any] = {}
+    for name in FORM_FIELDS:
+        widget = FIELDS[name].widget
+        if widget == "names":
+            form[name] = [n for n in post.getlist(name) if n][:MAX_NAMES]
+        elif widget == "checkbox":
+            form[name] = bool(post.get(name))
+        else:
+            form[name] = post.get(name, "")
     form["title"] = form["title"].strip()
-    form["due_date"] = post.get("due_date", "").strip()
-    form["labels"] = [n for n in post.getlist("labels") if n][:MAX_NAMES]
-    form["components"] = [n for n in post.getlist("components") if n][:MAX_NAMES]
-    form["confidential"] = bool(post.get("confidential"))
+    form["due_date"] = form["due_date"].strip()
     return form
 
 
 def fields_from(form: dict[str, Any]) -> dict[str, Any]:
     """The form as the API's outside values: empty optional fields are simply not sent."""
-    fields: dict[str, Any] = {name: form[name] for name in ("title", "description")}
-    for name in ("type", "priority", "severity"):
-        fields[name] = form[name]
-    for name in ("assignee", "milestone", "due_date"):
-        if form[name]:
-            fields[name] = form[name]
-    for name in ("labels", "components"):
-        if form[name]:
-            fields[name] = form[name]
-    if form["confidential"]:
-        fields["confidential"] = True
+    fields: dict[str, Any] = {}
+    for name in FORM_FIELDS:
+        value, field = form[name], FIELDS[name]
+        always = field.widget in ("text", "textarea", "select") and not field.clearable
+        if always or value:
+            fields[name] = value
     return fields
 
 
@@ -78,27 +85,24 @@ def field_errors(error: Invalid | Conflict) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in error.errors:
         name, message = str(item.get("field") or ""), str(item.get("message"))
-        if name in _FORM_FIELDS:
+        if name in FORM_FIELDS:
             found.setdefault(name, message)
         else:
             found.setdefault("form", f"{name}: {message}" if name else message)
     return found or {"form": error.detail}
 
 
-_FORM_FIELDS = {*TEXT_FIELDS, "due_date", "labels", "components", "confidential"}
-
-
 @web_view()
 @require_http_methods(["GET", "POST"])
 def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
     # The same gate as the action (404 for outsiders, 403 for a viewer) before showing a form.
-    project = get_project_for(request.user, project_key, Perm.CREATE_ISSUE)
+    project = get_project_for(actor_of(request), project_key, Perm.CREATE_ISSUE)
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = form_from(request.POST)
         try:
             issue = actions.create_issue(
-                actor=request.user, project=project, fields=fields_from(form)
+                actor=actor_of(request), project=project, fields=fields_from(form)
             )
         except (Invalid, Conflict) as exc:
             errors = field_errors(exc)
@@ -116,7 +120,7 @@ def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
         "priorities": list(PRIORITY_BY_NAME),
         "severities": list(SEVERITY_BY_NAME),
         "people": editing.assignable_people(project),
-        "labels": choices.project_labels(project, request.user),
+        "labels": choices.project_labels(project, actor_of(request)),
         "components": choices.project_components(project),
         "milestones": choices.project_milestones(project),
         "max_description": MAX_DESCRIPTION,
@@ -124,7 +128,7 @@ def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
     return page(request, "web/create_issue.html", context, 422 if errors else 200)
 
 
-def _creatable(user: Any) -> list[Project]:
+def _creatable(user: Actor) -> list[Project]:
     projects = visible_projects(user).order_by("key")
     return [p for p in projects if Perm.CREATE_ISSUE in permissions_in(user, p)]
 
@@ -133,7 +137,7 @@ def _creatable(user: Any) -> list[Project]:
 @require_http_methods(["GET"])
 def create_issue_any(request: HttpRequest) -> HttpResponse:
     """First pick a project you can file issues in (straight to its form if there is one)."""
-    projects = _creatable(request.user)
+    projects = _creatable(actor_of(request))
     chosen = request.GET.get("project", "").upper()
     issue_type = request.GET.get("type", "")
     if not chosen and len(projects) == 1:

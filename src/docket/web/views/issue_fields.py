@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_http_methods
 
+from docket.accounts.middleware import actor_of
 from docket.core.errors import Conflict, DocketError, Forbidden, NotFound
 from docket.issues import actions, editing
 from docket.issues.access import get_issue_for
@@ -42,11 +43,11 @@ def field(request: HttpRequest, key: str, name: str) -> HttpResponse:
     """GET: the field's edit form (`?show=1`: its read-only view). POST: save it."""
     if name not in FIELD_LABELS:
         raise NotFound(f"no field {name[:30]}")
-    issue = get_issue_for(request.user, key)
+    issue = get_issue_for(actor_of(request), key)
     if request.method == "GET":
         if request.GET.get("show"):
             return _field_display(request, issue, name)
-        if name not in editing.editable_fields(request.user, issue):
+        if name not in editing.editable_fields(actor_of(request), issue):
             raise Forbidden(f"you may not change the {FIELD_LABELS[name].lower()} of {issue.key}")
         since = base_version(request.GET.get("since"))
         changed_by = (
@@ -79,7 +80,7 @@ def _save_field(request: HttpRequest, issue: Issue, name: str) -> HttpResponse:
     value = _field_value(name, request.POST)
     try:
         saved = actions.update_issue(
-            actor=request.user, issue=issue, changes={name: value}, base_version=base
+            actor=actor_of(request), issue=issue, changes={name: value}, base_version=base
         )
     except Conflict as conflict:
         return _conflict(request, issue, name, conflict, yours=value, base=base)
@@ -132,11 +133,12 @@ def _field_display(
     request: HttpRequest, issue: Issue, name: str, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
     data = issue_out(issue)
-    editable = editing.editable_fields(request.user, issue)
+    editable = editing.editable_fields(actor_of(request), issue)
     context = {
         "issue": data,
         "f": field_shown(name, data, editable),
-        "assign_self": name == "assignee" and may_assign_self(request.user, issue, data, editable),
+        "assign_self": name == "assignee"
+        and may_assign_self(actor_of(request), issue, data, editable),
         **extra,
     }
     return partial(request, "web/issue/field.html", context, status)
@@ -162,7 +164,7 @@ def _field_form(
             "version": version,
             "sig": signature(data[name]),
         },
-        "choices": editing.choices(issue, name),
+        "choices": editing.choices(actor_of(request), issue, name),
         "select": name in SELECT_FIELDS,
         "optional": name in OPTIONAL_FIELDS,
         **extra,

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from docket.accounts.actor import Actor
+from docket.accounts.middleware import actor_of
 from docket.core.errors import BadParameter, DocketError
 from docket.core.pagination import BadCursor
 from docket.issues import choices, editing, saved_filters
@@ -62,12 +64,12 @@ def all_issues(request: HttpRequest) -> HttpResponse:
 @web_view()
 @require_GET
 def project_issues(request: HttpRequest, project_key: str) -> HttpResponse:
-    project = get_project_for(request.user, project_key)  # 404 for outsiders of a private one
+    project = get_project_for(actor_of(request), project_key)  # 404 for outsiders of a private one
     return _issue_list(request, project)
 
 
 def _issue_list(request: HttpRequest, project: Project | None) -> HttpResponse:
-    user = request.user
+    user = actor_of(request)
     q = request.GET.get("q", "")
     sort = request.GET.get("sort", "").strip() or None
     cursor = request.GET.get("cursor") or None
@@ -152,7 +154,7 @@ def _sorting(path: str, q: str, sort: str | None) -> dict[str, Any]:
 def _sidebar(request: HttpRequest, project: Project | None, q: str) -> dict[str, Any]:
     """Saved filters: the caller's own, and the shared ones of this project (of every visible
     project on the all-issues list). Each links to the list that runs it."""
-    user: Any = request.user
+    user = actor_of(request)
     personal, shared = saved_filters.sidebar_filters(user, project, SIDEBAR_FILTERS)
     all_path = reverse("web:issues")
 
@@ -183,11 +185,11 @@ def bulk_choices(request: HttpRequest) -> HttpResponse:
     """`?project=KEY` → JSON of what the bulk bar offers. list.js fetches it when the bar
     first opens: a few queries most list views never need (a quarter of a list's time)."""
     key = request.GET.get("project", "")
-    project = get_project_for(request.user, key) if key else None
-    return JsonResponse(_bulk_choices(request.user, project))
+    project = get_project_for(actor_of(request), key) if key else None
+    return JsonResponse(_bulk_choices(actor_of(request), project))
 
 
-def _bulk_choices(user: Any, project: Project | None) -> dict[str, list[str]]:
+def _bulk_choices(user: Actor, project: Project | None) -> dict[str, list[str]]:
     """What the bulk bar offers. On a project: its assignable people, labels and states; on
     the all-issues list: people and state names from the projects the caller can see."""
     if project is not None:
@@ -215,8 +217,8 @@ def suggest(request: HttpRequest) -> HttpResponse:
     except ValueError:
         cursor = len(text)
     key = request.GET.get("project", "")
-    project = get_project_for(request.user, key) if key else None
-    found = choices.suggest(request.user, text, cursor, project=project)
+    project = get_project_for(actor_of(request), key) if key else None
+    found = choices.suggest(actor_of(request), text, cursor, project=project)
     return JsonResponse(found.as_json())
 
 
@@ -233,11 +235,11 @@ def search(request: HttpRequest) -> HttpResponse:
     error = None
     if q:
         try:
-            found = search_issues(request.user, q, SEARCH_LIMIT)
+            found = search_issues(actor_of(request), q, SEARCH_LIMIT)
         except QueryError as exc:
             error = query_error(q, exc)
         else:
-            issues = issues_by_id(request.user, [h.id for h in found])
+            issues = issues_by_id(actor_of(request), [h.id for h in found])
             hits = [{"snippet": h.snippet, "issue": issues[h.id]} for h in found if h.id in issues]
     context = {
         "nav": "issues",
@@ -296,7 +298,7 @@ def save_filter(request: HttpRequest) -> HttpResponse:
     project_key = request.POST.get("project", "").strip() if request.POST.get("share") else ""
     try:
         saved = saved_filters.create_filter(
-            actor=request.user, name=name, query=query, project_key=project_key or None
+            actor=actor_of(request), name=name, query=query, project_key=project_key or None
         )
     except DocketError as exc:
         messages.error(request, f"The filter was not saved: {_message(exc)}")
@@ -310,9 +312,9 @@ def save_filter(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete_filter(request: HttpRequest, filter_id: int) -> HttpResponse:
     back = safe_next(request, reverse("web:issues"))
-    saved = saved_filters.get_filter_for(request.user, filter_id)
+    saved = saved_filters.get_filter_for(actor_of(request), filter_id)
     try:
-        saved_filters.delete_filter(actor=request.user, saved=saved)
+        saved_filters.delete_filter(actor=actor_of(request), saved=saved)
     except DocketError as exc:
         messages.error(request, f"The filter was not deleted: {_message(exc)}")
     else:
@@ -345,7 +347,7 @@ def bulk_edit(request: HttpRequest) -> HttpResponse:
         problem = "Choose something to change."
     else:
         try:
-            outcome = bulk_update(actor=request.user, keys=keys, change=change)
+            outcome = bulk_update(actor=actor_of(request), keys=keys, change=change)
         except DocketError as exc:
             problem = _sentence(exc)
         else:

@@ -15,9 +15,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from docket.accounts.actor import Actor
+from docket.accounts.middleware import actor_of
 from docket.core import markdown
 from docket.issues import editing, watching
 from docket.issues.access import get_issue_for
+from docket.issues.fields import FIELDS, INLINE_FIELDS, label_of
 from docket.issues.models import Comment, Issue
 from docket.issues.queries import issue_out
 from docket.issues.timeline import Entry, timeline_page
@@ -26,22 +29,12 @@ from docket.web.views.issue_common import back_to_issue, partial
 
 TIMELINE_PAGE = 50
 TIMELINE_RENDER_SECONDS = 0.5  # Markdown rendering per page of comments; later ones go plain
-FIELD_LABELS = {
-    "title": "Title",
-    "description": "Description",
-    "type": "Type",
-    "priority": "Priority",
-    "severity": "Severity",
-    "assignee": "Assignee",
-    "labels": "Labels",
-    "components": "Components",
-    "milestone": "Milestone",
-    "due_date": "Due date",
-    "confidential": "Confidential",
-}
-SIDEBAR_FIELDS = [f for f in editing.INLINE_FIELDS if f not in ("title", "description")]
-SELECT_FIELDS = {"type", "priority", "severity", "assignee", "milestone"}
-OPTIONAL_FIELDS = {"assignee", "milestone", "due_date"}  # may be cleared
+# The page's views of the one table of issue fields (issues/fields.py): what it edits in place
+# (in order), with which widget, and which may be cleared.
+FIELD_LABELS = {name: FIELDS[name].label for name in INLINE_FIELDS}
+SIDEBAR_FIELDS = [f for f in INLINE_FIELDS if f not in ("title", "description")]
+SELECT_FIELDS = {name for name in INLINE_FIELDS if FIELDS[name].widget == "select"}
+OPTIONAL_FIELDS = {name for name in INLINE_FIELDS if FIELDS[name].clearable}
 
 
 # --- what the templates get -----------------------------------------------------------------
@@ -65,7 +58,7 @@ def signature(value: Any) -> str:
 
 
 def may_assign_self(
-    user: Any, issue: Issue, data: dict[str, Any], editable: frozenset[str]
+    user: Actor, issue: Issue, data: dict[str, Any], editable: frozenset[str]
 ) -> bool:
     """Offer "Assign to me": the person may set the assignee and may be assigned."""
     return (
@@ -91,7 +84,7 @@ def _shown(value: Any) -> str:
 
 def _change_words(field: str, old: Any, new: Any) -> Words:
     """A field change in words: "changed priority from medium to high"."""
-    label = FIELD_LABELS.get(field, field.replace("_", " ").capitalize()).lower()
+    label = label_of(field).lower()
     if field == "status":
         return [("text", "moved the issue from "), ("value", _shown(old)), ("text", " to "),
                 ("value", _shown(new))]  # fmt: skip
@@ -154,7 +147,7 @@ def _timeline_sig(entries: list[Entry]) -> str:
     return f"{len(entries)}-{entries[0].kind}{entries[0].id}"
 
 
-def timeline_entries(user: Any, issue: Issue, entries: list[Entry]) -> list[dict[str, Any]]:
+def timeline_entries(user: Actor, issue: Issue, entries: list[Entry]) -> list[dict[str, Any]]:
     """Timeline entries oldest first (as the page reads), comments rendered to safe HTML
     under one shared time budget (core/markdown.py, sanitised by nh3)."""
     powers = editing.comment_powers(user, issue)
@@ -169,7 +162,7 @@ def timeline_entries(user: Any, issue: Issue, entries: list[Entry]) -> list[dict
 
 
 def comment_entry(
-    user: Any,
+    user: Actor,
     issue: Issue,
     comment: Comment,
     powers: dict[str, bool],
@@ -192,7 +185,7 @@ def comment_entry(
 
 
 def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
-    user = request.user
+    user = actor_of(request)
     data = issue_out(issue)
     editable = editing.editable_fields(user, issue)
     entries, older = timeline_page(user, issue, limit=TIMELINE_PAGE)
@@ -216,7 +209,7 @@ def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
 @web_view()
 @require_GET
 def issue_page(request: HttpRequest, key: str) -> HttpResponse:
-    issue = get_issue_for(request.user, key)
+    issue = get_issue_for(actor_of(request), key)
     return page(request, "web/issue/page.html", _page_context(request, issue))
 
 
@@ -224,13 +217,13 @@ def issue_page(request: HttpRequest, key: str) -> HttpResponse:
 @require_GET
 def timeline(request: HttpRequest, key: str) -> HttpResponse:
     """Older timeline entries, for "Show older"."""
-    issue = get_issue_for(request.user, key)
+    issue = get_issue_for(actor_of(request), key)
     entries, older = timeline_page(
-        request.user, issue, cursor=request.GET.get("cursor"), limit=TIMELINE_PAGE
+        actor_of(request), issue, cursor=request.GET.get("cursor"), limit=TIMELINE_PAGE
     )
     context = {
         "issue": issue_out(issue),
-        "entries": timeline_entries(request.user, issue, entries),
+        "entries": timeline_entries(actor_of(request), issue, entries),
         "older": older,
     }
     return partial(request, "web/issue/timeline_items.html", context)
@@ -239,12 +232,12 @@ def timeline(request: HttpRequest, key: str) -> HttpResponse:
 @web_view()
 @require_POST
 def watch(request: HttpRequest, key: str) -> HttpResponse:
-    issue = get_issue_for(request.user, key)
+    issue = get_issue_for(actor_of(request), key)
     if request.POST.get("watch") == "0":
-        watching.unwatch(actor=request.user, issue=issue)
+        watching.unwatch(actor=actor_of(request), issue=issue)
     else:
-        watching.watch(actor=request.user, issue=issue)
+        watching.watch(actor=actor_of(request), issue=issue)
     if not is_htmx(request):
         return back_to_issue(issue.key)
-    context = {"issue": issue_out(issue), "watch": watching.watch_state(request.user, issue)}
+    context = {"issue": issue_out(issue), "watch": watching.watch_state(actor_of(request), issue)}
     return partial(request, "web/issue/watch.html", context)

@@ -9,15 +9,15 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
+from docket.accounts.middleware import actor_of
 from docket.core.errors import DocketError, NotFound
 from docket.issues import actions, editing
 from docket.issues.access import get_issue_for
-from docket.issues.fields import TRANSITION_FIELDS
+from docket.issues.fields import TRANSITION_FIELDS, label_of
 from docket.issues.models import Issue
 from docket.issues.queries import issue_out
 from docket.web.views.common import is_htmx, web_view
 from docket.web.views.issue_common import back_to_issue, base_version, changed, partial, reloaded
-from docket.web.views.issue_page import FIELD_LABELS
 
 
 @web_view()
@@ -25,8 +25,8 @@ from docket.web.views.issue_page import FIELD_LABELS
 def transitions(request: HttpRequest, key: str) -> HttpResponse:
     """GET: the transition buttons (`?take=<id>`: the form of one that needs fields).
     POST: take a transition; the workflow engine's reason is shown if it refuses."""
-    issue = get_issue_for(request.user, key)
-    available = {str(t["id"]): t for t in editing.transitions_for(request.user, issue)}
+    issue = get_issue_for(actor_of(request), key)
+    available = {str(t["id"]): t for t in editing.transitions_for(actor_of(request), issue)}
     if request.method == "GET":
         take = request.GET.get("take")
         if take is None:
@@ -44,7 +44,7 @@ def transitions(request: HttpRequest, key: str) -> HttpResponse:
     comment_text = post.get("comment", "")
     try:
         actions.transition(
-            actor=request.user,
+            actor=actor_of(request),
             issue=issue,
             name=post.get("name") or None,
             to=post.get("to") or None,
@@ -77,7 +77,7 @@ def _transitions(
 ) -> HttpResponse:
     context = {
         "issue": issue_out(issue),
-        "transitions": editing.transitions_for(request.user, issue),
+        "transitions": editing.transitions_for(actor_of(request), issue),
         **extra,
     }
     return partial(request, "web/issue/transitions.html", context, status)
@@ -96,9 +96,9 @@ def _transition_form(
         "asks": [
             {
                 "name": name,
-                "label": FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
+                "label": label_of(name),
                 "required": name in rule["required_fields"],
-                "choices": editing.choices(issue, name),
+                "choices": editing.choices(actor_of(request), issue, name),
                 "value": extra.get("values", {}).get(name, data.get(name)),
             }
             for name in asks

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from docket.accounts.middleware import actor_of
 from docket.core.errors import DocketError
 from docket.issues.capped import OPEN_COUNT_CAP, open_issue_counts
 from docket.projects import actions
@@ -27,11 +28,12 @@ def _field_errors(error: DocketError) -> dict[str, str]:
 @web_view()
 def project_list(request: HttpRequest) -> HttpResponse:
     """Projects the user can see, theirs first, with the number of open issues each."""
-    roles = project_roles(request.user)
+    roles = project_roles(actor_of(request))
     projects = sorted(
-        projects_for(request.user).select_related("lead"), key=lambda p: (p.id not in roles, p.key)
+        projects_for(actor_of(request)).select_related("lead"),
+        key=lambda p: (p.id not in roles, p.key),
     )
-    counts = open_issue_counts(request.user, [project.id for project in projects])
+    counts = open_issue_counts(actor_of(request), [project.id for project in projects])
     for project in projects:
         project.open_issues = counts[project.id]  # type: ignore[attr-defined]
     return page(
@@ -54,7 +56,7 @@ def create_project(request: HttpRequest) -> HttpResponse:
         form["key"] = form["key"].upper()
         try:
             project = actions.create_project(
-                actor=request.user,
+                actor=actor_of(request),
                 key=form["key"],
                 name=form["name"] or form["key"],
                 description=form["description"],
@@ -81,8 +83,8 @@ def create_project(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, project_key: str) -> HttpResponse:
     """Everyone who can see the project sees its members; admins change them."""
-    project = get_project_for(request.user, project_key)
-    can_manage = Perm.MANAGE_PROJECT in permissions_in(request.user, project)
+    project = get_project_for(actor_of(request), project_key)
+    can_manage = Perm.MANAGE_PROJECT in permissions_in(actor_of(request), project)
     error = ""
     if request.method == "POST":
         try:
@@ -112,10 +114,10 @@ def _change_member(request: HttpRequest, project: Project) -> None:
         "team": request.POST.get("team", "").strip() or None,
     }
     if request.POST.get("remove"):
-        actions.remove_member(actor=request.user, project=project, **who)
+        actions.remove_member(actor=actor_of(request), project=project, **who)
         messages.success(request, f"Removed {who['user'] or who['team']}.")
         return
     actions.set_member(
-        actor=request.user, project=project, role=request.POST.get("role", ""), **who
+        actor=actor_of(request), project=project, role=request.POST.get("role", ""), **who
     )
     messages.success(request, f"{who['user'] or who['team']} is now {request.POST.get('role')}.")

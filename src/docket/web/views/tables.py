@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from docket.accounts.actor import Actor
 from docket.issues.queries import IssueFilter, list_issues
 
 COLUMNS = [
@@ -29,7 +30,7 @@ def table(issues: list[Any], **extra: Any) -> dict[str, Any]:
 
 
 def run_query(
-    user: Any, query: str, *, cursor: str | None = None, limit: int = 50, project: str = ""
+    user: Actor, query: str, *, cursor: str | None = None, limit: int = 50, project: str = ""
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of visible issues matching `query` as API-shaped dicts (raises QueryError)."""
     found = IssueFilter(projects=[project] if project else [])
