@@ -174,8 +174,8 @@ class IssueField:
         value: Any = issue
         for part in self.column.split("__"):
             value = getattr(value, part)
-            if value is None:
-                break
+            if value is None:  # an empty relation or column reads out as null
+                return None
         return value if self.outward is None else self.outward(value)
 
 
@@ -183,8 +183,8 @@ def _lower(name: str) -> str:
     return name.lower()
 
 
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
+def _iso(day: dt.date) -> str:
+    return day.isoformat()
 
 
 def _none_if_empty(value: str) -> str | None:
@@ -298,9 +298,11 @@ def severity_name(value: int) -> str:
 
 def row_values(row: dict[str, Any]) -> dict[str, Any]:
     """The outside values of the column fields of a `values(*ROW_COLUMNS)` row."""
-    return {
-        name: outward(row[column]) if outward else row[column] for name, column, outward in _ROW
-    }
+    values = {}
+    for name, column, outward in _ROW:
+        value = row[column]
+        values[name] = outward(value) if outward and value is not None else value
+    return values
 
 
 _ROW = tuple((f.name, f.column, f.outward) for f in FIELDS.values() if f.column)
