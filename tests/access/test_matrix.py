@@ -651,6 +651,8 @@ def test_web_issue_pages(world, seat):
 
 
 EDIT_FORM = re.compile(r"/fields/[a-z_]+|/transitions\?take=[0-9]+")
+
+
 @pytest.mark.parametrize("seat", [s for s in WEB_SEATS if s.role != "anon"], ids=str)
 def test_web_issue_edit_forms(world, seat):
     """Every edit form an issue page offers (a field's, with its choices; a transition's)
