@@ -56,3 +56,19 @@ def test_revocation_takes_effect_on_the_next_request(cast):
     token_id = api.get("/tokens").json()[0]["id"]
     assert api.delete(f"/tokens/{token_id}").status_code == 204
     problem(api.get("/issues"), 401)
+
+
+def test_a_write_token_cannot_moderate_attachments_either(cast, settings, tmp_path):
+    """Deleting someone else's attachment is a project admin's power (moderate): a token
+    without `admin` does only what the role allows without it, as for comments."""
+    from tests.api.test_attachments import upload
+
+    settings.DOCKET_ATTACHMENTS_DIR = tmp_path / "attachments"
+    make_issue(cast.bob, cast.web)
+    theirs = upload(cast.api(cast.bob), "notes.txt", b"bob's notes")
+    alice = cast.api(cast.alice, scopes=READ_WRITE)
+    problem(alice.delete(f"/attachments/{theirs['id']}"), 403)
+    mine = upload(alice, "mine.txt", b"alice's")
+    assert alice.delete(f"/attachments/{mine['id']}").status_code == 204  # their own: yes
+    admin = cast.api(cast.alice, scopes=["read", "write", "admin"])
+    assert admin.delete(f"/attachments/{theirs['id']}").status_code == 204

@@ -75,9 +75,9 @@ def _check_quota(user: User, size: int) -> None:
 def upload_attachment(*, actor: Who, issue: Issue, upload: File) -> Attachment:
     """Attach `upload` to `issue` (needs the comment permission). The display name is
     cleaned, the stored name is random, the served type comes from the bytes."""
-    user = _signed_in(actor)
-    _visible(user, issue)
-    require_on_issue(user, issue, Perm.COMMENT)
+    user = _signed_in(actor)  # the uploader; every permission check asks the actor (scopes)
+    _visible(actor, issue)
+    require_on_issue(actor, issue, Perm.COMMENT)
     limit = settings.DOCKET_MAX_ATTACHMENT_BYTES
     if upload.size == 0:
         raise Invalid.field("file", "is empty")
@@ -97,6 +97,7 @@ def upload_attachment(*, actor: Who, issue: Issue, upload: File) -> Attachment:
             raise Invalid.field("file", "is empty")
         content_type = served_type(inspector.head, is_text=inspector.is_text, filename=filename)
         return _save(
+            actor,
             user,
             issue,
             filename=filename,
@@ -113,14 +114,14 @@ def upload_attachment(*, actor: Who, issue: Issue, upload: File) -> Attachment:
 # durable: this must be the outermost transaction, so that returning from it means the row
 # is committed and failing means it is not (and the caller removes the file).
 @transaction.atomic(durable=True)
-def _save(user: User, issue: Issue, **fields: Any) -> Attachment:
+def _save(actor: Who, user: User, issue: Issue, **fields: Any) -> Attachment:
     # Lock the uploader, so that their concurrent uploads take turns at the quota check,
     # and the issue, so the event carries its current version (and it is still there).
     User.objects.select_for_update().filter(pk=user.pk).exists()
     locked = (
         Issue.objects.select_for_update(of=("self",)).select_related("project").get(pk=issue.pk)
     )
-    _visible(user, locked)
+    _visible(actor, locked)
     _check_quota(user, fields["size"])
     moment = now()
     attachment = Attachment.objects.create(
@@ -137,16 +138,16 @@ def _save(user: User, issue: Issue, **fields: Any) -> Attachment:
 def delete_attachment(*, actor: Who, attachment: Attachment) -> None:
     """Hide an attachment (its uploader, or a project admin) and remove its file once the
     transaction commits. The row stays, so history and the checksum stay explainable."""
-    user = _signed_in(actor)
+    user = _signed_in(actor)  # the uploader test; permission checks ask the actor (scopes)
     locked = (
         Attachment.objects.select_for_update(of=("self", "issue"))
         .select_related("issue__project")
         .get(pk=attachment.pk)
     )
-    _visible(user, locked.issue)
+    _visible(actor, locked.issue)
     if locked.deleted_at is not None:
         raise NotFound(f"no attachment {locked.pk}")
-    perms = permissions_in(user, locked.issue.project)
+    perms = permissions_in(actor, locked.issue.project)
     own = locked.uploaded_by_id == user.pk
     if not (Perm.MODERATE in perms or (own and Perm.COMMENT in perms)):
         raise Forbidden("only the uploader or a project admin may delete this attachment")
