@@ -112,3 +112,19 @@ def test_the_import_names_the_line_it_was_given(cast):
             where=["line 7"],
         )
     assert refused.value.detail == "line 7: due_date: must be a date like 2026-12-31"
+
+
+def test_a_file_loads_in_batches_and_a_bad_line_loses_only_its_batch(cast):
+    import json
+
+    from docket.cli.importfile import load
+
+    issue = {"kind": "issue", "project": "WEB", "reporter": "bob"}
+    lines = [json.dumps({**issue, "title": f"Issue {n}"}) for n in range(1, 6)]
+    lines.append(json.dumps({**issue, "title": "bad", "due_date": "31/12/2026"}))
+    batches = []
+    with pytest.raises(Invalid) as refused:
+        load(cast.alice, lines, batch_size=2, progress=lambda s: batches.append(s.issues))
+    assert refused.value.detail == "line 6: due_date: must be a date like 2026-12-31"
+    assert batches == [2, 4]  # two batches of two were saved; the last (5, 6) was not
+    assert Issue.objects.count() == 4

@@ -115,8 +115,8 @@ def load(
             raise Invalid(f"line {number}: a {kind} needs {exc.args[0]!r}") from None
         except Invalid as exc:
             raise Invalid(f"line {number}: {exc.detail}", errors=exc.errors) from None
-            if len(pending[key]) >= batch_size:
-                flush(key)
+        if kind == "issue" and len(pending[key]) >= batch_size:
+            flush(key)
     for key in list(pending):
         flush(key)
     return stats
