@@ -47,6 +47,8 @@ from docket.issues.models import Issue  # noqa: E402
 BAD_FIELDS = [
     {"due_date": "31/12/2026"},
     {"due_date": 20261231},
+    {"due_date": "20261231"},
+    {"due_date": "2026-W53-4"},
     {"confidential": "false"},
     {"confidential": 1},
     {"title": ""},

@@ -33,7 +33,18 @@ def test_due_date_takes_iso_dates(value, clean):
 
 
 @pytest.mark.parametrize(
-    "value", ["31/12/2026", "2026-13-01", "", "tomorrow", 20261231, dt.datetime(2026, 1, 1)]
+    "value",
+    [
+        "31/12/2026",
+        "2026-13-01",
+        "",
+        "tomorrow",
+        20261231,
+        "20261231",
+        "2026-W53-4",
+        "2026-12-31T00:00",
+        dt.datetime(2026, 1, 1),
+    ],  # fmt: skip
 )
 def test_due_date_refuses_anything_else_naming_the_field(value):
     with pytest.raises(Invalid) as refused:

@@ -13,6 +13,7 @@ by username, dates as ISO 8601 text, labels/components/milestones by name.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ MAX_COMMENT = 100_000
 MAX_LABEL = 50
 MAX_NAMES = 50  # labels or components on one issue
 MAX_NAME = 150  # a username, milestone or state name given as input
+DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"  # dates in, as the API schema also states
 
 TYPE_NAMES: tuple[str, ...] = tuple(IssueType.values)
 SEVERITY_BY_NAME: dict[str, int] = {str(c.label): c.value for c in Severity}
@@ -117,7 +119,8 @@ def _date(value: Any) -> str | None:
         return None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value.isoformat()
-    if isinstance(value, str):
+    # Only YYYY-MM-DD: Python's fromisoformat also takes 20261231 and 2026-W53-4.
+    if isinstance(value, str) and re.fullmatch(DATE_PATTERN, value):
         try:
             return dt.date.fromisoformat(value).isoformat()
         except ValueError:

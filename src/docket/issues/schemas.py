@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field
 
 from docket.issues.bulk import MAX_BULK
 from docket.issues.fields import (
+    DATE_PATTERN,
     FIELDS,
     MAX_DESCRIPTION,
     MAX_NAME,
@@ -31,7 +32,7 @@ else:  # the choices of the field table (fields.py); Literal[tuple] is Literal[a
     SeverityName = Literal[tuple(SEVERITY_BY_NAME)]
     PriorityName = Literal[tuple(PRIORITY_BY_NAME)]
     ResolutionName = Literal[RESOLUTION_NAMES]
-DateText = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-12-31"])
+DateText = Field(default=None, pattern=f"^{DATE_PATTERN}$", examples=["2026-12-31"])
 Names = list[str]
 
 
