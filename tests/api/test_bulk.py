@@ -137,3 +137,43 @@ def test_anonymous_and_read_only_callers_change_nothing(cast, anon, three):
     viewer = _bulk(cast.api(cast.dave), body)
     assert viewer["results"][0]["status"] == 403
     assert cast.api(cast.bob).get("/issues/WEB-1").json()["priority"] == "medium"
+
+
+def test_a_move_takes_the_fields_that_go_with_it_in_one_version(cast, three):
+    bob = cast.api(cast.bob)
+    _bulk(bob, {"issues": ["WEB-1"], "to": "open"})
+    body = _bulk(
+        bob,
+        {
+            "issues": ["WEB-1"],
+            "to": "resolved",
+            "changes": {"resolution": "duplicate", "priority": "low"},
+        },
+    )
+    assert body["results"][0]["ok"], body
+    issue = bob.get("/issues/WEB-1").json()
+    assert (issue["status"], issue["resolution"], issue["priority"]) == (
+        "resolved",
+        "duplicate",
+        "low",
+    )
+    events = bob.get("/issues/WEB-1/history").json()["items"]
+    move = [e for e in events if e["new"] in ("resolved", "duplicate")]
+    assert len(move) == 2 and move[0]["version"] == move[1]["version"]  # one step
+
+
+def test_a_move_someone_else_made_meanwhile_is_a_conflict_even_with_other_changes(cast, three):
+    bob, alice = cast.api(cast.bob), cast.api(cast.alice)
+    alice.patch("/issues/WEB-1", {"status": "open"})  # after bob saw version 1
+    body = _bulk(
+        bob,
+        {
+            "issues": ["WEB-1"],
+            "versions": {"WEB-1": 1},
+            "to": "in progress",
+            "changes": {"priority": "high"},
+        },
+    )
+    assert body["results"][0]["status"] == 409
+    issue = bob.get("/issues/WEB-1").json()
+    assert (issue["status"], issue["priority"]) == ("open", "medium")

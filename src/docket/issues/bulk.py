@@ -13,7 +13,7 @@ from docket.accounts.actor import Who
 from docket.core.errors import DocketError, Invalid, Unauthenticated
 from docket.issues import actions
 from docket.issues.access import get_issue_for
-from docket.issues.fields import EDITABLE_FIELDS, FIELDS, field_value
+from docket.issues.fields import EDITABLE_FIELDS, FIELDS, TRANSITION_FIELDS, field_value
 from docket.issues.models import Issue
 
 MAX_BULK = 200  # issues per bulk edit (a page is 50; "select all" over a few pages at most)
@@ -71,7 +71,6 @@ def check_bulk(keys: list[str], change: BulkChange, versions: dict[str, int]) ->
         raise Invalid.field("labels", f"{sorted(clash)[0]!r} is both added and removed")
 
 
-@transaction.atomic
 def bulk_update(
     *,
     actor: Who,
@@ -79,8 +78,10 @@ def bulk_update(
     change: BulkChange,
     base_versions: dict[str, int] | None = None,
 ) -> list[BulkResult]:
-    """Apply `change` to the issues `keys`, in order. With a base version for a key, a
-    change to a field someone else moved since is a conflict for that issue (as PATCH)."""
+    """Apply `change` to the issues `keys`, in order, each in its own transaction (so one
+    issue's row lock is held only while it changes, and two bulk edits cannot deadlock).
+    With a base version for a key, a change to a field someone else moved since is a
+    conflict for that issue (as PATCH and transitions)."""
     if not getattr(actor, "is_authenticated", False):
         raise Unauthenticated("sign in or send an API token to edit issues")
     versions = base_versions or {}
@@ -90,7 +91,7 @@ def bulk_update(
 
 def _one(actor: Who, key: str, change: BulkChange, base_version: int | None) -> BulkResult:
     try:
-        with transaction.atomic():  # a savepoint: this issue all or nothing
+        with transaction.atomic():  # this issue, all or nothing
             issue = actions.locked(get_issue_for(actor, key))
             before = issue.version
             issue = _apply(actor, issue, change, base_version)
@@ -112,13 +113,17 @@ def _apply(actor: Who, issue: Issue, change: BulkChange, base_version: int | Non
         )
         if new != labels:
             changes["labels"] = sorted(new)
+    if change.to is not None and field_value(issue, "status") != change.to.lower():
+        # The move first, with what may change in the same step (a resolution for a done
+        # state, fields the transition requires): one version, checked as a transition is.
+        with_move = {f: changes.pop(f) for f in TRANSITION_FIELDS if f in changes}
+        issue = actions.transition(
+            actor=actor, issue=issue, to=change.to, fields=with_move, base_version=base_version
+        )
     if changes:
+        # The same base version: our move touched none of these fields, so only someone
+        # else's change to one of them since then clashes.
         issue = actions.update_issue(
             actor=actor, issue=issue, changes=changes, base_version=base_version
-        )
-        base_version = None  # this bulk edit made the newest version itself
-    if change.to is not None and field_value(issue, "status") != change.to.lower():
-        issue = actions.transition(
-            actor=actor, issue=issue, to=change.to, base_version=base_version
         )
     return issue
