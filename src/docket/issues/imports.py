@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from docket.accounts.actor import Who
+from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
 from docket.core.clock import now
 from docket.core.errors import Invalid
@@ -58,6 +58,7 @@ class _Lookups:
         names |= {c.get("author") for r in dicts for c in _comment_list(r) if isinstance(c, dict)}
         wanted = {n for n in names if isinstance(n, str)}
         self.users = {u.username: u for u in User.objects.filter(username__in=wanted)}
+        self.actors: dict[int, Actor] = {}
         self.label_rows = {label.name: label for label in Label.objects.filter(project=project)}
         self.component_rows = {c.name: c for c in Component.objects.filter(project=project)}
         self.milestone_rows = {m.name: m for m in Milestone.objects.filter(project=project)}
@@ -70,13 +71,14 @@ class _Lookups:
 
     def assignee(self, username: str) -> User:
         user = self.users.get(username)
-        if (
-            user is None
-            or not user.is_active
-            or role_in(user, self.project) not in ASSIGNABLE_ROLES
-        ):
+        if user is None or not user.is_active or self._role(user) not in ASSIGNABLE_ROLES:
             raise not_assignable(username, self.project)
         return user
+
+    def _role(self, user: User) -> str | None:
+        """`user`'s role in the project, their roles loaded once per batch."""
+        actor = self.actors.setdefault(user.pk, Actor(user))
+        return role_in(actor, self.project)
 
     def labels(self, names: list[str]) -> list[Label]:
         """Known labels, and unsaved new ones (`save_new_labels` creates them)."""

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from docket.accounts.access import is_site_admin
-from docket.accounts.actor import Who
+from docket.accounts.actor import Actor, Who
 from docket.accounts.models import ApiToken, User
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Forbidden, Invalid, NotFound
 from docket.issues import actions
 from docket.issues.models import Issue
-from docket.projects.access import ASSIGNABLE_ROLES, forget_roles, role_in
+from docket.projects.access import ASSIGNABLE_ROLES, role_in
 from docket.projects.models import WorkflowState
 
 
@@ -63,8 +63,10 @@ def deactivate_user(*, actor: Who, username: str, reassign_to: str | None = None
         .select_related("project")
         .order_by("id")
     )
+    heirs_roles = Actor(heir) if heir else None  # their roles, loaded once for every issue
     for issue in open_issues:
-        takes_over = heir if heir and role_in(heir, issue.project) in ASSIGNABLE_ROLES else None
+        assignable = heirs_roles and role_in(heirs_roles, issue.project) in ASSIGNABLE_ROLES
+        takes_over = heir if assignable else None
         new = takes_over.username if takes_over else None
         actions.update_issue(actor=actor, issue=issue, changes={"assignee": new})
         (handover.reassigned if takes_over else handover.unassigned).append(issue.key)
@@ -84,7 +86,6 @@ def _heir(user: User, reassign_to: str | None) -> User | None:
         raise Invalid.field("reassign_to", f"no active user '{reassign_to[:150]}'")
     if heir.pk == user.pk:
         raise Invalid.field("reassign_to", "must be someone else")
-    forget_roles(heir)
     return heir
 
 

@@ -170,18 +170,19 @@ def still_allowed(session_key: str | None, user_id: int | None, scope: Scope) ->
     """Whether the stream may go on: the session still signs in the same active user (not
     signed out, password unchanged, not deactivated) and they may still see the scope."""
     close_old_connections()
-    user: Any
+    user: User | AnonymousUser
     if user_id is None:
         user = AnonymousUser()
         if not settings.DOCKET_ANONYMOUS_READ:
             return False
     else:
         store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-        user = auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
-        if not user.is_authenticated or user.pk != user_id or not user.is_active:
+        found = auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+        if not isinstance(found, User) or found.pk != user_id or not found.is_active:
             return False
+        user = found
     try:
-        resolve_scope(user, scope.project_key, scope.issue_key)
+        resolve_scope(Actor(user), scope.project_key, scope.issue_key)  # roles read once
     except NotFound:
         return False
     return True

@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
+from docket.accounts.actor import Actor
 from docket.accounts.throttle import ip_subject
 from docket.core.context import client_ip
 from docket.core.errors import NotFound
@@ -46,7 +47,7 @@ async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     project = request.GET.get("project", "").strip()[:20] or None
     issue = request.GET.get("issue", "").strip()[:30] or None
     try:
-        scope = await sync_to_async(resolve_scope)(user, project, issue)
+        scope = await sync_to_async(resolve_scope)(Actor(user), project, issue)
     except NotFound as error:
         return _plain(404, error.detail)
     subscriber = Subscriber(
