@@ -238,8 +238,7 @@ def _reads(cast, issue):
     workflow = cast.web.workflow_id
 
     def roles():
-        access.forget_roles(cast.bob)
-        return access.project_roles(cast.bob)
+        return access.project_roles(cast.bob)  # a plain user: a fresh Actor, read each time
 
     return {
         "session": lambda: SessionStore(session.session_key).load(),

@@ -1,7 +1,8 @@
-"""Every write to an issue's fields: create, update, transition, delete and restore, and the
-bulk edit. Each action checks permission, changes the rows and records one event per changed
-field (issues/events.py), all in one transaction. Comments are in comments.py, explicit access
-in sharing.py, attachments in the attachments app; nothing else writes issues."""
+"""Every write to an issue's fields: create, update, transition, delete and restore (the
+bulk edit in bulk.py goes through these). Each action checks permission, changes the rows and
+records one event per changed field (issues/events.py), all in one transaction. Comments are
+in comments.py, explicit access in sharing.py, attachments in the attachments app; nothing
+else writes issues."""
 
 from __future__ import annotations
 

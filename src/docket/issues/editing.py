@@ -18,7 +18,6 @@ from docket.core.errors import DocketError, NotFound
 from docket.core.rows import one_or_none
 from docket.issues.access import check_field_permissions
 from docket.issues.choices import project_labels
-from docket.issues.comments import comment_to_change  # noqa: F401 - the pages ask it here
 from docket.issues.fields import (
     INLINE_FIELDS,
     PRIORITY_BY_NAME,

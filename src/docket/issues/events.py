@@ -11,6 +11,7 @@ itself (ordered by id) — the signal only says "there is something new", never 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +21,11 @@ from django.dispatch import Signal
 
 from docket.accounts.actor import Who, user_of
 from docket.accounts.models import User
+from docket.core.rows import insert_rows
 from docket.issues import search_index
 from docket.issues.models import Issue, IssueEvent
+
+log = logging.getLogger(__name__)
 
 # Sent (sender=IssueEvent) once after each commit that recorded at least one event.
 events_committed = Signal()
@@ -101,20 +105,6 @@ def record_bulk(events: Sequence[NewEvent]) -> None:
     _announce_on_commit()
 
 
-def insert_rows(model: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """Plain INSERTs of rows that need no model logic. Values must already be adapted for
-    the database (`connection.ops.adapt_*`)."""
-    if not rows:
-        return
-    quote, meta = connection.ops.quote_name, model._meta
-    names = ", ".join(quote(meta.get_field(c).column) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
-        # Table and column names come from the models, never from input.
-        sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
-        cursor.executemany(sql, rows)
-
-
 def _announce_on_commit() -> None:
     """Schedule one `events_committed` for the current transaction (none if it rolls back:
     Django drops the callbacks of a rolled-back block)."""
@@ -124,4 +114,6 @@ def _announce_on_commit() -> None:
 
 
 def _announce() -> None:
-    events_committed.send_robust(sender=IssueEvent)
+    for receiver, error in events_committed.send_robust(sender=IssueEvent):
+        if isinstance(error, Exception):  # the commit stands; a consumer catches up by polling
+            log.error("events_committed: %r failed", receiver, exc_info=error)

@@ -43,7 +43,7 @@ PRIORITY_NAMES = {value: name for name, value in PRIORITY_BY_NAME.items()}
 
 class Relations(Protocol):
     """Resolves names to the project's rows. The actions look each up as they go
-    (`actions_support.ProjectRelations`); the importer preloads a whole batch."""
+    (`relations.ProjectRelations`); the importer preloads a whole batch."""
 
     def state(self, name: str, field: str) -> Any: ...
     def assignee(self, username: str) -> Any: ...
@@ -293,10 +293,6 @@ def snapshot(issue: Issue, names: dict[str, list[str]] | None = None) -> dict[st
 
 def priority_name(value: int) -> str:
     return PRIORITY_NAMES[value]
-
-
-def severity_name(value: int) -> str:
-    return SEVERITY_NAMES[value]
 
 
 def row_values(row: dict[str, Any]) -> dict[str, Any]:

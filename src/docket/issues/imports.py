@@ -19,9 +19,10 @@ from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
 from docket.core.clock import now
 from docket.core.errors import Invalid
+from docket.core.rows import insert_rows
 from docket.issues import search_index
 from docket.issues.actions import allocate_numbers
-from docket.issues.events import NewEvent, insert_rows, record_bulk
+from docket.issues.events import NewEvent, record_bulk
 from docket.issues.fields import EDITABLE_FIELDS, FIELDS, MAX_COMMENT, clean_text, snapshot
 from docket.issues.models import Comment, EventKind, Issue, Label
 from docket.issues.relations import initial_state, no_such, not_assignable, unknown_state

@@ -62,7 +62,7 @@ def _comments(q: Q) -> Q:
 # Who is asking, while a query is validated: `status:` accepts (and suggests) only state
 # names of workflows the viewer can see, so a private project's custom state names never
 # show up in an error, a suggestion or as "this name exists". None = trusted internal caller.
-_VIEWER: ContextVar[Any] = ContextVar("docket_query_viewer", default=None)
+_VIEWER: ContextVar[Who | None] = ContextVar("docket_query_viewer", default=None)
 TEMPLATE_STATES = {name for t in TEMPLATES.values() for name, _, _ in t.states}
 
 
@@ -70,7 +70,7 @@ def _state_names() -> list[str]:
     return state_names(_VIEWER.get())
 
 
-def state_names(viewer: Who) -> list[str]:
+def state_names(viewer: Who | None) -> list[str]:
     """The state names `viewer` may know of (all of them for a trusted caller, None)."""
     states = WorkflowState.objects.all()
     if viewer is not None:

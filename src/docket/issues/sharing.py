@@ -16,7 +16,7 @@ from docket.issues.access import require_on_issue
 from docket.issues.actions import locked
 from docket.issues.events import acting_user, record
 from docket.issues.models import EventKind, Issue, IssueGrant
-from docket.projects.access import Perm, forget_roles
+from docket.projects.access import Perm
 
 
 def people_with_access(issue: Issue) -> list[IssueGrant]:
@@ -71,4 +71,4 @@ def _access_changed(actor: Who, issue: Issue, kind: str, user: User) -> None:
         new=user.username if added else None,
     )
     audit(actor, kind, project=issue.project, target=issue.key, user=user.username)
-    forget_roles(user)
+    # The grantee's own requests read their grants afresh: each has a new Actor.
