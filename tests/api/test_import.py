@@ -103,6 +103,8 @@ def test_imported_and_created_issues_record_the_same_snapshot(cast):
     made, imported = (alice.get(f"/issues/WEB-{n}/history").json()["items"][0] for n in (1, 2))
     assert {**imported["new"], "imported_by": None} == {**made["new"], "imported_by": None}
     assert imported["new"]["resolution"] == "fixed" and imported["new"]["labels"] == ["a", "b"]
+    watching = [alice.get(f"/issues/WEB-{n}/watchers").json()["watchers"] for n in (1, 2)]
+    assert watching[0] == watching[1] == ["alice", "bob"]  # reporter and assignee follow it
 
 
 def test_the_import_names_the_line_it_was_given(cast):

@@ -24,7 +24,7 @@ from docket.issues import search_index
 from docket.issues.actions import allocate_numbers
 from docket.issues.events import NewEvent, record_bulk
 from docket.issues.fields import EDITABLE_FIELDS, FIELDS, MAX_COMMENT, clean_text, snapshot
-from docket.issues.models import Comment, EventKind, Issue, Label
+from docket.issues.models import Comment, EventKind, Issue, Label, Watch
 from docket.issues.relations import initial_state, no_such, not_assignable, unknown_state
 from docket.issues.status_rules import opening_resolution
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, require, role_in
@@ -201,6 +201,7 @@ def import_issues(
         item.issue.number = first + offset
     issues = Issue.objects.bulk_create([item.issue for item in built])
     _link(built)
+    _watchers(built)
     comments = _insert_comments(built)
     _events(built, comments, actor)
     # full-text index, same transaction
@@ -250,6 +251,18 @@ def _link(built: list[_Built]) -> None:
     component_rows = [(b.issue.pk, comp.pk) for b in built for comp in b.components]
     insert_rows(Issue.labels.through, ["issue", "label"], label_rows)
     insert_rows(Issue.components.through, ["issue", "component"], component_rows)
+
+
+def _watchers(built: list[_Built]) -> None:
+    """The reporter and the assignee follow each issue, as with `create_issue`."""
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = {
+        (b.issue.pk, person): adapt(b.issue.created_at)
+        for b in built
+        for person in (b.issue.reporter_id, b.issue.assignee_id)
+        if person is not None
+    }
+    insert_rows(Watch, ["issue", "user", "created_at"], [(*k, at) for k, at in rows.items()])
 
 
 @dataclass
