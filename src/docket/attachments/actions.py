@@ -72,7 +72,7 @@ def _check_quota(user: User, size: int) -> None:
         )
 
 
-def upload_attachment(*, actor: Who, issue: Issue, upload: File) -> Attachment:
+def upload_attachment(*, actor: Who, issue: Issue, upload: File[bytes]) -> Attachment:
     """Attach `upload` to `issue` (needs the comment permission). The display name is
     cleaned, the stored name is random, the served type comes from the bytes."""
     user = _signed_in(actor)  # the uploader; every permission check asks the actor (scopes)

@@ -68,7 +68,7 @@ def _sort_keys(ordering: list[OrderBy]) -> list[tuple[str, bool, bool]]:
     """(column, descending, nulls_last) for each `OrderBy(F(column))`."""
     keys = []
     for order in ordering:
-        column = order.expression.name  # type: ignore[attr-defined,union-attr]
+        column = order.expression.name  # type: ignore[union-attr]
         keys.append((column, order.descending, bool(order.nulls_last)))
     return keys
 

@@ -301,7 +301,7 @@ def move_issues(
 def _differs(issue: Issue, field: str, value: Any) -> bool:
     if field in ("labels", "components"):
         return sorted(x.pk for x in getattr(issue, field).all()) != sorted(x.pk for x in value)
-    return getattr(issue, field) != value
+    return bool(getattr(issue, field) != value)
 
 
 def locked(issue: Issue) -> Issue:

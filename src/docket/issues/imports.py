@@ -89,7 +89,8 @@ class _Lookups:
         return [self._named("components", self.component_rows, n) for n in names]
 
     def milestone(self, name: str) -> Milestone:
-        return self._named("milestone", self.milestone_rows, name)
+        milestone: Milestone = self._named("milestone", self.milestone_rows, name)
+        return milestone
 
     def _named(self, field: str, table: dict[str, Any], name: str) -> Any:
         if name not in table:

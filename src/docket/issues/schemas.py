@@ -72,7 +72,7 @@ class BulkChanges(StrictIn):
     resolution: ResolutionName | None = None
     assignee: str | None = Field(default=None, max_length=MAX_NAME)
     due_date: str | None = DateText
-    components: Names = Field(default=None, max_length=MAX_NAMES)  # type: ignore[assignment,arg-type]
+    components: Names = Field(default=None, max_length=MAX_NAMES)  # type: ignore[arg-type]
     milestone: str | None = Field(default=None, max_length=MAX_NAME)
     confidential: bool = None  # type: ignore[assignment]
 
@@ -81,7 +81,7 @@ class IssueUpdate(BulkChanges):
     """Send only the fields to change; `null` clears an optional field."""
 
     status: str = Field(default=None, max_length=MAX_NAME)  # type: ignore[assignment]
-    labels: Names = Field(default=None, max_length=MAX_NAMES)  # type: ignore[assignment,arg-type]
+    labels: Names = Field(default=None, max_length=MAX_NAMES)  # type: ignore[arg-type]
     version: int | None = Field(
         default=None, ge=1, description="The version your change is based on (or send If-Match)"
     )

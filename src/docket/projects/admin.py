@@ -3,13 +3,13 @@ from django.contrib import admin
 from docket.projects.models import Component, Membership, Milestone, Project, WorkflowState
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Membership
     extra = 0
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["key", "name", "visibility", "lead"]
     inlines = [MembershipInline]
     readonly_fields = ["next_number", "workflow"]

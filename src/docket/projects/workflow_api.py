@@ -131,9 +131,9 @@ class WorkflowTransitionIn(StrictIn):
 
 class WorkflowTransitionUpdate(StrictIn):
     name: str = Field(None, min_length=1, max_length=50)  # type: ignore[assignment]
-    allowed_roles: Names = Field(None, max_length=3)  # type: ignore[assignment,arg-type]
-    required_fields: Names = Field(None, max_length=len(REQUIRABLE_FIELDS))  # type: ignore[assignment,arg-type]
-    effects: Names = Field(None, max_length=len(EFFECTS))  # type: ignore[assignment,arg-type]
+    allowed_roles: Names = Field(None, max_length=3)  # type: ignore[arg-type]
+    required_fields: Names = Field(None, max_length=len(REQUIRABLE_FIELDS))  # type: ignore[arg-type]
+    effects: Names = Field(None, max_length=len(EFFECTS))  # type: ignore[arg-type]
 
 
 def state_out(state: WorkflowState) -> dict[str, Any]:
