@@ -1,6 +1,7 @@
 """The bulk import action records the same history a hand-made issue would have."""
 
 from docket.issues.imports import import_issues
+from docket.issues.models import IssueEvent
 
 
 def test_imported_issues_have_created_and_commented_events_and_links(cast):
@@ -31,6 +32,8 @@ def test_imported_issues_have_created_and_commented_events_and_links(cast):
     assert created["labels"] == ["bug", "legacy"] and created["imported_by"] == "alice"
     assert history[1]["new"] == "Me too" and history[1]["comment_id"] is not None
     assert history[1]["at"].startswith("2025-01-03")
+    # Empty values are SQL NULL, as the actions store them (not JSON null).
+    assert IssueEvent.objects.filter(issue__number=1, old__isnull=True).count() == 2
     comments = bob.get("/issues/WEB-1/comments").json()["items"]
     assert [c["body"] for c in comments] == ["Me too"]
     assert [i["key"] for i in bob.get("/issues", q="label:legacy").json()["items"]] == ["WEB-1"]

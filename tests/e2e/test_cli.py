@@ -11,6 +11,14 @@ from tests.e2e.conftest import run_docket
 pytestmark = pytest.mark.slow
 
 
+def _make_admin(env: dict[str, str]) -> None:
+    """A site admin `ops` (the imports run as them)."""
+    run_docket(
+        env, "createadmin", "--username", "ops", "--password-stdin",
+        stdin="a-long-enough-password-42\n",
+    )  # fmt: skip
+
+
 def test_createadmin_reads_the_password_from_stdin(scratch_env):
     made = run_docket(
         scratch_env,
@@ -42,14 +50,7 @@ def test_createadmin_refuses_a_weak_password(scratch_env):
 
 
 def test_token_create_prints_only_the_token(scratch_env):
-    run_docket(
-        scratch_env,
-        "createadmin",
-        "--username",
-        "ops",
-        "--password-stdin",
-        stdin="a-long-enough-password-42\n",
-    )
+    _make_admin(scratch_env)
     made = run_docket(scratch_env, "token", "create", "ops", "--name", "deploy")
     assert made.returncode == 0, made.stderr
     lines = made.stdout.splitlines()
@@ -87,14 +88,7 @@ def test_demo_loads_issues_with_comments_and_history(scratch_env):
 
 
 def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(scratch_env, tmp_path):
-    run_docket(
-        scratch_env,
-        "createadmin",
-        "--username",
-        "ops",
-        "--password-stdin",
-        stdin="a-long-enough-password-42\n",
-    )
+    _make_admin(scratch_env)
     lines = [
         {"kind": "project", "key": "IMP", "name": "Imported"},
         {"kind": "issue", "project": "IMP", "title": "fine", "reporter": "ops"},
@@ -118,14 +112,7 @@ def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(scratch_env, 
 
 
 def test_import_refuses_what_the_api_refuses_naming_the_line(scratch_env, tmp_path):
-    run_docket(
-        scratch_env,
-        "createadmin",
-        "--username",
-        "ops",
-        "--password-stdin",
-        stdin="a-long-enough-password-42\n",
-    )
+    _make_admin(scratch_env)
     head = [{"kind": "project", "key": "IMP", "name": "Imported"}]
     issue = {"kind": "issue", "project": "IMP", "title": "t", "reporter": "ops"}
     for bad, message in [

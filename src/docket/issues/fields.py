@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Protocol
 
 from docket.core.errors import Invalid
@@ -156,6 +157,10 @@ class IssueField:
     widget: str = "text"  # text · textarea · select · names · date · checkbox
     clearable: bool = False  # may be emptied (null)
     query: str = ""  # its name in the query language (query_fields.py), if not `name`
+    path: tuple[str, ...] = dataclass_field(init=False)  # `column` split, for `read`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", tuple(self.column.split("__")) if self.column else ())
 
     @property
     def query_name(self) -> str:
@@ -175,7 +180,7 @@ class IssueField:
         if not self.column:  # labels, components: need prefetched rows
             return sorted(item.name for item in getattr(issue, self.name).all())
         value: Any = issue
-        for part in self.column.split("__"):
+        for part in self.path:
             value = getattr(value, part)
             if value is None:  # an empty relation or column reads out as null
                 return None

@@ -54,6 +54,11 @@ class _Lookups:
         states = WorkflowState.objects.filter(workflow_id=project.workflow_id)
         self.states = {s.name.lower(): s for s in states}
         self.initial = initial_state(project)
+        # What a record that leaves these out gets: the table's defaults, as create_issue.
+        self.defaults = {
+            name: FIELDS[name].to_stored(FIELDS[name].default, self)
+            for name in ("description", "type", "severity", "priority", "confidential")
+        }
         dicts = [r for r in records if isinstance(r, dict)]
         names = {r.get("reporter") for r in dicts} | {r.get("assignee") for r in dicts}
         names |= {c.get("author") for r in dicts for c in _comment_list(r) if isinstance(c, dict)}
@@ -82,8 +87,15 @@ class _Lookups:
         return role_in(actor, self.project)
 
     def labels(self, names: list[str]) -> list[Label]:
-        """Known labels, and unsaved new ones (`save_new_labels` creates them)."""
-        return [self.label_rows.get(n) or Label(project=self.project, name=n) for n in names]
+        """Known labels, and new ones, unsaved and one per name, which `save_new_labels`
+        creates."""
+        found = []
+        for name in names:
+            label = self.label_rows.get(name)
+            if label is None:
+                label = self.label_rows[name] = Label(project=self.project, name=name)
+            found.append(label)
+        return found
 
     def components(self, names: list[str]) -> list[Component]:
         return [self._named("components", self.component_rows, n) for n in names]
@@ -105,8 +117,8 @@ class _Lookups:
 
     def save_new_labels(self, built: list[_Built]) -> None:
         """Create the labels first used in this batch (labels are created on first use)."""
-        new = {lb.name: lb for b in built for lb in b.labels if lb.pk is None}
-        for label in Label.objects.bulk_create(list(new.values())):
+        new = [label for label in self.label_rows.values() if label.pk is None]
+        for label in Label.objects.bulk_create(new):
             self.label_rows[label.name] = label
         for b in built:
             b.labels = [self.label_rows[lb.name] for lb in b.labels]
@@ -136,12 +148,7 @@ def _build(record: Any, look: _Lookups, moment: dt.datetime) -> _Built:
         raise Invalid.field("title", "is required")
     given = {name: record[name] for name in EDITABLE_FIELDS if name in record}
     values = {name: FIELDS[name].to_stored(value, look) for name, value in given.items()}
-    defaults = {
-        name: FIELDS[name].to_stored(FIELDS[name].default, look)
-        for name in ("description", "type", "severity", "priority", "confidential")
-        if name not in values
-    }
-    values.update(defaults)
+    values.update({name: v for name, v in look.defaults.items() if name not in values})
     status = values.pop("status", None) or look.initial
     labels, components = values.pop("labels", []), values.pop("components", [])
     values["resolution"] = opening_resolution(status, values.get("resolution", ""))
@@ -257,13 +264,12 @@ def _link(built: list[_Built]) -> None:
 def _watchers(built: list[_Built]) -> None:
     """The reporter and the assignee follow each issue, as with `create_issue`."""
     adapt = connection.ops.adapt_datetimefield_value
-    rows = {
-        (b.issue.pk, person): adapt(b.issue.created_at)
-        for b in built
-        for person in (b.issue.reporter_id, b.issue.assignee_id)
-        if person is not None
-    }
-    insert_rows(Watch, ["issue", "user", "created_at"], [(*k, at) for k, at in rows.items()])
+    rows = []
+    for b in built:
+        at = adapt(b.issue.created_at)
+        people = {b.issue.reporter_id, b.issue.assignee_id} - {None}
+        rows += [(b.issue.pk, person, at) for person in people]
+    insert_rows(Watch, ["issue", "user", "created_at"], rows)
 
 
 @dataclass
