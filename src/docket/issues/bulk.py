@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from docket.accounts.actor import Who
+from docket.accounts.actor import Who, as_actor
 from docket.core.errors import DocketError, Invalid, Unauthenticated
 from docket.issues import actions
 from docket.issues.access import get_issue_for
@@ -82,7 +82,8 @@ def bulk_update(
     issue's row lock is held only while it changes, and two bulk edits cannot deadlock).
     With a base version for a key, a change to a field someone else moved since is a
     conflict for that issue (as PATCH and transitions)."""
-    if not getattr(actor, "is_authenticated", False):
+    actor = as_actor(actor)  # one Actor for every issue: roles loaded once
+    if not actor.is_authenticated:
         raise Unauthenticated("sign in or send an API token to edit issues")
     versions = base_versions or {}
     check_bulk(keys, change, versions)
