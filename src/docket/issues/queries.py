@@ -15,9 +15,15 @@ from docket.core import markdown
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
 from docket.issues.access import visible_issues
-from docket.issues.fields import PRIORITY_BY_NAME, ROW_COLUMNS, SEVERITY_BY_NAME, row_values
+from docket.issues.fields import (
+    MAX_NAMES,
+    PRIORITY_BY_NAME,
+    ROW_COLUMNS,
+    SEVERITY_BY_NAME,
+    row_values,
+)
 from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
-from docket.issues.query_fields import compile_issue_query, state_names
+from docket.issues.query_fields import LABELED, compile_issue_query, state_names
 from docket.projects.access import Perm, permissions_in
 from docket.projects.models import Component, WorkflowState
 from docket.query import QueryError
@@ -189,9 +195,19 @@ def filter_issues(issues: QuerySet[Issue], f: IssueFilter, me: Who) -> QuerySet[
         issues = issues.filter(severity__in=_names("severity", f.severities, SEVERITY_BY_NAME))
     if f.types:
         issues = issues.filter(type__in=_names("type", f.types, list(IssueType.values)))
-    for label in f.labels:
-        issues = issues.filter(labels__name=label)
+    if f.labels:
+        issues = issues.filter(_carrying_all(f.labels))
     return issues
+
+
+def _carrying_all(labels: list[str]) -> Q:
+    """Issues carrying every one of `labels`: one grouped subquery, not a join per label (30
+    joins took a PostgreSQL backend to 23 GB; SQLite refuses more than 64 tables)."""
+    names = sorted(set(labels))
+    if len(names) > MAX_NAMES:
+        raise BadParameter.field("label", f"at most {MAX_NAMES} labels (got {len(names)})")
+    carrying: Q = LABELED["within_all"]([Q(label__name=name) for name in names])
+    return carrying
 
 
 def _status_names(names: list[str], viewer: Who) -> list[str]:

@@ -41,22 +41,17 @@ from docket.query import (
     parse,
     validate,
 )
+from docket.query.fields import related
 
 MAX_NUMBER = 2**31 - 1
 
 
-def _through(relation: Any, column: str) -> Any:
-    """`within` for a many-to-many: issues having at least one related row matching q."""
-    return lambda q: Q(pk__in=relation.through.objects.filter(q).values(column))
-
-
-def _watchers(q: Q) -> Q:
-    """Issues watched by someone matching q (issues/watching.py)."""
-    return Q(pk__in=Watch.objects.filter(q).values("issue_id"))
-
-
-def _comments(q: Q) -> Q:
-    return Q(pk__in=Comment.objects.filter(q, deleted_at__isnull=True).values("issue_id"))
+# The rows behind the multi-valued fields (query/fields.related: one subquery per field,
+# however many terms name it).
+LABELED = related(lambda: Issue.labels.through.objects.all(), "issue_id")
+IN_COMPONENT = related(lambda: Issue.components.through.objects.all(), "issue_id")
+COMMENTED = related(lambda: Comment.objects.filter(deleted_at__isnull=True), "issue_id")
+WATCHED = related(lambda: Watch.objects.all(), "issue_id")
 
 
 # Who is asking, while a query is validated: `status:` accepts (and suggests) only state
@@ -148,12 +143,12 @@ FIELDS = (
     ),
     Field(
         "labels", Kind.NAME, "label__name", lambda i: [x.name for x in i.labels.all()],
-        aliases=("label",), nullable=True, within=_through(Issue.labels, "issue_id"),
+        aliases=("label",), nullable=True, **LABELED,
     ),
     Field(
         "components", Kind.NAME, "component__name",
         lambda i: [x.name for x in i.components.all()],
-        aliases=("component",), nullable=True, within=_through(Issue.components, "issue_id"),
+        aliases=("component",), nullable=True, **IN_COMPONENT,
     ),
     Field(
         "milestone", Kind.NAME, _column("milestone"),
@@ -178,12 +173,12 @@ FIELDS = (
     Field(
         "comment", Kind.SEARCH, "body",
         lambda i: [c.body for c in i.comments.all() if c.deleted_at is None],
-        aliases=("comments",), nullable=True, within=_comments, searches=("comments",),
+        aliases=("comments",), nullable=True, **COMMENTED, searches=("comments",),
     ),
     Field(
         "watcher", Kind.USER, "user__username",
         lambda i: [w.user.username for w in i.watches.all()],
-        aliases=("watchers",), nullable=True, within=_watchers,
+        aliases=("watchers",), nullable=True, **WATCHED,
     ),
     # Recognised, but their data does not exist yet: a clear error instead of "unknown field".
     Field("parent", Kind.NAME, available=False),

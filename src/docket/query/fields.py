@@ -9,9 +9,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 
 from docket.query.context import Context
 from docket.query.search.hook import TextSearch
@@ -36,6 +38,30 @@ def _no_value(obj: Any) -> Any:
     return None
 
 
+def related(rows: Callable[[], QuerySet[Any]], column: str) -> dict[str, Any]:
+    """`within` and `within_all` for a multi-valued field whose values live in `rows()`, which
+    name the object in `column` (a many-to-many's through table, comments, watchers):
+
+    - within(q): `pk IN (SELECT column FROM rows WHERE q)`;
+    - within_all([q1, …, qn]): one grouped subquery, `pk IN (SELECT column FROM rows
+      WHERE q1 OR … OR qn GROUP BY column HAVING COUNT(q1) > 0 AND … AND COUNT(qn) > 0)`:
+      one scan of the rows and one aggregate per term, whatever n is.
+    """
+
+    def within(q: Q) -> Q:
+        return Q(pk__in=rows().filter(q).values(column))
+
+    def within_all(qs: Sequence[Q]) -> Q:
+        if len(qs) == 1:
+            return within(qs[0])
+        counts = {f"term{i}": Count("pk", filter=q) for i, q in enumerate(qs)}
+        grouped = rows().filter(reduce(or_, qs)).values(column).annotate(**counts)
+        each = grouped.filter(**{f"term{i}__gt": 0 for i in range(len(qs))})
+        return Q(pk__in=each.values(column))
+
+    return {"within": within, "within_all": within_all}
+
+
 @dataclass(frozen=True, eq=False)
 class Field:
     """One searchable field.
@@ -44,6 +70,9 @@ class Field:
     `within` filters). `get` reads the same value from an object: a scalar or None, or a list
     when `within` is set. `within(q)` turns a condition on related rows into one on the object
     (e.g. an `id__in` subquery), so `label:a label:b` needs two different labels.
+    `within_all(qs)`, if given, says "a related row matching each of qs" in one subquery
+    (`related()` builds both), so the plan of `label:a label:b …` does not grow a join or a
+    subquery per term.
     """
 
     name: str
@@ -58,6 +87,7 @@ class Field:
     # value can be NULL (also through a nullable relation): it keeps negations NULL-safe.
     empty_value: Any = None  # what "empty" is stored as, if not NULL
     within: Callable[[Q], Q] | None = None
+    within_all: Callable[[Sequence[Q]], Q] | None = None
     sort: tuple[str, ...] = ()  # ORM columns for `sort:`; empty: cannot sort
     parse_value: Callable[[str], Any] | None = None  # raise ValueError(message) if invalid
     compile: Callable[[str, Any, Context], Q] | None = None  # (op, operand, ctx): custom lookup
