@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "docket.core.middleware.StaticFiles",
     "docket.core.middleware.Compress",
     "docket.core.middleware.BodySizeLimit",
+    "docket.core.middleware.RefuseNul",
     "docket.core.context.RequestContext",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

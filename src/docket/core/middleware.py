@@ -17,7 +17,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, QueryDict
 from django.http.response import HttpResponseBase
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
@@ -30,6 +30,7 @@ Handler = Callable[[HttpRequest], Any]
 # DOCKET_MAX_ATTACHMENT_BYTES plus room for the multipart framing around the file.
 ATTACHMENT_UPLOAD = re.compile(r"/api/v1/issues/[^/]+/attachments/?")
 MULTIPART_OVERHEAD = 64 * 1024
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class _BothModes:
@@ -72,6 +73,33 @@ class BodySizeLimit(_BothModes):
         if limit is not None and length > limit:
             return problem(413, "Request body too large", f"the body is larger than {limit} bytes")
         return None
+
+
+class RefuseNul(_BothModes):
+    """A NUL character in a query parameter or a form field is refused with a clear 400
+    before any view: no field may hold one, and PostgreSQL cannot store or compare it (25 pages
+    answered 500, sign-in and password reset included). JSON bodies are the API parser's
+    business (core/http.py: 422 naming the field)."""
+
+    def early(self, request: HttpRequest) -> HttpResponse | None:
+        found = _nul_in(request.GET, "query parameter")
+        # Pages' forms (parsed once; the view reuses them). The API takes JSON only and reads
+        # its body itself (reading the form here would consume it).
+        is_page = not request.path_info.startswith("/api/")
+        if found is None and is_page and request.content_type in FORM_TYPES:
+            found = _nul_in(request.POST, "form field")
+        if found is None:
+            return None
+        return problem(400, "Bad request", f"the {found} contains a NUL character")
+
+
+def _nul_in(values: QueryDict, what: str) -> str | None:
+    for name, items in values.lists():
+        if "\x00" in name:
+            return f"name of a {what}"
+        if any("\x00" in item for item in items):
+            return f"{what} {name[:40]!r}"
+    return None
 
 
 class StaticFiles(_BothModes):
