@@ -76,6 +76,21 @@ def test_reactivation_restores_sign_in_but_not_tokens(cast):
     assert Client().login(username="bob", password=PASSWORD)
 
 
+def test_deactivation_ends_sessions_for_good(cast):
+    old, kept = Client(), Client()
+    assert old.login(username="bob", password=PASSWORD)
+    assert kept.login(username="carol", password=PASSWORD)
+    root = cast.api(cast.root)
+    root.post("/users/bob/deactivate", {})
+    assert old.get("/api/v1/me").status_code == 401
+    root.post("/users/bob/reactivate")
+    assert old.get("/api/v1/me").status_code == 401  # the old cookie does not come back
+    fresh = Client()
+    assert fresh.login(username="bob", password=PASSWORD)
+    assert fresh.get("/api/v1/me").status_code == 200
+    assert kept.get("/api/v1/me").status_code == 200  # nobody else was signed out
+
+
 def test_deactivation_rules(cast):
     root = cast.api(cast.root)
     problem(cast.api(cast.alice).post("/users/bob/deactivate", {}), 403)

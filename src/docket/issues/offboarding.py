@@ -52,7 +52,8 @@ def deactivate_user(*, actor: Who, username: str, reassign_to: str | None = None
         raise Invalid.field("username", f"{user.username} is already deactivated")
     heir = _heir(user, reassign_to)
     user.is_active = False  # Django refuses the sessions of inactive users from now on
-    user.save(update_fields=["is_active"])
+    user.sessions_epoch += 1  # ...and these stay refused after a reactivation
+    user.save(update_fields=["is_active", "sessions_epoch"])
     handover = Handover(user.username, heir.username if heir else None)
     handover.tokens_revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=now()
