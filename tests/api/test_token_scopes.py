@@ -72,3 +72,22 @@ def test_a_write_token_cannot_moderate_attachments_either(cast, settings, tmp_pa
     assert alice.delete(f"/attachments/{mine['id']}").status_code == 204  # their own: yes
     admin = cast.api(cast.alice, scopes=["read", "write", "admin"])
     assert admin.delete(f"/attachments/{theirs['id']}").status_code == 204
+
+
+def test_a_refusal_blames_the_token_only_when_the_role_would_allow_it(cast):
+    """A reporter may never change someone else's comment: they are told so, not that their
+    token lacks `admin`; a project admin's read/write token is told what it lacks."""
+    make_issue(cast.bob, cast.web)
+    theirs = cast.api(cast.bob).post("/issues/WEB-1/comments", {"body": "bob's"}).json()
+    path = f"/issues/WEB-1/comments/{theirs['id']}"
+    carol = cast.api(cast.carol, scopes=READ_WRITE)
+    detail = problem(carol.patch(path, {"body": "mine now"}), 403)["detail"]
+    assert detail == "only its author or a project admin may change this comment"
+    alice = cast.api(cast.alice, scopes=READ_WRITE)
+    assert "'admin' scope" in problem(alice.patch(path, {"body": "moderated"}), 403)["detail"]
+    assert (
+        "does not allow manage project"
+        in problem(
+            cast.api(cast.bob, scopes=READ_WRITE).patch("/projects/WEB", {"name": "x"}), 403
+        )["detail"]
+    )

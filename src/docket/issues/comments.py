@@ -9,13 +9,13 @@ from django.db import transaction
 from docket.accounts.actor import Who, account_of
 from docket.audit.log import record as audit
 from docket.core.clock import now
-from docket.core.errors import NotFound
+from docket.core.errors import Forbidden, NotFound
 from docket.core.rows import one_or_none
 from docket.issues.access import require_on_issue
 from docket.issues.events import record
 from docket.issues.fields import MAX_COMMENT, clean_text
 from docket.issues.models import Comment, EventKind, Issue
-from docket.projects.access import Perm
+from docket.projects.access import Perm, role_allows
 
 
 @transaction.atomic
@@ -40,7 +40,9 @@ def comment_to_change(actor: Who, issue: Issue, comment_id: int) -> Comment:
     if comment is None:
         raise NotFound(f"no comment {comment_id} on {issue.key}")
     if comment.author_id != actor.id:
-        require_on_issue(actor, issue, Perm.MODERATE)
+        if actor.is_authenticated and not role_allows(actor, issue.project, Perm.MODERATE):
+            raise Forbidden("only its author or a project admin may change this comment")
+        require_on_issue(actor, issue, Perm.MODERATE)  # 401, or a token without `admin`
     else:
         require_on_issue(actor, issue, Perm.COMMENT)
     return comment

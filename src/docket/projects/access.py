@@ -160,11 +160,18 @@ def get_project_for(user: Who, key: str, need: Perm = Perm.VIEW) -> Project:
     return project
 
 
+def role_allows(user: Who, project: Project, need: Perm) -> bool:
+    """Whether `user`'s role in `project` carries `need`, whatever their token's scopes."""
+    role = role_in(user, project)
+    return role is not None and need in ROLE_PERMISSIONS[role]
+
+
 def require(user: Who, project: Project, need: Perm) -> None:
     if need not in permissions_in(user, project):
         if not user.is_authenticated:
             raise Unauthenticated("sign in or send an API token to do this")
-        if need in ADMIN_POWERS and not has_admin_scope(user):
+        if need in ADMIN_POWERS and not has_admin_scope(user) and role_allows(user, project, need):
+            # Only when the role would allow it: blame the token, not the role.
             raise Forbidden(
                 f"this API token lacks the 'admin' scope, which {need.value.replace('_', ' ')} "
                 "needs; use a token with it or sign in"
