@@ -87,3 +87,14 @@ def test_the_other_tables_are_read_from_the_field_table():
     assert set(BulkChanges.model_fields) == set(EDITABLE_FIELDS) - {"status", "labels"}
     for name in ("type", "severity", "priority", "description", "confidential"):
         assert IssueCreate.model_fields[name].default == FIELDS[name].default
+
+
+@pytest.mark.parametrize("name", ["ur\u202egent", "ui\u200b", "\ufeffbug", "a\u2066b\u2069"])
+def test_names_refuse_invisible_and_bidi_characters(name):
+    with pytest.raises(Invalid) as refused:
+        FIELDS["labels"].check([name])
+    assert "invisible or bidi" in refused.value.errors[0]["message"]
+
+
+def test_names_keep_ordinary_unicode():
+    assert FIELDS["labels"].check(["día", "日本", "naïve"]) == ["día", "naïve", "日本"]

@@ -31,6 +31,9 @@ MAX_LABEL = 50
 MAX_NAMES = 50  # labels or components on one issue
 MAX_NAME = 150  # a username, milestone or state name given as input
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"  # dates in, as the API schema also states
+# Zero-width characters and bidirectional overrides/isolates: refused in names (labels,
+# components), which people pick and filter by.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 TYPE_NAMES: tuple[str, ...] = tuple(IssueType.values)
 SEVERITY_BY_NAME: dict[str, int] = {str(c.label): c.value for c in Severity}
@@ -109,8 +112,15 @@ def _names(field: str, *, max_length: int) -> Callable[[Any], list[str]]:
             raise Invalid.field(field, "must be a list of names")
         if len(value) > MAX_NAMES:
             raise Invalid.field(field, f"must hold at most {MAX_NAMES} names")
-        return sorted({clean_text(field, n, max_length=max_length, required=True).strip()
-                       for n in value})  # fmt: skip
+        names = {clean_text(field, n, max_length=max_length, required=True).strip() for n in value}
+        for name in names:
+            hidden = INVISIBLE.search(name)
+            if hidden:  # a name that reads as another ("ur\u202egent") must not be made
+                code = f"U+{ord(hidden.group()):04X}"
+                raise Invalid.field(
+                    field, f"must not contain invisible or bidi characters ({code})"
+                )
+        return sorted(names)
 
     return check
 
