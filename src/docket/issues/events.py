@@ -19,7 +19,6 @@ from django.db import connection, transaction
 from django.dispatch import Signal
 
 from docket.accounts.actor import Who, user_of
-from docket.accounts.models import User
 from docket.core.rows import insert_rows
 from docket.issues import search_index
 from docket.issues.models import Issue, IssueEvent
@@ -30,17 +29,12 @@ log = logging.getLogger(__name__)
 events_committed = Signal()
 
 
-def acting_user(actor: Who | None) -> User | None:
-    """The user an event names as its actor: None for anonymous callers."""
-    return user_of(actor)
-
-
 def record(issue: Issue, actor: Who, kind: str, moment: dt.datetime, **data: Any) -> IssueEvent:
     """Write one event for `issue` at its current version and keep the full-text index in
     step, in the caller's transaction. `data`: field, old, new, comment."""
     event = IssueEvent.objects.create(
         issue=issue,
-        actor=acting_user(actor),
+        actor=user_of(actor),  # None for anonymous callers
         kind=kind,
         version=issue.version,
         created_at=moment,

@@ -206,8 +206,7 @@ def _carrying_all(labels: list[str]) -> Q:
     names = sorted(set(labels))
     if len(names) > MAX_NAMES:
         raise BadParameter.field("label", f"at most {MAX_NAMES} labels (got {len(names)})")
-    carrying: Q = LABELED["within_all"]([Q(label__name=name) for name in names])
-    return carrying
+    return LABELED.within_all([Q(label__name=name) for name in names])
 
 
 def _status_names(names: list[str], viewer: Who) -> list[str]:

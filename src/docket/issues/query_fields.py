@@ -41,17 +41,17 @@ from docket.query import (
     parse,
     validate,
 )
-from docket.query.fields import related
+from docket.query.fields import Related
 
 MAX_NUMBER = 2**31 - 1
 
 
-# The rows behind the multi-valued fields (query/fields.related: one subquery per field,
+# The rows behind the multi-valued fields (query/fields.Related: one subquery per field,
 # however many terms name it).
-LABELED = related(lambda: Issue.labels.through.objects.all(), "issue_id")
-IN_COMPONENT = related(lambda: Issue.components.through.objects.all(), "issue_id")
-COMMENTED = related(lambda: Comment.objects.filter(deleted_at__isnull=True), "issue_id")
-WATCHED = related(lambda: Watch.objects.all(), "issue_id")
+LABELED = Related(lambda: Issue.labels.through.objects.all(), "issue_id")
+IN_COMPONENT = Related(lambda: Issue.components.through.objects.all(), "issue_id")
+COMMENTED = Related(lambda: Comment.objects.filter(deleted_at__isnull=True), "issue_id")
+WATCHED = Related(lambda: Watch.objects.all(), "issue_id")
 
 
 # Who is asking, while a query is validated: `status:` accepts (and suggests) only state
@@ -143,12 +143,13 @@ FIELDS = (
     ),
     Field(
         "labels", Kind.NAME, "label__name", lambda i: [x.name for x in i.labels.all()],
-        aliases=("label",), nullable=True, **LABELED,
+        aliases=("label",), nullable=True, within=LABELED.within, within_all=LABELED.within_all,
     ),
     Field(
         "components", Kind.NAME, "component__name",
         lambda i: [x.name for x in i.components.all()],
-        aliases=("component",), nullable=True, **IN_COMPONENT,
+        aliases=("component",), nullable=True,
+        within=IN_COMPONENT.within, within_all=IN_COMPONENT.within_all,
     ),
     Field(
         "milestone", Kind.NAME, _column("milestone"),
@@ -173,12 +174,13 @@ FIELDS = (
     Field(
         "comment", Kind.SEARCH, "body",
         lambda i: [c.body for c in i.comments.all() if c.deleted_at is None],
-        aliases=("comments",), nullable=True, **COMMENTED, searches=("comments",),
+        aliases=("comments",), nullable=True, searches=("comments",),
+        within=COMMENTED.within, within_all=COMMENTED.within_all,
     ),
     Field(
         "watcher", Kind.USER, "user__username",
         lambda i: [w.user.username for w in i.watches.all()],
-        aliases=("watchers",), nullable=True, **WATCHED,
+        aliases=("watchers",), nullable=True, within=WATCHED.within, within_all=WATCHED.within_all,
     ),
     # Recognised, but their data does not exist yet: a clear error instead of "unknown field".
     Field("parent", Kind.NAME, available=False),

@@ -93,6 +93,7 @@ class BulkIn(StrictIn):
     )
     versions: dict[str, int] = Field(
         default_factory=dict,
+        max_length=MAX_BULK,
         description="The version each change is based on, by key (optional): a change to a "
         "field someone else moved since is a 409 for that issue, as with PATCH",
     )

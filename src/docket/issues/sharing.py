@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from docket.accounts.actor import Who
+from docket.accounts.actor import Who, user_of
 from docket.accounts.models import User
 from docket.audit.log import record as audit
 from docket.core.clock import now
@@ -14,7 +14,7 @@ from docket.core.errors import Conflict, Invalid, NotFound
 from docket.core.rows import one_or_none
 from docket.issues.access import require_on_issue
 from docket.issues.actions import locked
-from docket.issues.events import acting_user, record
+from docket.issues.events import record
 from docket.issues.models import EventKind, Issue, IssueGrant
 from docket.projects.access import Perm
 
@@ -38,7 +38,7 @@ def grant_access(*, actor: Who, issue: Issue, username: str) -> IssueGrant:
     issue = locked(issue)
     if IssueGrant.objects.filter(issue=issue, user=user).exists():
         raise Conflict(f"{user.username} already has access to {issue.key}")
-    grant = IssueGrant.objects.create(issue=issue, user=user, granted_by=acting_user(actor))
+    grant = IssueGrant.objects.create(issue=issue, user=user, granted_by=user_of(actor))
     _access_changed(actor, issue, EventKind.ACCESS_GRANTED, user)
     return grant
 

@@ -107,8 +107,9 @@ def _rows_q(field: Field, op: str, operand: Any, ctx: Context) -> Q:
     return Q(**{f"{field.path}__{lookup}": value for lookup, value in pairs})
 
 
-def _part_q(part: Checked | _Related, ctx: Context, *, every: bool = False) -> Q:
-    return part.q(every) if isinstance(part, _Related) else to_q(part, ctx)
+def _part_q(part: Checked | _Related, ctx: Context) -> Q:
+    """A part of an OR: a gathered field is one row matching any of its terms."""
+    return part.q(every=False) if isinstance(part, _Related) else to_q(part, ctx)
 
 
 def _cond_q(cond: Cond, ctx: Context) -> Q:

@@ -38,9 +38,11 @@ def _no_value(obj: Any) -> Any:
     return None
 
 
-def related(rows: Callable[[], QuerySet[Any]], column: str) -> dict[str, Any]:
-    """`within` and `within_all` for a multi-valued field whose values live in `rows()`, which
-    name the object in `column` (a many-to-many's through table, comments, watchers):
+@dataclass(frozen=True)
+class Related:
+    """The rows a multi-valued field's values live in (`rows()`, naming the object in
+    `column`: a many-to-many's through table, comments, watchers), as the two conditions a
+    Field needs:
 
     - within(q): `pk IN (SELECT column FROM rows WHERE q)`;
     - within_all([q1, …, qn]): one grouped subquery, `pk IN (SELECT column FROM rows
@@ -48,18 +50,19 @@ def related(rows: Callable[[], QuerySet[Any]], column: str) -> dict[str, Any]:
       one scan of the rows and one aggregate per term, whatever n is.
     """
 
-    def within(q: Q) -> Q:
-        return Q(pk__in=rows().filter(q).values(column))
+    rows: Callable[[], QuerySet[Any]]
+    column: str
 
-    def within_all(qs: Sequence[Q]) -> Q:
+    def within(self, q: Q) -> Q:
+        return Q(pk__in=self.rows().filter(q).values(self.column))
+
+    def within_all(self, qs: Sequence[Q]) -> Q:
         if len(qs) == 1:
-            return within(qs[0])
+            return self.within(qs[0])
         counts = {f"term{i}": Count("pk", filter=q) for i, q in enumerate(qs)}
-        grouped = rows().filter(reduce(or_, qs)).values(column).annotate(**counts)
+        grouped = self.rows().filter(reduce(or_, qs)).values(self.column).annotate(**counts)
         each = grouped.filter(**{f"term{i}__gt": 0 for i in range(len(qs))})
-        return Q(pk__in=each.values(column))
-
-    return {"within": within, "within_all": within_all}
+        return Q(pk__in=each.values(self.column))
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,7 +74,7 @@ class Field:
     when `within` is set. `within(q)` turns a condition on related rows into one on the object
     (e.g. an `id__in` subquery), so `label:a label:b` needs two different labels.
     `within_all(qs)`, if given, says "a related row matching each of qs" in one subquery
-    (`related()` builds both), so the plan of `label:a label:b …` does not grow a join or a
+    (`Related` gives both), so the plan of `label:a label:b …` does not grow a join or a
     subquery per term.
     """
 
