@@ -256,8 +256,10 @@ def _reads(cast, issue):
         "rules": lambda: rules_of(workflow),
         "rules and targets": lambda: rules_with_targets(workflow),
         "timeline": lambda: _position(timeline_page(cast.bob, issue, limit=5)),
-        "timeline's next page": lambda: timeline_page(
-            cast.bob, issue, cursor=timeline_page(cast.bob, issue, limit=5)[1], limit=5
+        "timeline's next page": lambda: _position(
+            timeline_page(
+                cast.bob, issue, cursor=timeline_page(cast.bob, issue, limit=5)[1], limit=5
+            )
         ),
         "watchers": lambda: watching.watch_state(cast.alice, issue),
     }
