@@ -67,7 +67,7 @@ def test_admins_add_change_and_remove_members(cast):
 
 def test_a_forged_member_change_by_a_non_admin_changes_nothing(cast):
     response = _as(cast.bob).post("/p/WEB/members", {"user": "eve", "role": "admin"})
-    assert response.status_code == 422 and b"does not allow manage project" in response.content
+    assert response.status_code == 403 and b"does not allow manage project" in response.content
     assert not Membership.objects.filter(project=cast.web, user=cast.eve).exists()
     outsider = _as(cast.eve).post("/p/WEB/members", {"user": "eve", "role": "admin"})
     assert outsider.status_code == 404
@@ -75,7 +75,7 @@ def test_a_forged_member_change_by_a_non_admin_changes_nothing(cast):
 
 def test_the_last_admin_cannot_be_removed(cast):
     response = _as(cast.alice).post("/p/WEB/members", {"user": "alice", "remove": "1"})
-    assert b"no admin left" in response.content
+    assert response.status_code == 403 and b"no admin left" in response.content
     assert Membership.objects.get(project=cast.web, user=cast.alice).role == "admin"
 
 
@@ -100,3 +100,9 @@ def test_a_project_with_more_open_issues_than_the_cap_shows_cap_plus(cast, monke
     ops_row = html[html.index(">OPS<") :].split("</tr>")[0]
     assert "<td>2+</td>" in web_row
     assert "<td>1</td>" in ops_row
+
+
+def test_a_bad_role_from_an_admin_is_422_naming_the_roles(cast):
+    response = _as(cast.alice).post("/p/WEB/members", {"user": "eve", "role": "owner"})
+    assert response.status_code == 422 and b"must be one of" in response.content
+    assert not Membership.objects.filter(project=cast.web, user=cast.eve).exists()

@@ -82,15 +82,17 @@ def create_project(request: HttpRequest) -> HttpResponse:
 @web_view()
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, project_key: str) -> HttpResponse:
-    """Everyone who can see the project sees its members; admins change them."""
+    """Everyone who can see the project sees its members; admins change them. A refused
+    change answers with the refusal's own status (403 for a role without the right, 422 for
+    a bad role name), the page showing why."""
     project = get_project_for(actor_of(request), project_key)
     can_manage = Perm.MANAGE_PROJECT in permissions_in(actor_of(request), project)
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         try:
             _change_member(request, project)
         except DocketError as problem:
-            error = problem.detail
+            error, status = problem.detail, problem.status
         else:
             return HttpResponseRedirect(reverse("web:members", args=[project.key]))
     rows = Membership.objects.filter(project=project).select_related("user", "team")
@@ -101,7 +103,7 @@ def members(request: HttpRequest, project_key: str) -> HttpResponse:
         "roles": Role.values,
         "error": error,
     }
-    return page(request, "web/projects/members.html", context, 422 if error else 200)
+    return page(request, "web/projects/members.html", context, status)
 
 
 def _rank(role: str) -> int:
