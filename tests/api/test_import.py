@@ -58,6 +58,7 @@ BAD_FIELDS = [
     {"title": "x" * 256},
     {"title": 7},
     {"description": "nul \x00"},
+    {"title": "right\u202eto left"},
     {"type": "epic"},
     {"severity": "blocker"},
     {"priority": 3},

@@ -159,3 +159,25 @@ def test_a_title_with_markup_is_stored_as_text(cast):
          "severity": "major"},
     )  # fmt: skip
     assert Issue.objects.get().title == '<img src=x onerror="alert(1)">'
+
+
+def test_a_title_with_a_bidi_override_is_refused_by_the_field_with_its_position(cast):
+    form = {"title": "Pay invoice\u202eexe.pdf", "type": "bug", "priority": "medium",
+            "severity": "major"}  # fmt: skip
+    response = _as(cast.bob).post("/p/WEB/new", form)
+    assert response.status_code == 422
+    assert response.context["errors"] == {
+        "title": "must not contain invisible or bidi characters (U+202E at character 12)"
+    }
+    assert not Issue.objects.exists()
+
+
+def test_titles_keep_the_joiners_and_marks_real_scripts_need(cast):
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # ZWNJ inside a word
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467 crash"  # ZWJ emoji sequence
+    for title in (persian, family, "see \u05e9\u05dc\u05d5\u05dd\u200f (RLM)"):
+        form = {"title": title, "type": "bug", "priority": "medium", "severity": "major"}
+        assert _as(cast.bob).post("/p/WEB/new", form).status_code == 302, title
+    assert sorted(Issue.objects.values_list("title", flat=True)) == sorted(
+        [persian, family, "see \u05e9\u05dc\u05d5\u05dd\u200f (RLM)"]
+    )

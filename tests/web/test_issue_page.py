@@ -521,3 +521,13 @@ def test_my_work_lists_what_i_watch(cast):
     watching.watch(actor=cast.dave, issue=issue)
     body = _text(_as(cast.dave).get("/"))
     assert "Watching" in body and "Flaky deploys" in body
+
+
+def test_editing_a_title_to_hold_an_invisible_character_is_refused_in_place(cast):
+    issue = _issue(cast)
+    response = _as(cast.bob).post(
+        "/WEB-1/fields/title", {"value": "Login\u2066 button", "version": "1"}, **HX
+    )
+    assert response.status_code == 422
+    assert "U+2066 at character 6" in _text(response)
+    assert _reload(issue).title == "Login button misaligned"

@@ -34,6 +34,12 @@ DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"  # dates in, as the API schema also states
 # Zero-width characters and bidirectional overrides/isolates: refused in names (labels,
 # components), which people pick and filter by.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Titles are prose, where four of those are ordinary writing: ZWNJ and ZWJ (Persian and
+# Indic scripts, emoji sequences) and the LRM/RLM marks (mixed right-to-left text). The
+# others (bidi overrides, embeddings and isolates, zero-width space, word joiner, invisible
+# operators, BOM) can only hide or reorder what a title shows — in lists, pages, mail
+# subjects — so titles refuse them too.
+TITLE_INVISIBLE = re.compile("[\u200b\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 TYPE_NAMES: tuple[str, ...] = tuple(IssueType.values)
 SEVERITY_BY_NAME: dict[str, int] = {str(c.label): c.value for c in Severity}
@@ -73,7 +79,16 @@ def clean_text(field: str, value: Any, *, max_length: int, required: bool) -> st
 
 
 def _title(value: Any) -> str:
-    return clean_text("title", value, max_length=MAX_TITLE, required=True)
+    title = clean_text("title", value, max_length=MAX_TITLE, required=True)
+    hidden = TITLE_INVISIBLE.search(value)  # the position in the title as it was sent
+    if hidden:
+        code = f"U+{ord(hidden.group()):04X}"
+        raise Invalid.field(
+            "title",
+            f"must not contain invisible or bidi characters ({code} at character "
+            f"{hidden.start() + 1})",
+        )
+    return title
 
 
 def _description(value: Any) -> str:
