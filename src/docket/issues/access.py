@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from docket.accounts.access import is_site_admin
-from docket.accounts.actor import Who, as_actor
+from docket.accounts.actor import Actor, Who, as_actor
 from docket.core.errors import Forbidden, NotFound, Unauthenticated
 from docket.core.prepared import Prepared, columns, instance
 from docket.issues.fields import FIELDS, REPORTER_FIELDS
@@ -116,13 +116,24 @@ def issue_by_key(project_key: str, number: int) -> Issue | None:
 
 def get_issue_for(user: Who, key: str, need: Perm = Perm.VIEW, *, deleted: bool = False) -> Issue:
     """Load an issue by key if `user` may see it (404 otherwise) and holds `need` (403)."""
+    actor = as_actor(user)
+    know_the_caller(actor)
     issue = issue_by_key(*parse_key(key))
     if issue is None or (issue.deleted_at is not None and not deleted):
         raise NotFound(f"no issue {key}")
-    if not can_see(user, issue):
+    if not can_see(actor, issue):
         raise NotFound(f"no issue {key}")
-    require_on_issue(user, issue, need)
+    require_on_issue(actor, issue, need)
     return issue
+
+
+def know_the_caller(actor: Actor) -> None:
+    """Load what the gate asks about `actor` (project roles, issues shared with them) before
+    looking anything up, so it is loaded whether the issue exists or not: otherwise a 404
+    for a hidden issue does this work and one for a missing issue does not, and the
+    difference in time tells an outsider which keys exist."""
+    project_roles(actor)
+    granted_issue_ids(actor)
 
 
 def require_on_issue(user: Who, issue: Issue, need: Perm) -> None:

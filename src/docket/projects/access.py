@@ -153,10 +153,14 @@ def project_by_key(key: str) -> Project | None:
 
 
 def get_project_for(user: Who, key: str, need: Perm = Perm.VIEW) -> Project:
+    actor = as_actor(user)
+    # Roles first, whether the project exists or not: a 404 for a private project then does
+    # the same work as one for a missing project (the time would tell which keys exist).
+    project_roles(actor)
     project = project_by_key(key.upper())
-    if project is None or Perm.VIEW not in permissions_in(user, project):
+    if project is None or Perm.VIEW not in permissions_in(actor, project):
         raise NotFound(f"no project {key}")
-    require(user, project, need)
+    require(actor, project, need)
     return project
 
 
