@@ -194,8 +194,16 @@ def import_(
     path: Annotated[Path, typer.Argument(help="A Docket JSON Lines file, or - for stdin")],
     as_user: Annotated[str | None, typer.Option("--as", help="Site admin to import as")] = None,
     batch_size: Annotated[int, typer.Option(help="Issues per transaction")] = 1000,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Name of the source its records' ids belong to (default: the file's source "
+            "line, else its name); a re-run skips what this source already brought in"
+        ),
+    ] = None,
 ) -> None:
-    """Import users, projects and issues (with comments and history) from JSON Lines."""
+    """Import users, projects and issues (with comments and history) from JSON Lines.
+    Idempotent: records already imported from the same source are skipped."""
     _django()
     from docket.cli.importfile import load
     from docket.core.errors import DocketError
@@ -203,17 +211,32 @@ def import_(
     _migrate()
     actor = _import_actor(as_user)
     started = time.perf_counter()
-    handle = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    stdin = str(path) == "-"
+    handle = sys.stdin if stdin else path.open(encoding="utf-8")
     try:
-        stats = load(actor, handle, batch_size=batch_size)
+        stats = load(
+            actor,
+            handle,
+            source=source,
+            default_source="stdin" if stdin else path.name,
+            batch_size=batch_size,
+        )
     except DocketError as exc:
-        _fail(f"import stopped, the current batch was not saved: {exc.detail}")
+        _fail(
+            f"import stopped, the current batch was not saved: {exc.detail}. Earlier batches "
+            "were; run the import again to add the rest (they are skipped)"
+        )
     _refresh_statistics()
     seconds = time.perf_counter() - started
     err.print(
         f"Imported {stats.issues} issues, {stats.comments} comments, {stats.users} users, "
         f"{stats.projects} projects in {seconds:.1f}s "
         f"({stats.issues / max(seconds, 1e-9):.0f} issues/s)"
+    )
+    err.print(
+        f"Skipped, already here from source {stats.source!r}: {stats.skipped_issues} issues "
+        f"({stats.skipped_comments} comments), {stats.skipped_users} users, "
+        f"{stats.skipped_projects} projects"
     )
 
 
@@ -245,7 +268,7 @@ def demo(
     _first_admin("admin", "admin@localhost", os.environ.get("DOCKET_ADMIN_PASSWORD"))
     actor = _import_actor(None)
     lines = (json.dumps(r) for r in generate(issues, seed=seed, user_count=12))
-    stats = load(actor, lines)
+    stats = load(actor, lines, source="demo")
     err.print(
         f"Loaded {stats.issues} issues with {stats.comments} comments in "
         f"{stats.projects} projects, {stats.users} users (they have no password)."
@@ -261,6 +284,8 @@ def check() -> None:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from docket.core.db_faults import storage_problems
+
     try:
         call_command("check", stdout=io.StringIO())
     except SystemCheckError as exc:
@@ -269,7 +294,10 @@ def check() -> None:
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
         _fail(f"{len(pending)} migration(s) not applied; run `docket migrate`")
-    print(f"ok: database {connection.vendor} reachable, migrations applied")
+    problems = storage_problems()
+    if problems:
+        _fail("degraded: writes may fail for lack of disk space: " + "; ".join(problems))
+    print(f"ok: database {connection.vendor} reachable, migrations applied, disk space ok")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

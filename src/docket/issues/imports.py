@@ -4,6 +4,11 @@ It follows the same rules as `create_issue` and `add_comment` (validation, numbe
 `created` event per issue and one `commented` event per comment) but writes in bulk, so
 loading a large tracker takes seconds, not hours. Importers may set the reporter, comment
 authors and timestamps; nobody else can.
+
+`import_new_issues` also remembers where each issue came from (`ImportedRecord`: source,
+kind, the record's id in the source → the new row) in the batch's own transaction, and skips
+the records that source already brought in: a re-run after a crash, or of the same file,
+imports only what is missing, and no issue twice.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from docket.issues import search_index
 from docket.issues.actions import allocate_numbers
 from docket.issues.events import NewEvent, record_bulk
 from docket.issues.fields import EDITABLE_FIELDS, FIELDS, MAX_COMMENT, clean_text, snapshot
-from docket.issues.models import Comment, EventKind, Issue, Label, Watch
+from docket.issues.models import Comment, EventKind, ImportedRecord, Issue, Label, Watch
 from docket.issues.relations import initial_state, no_such, not_assignable, unknown_state
 from docket.issues.status_rules import opening_resolution
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, require, role_in
@@ -33,6 +38,8 @@ from docket.projects.models import Component, Milestone, Project, WorkflowState
 # Besides the editable fields: who filed it and when, and its comments.
 IMPORT_ONLY_FIELDS = ("reporter", "created_at", "updated_at", "comments")
 RECORD_FIELDS = frozenset((*EDITABLE_FIELDS, *IMPORT_ONLY_FIELDS))
+# Ids per lookup query: SQLite allows 32,766 parameters in one statement.
+LOOKUP_CHUNK = 5000
 
 
 def _time(value: Any, field: str) -> dt.datetime:
@@ -215,6 +222,82 @@ def import_issues(
     # full-text index, same transaction
     search_index.index_new_issues(issues, ((c.issue_id, c.body) for c in comments))
     return issues
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a batch of records comes from: the source's name (cli/importfile.py says how it
+    is chosen) and each record's id in that source, in the records' order."""
+
+    source: str
+    ids: Sequence[str]
+
+
+@dataclass
+class Imported:
+    issues: list[Issue]
+    skipped: list[int]  # positions of the records this source had already brought in
+
+
+@transaction.atomic
+def import_new_issues(
+    *,
+    actor: Who,
+    project: Project,
+    records: list[dict[str, Any]],
+    origin: Origin,
+    where: Sequence[str] | None = None,
+) -> Imported:
+    """`import_issues` for the records `origin.source` has not brought in yet (an id seen
+    twice counts once); remembers the new ones in the same transaction, so a batch's issues
+    and the memory of them commit (or vanish) together."""
+    require(actor, project, Perm.MANAGE_PROJECT)
+    # Lock the project row first, so a concurrent import of the same source into this
+    # project waits here and then sees what this one remembered (SQLite's IMMEDIATE
+    # transactions serialise writers anyway).
+    Project.objects.select_for_update().filter(pk=project.pk).exists()
+    fresh, skipped = _split_known(origin)
+    if not fresh:
+        return Imported([], skipped)
+    places = [where[i] if where else f"record {i + 1}" for i in fresh]
+    issues = import_issues(
+        actor=actor, project=project, records=[records[i] for i in fresh], where=places
+    )
+    pairs = [(origin.ids[i], issue.pk) for i, issue in zip(fresh, issues, strict=True)]
+    remember(origin.source, ImportedRecord.Kind.ISSUE, pairs)
+    return Imported(issues, skipped)
+
+
+def _split_known(origin: Origin) -> tuple[list[int], list[int]]:
+    """Positions of the ids to import and of those to skip: one query for the batch."""
+    seen = set(known_ids(origin.source, ImportedRecord.Kind.ISSUE, origin.ids))
+    fresh: list[int] = []
+    skipped: list[int] = []
+    for position, source_id in enumerate(origin.ids):
+        (skipped if source_id in seen else fresh).append(position)
+        seen.add(source_id)
+    return fresh, skipped
+
+
+def known_ids(source: str, kind: str, ids: Sequence[str]) -> dict[str, int]:
+    """Which of `ids` `source` already brought in, with the local id each became: one query
+    for up to `LOOKUP_CHUNK` ids (a batch), so the check costs per batch, not per record."""
+    wanted, found = sorted(set(ids)), dict[str, int]()
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        rows = ImportedRecord.objects.filter(source=source, kind=kind, source_id__in=chunk)
+        found.update(rows.values_list("source_id", "local_id"))
+    return found
+
+
+def remember(source: str, kind: str, pairs: Sequence[tuple[str, int]]) -> None:
+    """Record that `source`'s records (id, local id) are here. Call in the transaction that
+    created the rows; the unique (source, kind, id) refuses a second memory of one record."""
+    insert_rows(
+        ImportedRecord,
+        ["source", "kind", "source_id", "local_id"],
+        [(source, kind, source_id, local) for source_id, local in pairs],
+    )
 
 
 def _events(built: list[_Built], comments: list[_NewComment], actor: Who) -> None:

@@ -256,3 +256,32 @@ class Watch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} watches issue {self.issue_id}"
+
+
+class ImportedRecord(models.Model):
+    """A record an import brought in: its source's name, its kind and its id in that source
+    → the row it became here. Written in the transaction that creates the row, so running an
+    import again (after a crash, or the same file twice) skips exactly what is already here
+    (issues/imports.py, cli/importfile.py). No foreign key: `local_id` names a user, project
+    or issue by kind, and the memory outlives nothing it points to (issues are only ever
+    soft-deleted)."""
+
+    class Kind(models.TextChoices):
+        USER = "user"
+        PROJECT = "project"
+        ISSUE = "issue"
+
+    source = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source_id = models.CharField(max_length=255)
+    local_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "kind", "source_id"], name="imported_record_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.kind} {self.source_id} → {self.local_id}"
