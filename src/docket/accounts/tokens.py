@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from docket.accounts.actor import Who, account_of, as_actor
 from docket.accounts.models import ApiToken, User
 from docket.audit.log import record as audit
 from docket.core.clock import now
+from docket.core.db_faults import Fault, classify, without_waiting
 from docket.core.errors import Forbidden, Invalid, NotFound
 from docket.core.rows import one_or_none
 
@@ -83,7 +84,18 @@ def user_for_secret(secret: str) -> tuple[User, ApiToken] | None:
         return None
     stale = timedelta(seconds=settings.DOCKET_TOKEN_TOUCH_SECONDS)
     if token.last_used_at is None or moment - token.last_used_at > stale:
-        # Touch at most once a minute, so reads stay reads.
-        ApiToken.objects.filter(id=token.id).update(last_used_at=moment)
-        token.last_used_at = moment
+        _touch(token, moment)
     return token.user, token
+
+
+def _touch(token: ApiToken, moment: datetime) -> None:
+    """Record when the token was last used: at most once a minute, so reads stay reads, and
+    never by waiting for another writer's lock (it is skipped then; the next use records it)."""
+    try:
+        with without_waiting():
+            ApiToken.objects.filter(id=token.id).update(last_used_at=moment)
+    except DatabaseError as exc:
+        if classify(exc) is not Fault.BUSY:
+            raise
+        return
+    token.last_used_at = moment

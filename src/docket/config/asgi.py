@@ -6,8 +6,10 @@ loop to synchronous code:
 - Django gives every request its own thread for synchronous code (ThreadSensitiveContext).
   Database connections belong to a thread, so that means a new database connection per
   request (measured: two connects per request, ~40% of the time of a small read). Docket's
-  views are synchronous and short; running them on the process's one long-lived sync
-  thread keeps connections (and SQLite's page cache) alive across requests.
+  views are synchronous and short; they run on a few long-lived threads per process, each
+  keeping its connection (and SQLite's page cache) across requests: a lane for reads and
+  one for writes, with bounded queues (core/lanes.py). One shared thread let one writer
+  blocked on a lock stall every request, /healthz included.
 - Django's async middleware chain crosses to that thread and back for every hook of every
   classic middleware (session, CSRF, auth, messages, …: ~14 crossings, ~2.5 ms a request
   here). A request for a synchronous view instead runs the synchronous chain, view and all,
@@ -20,13 +22,17 @@ import os
 from typing import Any
 
 import django
-from asgiref.sync import iscoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, get_resolver
 
+from docket.core.lanes import READ_METHODS, Lane
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docket.config.settings")
+django.setup(set_prefix=False)
 
 
 class DocketASGIHandler(ASGIHandler):
@@ -34,6 +40,9 @@ class DocketASGIHandler(ASGIHandler):
         super().__init__()
         self._sync = BaseHandler()
         self._sync.load_middleware(is_async=False)
+        queued, timeout = settings.DOCKET_MAX_QUEUED, settings.DOCKET_QUEUE_TIMEOUT_MS
+        self._reads = Lane("read", settings.DOCKET_READ_THREADS, queued, timeout)
+        self._writes = Lane("write", settings.DOCKET_WRITE_THREADS, queued, timeout)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -43,7 +52,8 @@ class DocketASGIHandler(ASGIHandler):
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         if _async_view(request):
             return await super().get_response_async(request)
-        return await sync_to_async(self._sync.get_response, thread_sensitive=True)(request)
+        lane = self._reads if request.method in READ_METHODS else self._writes
+        return await lane.serve(request, self._sync.get_response)
 
 
 def _async_view(request: HttpRequest) -> bool:
@@ -54,7 +64,6 @@ def _async_view(request: HttpRequest) -> bool:
     return iscoroutinefunction(match.func)
 
 
-django.setup(set_prefix=False)
 application = DocketASGIHandler()
 # Everything loaded so far lives as long as the process: keep it out of the garbage
 # collector's full passes (they took up to 137 ms on a loaded machine; half that frozen).

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "docket.core.middleware.Compress",
     "docket.core.middleware.BodySizeLimit",
     "docket.core.middleware.RefuseNul",
+    "docket.core.middleware.DatabaseFaults",
     "docket.core.context.RequestContext",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,6 +93,23 @@ TEMPLATES = [
 ]
 
 
+# How long a write waits for another's lock before it answers 503 + Retry-After (SQLite's busy
+# timeout, PostgreSQL's lock_timeout), and how long one statement of a web request may run
+# (core/db_faults.py). DOCKET_SQLITE_TIMEOUT is the older name of the first.
+DOCKET_LOCK_TIMEOUT_SECONDS = env_int("DOCKET_LOCK_TIMEOUT", env_int("DOCKET_SQLITE_TIMEOUT", 5))
+DOCKET_STATEMENT_TIMEOUT_MS = env_int("DOCKET_STATEMENT_TIMEOUT_MS", 5000)
+# /healthz and `docket check` report "degraded" below this much free space (core/db_faults.py).
+DOCKET_MIN_FREE_BYTES = env_int("DOCKET_MIN_FREE_BYTES", 32 * 1024 * 1024)
+# Threads per server process for synchronous work (config/asgi.py): reads and writes have
+# their own, so a read never queues behind a write waiting for a lock. Past
+# DOCKET_MAX_QUEUED waiting requests, or DOCKET_QUEUE_TIMEOUT_MS in the queue, a request is
+# shed with 503 + Retry-After instead of waiting seconds.
+DOCKET_READ_THREADS = env_int("DOCKET_READ_THREADS", 4)
+DOCKET_WRITE_THREADS = env_int("DOCKET_WRITE_THREADS", 2)
+DOCKET_MAX_QUEUED = env_int("DOCKET_MAX_QUEUED", 64)
+DOCKET_QUEUE_TIMEOUT_MS = env_int("DOCKET_QUEUE_TIMEOUT_MS", 2000)
+
+
 def _database() -> dict[str, Any]:
     url = env_str("DOCKET_DATABASE_URL", f"sqlite:///{DATA_DIR / 'docket.sqlite3'}")
     config = dj_database_url.parse(url, conn_max_age=env_int("DOCKET_DB_CONN_MAX_AGE", 600))
@@ -99,7 +117,7 @@ def _database() -> dict[str, Any]:
         # WAL lets readers run beside the writer; IMMEDIATE takes the write lock when a
         # transaction starts, so a busy writer waits (timeout) instead of failing mid-way.
         config["OPTIONS"] = {
-            "timeout": env_int("DOCKET_SQLITE_TIMEOUT", 10),
+            "timeout": DOCKET_LOCK_TIMEOUT_SECONDS,
             "transaction_mode": "IMMEDIATE",
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "

@@ -23,6 +23,7 @@ from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from docket.core import db_faults
 from docket.core.http import problem
 
 Handler = Callable[[HttpRequest], Any]
@@ -31,6 +32,8 @@ Handler = Callable[[HttpRequest], Any]
 ATTACHMENT_UPLOAD = re.compile(r"/api/v1/issues/[^/]+/attachments/?")
 MULTIPART_OVERHEAD = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+SAFE_METHODS = ("GET", "HEAD")
+RETRY_READ, RETRIED = "docket.retry_read", "docket.retried"  # request.META keys
 
 
 class _BothModes:
@@ -100,6 +103,47 @@ def _nul_in(values: QueryDict, what: str) -> str | None:
         if any("\x00" in item for item in items):
             return f"{what} {name[:40]!r}"
     return None
+
+
+class DatabaseFaults(_BothModes):
+    """A busy lock, a full disk, a lost connection or a statement past its budget answers
+    503/507 with a clear message (core/db_faults.py), not a 500. A read (GET, HEAD) whose
+    database connection died under it runs once more on a fresh connection; a write does not,
+    since its fate is unknown: the client retries it, with its Idempotency-Key.
+
+    Only the synchronous chain (pages and API calls) is guarded: the live-update stream
+    handles its own database errors by ending the stream, which the browser reopens.
+    """
+
+    def __init__(self, get_response: Handler):
+        super().__init__(get_response)
+        db_faults.install_budget()
+
+    def early(self, request: HttpRequest) -> HttpResponse | None:
+        return None
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.is_async:
+            return self.get_response(request)
+        with db_faults.statement_budget():
+            response = self.get_response(request)
+            if request.META.pop(RETRY_READ, False):
+                request.META[RETRIED] = True
+                response = self.get_response(request)
+        if request.method not in SAFE_METHODS and response.status_code < 400:
+            db_faults.note_write_succeeded()
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        fault = db_faults.classify(exception)
+        if fault is None:
+            return None
+        if fault is db_faults.Fault.CONNECTION_LOST:
+            db_faults.drop_broken_connections()
+            if request.method in SAFE_METHODS and RETRIED not in request.META:
+                request.META[RETRY_READ] = True
+                return HttpResponse(status=503)  # __call__ replaces it with the second try
+        return db_faults.answer(fault, request)
 
 
 class StaticFiles(_BothModes):
