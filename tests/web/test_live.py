@@ -19,7 +19,7 @@ import redis
 from django.test import Client, override_settings
 
 from docket.live import doorbell
-from tests.factories import make_issue, make_project
+from tests.factories import make_issue, make_project, token_for
 from tests.servers import Server, running_server, scratch_environment
 
 PASSWORD = "live-test-password-42"
@@ -51,6 +51,17 @@ def test_anonymous_streams_need_anonymous_read(cast):
     with override_settings(DOCKET_ANONYMOUS_READ=True):
         assert Client().get("/live?project=WEB").status_code == 404  # private
         assert Client().get("/live?project=PUB")["Content-Type"].startswith("text/event-stream")
+
+
+def test_an_api_token_does_not_open_a_stream_as_its_user(cast):
+    """Streams belong to browser sessions, whose check every heartbeat ends them; a token,
+    revocable at any time, never holds one open as its user."""
+    make_project(cast.alice, "PUB", visibility="public")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token_for(cast.bob)}"}
+    with override_settings(DOCKET_ANONYMOUS_READ=False):
+        assert Client().get("/live?project=WEB", **bearer).status_code == 401
+    with override_settings(DOCKET_ANONYMOUS_READ=True):
+        assert Client().get("/live?project=WEB", **bearer).status_code == 404  # as anonymous
 
 
 def test_only_get_streams(cast):
