@@ -90,3 +90,27 @@ class ThrottleHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key[:12]}… at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class IdempotencyKey(models.Model):
+    """A write's answer kept under its caller's `Idempotency-Key`, replayed to a retry of the
+    same request until `expires_at` (core/idempotency.py; accounts/idempotency.py stores it).
+    Keys belong to a user: two users' equal keys are two records."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # sha256 of method, path, If-Match, body
+    status = models.PositiveSmallIntegerField()
+    headers = models.JSONField(default=dict)  # Content-Type, Location, ETag
+    body = models.BinaryField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_key_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"

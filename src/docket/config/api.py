@@ -6,9 +6,11 @@ from ninja.errors import HttpError, ValidationError
 
 from docket.accounts.api import router as accounts_router
 from docket.accounts.api_auth import TokenOrSession
+from docket.accounts.idempotency import UserKeys
 from docket.accounts.people_api import router as people_router
 from docket.attachments.api import router as attachments_router
 from docket.audit.api import router as audit_router
+from docket.core import idempotency
 from docket.core.api_base import DocketAPI
 from docket.core.errors import DocketError
 from docket.core.http import (
@@ -41,6 +43,7 @@ api = DocketAPI(
 api.add_exception_handler(DocketError, docket_error_response)  # type: ignore[arg-type]
 api.add_exception_handler(HttpError, http_error_response)  # type: ignore[arg-type]
 api.add_exception_handler(ValidationError, validation_error_response)  # type: ignore[arg-type]
+idempotency.install(api, UserKeys())  # Idempotency-Key on writes, keys per user
 api.add_router("", accounts_router)
 api.add_router("", "docket.accounts.auth_api.router")  # sign-in, password reset
 api.add_router("", projects_router)
