@@ -4,7 +4,9 @@ tickets; viewers, members and admins see them all."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
+from docket.accounts.models import Team
 from docket.projects import actions as project_actions
 from tests.api.issue_helpers import keys
 from tests.factories import UserFactory, make_issue, make_project
@@ -76,3 +78,75 @@ def test_a_public_desk_shows_anonymous_visitors_nothing(cast, desk, anon):
     cast.api(cast.alice).patch("/projects/DESK", {"visibility": "public"})
     assert anon.get("/projects/DESK").status_code == 200
     assert keys(anon.get("/issues", project="DESK")) == []
+
+
+# --- who a desk's customers may see ---------------------------------------------------------------
+
+EVERYONE = ["alice", "bob", "carol", "dave", "frank"]
+
+
+def _members(api) -> list[str]:
+    response = api.get("/projects/DESK/members")
+    assert response.status_code == 200, response.content
+    return sorted(m["user"] for m in response.json())
+
+
+def _members_page(user) -> list[str]:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    response = client.get("/p/DESK/members")
+    assert response.status_code == 200, response.content
+    return sorted(m.user.username for m in response.context["memberships"])
+
+
+def _mentionable(user, key: str) -> list[str]:
+    client = Client()
+    client.force_login(user)
+    response = client.get(f"/{key}/people", {"q": ""})
+    assert response.status_code == 200, response.content
+    return sorted(p["username"] for p in response.json()["people"])
+
+
+@pytest.fixture
+def public_desk(cast, desk, settings):
+    settings.DOCKET_ANONYMOUS_READ = True
+    cast.api(cast.alice).patch("/projects/DESK", {"visibility": "public"})
+    return desk
+
+
+def test_a_desks_customers_and_visitors_see_its_staff_and_themselves_only(cast, public_desk, anon):
+    staff = ["alice", "bob"]  # admin, member
+    assert _members(cast.api(cast.carol)) == sorted([*staff, "carol"])
+    assert _members(cast.api(cast.eve)) == staff  # an outsider
+    assert _members(anon) == staff
+    assert _members_page(cast.carol) == sorted([*staff, "carol"])
+    assert _members_page(cast.eve) == staff
+    assert _mentionable(cast.carol, "DESK-1") == sorted([*staff, "carol"])
+
+
+def test_a_desks_staff_viewers_and_site_admins_see_every_member(cast, public_desk):
+    for user in (cast.root, cast.alice, cast.bob, cast.dave):
+        assert _members(cast.api(user)) == EVERYONE, user.username
+        assert _members_page(user) == EVERYONE, user.username
+        assert _mentionable(user, "DESK-1") == EVERYONE, user.username
+
+
+def test_a_customer_sees_their_teams_membership_and_staff_teams(cast, public_desk):
+    customers = Team.objects.create(slug="acme", name="Acme staff")
+    customers.members.add(cast.carol)
+    support = Team.objects.create(slug="l2", name="Second line")
+    support.members.add(UserFactory(username="gus"))
+    other = Team.objects.create(slug="globex", name="Globex")
+    other.members.add(UserFactory(username="hank"))
+    for team, role in ((customers, "reporter"), (support, "member"), (other, "reporter")):
+        project_actions.set_member(actor=cast.alice, project=public_desk, team=team.slug, role=role)
+    shown = cast.api(cast.carol).get("/projects/DESK/members").json()
+    assert sorted(m["team"] for m in shown if m["team"]) == ["acme", "l2"]
+    assert _mentionable(cast.carol, "DESK-1") == ["alice", "bob", "carol", "gus"]
+
+
+def test_an_ordinary_projects_readers_still_see_every_member(cast, desk):
+    cast.api(cast.alice).patch("/projects/DESK", {"reporters_see_own_only": False})
+    assert _members(cast.api(cast.carol)) == EVERYONE
+    assert _mentionable(cast.carol, "DESK-1") == EVERYONE

@@ -26,7 +26,13 @@ from docket.issues.fields import (
     TYPE_NAMES,
 )
 from docket.issues.models import Comment, Issue, IssueEvent
-from docket.projects.access import ASSIGNABLE_ROLES, Perm, permissions_in, role_in
+from docket.projects.access import (
+    ASSIGNABLE_ROLES,
+    Perm,
+    permissions_in,
+    role_in,
+    visible_people,
+)
 from docket.projects.models import Component, Milestone, Project
 from docket.projects.workflow_rules import Mover, available, rules_with_targets
 
@@ -146,14 +152,12 @@ def last_change(issue: Issue, field: str, since_version: int) -> dict[str, Any] 
 
 
 def mention_candidates(
-    issue: Issue, prefix: str, *, limit: int = MAX_MENTIONS
+    viewer: Who, issue: Issue, prefix: str, *, limit: int = MAX_MENTIONS
 ) -> list[dict[str, str]]:
     """People of the issue's project (any role, directly or by a team) whose username or name
-    starts with `prefix`, for @mention completion. Never anyone outside the project."""
-    project = issue.project
-    people = User.objects.filter(is_active=True).filter(
-        Q(memberships__project=project) | Q(teams__memberships__project=project)
-    )
+    starts with `prefix`, for @mention completion. Never anyone outside the project, nor
+    anyone `viewer` may not know of (a support desk's other customers)."""
+    people = User.objects.filter(is_active=True).filter(visible_people(viewer, issue.project))
     prefix = prefix.strip().lstrip("@")[:150]
     if prefix:
         people = people.filter(

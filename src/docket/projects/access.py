@@ -42,6 +42,8 @@ ASSIGNABLE_ROLES = {Role.MEMBER, Role.ADMIN}
 ADMIN_POWERS = frozenset({Perm.MANAGE_PROJECT, Perm.MODERATE})
 # Roles that see every ticket of a support desk (`reporters_see_own_only`).
 SEES_ALL_TICKETS = {Role.ADMIN, Role.MEMBER, Role.VIEWER}
+# A support desk's staff: the people its customers may see (visible_memberships).
+STAFF_ROLES = {Role.ADMIN, Role.MEMBER}
 
 
 # Read on almost every request: compiled once (core/prepared.py).
@@ -128,6 +130,33 @@ def sees_only_own(user: Who, project: Project) -> bool:
     if not project.reporters_see_own_only or is_site_admin(user):
         return False
     return project_roles(user).get(project.id) not in SEES_ALL_TICKETS
+
+
+def visible_memberships(user: Who, project: Project) -> QuerySet[Membership]:
+    """The project's memberships `user` may know of. On a support desk those who see only
+    their own tickets (customers, outsiders, anonymous visitors) see its staff — members and
+    admins, users or teams — and their own (and their teams'): the other customers stay as
+    hidden as their tickets. Everyone else sees every membership."""
+    rows = Membership.objects.filter(project=project)
+    if not sees_only_own(user, project):
+        return rows
+    shown = Q(role__in=STAFF_ROLES)
+    if user.is_authenticated:
+        shown |= Q(user_id=user.id) | Q(team__members=user.id)
+    return rows.filter(shown)
+
+
+def visible_people(user: Who, project: Project) -> Q:
+    """A filter of users: the people of `project` (a role directly or through a team) that
+    `user` may know of, by the rule of `visible_memberships`."""
+    if not sees_only_own(user, project):
+        return Q(memberships__project=project) | Q(teams__memberships__project=project)
+    shown = Q(memberships__project=project, memberships__role__in=STAFF_ROLES)
+    shown |= Q(teams__memberships__project=project, teams__memberships__role__in=STAFF_ROLES)
+    if user.is_authenticated:
+        mine = Q(memberships__project=project) | Q(teams__memberships__project=project)
+        shown |= Q(pk=user.id) & mine
+    return shown
 
 
 def visible_projects(user: Who) -> QuerySet[Project]:

@@ -10,7 +10,13 @@ from pydantic import ConfigDict, Field
 from docket.accounts.actor import Who
 from docket.accounts.api_auth import ApiRequest
 from docket.projects import actions
-from docket.projects.access import Perm, get_project_for, role_in, visible_projects
+from docket.projects.access import (
+    Perm,
+    get_project_for,
+    role_in,
+    visible_memberships,
+    visible_projects,
+)
 from docket.projects.models import Component, Membership, Milestone, Project
 
 router = Router(tags=["projects"])
@@ -151,8 +157,8 @@ def update_project(request: ApiRequest, key: str, payload: ProjectUpdate) -> Any
 @router.get("/projects/{key}/members", response=list[MemberOut])
 def list_members(request: ApiRequest, key: str) -> Any:
     project = get_project_for(request.auth, key)
-    rows = project.memberships.select_related("user", "team").order_by("id")
-    return [member_out(m) for m in rows]
+    rows = visible_memberships(request.auth, project).select_related("user", "team")
+    return [member_out(m) for m in rows.order_by("id")]
 
 
 @router.post("/projects/{key}/members", response={201: MemberOut})

@@ -90,9 +90,10 @@ def delete_comment(request: HttpRequest, key: str, comment_id: str) -> HttpRespo
 @web_view()
 @require_GET
 def people(request: HttpRequest, key: str) -> JsonResponse:
-    """People to @mention: members of the issue's project, for those who can see the issue."""
+    """People to @mention: members of the issue's project that the viewer may know of, for those
+    who can see the issue."""
     issue = get_issue_for(actor_of(request), key)
-    found = editing.mention_candidates(issue, request.GET.get("q", "")[:150])
+    found = editing.mention_candidates(actor_of(request), issue, request.GET.get("q", "")[:150])
     return JsonResponse({"people": found})
 
 

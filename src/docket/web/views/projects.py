@@ -13,9 +13,15 @@ from docket.accounts.middleware import actor_of
 from docket.core.errors import DocketError
 from docket.issues.capped import OPEN_COUNT_CAP, open_issue_counts
 from docket.projects import actions
-from docket.projects.access import Perm, get_project_for, permissions_in, project_roles
+from docket.projects.access import (
+    Perm,
+    get_project_for,
+    permissions_in,
+    project_roles,
+    visible_memberships,
+)
 from docket.projects.access import visible_projects as projects_for
-from docket.projects.models import Membership, Project, Role
+from docket.projects.models import Project, Role
 from docket.projects.workflows import TEMPLATES
 from docket.web.views.common import page, web_view
 
@@ -82,7 +88,8 @@ def create_project(request: HttpRequest) -> HttpResponse:
 @web_view()
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, project_key: str) -> HttpResponse:
-    """Everyone who can see the project sees its members; admins change them. A refused
+    """Everyone who can see the project sees its members (on a support desk, customers see
+    its staff and themselves: projects.access.visible_memberships); admins change them. A refused
     change answers with the refusal's own status (403 for a role without the right, 422 for
     a bad role name), the page showing why."""
     project = get_project_for(actor_of(request), project_key)
@@ -95,7 +102,7 @@ def members(request: HttpRequest, project_key: str) -> HttpResponse:
             error, status = problem.detail, problem.status
         else:
             return HttpResponseRedirect(reverse("web:members", args=[project.key]))
-    rows = Membership.objects.filter(project=project).select_related("user", "team")
+    rows = visible_memberships(actor_of(request), project).select_related("user", "team")
     context = {
         "project": project,
         "memberships": sorted(rows, key=lambda m: (-_rank(m.role), str(m.user or m.team))),
