@@ -8,10 +8,10 @@ changes), when the user signs in, when the address changes, or after
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -19,11 +19,14 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django_tasks import task
 
 from docket.accounts import throttle
 from docket.accounts.models import User
 from docket.core.errors import DocketError, Invalid
-from docket.core.mail import send_built_later
+from docket.core.mail import send_later
+
+logger = logging.getLogger(__name__)
 
 SUBJECT = "Reset your Docket password"
 BODY = """\
@@ -44,8 +47,6 @@ class BadResetLink(DocketError):
 
 
 BAD_LINK = "this password reset link is invalid, expired or already used"
-# Never saved: what a reset mail is made for when no account has the address.
-STAND_IN = User(pk=0, username="nobody", email="nobody@invalid", password=make_password(None))
 
 
 def _same_address(a: str, b: str) -> bool:
@@ -83,25 +84,25 @@ def _lifetime() -> str:
 def send_reset_links(email: str) -> None:
     """Mail a reset link to each active account with this address — to the address as the
     account stores it, never as it was typed. The request does the same work whether the
-    address has an account or not: one lookup, then one job handed to the mail thread, which
-    makes the links and messages. Never raises for a bad stored address: the thread logs
-    and skips it, and the caller answers the same."""
-    accounts = users_for_email(email)
-    send_built_later(lambda: reset_mails(accounts))
+    address has an account or not (the time must not tell): it queues one job, and the worker
+    looks the address up and mails each account, or nobody."""
+    mail_reset_links.enqueue(email)
 
 
-def reset_mails(accounts: list[User]) -> list[EmailMessage]:
-    """One mail per account; without one, the same mail for a stand-in, addressed to nobody
-    (the mail thread builds and checks it and sends nothing). The thread shares the process,
-    and its interpreter lock, with requests: its work must not differ either."""
-    if not accounts:
-        return [_reset_mail(STAND_IN, to=[])]
-    return [_reset_mail(user, to=[user.email]) for user in accounts]
-
-
-def _reset_mail(user: User, *, to: list[str]) -> EmailMessage:
-    body = BODY.format(username=user.username, lifetime=_lifetime(), link=reset_link(user))
-    return EmailMessage(SUBJECT, body, settings.DEFAULT_FROM_EMAIL, to)
+@task()
+def mail_reset_links(email: str) -> int:
+    """The job behind `send_reset_links`: how many accounts were mailed. A stored address
+    that cannot be put in a header (CR/LF) is logged and skipped, never sent."""
+    mailed = 0
+    for user in users_for_email(email):
+        body = BODY.format(username=user.username, lifetime=_lifetime(), link=reset_link(user))
+        try:
+            send_later(EmailMessage(SUBJECT, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+        except ValueError:  # BadHeaderError is a ValueError too
+            logger.warning("not mailing a reset link to user %s: unusable address", user.pk)
+            continue
+        mailed += 1
+    return mailed
 
 
 def _user_for_uid(uid: str) -> User | None:

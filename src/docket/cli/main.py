@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -95,8 +96,16 @@ def serve(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option()] = "warning",
+    worker: Annotated[
+        bool,
+        typer.Option(
+            help="Run one background worker alongside (mail, notifications, reminders); "
+            "turn off when workers run separately (`docket worker`)"
+        ),
+    ] = True,
 ) -> None:
     """Migrate, create the first admin if there is none, and start the server."""
+    os.environ.setdefault("DOCKET_BASE_URL", f"http://{_url_host(host)}:{port}")
     _django()
     from django.conf import settings
 
@@ -114,15 +123,56 @@ def serve(
     err.print(
         f"Data: {settings.DATA_DIR}  Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}"
     )
-    uvicorn.run(
-        "docket.config.asgi:application",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        access_log=False,
-        lifespan="off",
-    )
+    companion = _start_worker() if worker else None
+    try:
+        uvicorn.run(
+            "docket.config.asgi:application",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+        )
+    finally:
+        if companion is not None:
+            companion.terminate()
+            companion.wait(timeout=30)
+
+
+def _url_host(host: str) -> str:
+    """The host part of a link to a server listening on `host`."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - recognising it, not binding to it
+        return "127.0.0.1"  # listening everywhere: set DOCKET_BASE_URL to the public name
+    return f"[{host}]" if ":" in host else host
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """One `docket worker` beside the server; it ends with the server, even after a kill -9."""
+    command = [sys.executable, "-m", "docket.cli.main", "worker", "--parent", str(os.getpid())]
+    return subprocess.Popen(command)
+
+
+@app.command("worker")
+def worker_command(
+    once: Annotated[
+        bool, typer.Option(help="Do what is due now (events, sweeps, jobs), then exit")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds to wait when idle")] = 0.5,
+    parent: Annotated[int | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Run background work: queued jobs (mail), event consumers (notifications), sweeps
+    (reminders). Several workers may run at once, on one machine or many."""
+    _django()
+    _migrate(quiet=True)
+    from docket.worker.runner import Worker, run_ready_jobs
+
+    runner = Worker(interval=interval, parent_pid=parent)
+    if once:
+        done = runner.step() + run_ready_jobs()
+        err.print(f"did {done} thing(s)")
+        return
+    runner.run()
 
 
 @app.command()
@@ -285,6 +335,7 @@ def check() -> None:
     from django.db.migrations.executor import MigrationExecutor
 
     from docket.core.db_faults import storage_problems
+    from docket.worker.health import worker_health
 
     try:
         call_command("check", stdout=io.StringIO())
@@ -294,10 +345,12 @@ def check() -> None:
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
         _fail(f"{len(pending)} migration(s) not applied; run `docket migrate`")
-    problems = storage_problems()
+    problems = storage_problems() + worker_health()[1]
     if problems:
-        _fail("degraded: writes may fail for lack of disk space: " + "; ".join(problems))
-    print(f"ok: database {connection.vendor} reachable, migrations applied, disk space ok")
+        _fail("degraded: " + "; ".join(problems))
+    print(
+        f"ok: database {connection.vendor} reachable, migrations applied, disk space and worker ok"
+    )
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -22,6 +22,7 @@ SECRET_KEY = persisted_secret_key(DATA_DIR)
 DEBUG = env_bool("DOCKET_DEBUG", False)
 ALLOWED_HOSTS = env_list("DOCKET_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DOCKET_CSRF_TRUSTED_ORIGINS")
+# Links in mail start with this. `docket serve` sets it from its --host and --port when unset.
 BASE_URL = env_str("DOCKET_BASE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
@@ -39,6 +40,9 @@ INSTALLED_APPS = [
     "docket.attachments",
     "docket.audit",
     "docket.live",
+    "docket.worker",
+    "django_tasks",
+    "django_tasks_db",
     "docket.web",
 ]
 
@@ -108,6 +112,12 @@ DOCKET_READ_THREADS = env_int("DOCKET_READ_THREADS", 4)
 DOCKET_WRITE_THREADS = env_int("DOCKET_WRITE_THREADS", 2)
 DOCKET_MAX_QUEUED = env_int("DOCKET_MAX_QUEUED", 64)
 DOCKET_QUEUE_TIMEOUT_MS = env_int("DOCKET_QUEUE_TIMEOUT_MS", 2000)
+
+# Background jobs (docket/worker): Django's Tasks API with the django-tasks-db backend, in
+# Docket's own database: nothing else to run, and a job queued in a transaction commits with it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# /healthz and `docket check` report "degraded" when no worker has beaten for 30 s.
+DOCKET_HEALTH_REQUIRES_WORKER = env_bool("DOCKET_HEALTH_REQUIRES_WORKER", True)
 
 
 def _database() -> dict[str, Any]:

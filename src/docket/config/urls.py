@@ -7,22 +7,27 @@ from django.views.decorators.csrf import csrf_exempt
 from docket.config.api import api
 from docket.core.db_faults import storage_problems
 from docket.core.http import problem
+from docket.worker.health import worker_health
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness and database reachability, for load balancers and `docket check`.
 
-    "degraded" (still 200: reads work, and taking the server out of rotation would not free
-    any space) when writes may fail for lack of disk space; 503 when the database is down.
+    "degraded" (still 200: reads work, and taking the server out of rotation would not help)
+    when writes may fail for lack of disk space or no worker is running; 503 when the
+    database is down.
     """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
-    problems = storage_problems()
+    worker, worker_problems = worker_health()
+    problems = storage_problems() + worker_problems
     status = "degraded" if problems else "ok"
-    return JsonResponse({"status": status, "database": connection.vendor, "problems": problems})
+    return JsonResponse(
+        {"status": status, "database": connection.vendor, "problems": problems, "worker": worker}
+    )
 
 
 @csrf_exempt  # a 404 problem for any method, not a CSRF page for a POST

@@ -1,44 +1,42 @@
-"""Sending mail without making the request wait for the mail server.
+"""Sending mail from the job queue, never from the request.
 
 `send_later` builds the message at once — so a bad header (a CR or LF from user data, which
-Django refuses with `BadHeaderError`) or an unparseable address fails in the caller — then
-hands it to a thread that talks to the server, so a slow or unreachable server never holds a
-worker. `send_built_later` also builds the messages in that thread, for mail whose very
-existence the request's timing must not tell (password reset: whether an address has an
-account): the caller hands over one job whether it will make no message or several, and
-does the same work either way. Delivery failures are logged.
-The threads are not daemons: on shutdown the process waits for them (bounded by
-`EMAIL_TIMEOUT`), so a queued mail is not silently dropped.
+Django refuses with `BadHeaderError`) or an unparseable address fails in the caller — and
+queues a `deliver_mail` job, in the caller's transaction: the mail goes if and only if what
+it tells about was saved, and it survives a restart. The worker sends it; a mail server that
+fails is retried with backoff (core/jobs.py), and a mail that never goes stays as a FAILED
+job for site admins to see and retry. Each message gets its Message-ID when queued, so a
+retry is the same message, not a new one.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.message import sanitize_address
+from django.core.mail.utils import DNS_NAME
+from django.utils.crypto import get_random_string
+from django_tasks import task
+
+from docket.core.jobs import retry_later
 
 logger = logging.getLogger(__name__)
 
-_pending: set[threading.Thread] = set()
-_lock = threading.Lock()
-
 
 def send_later(message: EmailMessage) -> None:
-    """Validate `message` now (raises BadHeaderError / ValueError) and send it in the
-    background."""
+    """Validate `message` now (raises BadHeaderError / ValueError) and queue it for sending."""
     _validate(message)
-    _start(lambda: _send(message))
+    if not message.recipients():
+        return
+    message.extra_headers.setdefault("Message-ID", new_message_id())
+    deliver_mail.enqueue(_as_json(message))
 
 
-def send_built_later(build: Callable[[], Sequence[EmailMessage]]) -> None:
-    """Call `build` in the background and send what it returns (perhaps nothing). A message
-    that does not validate is logged and skipped. `build` must not touch the database: the
-    thread does not see the caller's transaction, so hand it what it needs."""
-    _start(lambda: _build_and_send(build))
+def new_message_id(local: str | None = None) -> str:
+    return f"<{local or get_random_string(24)}@{DNS_NAME}>"
 
 
 def _validate(message: EmailMessage) -> None:
@@ -48,43 +46,46 @@ def _validate(message: EmailMessage) -> None:
         sanitize_address(address, encoding)  # what the SMTP backend will do: raises ValueError
 
 
-def _start(work: Callable[[], None]) -> None:
-    thread = threading.Thread(target=_run, args=(work,), name="docket-mail")
-    with _lock:
-        _pending.add(thread)
-    thread.start()
+def _as_json(message: EmailMessage) -> dict[str, Any]:
+    alternatives = getattr(message, "alternatives", [])
+    return {
+        "subject": message.subject,
+        "body": message.body,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": dict(message.extra_headers),
+        "alternatives": [[content, mimetype] for content, mimetype in alternatives],
+    }
 
 
-def _run(work: Callable[[], None]) -> None:
+def _from_json(data: dict[str, Any]) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        data["subject"],
+        data["body"],
+        data["from_email"],
+        data["to"],
+        cc=data["cc"],
+        bcc=data["bcc"],
+        reply_to=data["reply_to"],
+        headers=data["headers"],
+    )
+    for content, mimetype in data["alternatives"]:
+        message.attach_alternative(content, mimetype)
+    return message
+
+
+@task()
+def deliver_mail(message: dict[str, Any], attempt: int = 1) -> str:
+    """Hand one queued message to the mail server; retried with backoff when it fails."""
+    built = _from_json(message)
     try:
-        work()
-    except Exception:  # a mail thread must not die silently: it is logged
-        logger.exception("a background mail job failed")
-    finally:
-        with _lock:
-            _pending.discard(threading.current_thread())
-
-
-def _build_and_send(build: Callable[[], Sequence[EmailMessage]]) -> None:
-    for message in build():
-        try:
-            _validate(message)
-        except ValueError:  # BadHeaderError is a ValueError too
-            logger.warning("not sending mail %r: unusable header or address", message.subject)
-            continue
-        _send(message)
-
-
-def _send(message: EmailMessage) -> None:
-    try:
-        message.send()
-    except Exception:  # a mail server problem must not crash anything; it is logged
-        logger.exception("could not send mail %r to %s", message.subject, message.recipients())
-
-
-def wait_for_pending(timeout: float = 30.0) -> None:
-    """Block until every queued mail has been handed to the server (tests, shutdown)."""
-    with _lock:
-        threads = list(_pending)
-    for thread in threads:
-        thread.join(timeout)
+        built.send()
+    except Exception as exc:  # any server or network failure: try again later
+        if not retry_later(deliver_mail, attempt, message):
+            raise
+        logger.warning("mail %r: attempt %d failed (%s); retrying", built.subject, attempt, exc)
+        return f"attempt {attempt} failed; retrying"
+    return f"sent to {len(built.recipients())} recipient(s)"

@@ -1,0 +1,36 @@
+"""The worker's health, for /healthz and `docket check`: is one beating, and how far behind
+the event log are the consumers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from docket.core.clock import now
+from docket.worker import consumers
+from docket.worker.models import WorkerBeat
+from docket.worker.runner import WORKER_STALE_SECONDS
+
+LAG_WARN_SECONDS = 60
+
+
+def worker_health() -> tuple[dict[str, Any], list[str]]:
+    """What /healthz shows of the worker, and the problems to report (none when healthy)."""
+    newest = WorkerBeat.objects.order_by("-beat_at").first()
+    beat_age = None if newest is None else round((now() - newest.beat_at).total_seconds(), 1)
+    pending, oldest_age = consumers.lag()
+    state = {
+        "last_beat_seconds_ago": beat_age,
+        "events_pending": pending,
+        "oldest_pending_seconds": None if oldest_age is None else round(oldest_age, 1),
+    }
+    problems = []
+    if settings.DOCKET_HEALTH_REQUIRES_WORKER and (
+        beat_age is None or beat_age > WORKER_STALE_SECONDS
+    ):
+        silent = "ever" if beat_age is None else f"for {beat_age:.0f} s"
+        problems.append(f"no worker has reported {silent}: notifications and mail wait")
+    if oldest_age is not None and oldest_age > LAG_WARN_SECONDS:
+        problems.append(f"{pending} event(s) wait for the worker, the oldest {oldest_age:.0f} s")
+    return state, problems
