@@ -58,7 +58,8 @@ def test_a_full_disk_answers_507_saves_nothing_and_recovers_by_itself(cast):
     assert health["problems"] == ["a write failed for lack of disk space in the last minute"]
 
     assert api.post("/projects/WEB/issues", big).status_code == 201
-    assert Client().get("/healthz").json() == {"status": "ok", "database": "sqlite", "problems": []}
+    health = Client().get("/healthz").json()
+    assert (health["status"], health["problems"]) == ("ok", [])
 
 
 def test_healthz_is_degraded_but_up_when_free_space_is_below_the_floor(db):
