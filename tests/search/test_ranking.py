@@ -121,8 +121,11 @@ def test_limit(cast, zoo):
 
 def test_only_the_newest_window_of_matches_is_ranked(cast, monkeypatch):
     """The documented trade-off: beyond WINDOW matches per tier, older ones are not ranked."""
-    best = make_issue(cast.alice, cast.web, title="Notes", description="walrus " * 9)
-    newer = [make_issue(cast.alice, cast.web, title="N", description="walrus") for _ in range(3)]
+    best = make_issue(cast.alice, cast.web, title="Notes", description="Walrus, walrus.")
+    newer = [
+        make_issue(cast.alice, cast.web, title="N", description="A walrus, seen from afar.")
+        for _ in range(3)
+    ]
     assert found(cast.alice, "walrus")[0] == best.key
     monkeypatch.setattr(ranking, "WINDOW", 3)
     assert found(cast.alice, "walrus") == [i.key for i in reversed(newer)]

@@ -22,10 +22,11 @@ def search_issues(
     user: Who, text: str, limit: int = 50, *, now: dt.datetime | None = None
 ) -> list[Hit]:
     """The best `limit` issues `user` may see for `text`, a query in the Docket query
-    language: its top-level words and phrases rank the results (title hits first, then bm25 /
-    ts_rank; see docket.query.search.ranking), everything else in it only filters. Each
-    Hit is (issue id, rank, snippet HTML). Without top-level words to rank by (only filters,
-    or words inside OR / NOT) the issues come in the query's order, without snippets.
+    language: its top-level words and phrases rank the results (title hits first, then a
+    score from each issue alone; see docket.query.search.ranking), everything else in it
+    only filters. Each Hit is (issue id, rank, snippet HTML). Without top-level words to
+    rank by (only filters, or words inside OR / NOT) the issues come in the query's order,
+    without snippets.
     `sort:` does not change the ranked order. Raises QueryError for a bad query.
     """
     checked = check_issue_query(text, user)

@@ -1,8 +1,8 @@
 """Ranked results, with work bounded by design whatever the words.
 
-Ranking costs per match (bm25 / ts_rank read its positions), so a word found in every
-document would cost as much as there are documents. Instead each tier ranks a bounded number
-of candidates, found newest first (an index walk that stops early, see walk.py):
+Ranking costs per match (the backend's `scores` reads each candidate), so a word found in
+every document would cost as much as there are documents. Instead each tier ranks a
+bounded number of candidates, found newest first (an index walk that stops early, see walk.py):
 
 1. first-field hits ("title hits"): the newest HEAD_WINDOW documents whose first field
    alone matches every term, best first;

@@ -4,8 +4,9 @@ Porter stemming over unicode61 with diacritics folded."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,6 +18,7 @@ from docket.query.search.marks import END, START
 from docket.query.search.terms import fts5_string
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
+WORD = re.compile(r"[^\W_]+")  # what unicode61 counts as a token, near enough
 SNIPPET_TOKENS = 16
 
 
@@ -100,9 +102,40 @@ class Fts5Backend:
         )
 
     def scores(self, terms: Sequence[SearchTerm], ids: Sequence[int]) -> dict[int, float]:
-        weights = ", ".join(str(float(w)) for w in self.spec.weights)
-        rows = self._among(f"bm25({self.table}, {weights})", terms, ids)
-        return {row[0]: -row[1] for row in rows}  # bm25: lower is better
+        """Relevance from each document alone. FTS5's bm25 is not: its IDF and average length
+        count every document of the index, hidden ones included, so its ranks told a reader
+        whether documents they may not see contain a word. Here a document gets, for each
+        field that alone holds every term, the field's weight times the share of the field
+        the terms' words make up (a short title that is all match beats a long one; FTS5
+        keeps no per-document term counts that SQL can read cheaply). Ties go to the newest
+        (ranking.py). One index lookup per field, and one of the documents' sizes."""
+        matched = {
+            n: self._holding_all(field, terms, ids) for n, field in enumerate(self.spec.fields)
+        }
+        sizes = self._sizes(sorted(set().union(*matched.values())))
+        words = sum(len(WORD.findall(t.text)) for t in terms)
+        found = dict.fromkeys(ids, 0.0)
+        for n, weight in enumerate(self.spec.weights):
+            for doc_id in matched[n]:
+                found[doc_id] += weight * min(1.0, words / max(1, sizes[doc_id][n]))
+        return found
+
+    def _holding_all(self, field: str, terms: Sequence[SearchTerm], ids: Sequence[int]) -> set[int]:
+        """The documents among `ids` whose `field` alone matches every term."""
+        if any(t.fields and field not in t.fields for t in terms):
+            return set()  # a term kept out of this field: it cannot hold them all
+        return {
+            row[0] for row in self._among("1", [replace(t, fields=(field,)) for t in terms], ids)
+        }
+
+    def _sizes(self, ids: Sequence[int]) -> dict[int, list[int]]:
+        """Each document's field lengths in tokens, as FTS5 keeps them (`<table>_docsize`)."""
+        rows = self._run(
+            f"SELECT id, sz FROM {self.table}_docsize "
+            "WHERE id IN (SELECT value FROM json_each(%s))",
+            [json.dumps(list(ids))],
+        )
+        return {doc_id: _varints(sz) for doc_id, sz in rows}
 
     def snippets(self, terms: Sequence[SearchTerm], ids: Sequence[int]) -> dict[int, list[str]]:
         parts = ", ".join(
@@ -110,3 +143,15 @@ class Fts5Backend:
             for n in range(len(self.spec.fields))
         )
         return {row[0]: list(row[1:]) for row in self._among(parts, terms, ids)}
+
+
+def _varints(blob: bytes) -> list[int]:
+    """SQLite varints, as FTS5 writes a row's column sizes: 7 bits a byte, high bit set on
+    every byte but the last (sizes never need the 9-byte form)."""
+    values, value = [], 0
+    for byte in blob:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            values.append(value)
+            value = 0
+    return values
