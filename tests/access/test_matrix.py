@@ -45,6 +45,8 @@ searches equal a world without the confidential issues), revocation on the very 
 and a seeded random walk of grants, revokes, role changes, assignments and confidentiality
 toggles checked against a plain-Python model of the rules.
 
+Notifications (the inbox API and the mails, per person): test_notifications.py.
+
 Known leaks (strict xfail, so fixing them turns the test red until the mark goes):
 test_canary.py::test_search_ranks_do_not_depend_on_hidden_issues (SQLite bm25 ranks).
 
@@ -52,7 +54,6 @@ TODO: read paths that do not exist yet (add each to these tables when it lands):
   - API: board columns and WIP counts, autocomplete/suggest (the web app has both: covered
     above), activity feed, export (CSV / JSON), counts, facets and badges (the issue list
     has no `total` today), relations between issues and moved-issue history
-  - notifications / inbox and email payloads (render per recipient at send time)
   - outbound webhooks, VCS webhook replies
   - markdown issue-reference tooltips, milestone burndown, dashboards and chart CSVs
   - web: /live (server-sent events) is not covered here: it streams until closed; it needs

@@ -59,3 +59,4 @@ api.add_router("", people_router)
 api.add_router("", audit_router)
 api.add_router("", "docket.issues.watchers_api.router")  # watching issues
 api.add_router("", "docket.worker.api.router")  # background jobs (site admins)
+api.add_router("", "docket.notifications.api.router")  # inbox, preferences, mutes

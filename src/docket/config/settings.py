@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "docket.attachments",
     "docket.audit",
     "docket.live",
+    "docket.notifications",
     "docket.worker",
     "django_tasks",
     "django_tasks_db",
@@ -118,6 +119,9 @@ DOCKET_QUEUE_TIMEOUT_MS = env_int("DOCKET_QUEUE_TIMEOUT_MS", 2000)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /healthz and `docket check` report "degraded" when no worker has beaten for 30 s.
 DOCKET_HEALTH_REQUIRES_WORKER = env_bool("DOCKET_HEALTH_REQUIRES_WORKER", True)
+# Notification mail (docs/notifications.md): one person's changes to one issue within this
+# many seconds of the first make one mail.
+DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS = env_int("DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS", 120)
 
 
 def _database() -> dict[str, Any]:

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.apps import AppConfig
+
+EMAIL_SWEEP_EVERY = dt.timedelta(seconds=2)
+REMINDER_SWEEP_EVERY = dt.timedelta(minutes=1)
+
+
+class NotificationsConfig(AppConfig):
+    """Notifications: a consumer of the issue event log (inbox rows, mail waiting to go,
+    reminders armed) and two sweeps (batched mail, due-date reminders). docs/notifications.md."""
+
+    name = "docket.notifications"
+    label = "notifications"
+
+    def ready(self) -> None:
+        from docket.notifications import consumer, emails, reminders
+        from docket.worker import consumers, sweeps
+
+        consumers.register(
+            consumers.Consumer(consumer.NAME, consumer.handle, related=consumer.RELATED)
+        )
+        sweeps.register(sweeps.Sweep("notifications.mail", EMAIL_SWEEP_EVERY, emails.send_due))
+        sweeps.register(
+            sweeps.Sweep("notifications.reminders", REMINDER_SWEEP_EVERY, reminders.fire_due)
+        )
