@@ -43,6 +43,7 @@ def roomy_budget(request, monkeypatch):
     """Tests of what Markdown renders to get a budget no pause can exhaust (a full garbage
     collection in a long-lived test worker once took a 2 ms table past the 100 ms budget and
     it came out as plain text); tests of the budget itself are marked `real_budget`."""
+    markdown.forget()  # every test parses afresh (prepared texts are cached per process)
     if "real_budget" not in request.keywords:
         monkeypatch.setattr(markdown, "BUDGET_SECONDS", 10.0)
 
@@ -364,7 +365,146 @@ def test_a_page_of_comments_shares_one_render_budget(cast, monkeypatch):
     for body in ("**one**", "_two_"):
         alice.post("/issues/WEB-1/comments", {"body": body})
     monkeypatch.setattr(issues_api, "COMMENT_PAGE_RENDER_SECONDS", -1)  # spent before it starts
+    markdown.forget()  # the answers to the POSTs rendered (and kept) both
 
     items = alice.get("/issues/WEB-1/comments").json()["items"]
 
     assert [c["body_html"] for c in items] == ["<p>**one**</p>", "<p>_two_</p>"]
+
+
+# --- references: @mentions and issue keys ---------------------------------------------------------
+
+PEOPLE = {"bob": markdown.Link("/people/bob"), "zoë": markdown.Link("/people/zoe")}
+ISSUES = {"WEB-12": markdown.Link("/WEB-12", 'Login "fails" <b>')}
+KNOWN = markdown.References(people=PEOPLE, issues=ISSUES)
+
+
+def shown(text: str) -> str:
+    return markdown.finish(markdown.prepare(text), KNOWN)
+
+
+def links(html: str) -> list[tuple[str, str]]:
+    return [(a.get("class", ""), a["href"]) for tag, a in tags(html) if tag == "a"]
+
+
+def test_a_known_mention_is_a_link_and_an_unknown_one_stays_text():
+    html = shown("thanks @bob and @nobody")
+    assert html == ('<p>thanks <a href="/people/bob" class="mention">@bob</a> and @nobody</p>\n')
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "write to bob@example.com",  # an address
+        "`@bob`",  # a code span
+        "```\n@bob\n```",  # a fenced block
+        "    @bob",  # an indented block
+        "[ask @bob](https://example.com)",  # a link's text
+        "<https://example.com/@bob>",  # an autolink
+        "see https://example.com/@bob",  # a path
+        "\\@bob",  # escaped
+        "@bob@example.com",  # an address behind an @
+    ],
+)
+def test_no_mention_in_addresses_code_links_or_escapes(text):
+    prepared = markdown.prepare(text)
+    assert prepared.mentions == ()
+    assert "mention" not in shown(text)
+
+
+def test_mentions_end_at_punctuation_and_take_any_letters():
+    prepared = markdown.prepare("(@bob), @zoë. @a.b-c_d! @end-")
+    assert prepared.mentions == ("bob", "zoë", "a.b-c_d", "end")
+    assert links(shown("(@bob), @zoë.")) == [("mention", "/people/bob"), ("mention", "/people/zoe")]
+
+
+def test_an_issue_key_is_a_link_titled_with_the_issue_only_when_resolved():
+    html = shown("see WEB-12 and WEB-13")
+    assert html == (
+        '<p>see <a href="/WEB-12" class="issue-ref" title="Login &quot;fails&quot; &lt;b&gt;">'
+        "WEB-12</a> and WEB-13</p>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["`WEB-12`", "x/WEB-12", "WEB-12-2", "ABC-WEB-12", "web-12", "[WEB-12](https://e.com)",
+     "WEB-012", "see.WEB-12"],
+)  # fmt: skip
+def test_issue_keys_are_whole_words_outside_code_and_links(text):
+    assert markdown.prepare(text).keys == ()
+
+
+def test_references_are_collected_once_each_and_bounded():
+    text = " ".join(f"@user{n} WEB-{n + 1}" for n in range(markdown.MAX_REFERENCES + 10))
+    prepared = markdown.prepare(text + " @user0 WEB-1")
+    assert len(prepared.mentions) == len(prepared.keys) == markdown.MAX_REFERENCES
+    assert prepared.mentions[:2] == ("user0", "user1")
+
+
+def test_a_placeholder_cannot_be_forged():
+    # The markers of prepared HTML are Unicode noncharacters: typed ones are replaced.
+    text = "\ufdd0mbob\ufdd1 and \ufdd0kWEB-12\ufdd1"
+    html = shown(text)
+    assert "<a" not in html and "\ufdd0" not in html
+
+
+def test_a_page_resolves_its_references_in_one_call():
+    calls = []
+
+    def resolve(names, keys):
+        calls.append((names, keys))
+        return KNOWN
+
+    html = markdown.render_many(["@bob", "WEB-12", "no references"], resolve=resolve)
+    assert calls == [({"bob"}, {"WEB-12"})]
+    assert [len(links(h)) for h in html] == [1, 1, 0]
+    markdown.render_many(["plain"], resolve=resolve)
+    assert len(calls) == 1  # nothing to resolve, no call
+
+
+def test_prepared_texts_are_cached():
+    assert markdown.prepare("**cached** @bob") is markdown.prepare("**cached** @bob")
+
+
+def test_the_cache_drops_the_least_recently_used_past_its_size():
+    cache = markdown.PreparedCache(limit=100)
+    old, used, new = (markdown.Prepared("<p>" + "x" * 30 + "</p>") for _ in range(3))
+    cache.put("old", old)
+    cache.put("used", used)
+    assert cache.get("old") is old  # now the most recently used
+    cache.put("new", new)  # 3 * 40 characters: one has to go
+    assert (cache.get("used"), cache.get("old"), cache.get("new")) == (None, old, new)
+    assert cache.size <= 100
+    cache.put("huge", markdown.Prepared("y" * 200))  # larger than the whole cache: not kept
+    assert cache.get("huge") is None and cache.get("new") is new
+
+
+# --- task lists ------------------------------------------------------------------------------
+
+
+def test_task_lists_render_as_disabled_checkboxes():
+    html = render("- [ ] write it\n- [x] test it\n- [X] ship it\n- [] not a task\n- plain")
+    assert html == (
+        "<ul>\n"
+        '<li class="task"><input type="checkbox" disabled=""> write it</li>\n'
+        '<li class="task"><input type="checkbox" disabled="" checked=""> test it</li>\n'
+        '<li class="task"><input type="checkbox" disabled="" checked=""> ship it</li>\n'
+        "<li>[] not a task</li>\n"
+        "<li>plain</li>\n"
+        "</ul>\n"
+    )
+    assert_inert(html)
+
+
+def test_a_box_outside_a_list_item_is_text():
+    assert render("[ ] not in a list") == "<p>[ ] not in a list</p>\n"
+    assert render("1. [x] numbered\n\n   - [ ] nested").count('type="checkbox"') == 2
+
+
+def test_the_cleaner_keeps_only_disabled_checkboxes_and_the_task_class():
+    dirty = (
+        '<li class="evil">a</li><input type="text" name="x" form="f" value="v">'
+        '<input type="checkbox" disabled checked>'
+    )
+    assert clean(dirty) == ('<li>a</li><input><input type="checkbox" disabled="" checked="">')
