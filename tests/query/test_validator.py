@@ -106,7 +106,7 @@ def test_issue_keys():
     assert "not an issue key" in error("key:WEB-99999999999").message
 
 
-@pytest.mark.parametrize("field", ["parent", "mentions"])
+@pytest.mark.parametrize("field", ["parent"])
 def test_fields_without_data_yet(field):
     exc = error(f"{field}:x")
     assert exc.message == f"field '{field}' is not available yet"

@@ -27,6 +27,7 @@ from docket.issues.fields import (
     field_value,
     snapshot,
 )
+from docket.issues.mentions import record_mentions
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
 from docket.issues.relations import ProjectRelations, initial_state
 from docket.issues.status_rules import apply_rule, choose_rule, follow_status, opening_resolution
@@ -107,6 +108,7 @@ def create_issue(*, actor: Who, project: Project, fields: dict[str, Any]) -> Iss
     issue.components.set(components)
     record(issue, actor, EventKind.CREATED, moment, new=snapshot(issue))
     add_watchers(issue, [actor, issue.assignee], moment)  # reporter and assignee follow it
+    record_mentions(issue, issue.description, moment, first=True)
     return issue
 
 
@@ -244,6 +246,7 @@ def _change(
             updated_at=moment,
         )
         record(issue, actor, EventKind.COMMENTED, moment, comment=note, new=comment)
+        record_mentions(issue, comment, moment, comment=note, first=True)
     return issue
 
 
@@ -257,6 +260,8 @@ def _write(issue: Issue, actor: Who, values: dict[str, Any], moment: dt.datetime
     issue.save()
     if values.get("assignee") is not None:
         add_watchers(issue, [issue.assignee], moment)  # a new assignee follows the issue
+    if "description" in values:
+        record_mentions(issue, issue.description, moment)
     for field in values:
         record(
             issue,

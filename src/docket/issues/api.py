@@ -11,14 +11,15 @@ from pydantic import Field
 
 from docket.accounts.api_auth import ApiRequest
 from docket.core import markdown
-from docket.issues import actions, comments
+from docket.issues import actions, comments, mentions
 from docket.issues.access import get_issue_for
 from docket.issues.bulk import BulkChange, bulk_update
 from docket.issues.etags import based_on, matches_none, with_etag
-from docket.issues.models import Issue
+from docket.issues.models import Comment, Issue
 from docket.issues.queries import (
     IssueFilter,
     comment_out,
+    comments_out,
     comments_page,
     history_page,
     issue_detail_out,
@@ -29,13 +30,14 @@ from docket.issues.schemas import (
     BulkIn,
     BulkOut,
     CommentIn,
-    CommentOut,
     CommentPage,
+    CommentWritten,
     EventPage,
     IssueCreate,
     IssueDetail,
     IssuePage,
     IssueUpdate,
+    IssueWritten,
 )
 from docket.projects.access import Perm, get_project_for
 
@@ -68,12 +70,13 @@ def _fresh(issue: Issue) -> Issue:
     return with_related(Issue.objects.filter(pk=issue.pk)).get()
 
 
-@router.post("/projects/{key}/issues", response={201: IssueDetail}, summary="Create an issue")
+@router.post("/projects/{key}/issues", response={201: IssueWritten}, summary="Create an issue")
 def create_issue(request: ApiRequest, key: str, payload: IssueCreate) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
     fields = payload.model_dump(exclude_unset=True)
     issue = actions.create_issue(actor=request.auth, project=project, fields=fields)
-    return Status(201, issue_detail_out(issue))
+    left_out = mentions.not_notified(issue) if "description" in fields else []
+    return Status(201, {**issue_detail_out(issue, request.auth), "not_notified": left_out})
 
 
 @router.get("/issues", response=IssuePage, summary="List issues you can see")
@@ -129,10 +132,10 @@ def get_issue(request: ApiRequest, key: str, response: HttpResponse) -> Any:
     if matches_none(request, issue):
         return with_etag(HttpResponse(status=304), issue)
     with_etag(response, issue)
-    return issue_detail_out(issue)
+    return issue_detail_out(issue, request.auth)
 
 
-@router.patch("/issues/{key}", response=IssueDetail, summary="Change fields of an issue")
+@router.patch("/issues/{key}", response=IssueWritten, summary="Change fields of an issue")
 def update_issue(
     request: ApiRequest, key: str, payload: IssueUpdate, response: HttpResponse
 ) -> Any:
@@ -143,7 +146,8 @@ def update_issue(
         actor=request.auth, issue=issue, changes=changes, base_version=base_version
     )
     with_etag(response, issue)
-    return issue_detail_out(issue)
+    left_out = mentions.not_notified(issue) if "description" in changes else []
+    return {**issue_detail_out(issue, request.auth), "not_notified": left_out}
 
 
 @router.delete("/issues/{key}", response={204: None}, summary="Delete an issue (recoverable)")
@@ -155,7 +159,8 @@ def delete_issue(request: ApiRequest, key: str) -> Any:
 @router.post("/issues/{key}/restore", response=IssueDetail, summary="Restore a deleted issue")
 def restore_issue(request: ApiRequest, key: str) -> Any:
     issue = get_issue_for(request.auth, key, Perm.MODERATE, deleted=True)
-    return issue_detail_out(_fresh(actions.restore_issue(actor=request.auth, issue=issue)))
+    restored = _fresh(actions.restore_issue(actor=request.auth, issue=issue))
+    return issue_detail_out(restored, request.auth)
 
 
 COMMENT_PAGE_RENDER_SECONDS = 0.5  # CPU for Markdown per page; later comments come out plain
@@ -171,24 +176,32 @@ def list_comments(request: ApiRequest, key: str, params: Query[PageParams]) -> A
     issue = get_issue_for(request.auth, key)
     page, next_cursor = comments_page(issue, cursor=params.cursor, limit=params.limit)
     until = markdown.deadline(COMMENT_PAGE_RENDER_SECONDS)
-    items = [comment_out(c, issue, until=until) for c in page]
+    items = comments_out(request.auth, issue, page, until=until)
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.post("/issues/{key}/comments", response={201: CommentOut}, summary="Add a comment")
+@router.post("/issues/{key}/comments", response={201: CommentWritten}, summary="Add a comment")
 def add_comment(request: ApiRequest, key: str, payload: CommentIn) -> Any:
     issue = get_issue_for(request.auth, key)
     comment = comments.add_comment(actor=request.auth, issue=issue, body=payload.body)
-    return Status(201, comment_out(comment, issue))
+    return Status(201, _written(request, comment, issue))
 
 
-@router.patch("/issues/{key}/comments/{comment_id}", response=CommentOut, summary="Edit a comment")
+def _written(request: ApiRequest, comment: Comment, issue: Issue) -> dict[str, Any]:
+    """A comment just written, with who it mentions but could not tell (`not_notified`)."""
+    left_out = mentions.not_notified(issue, comment)
+    return {**comment_out(request.auth, comment, issue), "not_notified": left_out}
+
+
+@router.patch(
+    "/issues/{key}/comments/{comment_id}", response=CommentWritten, summary="Edit a comment"
+)
 def edit_comment(request: ApiRequest, key: str, comment_id: int, payload: CommentIn) -> Any:
     issue = get_issue_for(request.auth, key)
     comment = comments.edit_comment(
         actor=request.auth, issue=issue, comment_id=comment_id, body=payload.body
     )
-    return comment_out(comment, issue)
+    return _written(request, comment, issue)
 
 
 @router.delete(

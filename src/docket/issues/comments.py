@@ -14,6 +14,7 @@ from docket.core.rows import one_or_none
 from docket.issues.access import require_on_issue
 from docket.issues.events import record
 from docket.issues.fields import MAX_COMMENT, clean_text
+from docket.issues.mentions import forget_comment, record_mentions
 from docket.issues.models import Comment, EventKind, Issue
 from docket.projects.access import Perm, role_allows
 
@@ -28,6 +29,7 @@ def add_comment(*, actor: Who, issue: Issue, body: str) -> Comment:
     )
     Issue.objects.filter(pk=issue.pk).update(updated_at=moment)
     record(issue, actor, EventKind.COMMENTED, moment, comment=comment, new=body)
+    record_mentions(issue, body, moment, comment=comment, first=True)
     return comment
 
 
@@ -58,6 +60,7 @@ def edit_comment(*, actor: Who, issue: Issue, comment_id: int, body: str) -> Com
     comment.body, comment.updated_at = body, moment
     comment.save(update_fields=["body", "updated_at"])
     record(issue, actor, EventKind.COMMENT_EDITED, moment, comment=comment, old=old, new=body)
+    record_mentions(issue, body, moment, comment=comment)
     return comment
 
 
@@ -69,6 +72,7 @@ def delete_comment(*, actor: Who, issue: Issue, comment_id: int) -> None:
     comment.deleted_at = moment
     comment.save(update_fields=["deleted_at"])
     record(issue, actor, EventKind.COMMENT_DELETED, moment, comment=comment, old=comment.body)
+    forget_comment(comment)
     if comment.author_id != actor.id:  # a moderator removing someone else's words
         audit(
             actor, "comment.deleted", project=issue.project, target=issue.key,

@@ -285,3 +285,40 @@ class ImportedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.kind} {self.source_id} → {self.local_id}"
+
+
+class Mention(models.Model):
+    """Someone @mentioned by an issue's description (`comment` empty) or by one of its
+    comments, as the text reads now (issues/mentions.py keeps these in step with each edit,
+    in the edit's transaction). Only a name in a text: it grants nothing, and notifying the
+    person, or letting them watch, goes through the gate."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="mentions")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="mentions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Two constraints because NULLs are distinct in a unique index: one for comments,
+            # one for the description (comment IS NULL).
+            models.UniqueConstraint(
+                fields=["issue", "comment", "user"],
+                condition=models.Q(comment__isnull=False),
+                name="mention_in_comment_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["issue", "user"],
+                condition=models.Q(comment__isnull=True),
+                name="mention_in_description_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "issue"], name="mention_user_issue")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} mentioned on issue {self.issue_id}"

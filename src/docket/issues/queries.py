@@ -11,7 +11,6 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
 from docket.accounts.actor import Who
-from docket.core import markdown
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
 from docket.issues.access import visible_issues
@@ -24,6 +23,7 @@ from docket.issues.fields import (
 )
 from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
 from docket.issues.query_fields import LABELED, compile_issue_query, state_names
+from docket.issues.references import render_all_for, render_for
 from docket.projects.access import Perm, permissions_in
 from docket.projects.models import Component, WorkflowState
 from docket.query import QueryError
@@ -153,10 +153,11 @@ def issues_by_id(user: Who, ids: list[int]) -> dict[int, dict[str, Any]]:
     return {row["id"]: issue for row, issue in zip(rows, rows_out(rows), strict=True)}
 
 
-def issue_detail_out(issue: Issue) -> dict[str, Any]:
-    """One issue on its own: `issue_out` plus the description rendered to safe HTML (kept
-    out of list rows, where rendering every description would cost too much)."""
-    return {**issue_out(issue), "description_html": markdown.render(issue.description)}
+def issue_detail_out(issue: Issue, reader: Who) -> dict[str, Any]:
+    """One issue on its own: `issue_out` plus the description rendered to safe HTML for
+    `reader` (references: issues/references.py). Kept out of list rows, where rendering every
+    description would cost too much."""
+    return {**issue_out(issue), "description_html": render_for(reader, issue.description)}
 
 
 def _usernames(field: str, names: list[str], me: Who) -> Q:
@@ -257,14 +258,26 @@ def comments_page(
     return keyset_page(comments, OLDEST_FIRST, "comments", cursor, limit)
 
 
-def comment_out(comment: Comment, issue: Issue, *, until: float | None = None) -> dict[str, Any]:
-    """`until`: a shared render deadline for a page of comments (see `markdown.deadline`)."""
+def comments_out(
+    reader: Who, issue: Issue, comments: list[Comment], *, until: float | None = None
+) -> list[dict[str, Any]]:
+    """Comments in the API shape, rendered for `reader` together (their references resolved
+    at once). `until`: a shared render deadline (see `markdown.deadline`)."""
+    bodies = render_all_for(reader, [c.body for c in comments], until=until)
+    return [_comment_shape(c, issue, html) for c, html in zip(comments, bodies, strict=True)]
+
+
+def comment_out(reader: Who, comment: Comment, issue: Issue) -> dict[str, Any]:
+    return comments_out(reader, issue, [comment])[0]
+
+
+def _comment_shape(comment: Comment, issue: Issue, body_html: str) -> dict[str, Any]:
     return {
         "id": comment.id,
         "issue": issue.key,
         "author": comment.author.username,
         "body": comment.body,
-        "body_html": markdown.render(comment.body, until=until),
+        "body_html": body_html,
         "created_at": comment.created_at,
         "updated_at": comment.updated_at,
         "edited": comment.updated_at != comment.created_at,

@@ -23,7 +23,7 @@ from docket.issues.fields import (
     SEVERITY_BY_NAME,
     TYPE_NAMES,
 )
-from docket.issues.models import Comment, Issue, Watch
+from docket.issues.models import Comment, Issue, Mention, Watch
 from docket.issues.search_index import ISSUE_TEXT
 from docket.projects.access import visible_projects
 from docket.projects.models import WorkflowState
@@ -52,6 +52,7 @@ LABELED = Related(lambda: Issue.labels.through.objects.all(), "issue_id")
 IN_COMPONENT = Related(lambda: Issue.components.through.objects.all(), "issue_id")
 COMMENTED = Related(lambda: Comment.objects.filter(deleted_at__isnull=True), "issue_id")
 WATCHED = Related(lambda: Watch.objects.all(), "issue_id")
+MENTIONED = Related(lambda: Mention.objects.all(), "issue_id")  # deleted comments' rows are gone
 
 
 # Who is asking, while a query is validated: `status:` accepts (and suggests) only state
@@ -182,9 +183,14 @@ FIELDS = (
         lambda i: [w.user.username for w in i.watches.all()],
         aliases=("watchers",), nullable=True, within=WATCHED.within, within_all=WATCHED.within_all,
     ),
-    # Recognised, but their data does not exist yet: a clear error instead of "unknown field".
+    Field(
+        "mentions", Kind.USER, "user__username",
+        lambda i: sorted({m.user.username for m in i.mentions.all()}),
+        aliases=("mention",), nullable=True,
+        within=MENTIONED.within, within_all=MENTIONED.within_all,
+    ),
+    # Recognised, but its data does not exist yet: a clear error instead of "unknown field".
     Field("parent", Kind.NAME, available=False),
-    Field("mentions", Kind.USER, aliases=("mention",), available=False),
 )  # fmt: skip
 
 FLAGS = (

@@ -156,6 +156,18 @@ class IssueDetail(IssueOut):
     )
 
 
+NOT_NOTIFIED = Field(
+    description="People the text @mentions who cannot see the issue: they were not notified "
+    "and do not watch it (usernames; empty when the text was not written by this request)"
+)
+
+
+class IssueWritten(IssueDetail):
+    """An issue just created or changed."""
+
+    not_notified: list[str] = NOT_NOTIFIED
+
+
 class IssuePage(Schema):
     items: list[IssueOut]
     next_cursor: str | None
@@ -174,6 +186,12 @@ class CommentOut(Schema):
     created_at: datetime
     updated_at: datetime
     edited: bool
+
+
+class CommentWritten(CommentOut):
+    """A comment just added or edited."""
+
+    not_notified: list[str] = NOT_NOTIFIED
 
 
 class CommentPage(Schema):

@@ -93,4 +93,4 @@ def take_transition(
     )
     fresh = with_related(Issue.objects.filter(pk=issue.pk)).get()
     with_etag(response, fresh)
-    return issue_detail_out(fresh)
+    return issue_detail_out(fresh, request.auth)

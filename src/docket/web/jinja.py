@@ -8,7 +8,8 @@ templates (settings.TEMPLATES lists both engines; the pages live in web/jinja2/)
 What the templates get besides their context (see docs/web.md, "Templates"):
 - `request`, `csrf_input`, `csrf_token` (Django's backend), `user`, `messages` (the
   context processors in settings), `url(name, *args)`, `static(path)`;
-- filters `markdown` (sanitised HTML), `date(format)` (Django's format characters, in the
+- filters `markdown` (sanitised HTML, references resolved for the signed-in reader),
+  `date(format)` (Django's format characters, in the
   current time zone), `capfirst`, `pluralize`, `status_class`.
 Values are escaped unless marked safe (Django's SafeString counts as safe).
 """
@@ -31,6 +32,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
 from docket.core import markdown as markdown_renderer
+from docket.issues.references import render_for
 from docket.live.changes import newest_event_id
 from docket.web.markup import issue_rows, kanban_cards, status_class
 
@@ -39,9 +41,14 @@ def url(name: str, *args: Any) -> str:
     return reverse(name, args=args or None)
 
 
-def markdown(text: str | None) -> SafeString:
-    """User text rendered by core/markdown.py, which sanitises with nh3 (no script survives)."""
-    return mark_safe(markdown_renderer.render(text or ""))  # noqa: S308 - sanitised by nh3
+@jinja2.pass_context
+def markdown(context: jinja2.runtime.Context, text: str | None) -> SafeString:
+    """User text rendered by core/markdown.py, which sanitises with nh3 (no script survives),
+    with @mentions and issue keys as links for the page's reader (issues/references.py)."""
+    reader = getattr(context.get("request"), "actor", None)  # ActorMiddleware's
+    if reader is None:  # no reader: references stay text
+        return mark_safe(markdown_renderer.render(text or ""))  # noqa: S308 - sanitised by nh3
+    return mark_safe(render_for(reader, text or ""))  # noqa: S308 - sanitised by nh3
 
 
 def date_format(value: date | datetime | None, format_string: str = "Y-m-d") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -12,7 +13,7 @@ from docket.accounts.middleware import actor_of
 from docket.core import markdown
 from docket.core.clock import now
 from docket.core.errors import DocketError, NotFound
-from docket.issues import comments, editing
+from docket.issues import comments, editing, mentions
 from docket.issues.access import get_issue_for
 from docket.issues.queries import issue_out
 from docket.web.views.common import is_htmx, web_view
@@ -32,9 +33,12 @@ def add_comment(request: HttpRequest, key: str) -> HttpResponse:
             raise
         context = {"issue": issue_out(issue), "body": body, "error": error_message(error)}
         return partial(request, "web/issue/comment_form.html", context, error.status)
+    left_out = mentions.not_notified(issue, comment)
     if not is_htmx(request):
+        for name in left_out:
+            messages.warning(request, f"@{name} can't see this issue and was not notified.")
         return back_to_issue(issue.key, f"#comment-{comment.id}")
-    posted: dict[str, Any] = {"issue": issue_out(issue), "posted": True}
+    posted: dict[str, Any] = {"issue": issue_out(issue), "posted": True, "not_notified": left_out}
     return changed(partial(request, "web/issue/comment_form.html", posted))
 
 

@@ -23,6 +23,7 @@ from docket.issues.access import get_issue_for
 from docket.issues.fields import FIELDS, INLINE_FIELDS, label_of
 from docket.issues.models import Comment, Issue
 from docket.issues.queries import issue_out
+from docket.issues.references import render_all_for, render_for
 from docket.issues.timeline import Entry, timeline_page
 from docket.web.views.common import is_htmx, page, web_view
 from docket.web.views.issue_common import back_to_issue, partial
@@ -149,13 +150,16 @@ def _timeline_sig(entries: list[Entry]) -> str:
 
 def timeline_entries(user: Actor, issue: Issue, entries: list[Entry]) -> list[dict[str, Any]]:
     """Timeline entries oldest first (as the page reads), comments rendered to safe HTML
-    under one shared time budget (core/markdown.py, sanitised by nh3)."""
+    under one shared time budget (core/markdown.py, sanitised by nh3), their references
+    resolved for `user` at once (issues/references.py)."""
     powers = editing.comment_powers(user, issue)
     until = markdown.deadline(TIMELINE_RENDER_SECONDS)
+    said = [entry.comment for entry in reversed(entries) if entry.comment is not None]
+    bodies = iter(render_all_for(user, [c.body for c in said], until=until))
     shown = []
     for entry in reversed(entries):
         if entry.comment is not None:
-            shown.append(comment_entry(user, issue, entry.comment, powers, until=until))
+            shown.append(comment_entry(user, issue, entry.comment, powers, html=next(bodies)))
         elif entry.event is not None:
             shown.append(event_entry(entry.event))
     return shown
@@ -167,9 +171,11 @@ def comment_entry(
     comment: Comment,
     powers: dict[str, bool],
     *,
-    until: float | None = None,
+    html: str | None = None,
 ) -> dict[str, Any]:
-    html = markdown.render(comment.body, until=until)
+    """One comment as the page shows it; `html`: its body already rendered for `user`."""
+    if html is None:
+        html = render_for(user, comment.body)
     return {
         "kind": "comment",
         "at": comment.created_at,
