@@ -19,23 +19,18 @@ import pytest
 from django.utils import timezone
 
 from docket.issues import comments
-from docket.issues.models import Issue, IssueEvent, Watch
+from docket.issues.models import Issue, Watch
 from docket.notifications import emails
-from docket.notifications.consumer import NAME
-from docket.worker.models import ConsumerCursor
 from tests.access.conftest import SEATS, Seat, World
 from tests.access.test_matrix import no_leak, sees
 from tests.factories import UserFactory
-from tests.notifications.conftest import dispatch_all
+from tests.notifications.conftest import cursor_at_the_end, dispatch_all
 
 PEOPLE_SEATS = [s for s in SEATS if s.role not in ("admin_rw", "read_token", "root_rw", "anon")]
 
 
 def _everyone_watches_everything_and_someone_comments(world: World) -> None:
-    last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    ConsumerCursor.objects.update_or_create(
-        name=NAME, defaults={"last_event_id": last, "updated_at": timezone.now()}
-    )
+    cursor_at_the_end()
     people = {world.user(seat) for seat in PEOPLE_SEATS}
     Watch.objects.bulk_create(
         [

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from docket.issues.models import IssueEvent
@@ -53,14 +54,26 @@ def clock(monkeypatch: Any) -> Clock:
     return fake
 
 
-@pytest.fixture(autouse=True)
-def fresh_cursor(db: Any) -> None:
-    """The consumer starts each test at the end of the log (ids of other tests' rolled-back
-    rows would otherwise look like gaps on PostgreSQL)."""
-    last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+def cursor_at_the_end() -> None:
+    """Put the consumer's cursor just before the next event id. On PostgreSQL that is the
+    sequence's next value, not the last row's id: other tests' rolled-back rows used ids,
+    and the consumer would wait at that gap (and read the events after it again)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = IssueEvent._meta.db_table
+            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")
+            last = cursor.fetchone()[0]
+    else:
+        last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     ConsumerCursor.objects.update_or_create(
         name=NAME, defaults={"last_event_id": last, "updated_at": timezone.now()}
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_cursor(db: Any) -> None:
+    """The consumer starts each test at the end of the log."""
+    cursor_at_the_end()
 
 
 def consumer() -> consumers.Consumer:

@@ -65,7 +65,7 @@ def test_muting_a_project_or_an_issue_silences_it_but_not_being_assigned_or_ment
     assert inbox_of(cast.bob)[-1] == (issue.key, "commented")
     mail_due(clock)
     texts = [m.get_body(("plain",)).get_content() for m in smtp_server.delivered()]
-    assert not any("Quiet please" in t or "Still muted" in t for t in texts)
+    assert not any("Quiet please" in t or "Still muted" in t for t in texts), texts
 
 
 def test_only_what_you_can_see_can_be_muted(cast, clock):
