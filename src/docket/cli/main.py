@@ -326,8 +326,13 @@ def demo(
 
 
 @app.command()
-def check() -> None:
-    """Check configuration, database connectivity and migrations; exit 1 if anything is off."""
+def check(
+    require_worker: Annotated[
+        bool, typer.Option(help="Exit 1 too when no worker is beating (for a running site)")
+    ] = False,
+) -> None:
+    """Check configuration, database, migrations and disk space (exit 1 if anything is off),
+    and report the background worker's beat and backlog."""
     _django()
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
@@ -345,12 +350,23 @@ def check() -> None:
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
         _fail(f"{len(pending)} migration(s) not applied; run `docket migrate`")
-    problems = storage_problems() + worker_health()[1]
+    problems = storage_problems()
     if problems:
         _fail("degraded: " + "; ".join(problems))
+    worker, worker_problems = worker_health()
+    if worker_problems and require_worker:
+        _fail("degraded: " + "; ".join(worker_problems))
+    for problem in worker_problems:
+        err.print(f"[yellow]warning[/yellow]: {problem}")
+    print(f"ok: database {connection.vendor} reachable, migrations applied, disk space ok")
     print(
-        f"ok: database {connection.vendor} reachable, migrations applied, disk space and worker ok"
+        f"worker: last beat {_seconds(worker['last_beat_seconds_ago'])} ago, "
+        f"{worker['events_pending']} event(s) pending"
     )
+
+
+def _seconds(value: float | None) -> str:
+    return "never" if value is None else f"{value:.0f} s"
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
