@@ -6,7 +6,9 @@ temporary data dir, or (when DOCKET_DATABASE_URL is PostgreSQL) a fresh PostgreS
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -121,3 +123,53 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
             pass
         time.sleep(0.2)
     pytest.fail(f"docket serve did not answer within 120 s:\n{log.read_text()}")
+
+
+def spawn_server(
+    env: dict[str, str], log: Path, workers: int = 2, port: int | None = None
+) -> tuple[Server, subprocess.Popen[bytes]]:
+    """Start `docket serve` and wait until it answers; the caller owns the process.
+
+    Unlike running_server, the server leads its own process group (so `os.killpg` reaches
+    its workers: a kill -9 test kills them all), the log is appended to (a restarted server
+    keeps the earlier lines), and `port` may be given to come back where it was.
+    """
+    port = port or free_port()
+    env = {**env, "DOCKET_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    with log.open("a") as out:
+        process = subprocess.Popen(
+            [DOCKET, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log)
+    except BaseException:
+        stop_process_group(process)
+        raise
+    return Server(url, env, log), process
+
+
+def stop_process_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Send `sig` to a process started by spawn_server and its workers; wait for it."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    # The workers may outlive a killed parent for a moment: wait until the group is gone.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        time.sleep(0.05)
