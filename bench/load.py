@@ -81,6 +81,7 @@ WRITES = {"create", "comment", "patch"}
 PAGES = {"issue_page", "list_page"}
 PRIORITIES = ("low", "medium", "high")
 WINDOW_S = 10
+IDLE_S = 4.0  # close keep-alive connections idle this long (uvicorn drops them at 5 s)
 
 
 # --- what to ask for --------------------------------------------------------------------------
@@ -190,19 +191,27 @@ class Pool:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.cap = cap
         self.open = 0
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], float]] = []
         self.waiters: deque[asyncio.Future[Any]] = deque()
 
-    async def acquire(self) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bool]:
-        """(connection, reused)."""
-        if self.idle:
-            return self.idle.pop(), True
+    async def acquire(
+        self, fresh: bool = False
+    ) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bool]:
+        """(connection, reused). The newest idle connection first; one idle for longer than
+        the server keeps it (uvicorn: 5 s) is closed instead; `fresh` opens a new one."""
+        while self.idle and not fresh:
+            conn, since = self.idle.pop()
+            if time.perf_counter() - since < IDLE_S:
+                return conn, True
+            self.discard(conn)
         if self.open >= self.cap:
             waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             self.waiters.append(waiter)
             handed = await waiter  # a connection, or None: open one in its place
-            if handed is not None:
+            if handed is not None and not fresh:
                 return handed, True
+            if handed is not None:
+                handed[1].close()  # its slot is ours: open a new connection in it
         else:
             self.open += 1
         try:
@@ -217,7 +226,7 @@ class Pool:
             if not waiter.done():
                 waiter.set_result(conn)
                 return
-        self.idle.append(conn)
+        self.idle.append((conn, time.perf_counter()))
 
     def discard(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> None:
         if conn is not None:
@@ -237,11 +246,16 @@ class Pool:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         data = head.encode("latin-1") + b"\r\n" + (body or b"")
         for attempt in (0, 1):
-            conn, reused = await self.acquire()
+            conn, reused = await self.acquire(fresh=bool(attempt))
             try:
                 reader, writer = conn
                 writer.write(data)
-                status_line = await reader.readline()
+                try:
+                    status_line = await reader.readline()
+                except (ConnectionResetError, BrokenPipeError):
+                    if not reused or attempt:
+                        raise
+                    status_line = b""
                 if not status_line and reused and not attempt:
                     self.discard(conn)  # an idle connection the server had closed: once more
                     continue
@@ -259,7 +273,7 @@ class Pool:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for (_, writer), _ in self.idle:
             writer.close()
         self.idle.clear()
 
