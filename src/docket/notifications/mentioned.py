@@ -1,27 +1,24 @@
 """Who an event newly @mentions: the one place the consumer asks.
 
-Until `docket.issues.mentions` lands (a teammate is building it: a `Mention` model and who
-a comment or description edit newly mentioned), this reads the text in the event itself:
-`@username` in a new comment, in an edited comment or description (only names that were not
-there before), or in the description of a new issue. Switch `newly_mentioned` over to the
-mentions module when it exists; the consumer does not change.
+The names come from `issues.mentions.mentioned_names` (what renders as a mention: not in code
+or links), read from the event's own text: a new comment, an edited comment or description
+(only names that were not there before), the description of a new issue. The users behind the
+names are looked up once for the whole batch (`issues.mentions.newly_mentioned` would ask once
+per event). The gate is still asked before anyone is told.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from docket.accounts.models import User
+from docket.issues.mentions import mentioned_names
 from docket.issues.models import EventKind, IssueEvent
-
-# Usernames as Django allows them (letters, digits, @.+-_), not glued to a word before.
-MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]{1,150})")
 
 
 def _names(text: Any) -> set[str]:
-    return {name.rstrip(".") for name in MENTION.findall(text)} if isinstance(text, str) else set()
+    return set(mentioned_names(text)) if isinstance(text, str) else set()
 
 
 def _named(event: IssueEvent) -> set[str]:
