@@ -31,9 +31,11 @@ from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
+from docket.accounts.middleware import actor_of
 from docket.core import markdown as markdown_renderer
 from docket.issues.references import render_for
 from docket.live.changes import newest_event_id
+from docket.notifications.queries import unread_count
 from docket.web.markup import issue_rows, kanban_cards, status_class
 
 
@@ -49,6 +51,11 @@ def markdown(context: jinja2.runtime.Context, text: str | None) -> SafeString:
     if reader is None:  # no reader: references stay text
         return mark_safe(markdown_renderer.render(text or ""))  # noqa: S308 - sanitised by nh3
     return mark_safe(render_for(reader, text or ""))  # noqa: S308 - sanitised by nh3
+
+
+def inbox_count(request: Any) -> int:
+    """The top bar's unread count (base.html; signed-in pages only)."""
+    return unread_count(actor_of(request))
 
 
 def date_format(value: date | datetime | None, format_string: str = "Y-m-d") -> str:
@@ -75,7 +82,7 @@ def pluralize(count: Any, suffix: str = "s") -> str:
 def environment(**options: Any) -> jinja2.Environment:
     options.pop("autoescape", None)
     env = jinja2.Environment(autoescape=True, **options)  # always on, whatever the settings say
-    env.globals.update(url=url, static=static, live_after=newest_event_id)
+    env.globals.update(url=url, static=static, live_after=newest_event_id, inbox_count=inbox_count)
     env.globals["issue_rows"] = issue_rows  # web/partials/issue_table.html (Python: speed)
     env.globals["kanban_cards"] = kanban_cards  # web/board/board_region.html (Python: speed)
     env.filters.update(

@@ -6,6 +6,7 @@ from docket.web.views import (
     auth,
     board,
     home,
+    inbox,
     issue_comments,
     issue_create,
     issue_fields,
@@ -13,6 +14,7 @@ from docket.web.views import (
     issue_page,
     issue_transitions,
     live,
+    notification_settings,
     projects,
 )
 
@@ -29,6 +31,16 @@ urlpatterns = [
     path("reset/<uidb64>/<token>/", auth.reset_confirm, name="password_reset_confirm"),
     path("settings/profile", auth.profile, name="profile"),
     path("settings/tokens", auth.tokens_page, name="tokens"),
+    # inbox.py: notifications; notification_settings.py: what one hears (and issue mutes below)
+    path("inbox", inbox.inbox_page, name="inbox"),
+    path("inbox/count", inbox.count, name="inbox_count"),
+    path("inbox/read", inbox.mark_read, name="inbox_read"),
+    path("inbox/done", inbox.mark_done, name="inbox_done"),
+    path(
+        "settings/notifications",
+        notification_settings.notification_settings,
+        name="notification_settings",
+    ),
     # projects.py: project list, creation, members
     path("projects/", projects.project_list, name="projects"),
     path("projects/new", projects.create_project, name="create_project"),
@@ -59,6 +71,7 @@ urlpatterns = [
         rf"^{ISSUE_KEY}/fields/(?P<name>[a-z_]{{1,30}})$", issue_fields.field, name="issue_field"
     ),
     re_path(rf"^{ISSUE_KEY}/watch$", issue_page.watch, name="issue_watch"),
+    re_path(rf"^{ISSUE_KEY}/mute$", notification_settings.mute_issue, name="issue_mute"),
     re_path(rf"^{ISSUE_KEY}/timeline$", issue_page.timeline, name="issue_timeline"),
     re_path(rf"^{ISSUE_KEY}/transitions$", issue_transitions.transitions, name="issue_transitions"),
     re_path(rf"^{ISSUE_KEY}/comments$", issue_comments.add_comment, name="issue_comments"),

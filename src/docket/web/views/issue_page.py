@@ -27,6 +27,7 @@ from docket.issues.references import render_all_for, render_for
 from docket.issues.timeline import Entry, timeline_page
 from docket.web.views.common import is_htmx, page, web_view
 from docket.web.views.issue_common import back_to_issue, partial
+from docket.web.views.notification_settings import mute_state
 
 TIMELINE_PAGE = 50
 TIMELINE_RENDER_SECONDS = 0.5  # Markdown rendering per page of comments; later ones go plain
@@ -205,6 +206,7 @@ def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
         "assign_self": may_assign_self(user, issue, data, editable),
         "transitions": editing.transitions_for(user, issue),
         "watch": watching.watch_state(user, issue),
+        "mute": mute_state(user, issue),
         "entries": timeline_entries(user, issue, entries),
         "older": older,
         "timeline_sig": _timeline_sig(entries),
