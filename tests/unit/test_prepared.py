@@ -16,10 +16,12 @@ from docket.issues import comments as issue_comments
 from docket.issues.access import issue_by_key
 from docket.issues.models import Issue, IssueEvent
 from docket.issues.timeline import timeline_page
+from docket.notifications import queries as notification_queries
 from docket.projects import access
 from docket.projects.models import Milestone
 from docket.projects.workflow_rules import rules_of, rules_with_targets, states_of
 from tests.factories import make_issue
+from tests.notifications.conftest import dispatch_all
 
 pytestmark = pytest.mark.django_db
 
@@ -262,12 +264,18 @@ def _reads(cast, issue):
             )
         ),
         "watchers": lambda: watching.watch_state(cast.alice, issue),
+        "unread notifications": lambda: _unread_notifications(cast, issue),
     }
+
+
+def _unread_notifications(cast, issue):
+    dispatch_all()
+    return notification_queries.unread_count(cast.alice)
 
 
 READS = (
     "session", "roles", "project", "issue", "states", "rules", "rules and targets", "timeline",
-    "timeline's next page", "watchers",
+    "timeline's next page", "watchers", "unread notifications",
 )  # fmt: skip
 
 

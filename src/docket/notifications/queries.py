@@ -6,6 +6,7 @@ notification about an issue they have since lost access to stays hidden, title a
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.db.models.functions import RowNumber
 
 from docket.accounts.actor import Who, account_of
 from docket.core.pagination import BadCursor, decode_cursor, encode_cursor
+from docket.core.prepared import Prepared
 from docket.issues.access import visible_issues
 from docket.issues.models import Issue
 from docket.issues.queries import event_out
@@ -46,16 +48,47 @@ class Thread:
 
 def open_notifications(actor: Who) -> QuerySet[Notification]:
     """`actor`'s inbox: not done, about issues they may see now."""
-    return Notification.objects.filter(
-        recipient=account_of(actor),
-        in_inbox=True,
-        done_at__isnull=True,
-        issue_id__in=visible_issues(actor).values("id"),
+    mine = Notification.objects.filter(
+        recipient=account_of(actor), in_inbox=True, done_at__isnull=True
     )
+    return mine.filter(issue_id__in=_visible_among(actor, mine))
+
+
+# On every signed-in page's top bar: compiled once (core/prepared.py), through the partial
+# index notify_unread. One row per unread notification: its issue.
+_UNREAD = Prepared(
+    lambda user_id: (
+        Notification.objects.filter(
+            recipient_id=user_id, in_inbox=True, done_at__isnull=True, read_at__isnull=True
+        )
+        .order_by()
+        .values("issue_id")
+    ),
+    arguments=1,
+)
 
 
 def unread_count(actor: Who) -> int:
-    return open_notifications(actor).filter(read_at__isnull=True).count()
+    """Unread notifications about issues `actor` may see now: one prepared query when none is
+    unread, and the gate asked of just their issues when some are."""
+    user = account_of(actor)
+    if user is None:
+        return 0
+    per_issue = Counter(row["issue_id"] for row in _UNREAD.rows(user.pk))
+    if not per_issue:
+        return 0
+    seen = visible_issues(actor).filter(id__in=list(per_issue)).values_list("id", flat=True)
+    return sum(per_issue[issue_id] for issue_id in seen)
+
+
+def _visible_among(actor: Who, rows: QuerySet[Notification]) -> list[int]:
+    """The issues of `rows` that `actor` may see now. Asked of the few issues the rows name,
+    not as a subquery: SQLite planned that by listing every visible issue first (24-41 ms on
+    32,000 issues for a person with nothing unread)."""
+    named = list(rows.values_list("issue_id", flat=True).distinct())
+    if not named:
+        return []
+    return list(visible_issues(actor).filter(id__in=named).values_list("id", flat=True))
 
 
 def inbox(
