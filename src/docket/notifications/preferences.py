@@ -18,6 +18,7 @@ from docket.accounts.actor import Who, account_of
 from docket.core import clock
 from docket.core.errors import Invalid
 from docket.issues.access import get_issue_for, visible_issues
+from docket.issues.models import Issue
 from docket.notifications.models import Channel, Kind, Mute, Preference
 from docket.projects.access import get_project_for, visible_projects
 
@@ -134,6 +135,23 @@ def mutes_of(actor: Who) -> dict[str, list[str]]:
         "issues": sorted(
             f"{key}-{number}" for key, number in issues.values_list("project__key", "number")
         ),
+    }
+
+
+def muted(actor: Who, issue: Issue) -> dict[str, bool]:
+    """Whether `actor` muted `issue`, or its whole project (one query; the issue page asks
+    it for an issue the reader is already seeing)."""
+    user = account_of(actor)
+    if user is None:
+        return {"issue": False, "project": False}
+    found = set(
+        Mute.objects.filter(
+            Q(issue_id=issue.id) | Q(project_id=issue.project_id), user=user
+        ).values_list("issue_id", "project_id")
+    )
+    return {
+        "issue": any(issue_id is not None for issue_id, _ in found),
+        "project": any(project_id is not None for _, project_id in found),
     }
 
 

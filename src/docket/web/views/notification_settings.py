@@ -90,11 +90,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
 
 def mute_state(actor: Who, issue: Issue) -> dict[str, bool]:
     """Whether `actor` muted the issue, or its whole project (the page's toggle)."""
-    mutes = preferences.mutes_of(actor)
-    return {
-        "issue": issue.key in mutes["issues"],
-        "project": issue.project.key in mutes["projects"],
-    }
+    return preferences.muted(actor, issue)
 
 
 @web_view()
