@@ -47,6 +47,7 @@ class Worker:
         self.events_dispatched = 0
         self.jobs_run = 0
         self._resting: dict[str, tuple[float, float]] = {}  # consumer -> (until, backoff)
+        self._sweeps_due: dict[str, dt.datetime] = {}
         self._jobs = _job_runner(self.worker_id)
 
     def run(self) -> None:
@@ -68,7 +69,7 @@ class Worker:
             self.beat()
             requeue_abandoned_jobs()
         done = self.dispatch_events()
-        done += sweeps.run_due()
+        done += sweeps.run_due(not_before=self._sweeps_due)
         done += self.run_jobs()
         return done
 
@@ -140,6 +141,8 @@ def _job_runner(worker_id: str) -> JobRunner:
 
 def _claim_job(worker_id: str) -> DBTaskResult | None:
     ready = DBTaskResult.objects.ready().filter(backend_name="default")
+    if not ready.exists():  # a plain read first: an idle queue takes no lock
+        return None
     with exclusive_transaction(ready.db):
         job = ready.get_locked()
         if job is not None:

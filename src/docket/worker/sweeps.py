@@ -59,11 +59,29 @@ def claim(sweep: Sweep, moment: dt.datetime) -> bool:
     return True
 
 
-def run_due(moment: dt.datetime | None = None) -> int:
-    """Run every sweep whose period has passed; items handled in all."""
+def run_due(
+    moment: dt.datetime | None = None, not_before: dict[str, dt.datetime] | None = None
+) -> int:
+    """Run every sweep whose period has passed; items handled in all. A worker passes its
+    own `not_before` (when each sweep is next due, as far as it knows), so that while idle it
+    does not ask the SweepRun table on every round."""
     moment = moment or now()
+    known = {} if not_before is None else not_before
     handled = 0
     for sweep in registered():
+        due = known.get(sweep.name)
+        if due is not None and moment < due and due - moment <= sweep.every:  # not a jump back
+            continue
         if claim(sweep, moment):
+            known[sweep.name] = moment + sweep.every
             handled += sweep.run(moment)
+        else:
+            known[sweep.name] = _next_due(sweep, moment)
     return handled
+
+
+def _next_due(sweep: Sweep, moment: dt.datetime) -> dt.datetime:
+    """When another worker's claim of `sweep` runs out (now, if the row is gone)."""
+    started = SweepRun.objects.filter(name=sweep.name).values_list("started_at", flat=True)
+    last = started.first()
+    return moment if last is None else last + sweep.every
