@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.apps import AppConfig
 
-EMAIL_SWEEP_EVERY = dt.timedelta(seconds=2)
+EMAIL_SWEEP_EVERY = dt.timedelta(seconds=1)  # most of a change-to-mail delay with no window
 REMINDER_SWEEP_EVERY = dt.timedelta(minutes=1)
 
 
