@@ -14,7 +14,7 @@ from docket.notifications import emails
 from docket.notifications.models import Mute, Notification
 from docket.projects import actions as project_actions
 from docket.worker.runner import Worker
-from tests.factories import make_issue
+from tests.factories import make_issue, make_project
 from tests.notifications.conftest import dispatch_all, mail_due
 
 
@@ -49,6 +49,26 @@ def test_a_change_mails_the_people_who_hear_with_links_and_escaped_html(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "&lt;b&gt;Grey&lt;/b&gt; &amp; broken" in html
     assert not _to(received, cast.bob)  # the actor
+
+
+def test_mail_renders_markdown_for_its_reader_with_absolute_links_and_no_hidden_title(
+    cast, clock, smtp_server, settings
+):
+    settings.BASE_URL = "https://docket.example.org"
+    secret = make_project(cast.alice, "SEC")
+    hidden = make_issue(cast.alice, secret, title="Secret launch plan")
+    issue = make_issue(cast.carol, cast.web, title="Rendering")
+    body = f"See **{issue.key}** and {hidden.key}, @dave\n\n- [x] done"
+    comments.add_comment(actor=cast.alice, issue=issue, body=body)
+    dispatch_all()
+    mail_due(clock)
+    [mail] = _to(smtp_server.delivered(), cast.carol)  # carol cannot see SEC
+    plain, html = _texts(mail)
+    assert f'<a href="https://docket.example.org/{issue.key}"' in html
+    assert "<strong>" in html and 'type="checkbox"' in html
+    assert hidden.key in html and "Secret launch plan" not in html + plain
+    assert f'href="https://docket.example.org/{hidden.key}"' not in html
+    assert 'href="/' not in html  # every link works from a mail client
 
 
 def test_mails_about_one_issue_make_one_thread(cast, clock, smtp_server):

@@ -17,9 +17,11 @@ one-click unsubscribe link (RFC 8058) that mutes the issue for that person.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
+from html import escape
 from operator import or_
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Min, Q
 from django.utils.crypto import get_random_string
+from markupsafe import Markup
 
 from docket.accounts.actor import Actor
 from docket.accounts.models import User
@@ -38,6 +41,7 @@ from docket.core.mail import new_message_id, send_later
 from docket.issues.access import can_see
 from docket.issues.fields import label_of
 from docket.issues.models import EventKind, Issue
+from docket.issues.references import render_all_for
 from docket.notifications.models import Kind, MailThread, Notification, Reminder
 from docket.notifications.preferences import load_wishes
 from docket.projects.access import Perm, permissions_in
@@ -144,11 +148,13 @@ def compose(
     moderator = Perm.MODERATE in permissions_in(Actor(user), issue.project)
     base = settings.BASE_URL.rstrip("/")
     unsubscribe = unsubscribe_url(user, issue)
+    lines = [describe(row, moderator) for row in rows]
     context = {
         "user": user,
         "key": issue.key,
         "title": issue.title,
-        "lines": [describe(row, moderator) for row in rows],
+        "lines": lines,
+        "rendered": _rendered(user, [line.text for line in lines], base),
         "issue_url": f"{base}/{issue.key}",
         "preferences_url": base + PREFERENCES_PATH,
         "unsubscribe_url": unsubscribe,
@@ -162,6 +168,18 @@ def compose(
     )
     message.attach_alternative(templates.get_template("issue.html").render(context), "text/html")
     return message
+
+
+def _rendered(user: User, texts: list[str], base: str) -> list[Markup]:
+    """The texts as the issue page shows them to `user` (sanitised Markdown, with mentions and
+    issue keys resolved for them: a hidden issue stays a plain key), with links made absolute."""
+    html = render_all_for(Actor(user), texts)
+    site = escape(base, quote=True).replace("\\", "\\\\")  # as a regex replacement
+    # Sanitised by nh3 in core.markdown; only the site's own address is added.
+    return [Markup(SITE_LINK.sub(rf'\1="{site}/', part)) for part in html]  # noqa: S704
+
+
+SITE_LINK = re.compile(r'\b(href|src)="/(?!/)')
 
 
 def _headers(user: User, issue: Issue, moment: dt.datetime, unsubscribe: str) -> dict[str, str]:
