@@ -6,12 +6,15 @@ temporary data dir, or (when DOCKET_DATABASE_URL is PostgreSQL) a fresh PostgreS
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,14 +35,20 @@ def _pg_admin_url() -> str | None:
 
 
 @contextmanager
-def scratch_environment(data_dir: Path) -> Iterator[dict[str, str]]:
-    """Environment for a `docket` process with its own empty data dir and database."""
+def scratch_environment(data_dir: Path, ready: bool = False) -> Iterator[dict[str, str]]:
+    """Environment for a `docket` process with its own data dir and database: empty, or with
+    `ready` already migrated, with the first admin and collected static files — a copy of a
+    template one real `docket serve` made once per test process (a server start is seconds
+    of migrating and collecting on a busy machine; a copy is milliseconds)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("DOCKET_") and k != "DJANGO_SETTINGS_MODULE"
     }
     env["DOCKET_DATA_DIR"] = str(data_dir)
+    template = _template() if ready else None
+    if template is not None:
+        shutil.copytree(template.data_dir, data_dir, dirs_exist_ok=True)
     base = _pg_admin_url()
     if base is None:
         yield env
@@ -48,14 +57,77 @@ def scratch_environment(data_dir: Path) -> Iterator[dict[str, str]]:
 
     name = f"docket_e2e_{uuid.uuid4().hex[:12]}"
     conninfo = base.replace("postgres://", "postgresql://", 1)
+    copy = f' TEMPLATE "{template.database}"' if template and template.database else ""
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        for attempt in range(50):  # the template's last server may still be disconnecting
+            try:
+                conn.execute(f'CREATE DATABASE "{name}"{copy}')
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
     env["DOCKET_DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
     try:
         yield env
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass(frozen=True)
+class _Template:
+    data_dir: Path
+    database: str | None  # PostgreSQL: the database new ones are copied from
+
+
+_templates: list[_Template] = []
+
+
+def _template() -> _Template:
+    if not _templates:
+        root = Path(tempfile.mkdtemp(prefix="docket-template-"))
+        with (
+            _kept_environment(root / "data") as (env, database),
+            running_server(env, root / "server.log", workers=1),
+        ):
+            pass  # migrated, first admin made, static files collected
+        _templates.append(_Template(root / "data", database))
+        if database is not None:
+            atexit.register(_drop_database, database)
+    return _templates[0]
+
+
+@contextmanager
+def _kept_environment(data_dir: Path) -> Iterator[tuple[dict[str, str], str | None]]:
+    """Like scratch_environment, but the PostgreSQL database outlives the block."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DOCKET_") and k != "DJANGO_SETTINGS_MODULE"
+    }
+    env["DOCKET_DATA_DIR"] = str(data_dir)
+    base = _pg_admin_url()
+    if base is None:
+        yield env, None
+        return
+    import psycopg
+
+    name = f"docket_e2e_template_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base.replace("postgres://", "postgresql://", 1), autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    env["DOCKET_DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
+    yield env, name
+
+
+def _drop_database(name: str) -> None:
+    import psycopg
+
+    base = _pg_admin_url()
+    if base is None:
+        return
+    with psycopg.connect(base.replace("postgres://", "postgresql://", 1), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_docket(
@@ -88,13 +160,29 @@ class Server:
         return result.stdout.strip()
 
 
-@contextmanager
-def running_server(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[Server]:
-    port = free_port()
+def _serve(port: int, workers: int, worker: bool) -> list[str]:
+    """The `docket serve` command line. Without `worker` the server starts none (most tests
+    need no background work, and a worker costs each start a process and its polling)."""
+    command = [DOCKET, "serve", "--port", str(port), "--workers", str(workers)]
+    return command if worker else [*command, "--no-worker"]
+
+
+def _server_env(env: dict[str, str], worker: bool) -> dict[str, str]:
     env = {**env, "DOCKET_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    if not worker:  # /healthz would say "degraded: no worker" for the whole test
+        env.setdefault("DOCKET_HEALTH_REQUIRES_WORKER", "false")
+    return env
+
+
+@contextmanager
+def running_server(
+    env: dict[str, str], log: Path, workers: int = 2, worker: bool = False
+) -> Iterator[Server]:
+    port = free_port()
+    env = _server_env(env, worker)
     with log.open("w") as out:
         process = subprocess.Popen(
-            [DOCKET, "serve", "--port", str(port), "--workers", str(workers)],
+            _serve(port, workers, worker),
             env=env,
             stdout=out,
             stderr=out,
@@ -126,7 +214,11 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 def spawn_server(
-    env: dict[str, str], log: Path, workers: int = 2, port: int | None = None
+    env: dict[str, str],
+    log: Path,
+    workers: int = 2,
+    port: int | None = None,
+    worker: bool = False,
 ) -> tuple[Server, subprocess.Popen[bytes]]:
     """Start `docket serve` and wait until it answers; the caller owns the process.
 
@@ -135,10 +227,10 @@ def spawn_server(
     keeps the earlier lines), and `port` may be given to come back where it was.
     """
     port = port or free_port()
-    env = {**env, "DOCKET_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    env = _server_env(env, worker)
     with log.open("a") as out:
         process = subprocess.Popen(
-            [DOCKET, "serve", "--port", str(port), "--workers", str(workers)],
+            _serve(port, workers, worker),
             env=env,
             stdout=out,
             stderr=out,

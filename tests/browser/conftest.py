@@ -81,8 +81,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     _require_browser()
     base = tmp_path_factory.mktemp("site")
     with (
-        scratch_environment(base / "data") as env,
-        running_server(env, base / "server.log") as server,
+        scratch_environment(base / "data", ready=True) as env,
+        running_server(env, base / "server.log", worker=True) as server,  # the inbox's
         server.client(server.token("admin")) as admin,
     ):
         yield Site(server, admin)

@@ -20,6 +20,13 @@ def scratch_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def server(scratch_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
-    with running_server(scratch_env, tmp_path / "server.log") as running:
+def ready_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A scratch environment already migrated, with its first admin (tests/servers.py)."""
+    with scratch_environment(tmp_path / "data", ready=True) as env:
+        yield env
+
+
+@pytest.fixture
+def server(ready_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
+    with running_server(ready_env, tmp_path / "server.log") as running:
         yield running

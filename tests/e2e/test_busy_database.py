@@ -26,8 +26,8 @@ LOCK_TIMEOUT = 1
 
 
 @pytest.fixture
-def busy_server(scratch_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
-    env = {**scratch_env, "DOCKET_LOCK_TIMEOUT": str(LOCK_TIMEOUT)}
+def busy_server(ready_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
+    env = {**ready_env, "DOCKET_LOCK_TIMEOUT": str(LOCK_TIMEOUT)}
     with running_server(env, tmp_path / "server.log", workers=1) as running:
         yield running
 

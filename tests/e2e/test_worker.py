@@ -35,15 +35,15 @@ def _received(smtp: SmtpServer) -> list:
 
 
 def test_a_reset_mail_goes_out_through_the_worker_with_links_to_this_server(
-    scratch_env: dict[str, str], tmp_path: Path, smtp_server: SmtpServer
+    ready_env: dict[str, str], tmp_path: Path, smtp_server: SmtpServer
 ):
     env = {
-        **scratch_env,
+        **ready_env,
         "DOCKET_SMTP_HOST": smtp_server.host,
         "DOCKET_SMTP_PORT": str(smtp_server.port),
         "DOCKET_SMTP_TLS": "false",
     }
-    server, process = spawn_server(env, tmp_path / "server.log", workers=1)
+    server, process = spawn_server(env, tmp_path / "server.log", workers=1, worker=True)
     try:
         health = _wait_for(
             lambda: (

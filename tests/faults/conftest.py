@@ -9,7 +9,6 @@ The long form (more writers, longer, more kills) runs with DOCKET_FAULTS_LONG=1.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -81,26 +80,11 @@ class Fleet:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-@pytest.fixture(scope="session")
-def migrated_data(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
-    """On SQLite, a data dir that one `docket serve` has migrated, given its first admin and
-    collected the static files into: each test starts from a copy of it instead of paying
-    for all of that again (seconds per server on a busy 2-core machine). None on
-    PostgreSQL, where each test's scratch database is migrated by its first server."""
-    if on_postgres():
-        return None
-    base = tmp_path_factory.mktemp("faults-template")
-    with scratch_environment(base / "data") as env:
-        _, process = spawn_server(env, base / "server.log", workers=1)
-        stop_process_group(process)
-    return base / "data"
-
-
 @pytest.fixture
-def scratch_env(tmp_path: Path, migrated_data: Path | None) -> Iterator[dict[str, str]]:
-    with scratch_environment(tmp_path / "data") as env:
-        if migrated_data is not None:
-            shutil.copytree(migrated_data, tmp_path / "data", dirs_exist_ok=True)
+def scratch_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A migrated data dir and database with the first admin (tests/servers.py: a copy of a
+    template one server made, not seconds of migrating per test)."""
+    with scratch_environment(tmp_path / "data", ready=True) as env:
         yield env
 
 

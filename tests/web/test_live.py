@@ -123,7 +123,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base = tmp_path_factory.mktemp("live")
-    with scratch_environment(base / "data") as env:
+    with scratch_environment(base / "data", ready=True) as env:
         env |= {"DOCKET_LIVE_HEARTBEAT_SECONDS": "1", "DOCKET_LIVE_MAX_STREAMS": "3"}
         with (
             running_server(env, base / "server.log", workers=1) as server,

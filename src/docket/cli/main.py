@@ -164,7 +164,8 @@ def worker_command(
     """Run background work: queued jobs (mail), event consumers (notifications), sweeps
     (reminders). Several workers may run at once, on one machine or many."""
     _django()
-    _migrate(quiet=True)
+    if parent is None:  # `docket serve` migrated before starting this one
+        _migrate(quiet=True)
     from docket.worker.runner import Worker, run_ready_jobs
 
     runner = Worker(interval=interval, parent_pid=parent)
