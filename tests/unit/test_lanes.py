@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.test import RequestFactory
 
 from docket.core.lanes import Lane
+from tests.asyncrun import run_in_own_loop
 
 REQUEST = RequestFactory().get("/api/v1/issues")
 
@@ -35,7 +36,7 @@ def test_a_request_finding_the_queue_full_is_shed_at_once_with_retry_after():
         release.set()
         return [await running, await queued, shed, lane.waiting]
 
-    running, queued, shed, waiting = asyncio.run(scenario())
+    running, queued, shed, waiting = run_in_own_loop(scenario())
     assert (running.status_code, queued.status_code) == (200, 200)
     assert shed.status_code == 503 and shed["Retry-After"] == "1"
     assert waiting == 0
@@ -59,7 +60,7 @@ def test_a_request_that_waited_past_the_queue_timeout_is_shed_not_run():
         await running
         return await late
 
-    late = asyncio.run(scenario())
+    late = run_in_own_loop(scenario())
     assert late.status_code == 503 and b"try again shortly" in late.content
     assert ran == []
 
@@ -78,4 +79,4 @@ def test_a_client_that_leaves_while_queued_frees_its_place():
         await running
         return lane.waiting
 
-    assert asyncio.run(scenario()) == 0
+    assert run_in_own_loop(scenario()) == 0

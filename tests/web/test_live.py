@@ -396,4 +396,6 @@ def test_the_redis_doorbell_delivers_at_once_and_polling_covers_when_redis_is_aw
         for stream in streams:  # whichever worker holds it
             event = stream.next(timeout=3)
             assert event is not None and event["issue"] == issue
-        assert time.monotonic() - started < 1.5
+        # Polling is set to a minute: anything well under it is the doorbell (seen: 1.67 s
+        # for the write and both streams on a loaded CI machine).
+        assert time.monotonic() - started < 5
