@@ -195,3 +195,11 @@ def test_the_inbox_hides_issues_the_reader_can_no_longer_see(cast, clock):
 def test_the_inbox_needs_a_signed_in_caller(anon, db):
     assert anon.get("/notifications").status_code == 401
     assert anon.get("/notifications/preferences").status_code == 401
+
+
+def test_an_id_no_column_can_hold_is_refused_with_422_not_500(cast):
+    api = cast.api(cast.alice)
+    for path in ("/notifications/read", "/notifications/done"):
+        refused = api.post(path, {"ids": [-7760024478270275715072, 1]})
+        assert refused.status_code == 422, refused.content
+        assert api.post(path, {"ids": [2**63]}).status_code == 422

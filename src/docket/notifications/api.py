@@ -5,13 +5,14 @@ queries.py; the pages call the same functions."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from docket.accounts.api_auth import ApiRequest
+from docket.issues.schemas import EventOut
 from docket.notifications import actions, preferences, queries
 from docket.notifications.emails import PREFERENCES_PATH, templates
 from docket.notifications.models import Kind
@@ -23,18 +24,6 @@ class InboxParams(Schema):
     unread: bool = Field(False, description="Only issues with unread notifications, and those")
     cursor: str | None = None
     limit: int = Field(25, ge=1, le=queries.MAX_LIMIT, description="Issues per page")
-
-
-class EventOut(Schema):
-    id: int
-    kind: str
-    actor: str | None
-    field: str | None
-    old: Any = None
-    new: Any = None
-    comment_id: int | None
-    version: int
-    at: datetime
 
 
 class ReminderOut(Schema):
@@ -74,8 +63,12 @@ class InboxOut(Schema):
     next_cursor: str | None
 
 
+# A row id: a number no id column can hold is refused (422), not sent to the database.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class Pick(Schema):
-    ids: list[int] | None = Field(None, description="Notification ids (yours)")
+    ids: list[RowId] | None = Field(None, description="Notification ids (yours)")
     issue: str | None = Field(None, max_length=30, description="Or every one about this issue")
 
 
