@@ -16,6 +16,7 @@ from docket.issues.events import record
 from docket.issues.fields import MAX_COMMENT, clean_text
 from docket.issues.mentions import forget_comment, record_mentions
 from docket.issues.models import Comment, EventKind, Issue
+from docket.issues.watching import add_watchers
 from docket.projects.access import Perm, role_allows
 
 
@@ -29,6 +30,7 @@ def add_comment(*, actor: Who, issue: Issue, body: str) -> Comment:
     )
     Issue.objects.filter(pk=issue.pk).update(updated_at=moment)
     record(issue, actor, EventKind.COMMENTED, moment, comment=comment, new=body)
+    add_watchers(issue, [actor], moment)  # the rest of the conversation reaches them
     record_mentions(issue, body, moment, comment=comment, first=True)
     return comment
 

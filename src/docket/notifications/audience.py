@@ -7,12 +7,13 @@ issue *now*, as the batch is handled; then each person's preferences and mutes. 
 about the batch's people is loaded up front in a fixed number of queries (watchers, users,
 their roles and grants, preferences and mutes), whatever the batch's size.
 
-The people who comment or are mentioned start watching (if they may see the issue), so the
-rest of the conversation reaches them; the actions already make reporters and assignees watch.
+Who watches is the actions' business, in the same transaction as the change: reporters,
+assignees, commenters and the newly mentioned (if they may see the issue) start watching.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -57,13 +58,12 @@ class Told:
 class Batch:
     """What the batch's people are: loaded once for all its events."""
 
-    watchers: dict[int, set[int]]  # issue id -> watching user ids
+    watchers: dict[int, dict[int, dt.datetime]]  # issue id -> watching user id -> since when
     mentioned: dict[int, set[int]]  # event id -> newly mentioned user ids
     named: dict[str, int]  # username -> id, for assignees and grantees named by events
     users: dict[int, User]  # active users among everyone concerned
     actors: dict[int, Actor]
     wishes: Wishes
-    new_watches: list[Watch]
 
 
 def general_kind(event: IssueEvent) -> str | None:
@@ -117,11 +117,11 @@ def _names_in(events: Sequence[IssueEvent]) -> set[str]:
 def load_batch(events: Sequence[IssueEvent]) -> Batch:
     """Everything about the batch's people, in a fixed number of queries."""
     issue_ids = {event.issue_id for event in events}
-    watchers: dict[int, set[int]] = defaultdict(set)
-    for issue_id, user_id in Watch.objects.filter(issue_id__in=list(issue_ids)).values_list(
-        "issue_id", "user_id"
+    watchers: dict[int, dict[int, dt.datetime]] = defaultdict(dict)
+    for issue_id, user_id, since in Watch.objects.filter(issue_id__in=list(issue_ids)).values_list(
+        "issue_id", "user_id", "created_at"
     ):
-        watchers[issue_id].add(user_id)
+        watchers[issue_id][user_id] = since
     mentioned = newly_mentioned(events)
     names = _names_in(events)
     named = (
@@ -134,7 +134,7 @@ def load_batch(events: Sequence[IssueEvent]) -> Batch:
         if event.actor_id is not None:
             concerned.add(event.actor_id)
     for people in watchers.values():
-        concerned |= people
+        concerned |= people.keys()
     wanted = [user_id for user_id in concerned if user_id is not None]
     users = {
         user.pk: user
@@ -145,12 +145,11 @@ def load_batch(events: Sequence[IssueEvent]) -> Batch:
     actors = {user_id: Actor(user) for user_id, user in users.items()}
     know_many(actors.values())
     wishes = load_wishes(users, {event.issue.project_id for event in events}, issue_ids)
-    return Batch(watchers, mentioned, named, users, actors, wishes, [])
+    return Batch(watchers, mentioned, named, users, actors, wishes)
 
 
-def who_hears(events: Sequence[IssueEvent]) -> tuple[list[Told], list[Watch]]:
-    """Everyone to tell about each event of the batch, in event order, and the watches to
-    add (commenters, the newly mentioned) for the caller to save."""
+def who_hears(events: Sequence[IssueEvent]) -> list[Told]:
+    """Everyone to tell about each event of the batch, in event order."""
     batch = load_batch(events)
     told: list[Told] = []
     seeing: dict[tuple[int, int], bool] = {}
@@ -162,23 +161,14 @@ def who_hears(events: Sequence[IssueEvent]) -> tuple[list[Told], list[Watch]]:
         return seeing[key]
 
     for event in events:
-        _follow(event, batch, sees)
         told.extend(_told_about(event, batch, sees))
-    return told, batch.new_watches
+    return told
 
 
-def _follow(event: IssueEvent, batch: Batch, sees: Sees) -> None:
-    """Commenters and the newly mentioned start watching (if they may see the issue)."""
-    joining = set(batch.mentioned.get(event.id, ()))
-    if event.kind == EventKind.COMMENTED and event.actor_id is not None:
-        joining.add(event.actor_id)
-    watching = batch.watchers[event.issue_id]
-    for user_id in joining - watching:
-        if user_id in batch.users and sees(user_id, event):
-            watching.add(user_id)
-            batch.new_watches.append(
-                Watch(issue_id=event.issue_id, user_id=user_id, created_at=event.created_at)
-            )
+def _watching_at(watchers: dict[int, dt.datetime], moment: dt.datetime) -> set[int]:
+    """Who was watching at `moment`: a batch read later must not tell someone who started
+    watching afterwards (by commenting, say) about what happened before."""
+    return {user_id for user_id, since in watchers.items() if since <= moment}
 
 
 def _told_about(event: IssueEvent, batch: Batch, sees: Sees) -> list[Told]:
@@ -187,7 +177,8 @@ def _told_about(event: IssueEvent, batch: Batch, sees: Sees) -> list[Told]:
     general = general_kind(event)
     audience: set[int | None] = set(named)
     if general is not None:
-        audience |= batch.watchers[issue.id] | {issue.reporter_id, issue.assignee_id}
+        audience |= _watching_at(batch.watchers[issue.id], event.created_at)
+        audience |= {issue.reporter_id, issue.assignee_id}
     told = []
     for user_id in sorted(a for a in audience if a is not None):
         user = batch.users.get(user_id)

@@ -1,8 +1,8 @@
 """The notifications consumer of the event log (registered in apps.py; docket.worker runs it).
 
 `handle` is given a batch of events inside the transaction that advances the consumer's
-cursor: the inbox rows, the mail waiting to go (`Notification.email`), the new watches and
-the armed reminders commit together with "these events are done". Writes are keyed
+cursor: the inbox rows, the mail waiting to go (`Notification.email`) and the armed reminders
+commit together with "these events are done". Writes are keyed
 (one notification per recipient and event), so a batch read again after a gap or a reset
 cursor tells nobody twice.
 
@@ -19,7 +19,7 @@ from django.db import connection
 
 from docket.core import clock
 from docket.core.rows import insert_rows
-from docket.issues.models import IssueEvent, Watch
+from docket.issues.models import IssueEvent
 from docket.notifications import reminders
 from docket.notifications.audience import Told, who_hears
 from docket.notifications.models import Notification
@@ -36,8 +36,7 @@ def handle(events: Sequence[IssueEvent]) -> None:
     fresh = [event for event in events if moment - event.created_at <= RECENT]
     if not fresh:
         return
-    told, new_watches = who_hears(fresh)
-    Watch.objects.bulk_create(new_watches, ignore_conflicts=True)
+    told = who_hears(fresh)
     # Plain INSERTs: building and preparing thousands of model instances per batch cost
     # most of the consumer's time (bench/notify_bench.py).
     insert_rows(Notification, COLUMNS, [_row(one) for one in told], skip_taken=True)
