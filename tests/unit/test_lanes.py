@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.test import RequestFactory
 
-from docket.core.lanes import Lane
+from docket.core.lanes import ARRIVED, Lane
 from tests.asyncrun import run_in_own_loop
 
 REQUEST = RequestFactory().get("/api/v1/issues")
@@ -80,3 +81,18 @@ def test_a_client_that_leaves_while_queued_frees_its_place():
         return lane.waiting
 
     assert run_in_own_loop(scenario()) == 0
+
+
+def test_the_queue_timeout_counts_from_when_the_server_first_saw_the_request():
+    ran: list[str] = []
+
+    def record(request: HttpRequest) -> HttpResponseBase:
+        ran.append("late")
+        return HttpResponse()
+
+    request = RequestFactory().get("/api/v1/issues")
+    request.scope = {ARRIVED: time.monotonic() - 5}  # what config/asgi.py stamps on arrival
+
+    lane = Lane("t", threads=1, max_queued=10, queue_timeout_ms=2000)
+    late = run_in_own_loop(lane.serve(request, record))
+    assert late.status_code == 503 and ran == []

@@ -20,6 +20,7 @@ loop to synchronous code:
 import gc
 import os
 import sys
+import time
 from typing import Any
 
 import django
@@ -30,7 +31,7 @@ from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, get_resolver
 
-from docket.core.lanes import READ_METHODS, Lane
+from docket.core.lanes import ARRIVED, READ_METHODS, Lane, shed_at
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docket.config.settings")
 django.setup(set_prefix=False)
@@ -53,12 +54,22 @@ class DocketASGIHandler(ASGIHandler):
         self._sync = BaseHandler()
         self._sync.load_middleware(is_async=False)
         queued, timeout = settings.DOCKET_MAX_QUEUED, settings.DOCKET_QUEUE_TIMEOUT_MS
-        self._reads = Lane("read", settings.DOCKET_READ_THREADS, queued, timeout)
-        self._writes = Lane("write", settings.DOCKET_WRITE_THREADS, queued, timeout)
+        threads = settings.DOCKET_READ_THREADS, settings.DOCKET_WRITE_THREADS
+        self._reads = Lane("read", threads[0], queued, timeout)
+        self._writes = Lane("write", threads[1], queued, timeout)
+        # Requests between arrival and a lane (reading the body, Django's request signals)
+        # count too: both lanes full and queued is the most a process takes on.
+        self.most_in_flight = sum(threads) + 2 * queued
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Docket can only handle HTTP connections, not {scope['type']}.")
+        scope[ARRIVED] = time.monotonic()
+        if self.in_flight >= self.most_in_flight:
+            # Past what the lanes can queue: refuse before reading the body or building a
+            # request, so a flood costs each refused request as little as possible.
+            await self.send_response(shed_at(scope["path"]), send)
+            return
         self.in_flight += 1
         try:
             await self.handle(scope, receive, send)

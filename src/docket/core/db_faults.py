@@ -117,7 +117,14 @@ def respond(
     request: HttpRequest, status: int, title: str, detail: str, retry_after: int | None
 ) -> HttpResponse:
     """A problem document for the API, a short page for a browser."""
-    if request.path_info.startswith("/api/"):
+    return respond_at(request.path_info, status, title, detail, retry_after)
+
+
+def respond_at(
+    path: str, status: int, title: str, detail: str, retry_after: int | None
+) -> HttpResponse:
+    """`respond` before there is a request (a server too busy to build one)."""
+    if path.startswith("/api/"):
         response = problem(status, title, detail)
     else:
         page = "<!doctype html><title>{}</title><h1>{}</h1><p>{}</p>"

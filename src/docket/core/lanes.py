@@ -4,8 +4,9 @@ Reads and writes each get a lane of a few long-lived threads (config/asgi.py rou
 each thread keeping its database connection across requests. A read never queues behind a
 write waiting for a lock. Each lane's queue is bounded: a request that finds
 DOCKET_MAX_QUEUED others waiting, or that waited DOCKET_QUEUE_TIMEOUT_MS before a thread
-took it, is shed with 503 + Retry-After, so an overloaded server answers at once instead of
-seconds late (and the client that gave up does not cost a thread).
+took it (counted from when the server first saw it), is shed with 503 + Retry-After, so an
+overloaded server answers at once instead of seconds late (and the client that gave up does
+not cost a thread).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase
 
-from docket.core.db_faults import respond
+from docket.core.db_faults import respond, respond_at
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 SHED_RETRY_AFTER_SECONDS = 1
@@ -48,7 +49,7 @@ class Lane:
     ) -> HttpResponseBase:
         if self.waiting >= self.max_queued:
             return _shed(request)
-        ticket = _Ticket(time.monotonic())
+        ticket = _Ticket(arrival(request))
         with self._lock:
             self.waiting += 1
         try:
@@ -79,11 +80,24 @@ class Lane:
             close_old_connections()
 
 
+ARRIVED = "docket.arrived"  # the ASGI scope's key for when the server first saw the request
+
+
+def arrival(request: HttpRequest) -> float:
+    """When the request reached the server (time.monotonic()): the queue timeout counts the
+    time it spent before its lane too, not only in the lane's queue."""
+    scope = getattr(request, "scope", None)
+    return scope.get(ARRIVED, time.monotonic()) if scope else time.monotonic()
+
+
+BUSY_TITLE = "Server busy"
+BUSY_DETAIL = "the server has more requests waiting than it can answer promptly; try again shortly"
+
+
 def _shed(request: HttpRequest) -> HttpResponseBase:
-    return respond(
-        request,
-        503,
-        "Server busy",
-        "the server has more requests waiting than it can answer promptly; try again shortly",
-        SHED_RETRY_AFTER_SECONDS,
-    )
+    return respond(request, 503, BUSY_TITLE, BUSY_DETAIL, SHED_RETRY_AFTER_SECONDS)
+
+
+def shed_at(path: str) -> HttpResponseBase:
+    """The same refusal before a request exists (config/asgi.py, a process past its cap)."""
+    return respond_at(path, 503, BUSY_TITLE, BUSY_DETAIL, SHED_RETRY_AFTER_SECONDS)
