@@ -2,8 +2,13 @@
 
 import os
 import tempfile
+import uuid
 
 os.environ.setdefault("DOCKET_DATA_DIR", tempfile.mkdtemp(prefix="docket-test-"))
+# Jobs on Redis (tests/worker/test_jobs_redis.py): RQ keeps every key under this prefix, read
+# when rq is first imported; one of each test process's own (and of the `docket worker`
+# processes it starts, which inherit it), so runs sharing the Redis never meet.
+os.environ["RQ_KEY_PREFIX"] = f"docket-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 from docket.config.settings import *  # noqa: E402,F403
 

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.mail import EmailMessage
+from django.test import Client
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -97,3 +98,11 @@ def test_a_job_of_a_live_worker_is_left_alone(db):
         worker_id="alive", host="h", pid=1, started_at=long_ago, beat_at=now()
     )
     assert requeue_abandoned_jobs() == 0
+
+
+def test_the_page_of_jobs_on_redis_is_hidden_while_jobs_are_in_the_database(cast):
+    page = Client()
+    page.force_login(cast.root)
+    assert "redisjob" not in page.get("/admin/").content.decode()
+    assert page.get("/admin/worker/redisjob/").status_code == 403
+    assert page.get("/admin/django_tasks_database/dbtaskresult/").status_code == 200

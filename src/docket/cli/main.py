@@ -184,7 +184,10 @@ def worker_command(
 
     runner = Worker(interval=interval, parent_pid=parent)
     if once:
-        done = runner.step() + run_ready_jobs()
+        try:
+            done = runner.step() + run_ready_jobs()
+        finally:
+            runner.close()
         err.print(f"did {done} thing(s)")
         return
     runner.run()
@@ -346,8 +349,8 @@ def check(
         bool, typer.Option(help="Exit 1 too when no worker is beating (for a running site)")
     ] = False,
 ) -> None:
-    """Check configuration, database, migrations and disk space (exit 1 if anything is off),
-    and report the background worker's beat and backlog."""
+    """Check configuration, database (and the job queue's Redis, when set), migrations and disk
+    space (exit 1 if anything is off), and report the background worker's beat and backlog."""
     _django()
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
@@ -355,7 +358,7 @@ def check(
     from django.db.migrations.executor import MigrationExecutor
 
     from docket.core.db_faults import storage_problems
-    from docket.worker.health import worker_health
+    from docket.worker.health import job_queue_problems, worker_health
 
     try:
         call_command("check", stdout=io.StringIO())
@@ -365,7 +368,7 @@ def check(
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
         _fail(f"{len(pending)} migration(s) not applied; run `docket migrate`")
-    problems = storage_problems()
+    problems = storage_problems() + job_queue_problems()
     if problems:
         _fail("degraded: " + "; ".join(problems))
     worker, worker_problems = worker_health()
@@ -373,7 +376,8 @@ def check(
         _fail("degraded: " + "; ".join(worker_problems))
     for problem in worker_problems:
         err.print(f"[yellow]warning[/yellow]: {problem}")
-    print(f"ok: database {connection.vendor} reachable, migrations applied, disk space ok")
+    queue = " and the job queue on Redis" if worker["jobs_backend"] == "redis" else ""
+    print(f"ok: database {connection.vendor}{queue} reachable, migrations applied, disk space ok")
     print(
         f"worker: last beat {_seconds(worker['last_beat_seconds_ago'])} ago, "
         f"{worker['events_pending']} event(s) pending"

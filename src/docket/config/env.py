@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -68,3 +69,19 @@ def persisted_secret_key(directory: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
     return key_file.read_text().strip()
+
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def redis_url_with_timeouts(name: str, url: str) -> str:
+    """A Redis URL (setting `name`) with a 2 s connect and 5 s reply timeout unless it sets its
+    own (`?socket_timeout=…`): a Redis that hangs must not hang a request that queues a job."""
+    parts = urlsplit(url)
+    if parts.scheme not in REDIS_SCHEMES:
+        scheme = f"{parts.scheme}://" if parts.scheme else "no scheme"  # not the URL: a password
+        raise ValueError(f"{name} must be a redis://, rediss:// or unix:// URL, not {scheme}")
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("socket_connect_timeout", "2")
+    query.setdefault("socket_timeout", "5")
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -14,6 +14,7 @@ from docket.config.env import (
     env_path,
     env_str,
     persisted_secret_key,
+    redis_url_with_timeouts,
 )
 from docket.core.security import csp_setting
 
@@ -114,9 +115,28 @@ DOCKET_WRITE_THREADS = env_int("DOCKET_WRITE_THREADS", 2)
 DOCKET_MAX_QUEUED = env_int("DOCKET_MAX_QUEUED", 64)
 DOCKET_QUEUE_TIMEOUT_MS = env_int("DOCKET_QUEUE_TIMEOUT_MS", 2000)
 
-# Background jobs (docket/worker): Django's Tasks API with the django-tasks-db backend, in
-# Docket's own database: nothing else to run, and a job queued in a transaction commits with it.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background jobs (docket/worker): Django's Tasks API. Without DOCKET_JOBS_URL, the
+# django-tasks-db backend in Docket's own database: nothing else to run, and a job queued in a
+# transaction commits with it. With DOCKET_JOBS_URL (redis://…), django-tasks-rq queues them
+# in RQ on that Redis (docs/operations.md, "Scaling out: jobs on Redis"). `docket worker` runs
+# them either way (worker/runner.py).
+DOCKET_JOBS_URL = env_str("DOCKET_JOBS_URL").strip()
+# Seconds an RQ job may run before it is stopped (and failed); a job of a killed worker is
+# found abandoned this long plus a minute after it started.
+DOCKET_JOB_TIMEOUT_SECONDS = 180
+TASKS: dict[str, dict[str, Any]]
+if DOCKET_JOBS_URL:
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {
+        "default": {
+            "URL": redis_url_with_timeouts("DOCKET_JOBS_URL", DOCKET_JOBS_URL),
+            "DEFAULT_TIMEOUT": DOCKET_JOB_TIMEOUT_SECONDS,
+        }
+    }
+    RQ_SHOW_ADMIN_LINK = False  # failed jobs and their retry: Docket's own page and API
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # as django-tasks-rq's docs say
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /healthz and `docket check` report "degraded" when no worker has beaten for 30 s.
 DOCKET_HEALTH_REQUIRES_WORKER = env_bool("DOCKET_HEALTH_REQUIRES_WORKER", True)
 # Notification mail (docs/notifications.md): one person's changes to one issue within this
@@ -228,6 +248,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DOCKET_LOG_LEVEL", "WARNING")},
+    # RQ's worker logs each job at INFO unless told otherwise (jobs on Redis).
+    "loggers": {"rq.worker": {"level": env_str("DOCKET_LOG_LEVEL", "WARNING")}},
 }
 DOCKET_ANONYMOUS_READ = env_bool("DOCKET_ANONYMOUS_READ", True)
 

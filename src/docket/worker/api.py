@@ -1,8 +1,11 @@
-"""Background jobs over the API (site admins): what failed, and trying it again."""
+"""Background jobs over the API (site admins): what failed, and trying it again. The same
+answers whichever backend holds the jobs (database or Redis: worker/jobs.py)."""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -10,10 +13,29 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from docket.accounts.api_auth import ApiRequest
-from docket.core.errors import NotFound
+from docket.core.errors import DocketError
 from docket.worker import jobs
 
 router = Router(tags=["jobs"])
+
+
+class JobQueueDown(DocketError):
+    status = 503
+    title = "Job queue unavailable"
+
+
+@contextmanager
+def _redis_answers() -> Iterator[None]:
+    """With jobs on Redis, a Redis that does not answer is a 503 that says so, not a 500."""
+    if not jobs.on_redis():
+        yield
+        return
+    from redis.exceptions import RedisError
+
+    try:
+        yield
+    except RedisError as exc:
+        raise JobQueueDown(f"the job queue on Redis does not answer: {str(exc)[:200]}") from exc
 
 
 class JobOut(Schema):
@@ -31,28 +53,20 @@ class JobsOut(Schema):
     failed: list[JobOut]
 
 
-def _out(job: Any) -> JobOut:
-    return JobOut(
-        id=str(job.id),
-        task=job.task_path,
-        status=job.status.lower(),
-        attempts=len(job.worker_ids),
-        enqueued_at=job.enqueued_at,
-        finished_at=job.finished_at,
-        error=job.traceback.strip().splitlines()[-1] if job.traceback else "",
-    )
+def _out(job: jobs.JobInfo) -> JobOut:
+    return JobOut(**asdict(job))
 
 
 @router.get("/jobs", response=JobsOut, summary="Background jobs: counts, and those that failed")
 def list_jobs(request: ApiRequest) -> Any:
-    failed = jobs.failed_jobs(request.auth)[: jobs.MAX_LISTED]
-    return JobsOut(counts=jobs.job_counts(request.auth), failed=[_out(job) for job in failed])
+    with _redis_answers():
+        failed = jobs.failed_jobs(request.auth, jobs.MAX_LISTED)
+        counts = jobs.job_counts(request.auth)
+    return JobsOut(counts=counts, failed=[_out(job) for job in failed])
 
 
 @router.post("/jobs/{job_id}/retry", response={201: JobOut}, summary="Queue a failed job again")
 def retry_job(request: ApiRequest, job_id: str) -> Any:
-    try:
-        uuid.UUID(job_id)
-    except ValueError:
-        raise NotFound(f"no failed job {job_id}") from None
-    return Status(201, _out(jobs.retry_job(request.auth, job_id)))
+    with _redis_answers():
+        queued = jobs.retry_job(request.auth, job_id)
+    return Status(201, _out(queued))

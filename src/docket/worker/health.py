@@ -1,5 +1,5 @@
-"""The worker's health, for /healthz and `docket check`: is one beating, and how far behind
-the event log are the consumers."""
+"""The worker's health, for /healthz and `docket check`: is one beating, how far behind the
+event log are the consumers, and (with jobs on Redis) does the job queue answer."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.conf import settings
 
 from docket.core.clock import now
 from docket.worker import consumers
+from docket.worker.jobs import on_redis
 from docket.worker.models import WorkerBeat
 from docket.worker.runner import WORKER_STALE_SECONDS
 
@@ -24,8 +25,9 @@ def worker_health() -> tuple[dict[str, Any], list[str]]:
         "last_beat_seconds_ago": beat_age,
         "events_pending": pending,
         "oldest_pending_seconds": None if oldest_age is None else round(oldest_age, 1),
+        "jobs_backend": "redis" if on_redis() else "database",
     }
-    problems = []
+    problems = job_queue_problems()
     if settings.DOCKET_HEALTH_REQUIRES_WORKER and (
         beat_age is None or beat_age > WORKER_STALE_SECONDS
     ):
@@ -34,3 +36,12 @@ def worker_health() -> tuple[dict[str, Any], list[str]]:
     if oldest_age is not None and oldest_age > LAG_WARN_SECONDS:
         problems.append(f"{pending} event(s) wait for the worker, the oldest {oldest_age:.0f} s")
     return state, problems
+
+
+def job_queue_problems() -> list[str]:
+    """With jobs on Redis: why it cannot take or hand out jobs now (down, refusing us)."""
+    if not on_redis():
+        return []
+    from docket.worker import redis_jobs
+
+    return redis_jobs.problems()

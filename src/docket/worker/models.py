@@ -43,3 +43,17 @@ class WorkerBeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.worker_id} ({self.host}:{self.pid})"
+
+
+class RedisJob(models.Model):
+    """No table: the admin site's entry for the jobs on Redis when DOCKET_JOBS_URL is set
+    (worker/admin.py lists the failed ones from RQ, with a retry button each)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = "failed job on Redis"
+        verbose_name_plural = "failed jobs on Redis"
+
+    def __str__(self) -> str:
+        return "failed jobs on Redis"

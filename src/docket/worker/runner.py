@@ -5,6 +5,11 @@ Several workers may run at once, on one machine or many: consumers lock their cu
 batch, sweeps claim their period, jobs are claimed row by row (django-tasks-db, SKIP LOCKED
 on PostgreSQL). A worker killed mid-job leaves the job RUNNING under its id; once its beat is
 older than WORKER_STALE_SECONDS another worker hands the job back to the queue.
+
+With DOCKET_JOBS_URL the jobs come from RQ on Redis instead (worker/redis_jobs.py: popped
+atomically, run in this process); beat, consumers and sweeps stay in the database. Jobs still
+in the database table from before the switch are moved to Redis (`move_database_jobs`). A
+Redis that fails pauses the jobs only, with backoff, not the rest of the loop.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import socket
 import time
 import uuid
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from django.db import close_old_connections
 from django_tasks import TaskResultStatus
@@ -26,7 +32,11 @@ from django_tasks_db.utils import exclusive_transaction
 
 from docket.core.clock import now
 from docket.worker import consumers, sweeps
+from docket.worker.jobs import on_redis
 from docket.worker.models import WorkerBeat
+
+if TYPE_CHECKING:
+    from docket.worker.redis_jobs import Runner as RedisRunner
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +59,8 @@ class Worker:
         self._resting: dict[str, tuple[float, float]] = {}  # consumer -> (until, backoff)
         self._sweeps_due: dict[str, dt.datetime] = {}
         self._jobs = _job_runner(self.worker_id)
+        self._redis = _redis_runner(self.worker_id)
+        self._jobs_resting = (0.0, 0.0)  # Redis failed: (until, backoff)
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._stop)
@@ -60,8 +72,13 @@ class Worker:
                 if not self.step():
                     time.sleep(self.interval)
         finally:
+            self.close()
             WorkerBeat.objects.filter(worker_id=self.worker_id).delete()
             log.info("worker %s stopped", self.worker_id)
+
+    def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
 
     def step(self) -> int:
         """One round of everything; how much work it found."""
@@ -106,6 +123,8 @@ class Worker:
         return handled
 
     def run_jobs(self) -> int:
+        if self._redis is not None:
+            return self._run_redis_jobs(self._redis)
         ran = 0
         while ran < JOBS_PER_STEP and self.running:
             job = _claim_job(self.worker_id)
@@ -113,10 +132,34 @@ class Worker:
                 break
             self._jobs.run_task(job)
             ran += 1
-            if time.monotonic() - self.last_beat >= BEAT_SECONDS:
-                self.beat()  # a long run of jobs must not look like a dead worker
+            self._beat_if_due()  # a long run of jobs must not look like a dead worker
         self.jobs_run += ran
         return ran
+
+    def _run_redis_jobs(self, redis: RedisRunner) -> int:
+        from redis.exceptions import RedisError  # imported with this backend only (0.1 s)
+
+        until, backoff = self._jobs_resting
+        if time.monotonic() < until:
+            return 0
+        try:
+            ran = move_database_jobs() + redis.run(JOBS_PER_STEP, keep_going=self._keep_going)
+        except RedisError as exc:
+            backoff = min(max(backoff * 2, 1.0), CONSUMER_BACKOFF_MAX_SECONDS)
+            self._jobs_resting = (time.monotonic() + backoff, backoff)
+            log.error("jobs on Redis: %s; trying again in %.0f s", exc, backoff)
+            return 0
+        self._jobs_resting = (0.0, 0.0)
+        self.jobs_run += ran
+        return ran
+
+    def _keep_going(self) -> bool:
+        self._beat_if_due()
+        return self.running
+
+    def _beat_if_due(self) -> None:
+        if time.monotonic() - self.last_beat >= BEAT_SECONDS:
+            self.beat()
 
     def _parent_alive(self) -> bool:
         """A worker started by `docket serve` ends with it, even after a kill -9."""
@@ -137,6 +180,14 @@ def _job_runner(worker_id: str) -> JobRunner:
         worker_id=worker_id,
         excluded_queue_names=[],
     )
+
+
+def _redis_runner(worker_id: str) -> RedisRunner | None:
+    if not on_redis():
+        return None
+    from docket.worker.redis_jobs import Runner
+
+    return Runner(worker_id)
 
 
 def _claim_job(worker_id: str) -> DBTaskResult | None:
@@ -178,8 +229,39 @@ def _old_enough(job: DBTaskResult) -> bool:
     return started is None or (now() - started).total_seconds() > WORKER_STALE_SECONDS
 
 
+def move_database_jobs(limit: int = JOBS_PER_STEP) -> int:
+    """With jobs on Redis: move jobs still waiting in the database table (queued before the
+    switch, or by a server not switched yet; delayed ones keep their time) onto Redis, one row
+    at a time: pushed, then deleted in the same transaction. A crash between the two leaves
+    the row, so a job may be moved twice, never lost."""
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, backend_name="default")
+    if not waiting.exists():  # a plain read first, as for claiming
+        return 0
+    moved = 0
+    while moved < limit:
+        with exclusive_transaction(waiting.db):
+            job = waiting.get_locked()
+            if job is None:
+                break
+            arguments = job.args_kwargs
+            job.task.enqueue(*arguments["args"], **arguments["kwargs"])
+            job.delete()
+        moved += 1
+    if moved:
+        log.warning("moved %d job(s) from the database table to Redis", moved)
+    return moved
+
+
 def run_ready_jobs(limit: int = 1000) -> int:
     """Run queued jobs in this process until none is ready (`docket worker --once`, tests)."""
+    if on_redis():
+        from docket.worker.redis_jobs import Runner
+
+        redis = Runner(f"inline-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        try:
+            return move_database_jobs(limit) + redis.run(limit)
+        finally:
+            redis.close()
     runner = _job_runner(f"inline-{os.getpid()}")
     ran = 0
     while ran < limit:
