@@ -19,7 +19,6 @@ loop to synchronous code:
 
 import gc
 import os
-import sys
 import time
 from typing import Any
 
@@ -41,8 +40,9 @@ django.setup(set_prefix=False)
 # that accepted it, and clients reuse their most recent connection: at 100 req/s one of two
 # processes took 2–5× the other's share and the busy one set the latency. A busy process
 # (this request and two more in flight) asks the client to reconnect after this answer; the
-# new connection goes to a process waiting in accept, i.e. an idle one (measured split
-# 0.48/0.26 and 0.61/0.11 cores → 0.41/0.38). `docket serve` sets DOCKET_SERVER_PROCESSES.
+# new connection goes to a process waiting in accept, i.e. an idle one. Measured at 100 req/s,
+# four alternating pairs: the busier process's share 0.52–0.78 cores → 0.43–0.55, p95 median
+# 84 → 54 ms. `docket serve` sets DOCKET_SERVER_PROCESSES.
 BUSY_IN_FLIGHT = 3
 
 
@@ -99,8 +99,3 @@ application = DocketASGIHandler()
 # collector's full passes (they took up to 137 ms on a loaded machine; half that frozen).
 gc.collect()
 gc.freeze()
-# Hand the interpreter lock between threads every 1 ms instead of every 5: the event loop
-# that reads requests and writes answers otherwise waits up to 5 ms behind a lane thread
-# each time it needs to run (measured at 100 req/s, 2 processes: p95 47 → 30 ms, p99 77 →
-# 50 ms, the same CPU).
-sys.setswitchinterval(0.001)
