@@ -85,6 +85,11 @@ class Issue(models.Model):
     updated_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # SLA summary, kept by the sla app through issues/sla_summary.py (docs/sla.md): the nearest
+    # deadline of the issue's running clocks and the worst state of its clocks, so the query
+    # language can offer `sla:breached`, `sla:at-risk` and `sort:sla` without importing sla.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_state = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -110,6 +115,9 @@ class Issue(models.Model):
             models.Index(fields=["priority", "id"], name="issue_prio"),
             models.Index(fields=["assignee", "updated_at"], name="issue_assignee_updated"),
             models.Index(fields=["reporter", "updated_at"], name="issue_reporter_updated"),
+            # `sort:sla` (nearest SLA deadline) and `sla:breached` / `sla:at-risk`.
+            models.Index(fields=["sla_due_at", "id"], name="issue_sla_due"),
+            models.Index(fields=["sla_state", "id"], name="issue_sla_state"),
         ]
 
     def __str__(self) -> str:
@@ -146,6 +154,10 @@ class EventKind(models.TextChoices):
     RESTORED = "restored"
     ACCESS_GRANTED = "access_granted"
     ACCESS_REVOKED = "access_revoked"
+    # Written by the sla app's escalation steps (docs/sla.md), once per issue+clock+step.
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    SLA_ESCALATED = "sla_escalated"
 
 
 class IssueEvent(models.Model):
