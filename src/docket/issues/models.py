@@ -80,6 +80,12 @@ class Issue(models.Model):
         Milestone, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues"
     )
     confidential = models.BooleanField(default=False)
+    # The team the issue is routed to (its queue: `team:<slug>`). Independent of the assignee,
+    # who need not be on the team (docs/api.md, "Teams"). A deleted team leaves it empty; the
+    # history keeps its slug.
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="issues"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -114,6 +120,8 @@ class Issue(models.Model):
             models.Index(fields=["project", "priority", "id"], name="issue_proj_prio"),
             models.Index(fields=["priority", "id"], name="issue_prio"),
             models.Index(fields=["assignee", "updated_at"], name="issue_assignee_updated"),
+            # A team's queue (`team:sre is:open`, newest first).
+            models.Index(fields=["team", "created_at", "id"], name="issue_team_created"),
             models.Index(fields=["reporter", "updated_at"], name="issue_reporter_updated"),
             # `sort:sla` (nearest SLA deadline) and `sla:breached` / `sla:at-risk`.
             models.Index(fields=["sla_due_at", "id"], name="issue_sla_due"),
@@ -334,3 +342,25 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} mentioned on issue {self.issue_id}"
+
+
+class RoundRobinCursor(models.Model):
+    """Where round-robin assignment within a team stands (issues/routing.py): the member
+    picked last, per team and `scope` (a caller's name for its rotation, e.g. a rule's id;
+    "" by default). Locked (SELECT … FOR UPDATE) while the next member is chosen, so
+    concurrent routers take turns instead of picking the same person."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=100, blank=True, default="")
+    last_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    turns = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "scope"], name="round_robin_cursor_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"round robin of team {self.team_id} ({self.scope or 'default'})"
