@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "docket.audit",
     "docket.live",
     "docket.notifications",
+    "docket.automation",
     "docket.worker",
     "django_tasks",
     "django_tasks_db",

@@ -1,0 +1,223 @@
+"""Running rules: does a trigger fire for an event, does the condition hold for the issue, and
+carrying out the actions with the run logged (one RuleRun per rule and event, unique).
+
+The loop guard: every event a rule's action writes is recorded (RuleEffect) with its depth —
+one more than the event that set the rule off. A rule set off by an event at MAX_DEPTH does
+nothing and logs "stopped: loop"; and a rule never runs twice for one event (the run's key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch, Q
+
+from docket.accounts.actor import Actor
+from docket.accounts.models import User
+from docket.automation import rule_actions
+from docket.automation.bot import bot_actor, bot_user
+from docket.automation.models import Rule, RuleEffect, RuleRun
+from docket.automation.spec import EVENT_TRIGGERS
+from docket.core.clock import now
+from docket.core.errors import DocketError
+from docket.issues.models import EventKind, Issue, IssueEvent, Watch
+from docket.issues.query_fields import check_issue_query, issue_matches
+from docket.query import CheckedQuery, QueryError
+
+MAX_DEPTH = 3  # a person's change, then at most three rounds of rules reacting to rules
+
+# A rule's parsed condition, kept while the rule is unchanged (id -> (updated_at, query)).
+_conditions: dict[int, tuple[dt.datetime, CheckedQuery | None]] = {}
+
+
+def condition_of(rule: Rule) -> CheckedQuery | None:
+    """The rule's condition, parsed and validated once per rule version (None: always)."""
+    cached = _conditions.get(rule.id)
+    if cached is not None and cached[0] == rule.updated_at:
+        return cached[1]
+    checked = check_issue_query(rule.condition) if rule.condition.strip() else None
+    _conditions[rule.id] = (rule.updated_at, checked)
+    return checked
+
+
+def _same(value: Any, wanted: Any) -> bool:
+    if isinstance(value, str) and isinstance(wanted, str):
+        return value.lower() == wanted.lower()
+    if isinstance(value, list) and isinstance(wanted, str):
+        return wanted.lower() in (str(v).lower() for v in value)
+    return bool(value == wanted)
+
+
+def fires(trigger: dict[str, Any], event: IssueEvent) -> bool:
+    """Whether an event sets off a rule with this trigger."""
+    on = trigger["on"]
+    if on == "created":
+        return event.kind == EventKind.CREATED
+    if on == "commented":
+        return event.kind == EventKind.COMMENTED
+    if on in ("sla_warning", "sla_breached"):
+        return bool(event.kind == on)  # written by the SLA clocks (docket.sla)
+    if event.kind != EventKind.CHANGED:
+        return False
+    if on == "transitioned":
+        if event.field != "status":
+            return False
+    elif on == "changed":
+        if "field" in trigger and event.field != trigger["field"]:
+            return False
+    else:
+        return False
+    if "from" in trigger and not _same(event.old, trigger["from"]):
+        return False
+    return "to" not in trigger or _same(event.new, trigger["to"])
+
+
+def matches(rule: Rule, issue: Issue, viewer: Actor, moment: dt.datetime) -> bool:
+    checked = condition_of(rule)
+    return checked is None or issue_matches(checked, issue, viewer, now=moment)
+
+
+def rules_for(project_ids: Iterable[int], triggers: Iterable[str] = EVENT_TRIGGERS) -> list[Rule]:
+    """The enabled rules of these projects and the global ones, in order: global rules first,
+    then each project's by position."""
+    found = Rule.objects.filter(
+        Q(project_id__in=list(project_ids)) | Q(project__isnull=True),
+        enabled=True,
+        trigger__on__in=list(triggers),
+    ).select_related("owner")
+    return sorted(found, key=lambda r: (r.project_id is not None, r.position, r.id))
+
+
+def fresh_issue(issue_id: int) -> Issue | None:
+    """The issue as it is now, with what conditions read (labels, components, watchers,
+    mentions) loaded; None once deleted."""
+    return (
+        Issue.objects.filter(pk=issue_id, deleted_at__isnull=True)
+        .select_related(
+            "project", "project__workflow", "status", "reporter", "assignee", "milestone"
+        )
+        .prefetch_related(
+            "labels",
+            "components",
+            Prefetch("watches", queryset=Watch.objects.select_related("user")),
+            "mentions__user",
+        )  # fmt: skip
+        .first()
+    )
+
+
+@dataclass
+class Outcome:
+    matched: bool
+    outcome: str
+    results: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+
+
+def carry_out(rule: Rule, issue: Issue, actor: Actor) -> Outcome:
+    """Run the rule's actions in order, in one savepoint: all of them, or (one refused) none."""
+    results: list[dict[str, Any]] = []
+    try:
+        with transaction.atomic():
+            for action in rule.actions:
+                try:
+                    detail = rule_actions.run_action(actor, issue, action)
+                except DocketError as refused:
+                    results.append({"type": action["type"], "ok": False, "detail": str(refused)})
+                    raise
+                results.append({"type": action["type"], "ok": True, "detail": detail})
+                issue = fresh_issue(issue.pk) or issue
+    except DocketError as refused:
+        return Outcome(True, RuleRun.Outcome.FAILED, results, f"{results[-1]['type']}: {refused}")
+    return Outcome(True, RuleRun.Outcome.DONE, results)
+
+
+def run_rule(
+    rule: Rule,
+    issue: Issue,
+    *,
+    key: str,
+    trigger: str,
+    event: IssueEvent | None = None,
+    depth: int = 0,
+    bot: User | None = None,
+) -> RuleRun:
+    """Run one rule on one issue and log it. `depth`: that of the event that set it off."""
+    moment = now()
+    actor = bot_actor(rule.owner, issue.project, bot)
+    try:
+        matched = matches(rule, issue, actor, moment)
+    except QueryError as broken:  # a condition that no longer validates (a field removed)
+        failed = Outcome(False, RuleRun.Outcome.FAILED, error=f"condition: {broken}")
+        return _log(rule, key, trigger, event, issue, depth, failed)
+    if not matched:
+        return _log(
+            rule, key, trigger, event, issue, depth, Outcome(False, RuleRun.Outcome.NO_MATCH)
+        )
+    if depth >= MAX_DEPTH:
+        error = f"set off by a chain of {depth} rule changes (the limit is {MAX_DEPTH})"
+        return _log(rule, key, trigger, event, issue, depth,
+                    Outcome(True, RuleRun.Outcome.LOOP, error=error))  # fmt: skip
+    mark = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    result = carry_out(rule, issue, actor)
+    run = _log(rule, key, trigger, event, issue, depth, result)
+    written = IssueEvent.objects.filter(issue_id=issue.pk, id__gt=mark, actor_id=actor.id)
+    RuleEffect.objects.bulk_create(
+        [
+            RuleEffect(event_id=e, run=run, rule_name=rule.name, depth=depth + 1)
+            for e in written.values_list("id", flat=True)
+        ]  # fmt: skip
+    )
+    return run
+
+
+def _log(
+    rule: Rule, key: str, trigger: str, event: IssueEvent | None, issue: Issue, depth: int,
+    result: Outcome,
+) -> RuleRun:  # fmt: skip
+    return RuleRun.objects.create(
+        rule=rule, key=key, trigger=trigger, event=event, issue=issue, matched=result.matched,
+        outcome=result.outcome, results=result.results, error=result.error, depth=depth,
+        created_at=now(),
+    )  # fmt: skip
+
+
+def handle_events(events: list[IssueEvent]) -> int:
+    """The consumer's work for a batch: every rule each event sets off, in order. Returns
+    the number of runs logged."""
+    interesting = [e for e in events if e.kind in _EVENT_KINDS]
+    if not interesting:
+        return 0
+    rules = rules_for({e.issue.project_id for e in interesting})
+    if not rules:
+        return 0
+    ids = [e.id for e in interesting]
+    depths = dict(RuleEffect.objects.filter(event_id__in=ids).values_list("event_id", "depth"))
+    done = set(
+        RuleRun.objects.filter(key__in=[f"event:{i}" for i in ids]).values_list("rule_id", "key")
+    )
+    bot = bot_user()
+    runs = 0
+    for event in interesting:
+        key = f"event:{event.id}"
+        issue: Issue | None = None
+        for rule in rules:
+            if rule.project_id not in (None, event.issue.project_id) or (rule.id, key) in done:
+                continue
+            if not fires(rule.trigger, event):
+                continue
+            issue = fresh_issue(event.issue_id) if issue is None or runs else issue
+            if issue is None:  # deleted since
+                break
+            run_rule(rule, issue, key=key, trigger=rule.trigger["on"], event=event,
+                     depth=depths.get(event.id, 0), bot=bot)  # fmt: skip
+            runs += 1
+    return runs
+
+
+_EVENT_KINDS = {EventKind.CREATED, EventKind.CHANGED, EventKind.COMMENTED, "sla_warning",
+                "sla_breached"}  # fmt: skip

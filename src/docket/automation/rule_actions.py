@@ -1,0 +1,76 @@
+"""A rule's actions, each through the domain action a person would use, as the bot actor
+(automation/bot.py): permissions, field checks and the workflow's transition rules all apply.
+Each returns a short description of what it did; a refusal raises (DocketError)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docket.accounts.actor import Actor
+from docket.core.errors import Invalid
+from docket.issues import actions as issue_actions
+from docket.issues import comments, watching
+from docket.issues.models import Issue
+
+# Kinds the engine refuses with this message (the run log shows it) until their code exists.
+NOT_YET = {
+    "notify": "notify is not available yet: notifications would need a hook for rules "
+    "(see docs/automation.md)",
+    "webhook": "webhook is not available yet: it comes with outbound webhooks (integrations)",
+}
+STRATEGY_NOT_YET = "assigning by {0} is not available yet: it comes with teams (docs/automation.md)"
+
+
+def run_action(actor: Actor, issue: Issue, action: dict[str, Any]) -> str:
+    kind = action["type"]
+    if kind in NOT_YET:
+        raise Invalid(NOT_YET[kind])
+    if kind == "assign":
+        return _assign(actor, issue, action)
+    if kind == "set":
+        issue_actions.update_issue(
+            actor=actor, issue=issue, changes={action["field"]: action["value"]}
+        )
+        return f"set {action['field']} to {action['value']!r}"
+    if kind in ("add_labels", "remove_labels"):
+        have = [label.name for label in issue.labels.all()]
+        if kind == "add_labels":
+            wanted = have + [
+                n for n in action["labels"] if n.lower() not in {h.lower() for h in have}
+            ]
+        else:
+            gone = {n.lower() for n in action["labels"]}
+            wanted = [h for h in have if h.lower() not in gone]
+        if wanted == have:
+            return "labels unchanged"
+        issue_actions.update_issue(actor=actor, issue=issue, changes={"labels": wanted})
+        return f"labels now {', '.join(wanted) or '(none)'}"
+    if kind == "transition":
+        issue_actions.transition(
+            actor=actor, issue=issue, to=action.get("to"), name=action.get("name")
+        )
+        return f"moved to {action.get('to') or action.get('name')}"
+    if kind == "comment":
+        was_watching = watching.is_watching(actor, issue)
+        comments.add_comment(actor=actor, issue=issue, body=action["body"])
+        if not was_watching:  # commenting makes one watch; the bot follows nothing
+            watching.unwatch(actor=actor, issue=issue)
+        return "commented"
+    raise Invalid(f"unknown action {kind!r}")
+
+
+def _assign(actor: Actor, issue: Issue, action: dict[str, Any]) -> str:
+    strategy = action.get("strategy", "person")
+    if strategy == "person":
+        who = action.get("to")
+    elif strategy == "component_lead":
+        leads = sorted(
+            (c.name, c.lead.username) for c in issue.components.select_related("lead") if c.lead
+        )
+        if not leads:
+            return "no component of the issue has a lead: nobody assigned"
+        who = leads[0][1]
+    else:
+        raise Invalid(STRATEGY_NOT_YET.format(strategy.replace("_", " ")))
+    issue_actions.assign(actor=actor, issue=issue, assignee=who)
+    return f"assigned to {who}" if who else "unassigned"

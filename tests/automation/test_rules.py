@@ -1,0 +1,108 @@
+"""Rules set off by the event log: they act as the bot through the domain actions, log each
+run, never run twice for one event, stop a loop, and obey the workflow's role gates."""
+
+from __future__ import annotations
+
+from docket.automation.bot import BOT_USERNAME
+from docket.automation.models import RuleEffect, RuleRun
+from docket.issues import actions
+from docket.issues.models import Issue, IssueEvent
+from docket.worker.models import ConsumerCursor
+from tests.automation.conftest import make_rule, run_rules
+from tests.factories import make_issue
+
+
+def test_a_rule_acts_as_the_bot_and_logs_its_run(cast):
+    rule = make_rule(
+        cast.alice, cast.web, "Triage crashes", {"on": "created"},
+        [{"type": "set", "field": "priority", "value": "highest"},
+         {"type": "add_labels", "labels": ["crash"]},
+         {"type": "assign", "to": "bob"}],
+        condition='title:"crash"',
+    )  # fmt: skip
+    from docket.projects import actions as project_actions  # noqa: F401
+
+    hit = make_issue(cast.carol, cast.web, title="Crash on save")
+    miss = make_issue(cast.carol, cast.web, title="Typo")
+    run_rules()
+    hit.refresh_from_db()
+    assert (hit.get_priority_display(), hit.assignee.username) == ("highest", "bob")
+    assert [label.name for label in hit.labels.all()] == ["crash"]
+    changes = IssueEvent.objects.filter(issue=hit, kind="changed")
+    assert {e.actor.username for e in changes} == {BOT_USERNAME}
+    effects = RuleEffect.objects.filter(event__issue=hit)
+    assert {(e.rule_name, e.depth) for e in effects} == {("Triage crashes", 1)}
+    runs = {r.issue_id: r for r in RuleRun.objects.filter(rule=rule)}
+    assert runs[hit.id].outcome == "done" and runs[hit.id].matched
+    assert [a["ok"] for a in runs[hit.id].results] == [True, True, True]
+    assert runs[miss.id].outcome == "no match" and not runs[miss.id].matched
+    assert Issue.objects.get(pk=miss.pk).version == 1
+
+
+def test_a_rule_never_runs_twice_for_one_event(cast):
+    make_rule(cast.alice, cast.web, "Comment", {"on": "created"},
+              [{"type": "comment", "body": "Thanks!"}])  # fmt: skip
+    issue = make_issue(cast.carol, cast.web)
+    start = ConsumerCursor.objects.get(name="automation").last_event_id
+    run_rules()
+    ConsumerCursor.objects.filter(name="automation").update(last_event_id=start)  # a replay
+    run_rules()
+    assert issue.comments.count() == 1
+    assert RuleRun.objects.count() == 1
+    assert not issue.watches.filter(user__username=BOT_USERNAME).exists()
+
+
+def test_a_rule_that_would_loop_stops_and_says_so(cast):
+    make_rule(cast.alice, cast.web, "Up", {"on": "changed", "field": "priority", "to": "low"},
+              [{"type": "set", "field": "priority", "value": "high"}])  # fmt: skip
+    make_rule(cast.alice, cast.web, "Down", {"on": "changed", "field": "priority", "to": "high"},
+              [{"type": "set", "field": "priority", "value": "low"}])  # fmt: skip
+    issue = make_issue(cast.carol, cast.web)
+    actions.update_issue(actor=cast.bob, issue=issue, changes={"priority": "low"})
+    run_rules()
+    runs = list(RuleRun.objects.order_by("id"))
+    assert [(r.rule.name, r.depth, r.outcome) for r in runs] == [
+        ("Up", 0, "done"),
+        ("Down", 1, "done"),
+        ("Up", 2, "done"),
+        ("Down", 3, "stopped: loop"),
+    ]
+    assert "limit is 3" in runs[-1].error
+    issue.refresh_from_db()
+    assert issue.get_priority_display() == "high"  # the last change a rule was allowed
+
+
+def test_a_rules_change_respects_the_workflows_role_gates(cast):
+    from docket.projects.models import WorkflowTransition
+
+    # Only members may start work: the rule's owner (alice) is an admin, so the bot is too.
+    WorkflowTransition.objects.filter(
+        workflow=cast.web.workflow, to_state__name__iexact="in progress"
+    ).update(allowed_roles=["member"])
+    rule = make_rule(cast.alice, cast.web, "Start", {"on": "created"},
+                     [{"type": "comment", "body": "Starting"},
+                      {"type": "transition", "to": "in progress"}])  # fmt: skip
+    issue = make_issue(cast.carol, cast.web)
+    run_rules()
+    run = RuleRun.objects.get(rule=rule)
+    assert run.outcome == "failed"
+    assert run.error.startswith("transition:") and "member" in run.error
+    assert [a["ok"] for a in run.results] == [True, False]
+    issue.refresh_from_db()
+    assert issue.status.name.lower() != "in progress"
+    assert issue.comments.count() == 0  # all of a rule's actions, or none
+    assert issue.version == 1
+
+
+def test_an_owner_who_lost_their_role_leaves_the_rule_powerless(cast):
+    from docket.projects import actions as project_actions
+
+    rule = make_rule(cast.alice, cast.web, "Prio", {"on": "created"},
+                     [{"type": "set", "field": "priority", "value": "high"}])  # fmt: skip
+    rule.owner = cast.eve  # eve holds no role in WEB
+    rule.save()
+    del project_actions
+    make_issue(cast.carol, cast.web)
+    run_rules()
+    run = RuleRun.objects.get(rule=rule)
+    assert run.outcome == "failed" and run.results[0]["ok"] is False
