@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from docket.accounts.actor import Actor
+from docket.accounts.models import Team
 from docket.core.errors import Invalid
 from docket.issues import actions as issue_actions
-from docket.issues import comments, watching
+from docket.issues import comments, routing, watching
 from docket.issues.models import Issue
 
 # Kinds the engine refuses with this message (the run log shows it) until their code exists.
@@ -18,7 +19,6 @@ NOT_YET = {
     "(see docs/automation.md)",
     "webhook": "webhook is not available yet: it comes with outbound webhooks (integrations)",
 }
-STRATEGY_NOT_YET = "assigning by {0} is not available yet: it comes with teams (docs/automation.md)"
 
 
 def run_action(actor: Actor, issue: Issue, action: dict[str, Any]) -> str:
@@ -65,12 +65,24 @@ def _assign(actor: Actor, issue: Issue, action: dict[str, Any]) -> str:
         who = action.get("to")
     elif strategy == "component_lead":
         leads = sorted(
-            (c.name, c.lead.username) for c in issue.components.select_related("lead") if c.lead
+            (c.name, lead.username)
+            for c in issue.components.select_related("lead", "project")
+            if (lead := routing.component_lead(c)) is not None
         )
         if not leads:
-            return "no component of the issue has a lead: nobody assigned"
+            return "no component of the issue has an assignable lead: nobody assigned"
         who = leads[0][1]
     else:
-        raise Invalid(STRATEGY_NOT_YET.format(strategy.replace("_", " ")))
+        team = Team.objects.filter(slug=action["team"]).first()
+        if team is None:
+            raise Invalid(f"no team {action['team']!r}")
+        if strategy == "round_robin":
+            scope = f"automation:{issue.project.key}"
+            picked = routing.round_robin(team, project=issue.project, scope=scope)
+        else:
+            picked = routing.fewest_open_issues(team, project=issue.project)
+        if picked is None:
+            return f"team {team.slug} has nobody who may be assigned in {issue.project.key}"
+        who = picked.username
     issue_actions.assign(actor=actor, issue=issue, assignee=who)
     return f"assigned to {who}" if who else "unassigned"

@@ -98,7 +98,7 @@ def check_action(where: str, action: Any) -> dict[str, Any]:
             to = action.get("to")
             out["to"] = None if to is None else _text(f"{where}.to", to, max_length=150)
         elif strategy in ("round_robin", "fewest_open"):
-            out["team"] = _text(f"{where}.team", action.get("team"), max_length=100)
+            out["team"] = _text(f"{where}.team", action.get("team"), max_length=64)  # a slug
     elif kind == "set":
         field = action.get("field")
         if field not in SETTABLE:
