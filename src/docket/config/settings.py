@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "docket.projects",
     "docket.issues",
     "docket.attachments",
+    "docket.sla",
     "docket.audit",
     "docket.live",
     "docket.notifications",

@@ -44,6 +44,10 @@ from docket.query import (
 from docket.query.fields import Related
 
 MAX_NUMBER = 2**31 - 1
+SLA_STATES = (
+    ("breached", "breached"), ("at-risk", "at_risk"), ("running", "running"),
+    ("paused", "paused"), ("met", "met"),
+)  # fmt: skip
 
 
 # The rows behind the multi-valued fields (query/fields.Related: one subquery per field,
@@ -188,6 +192,12 @@ FIELDS = (
         lambda i: sorted({m.user.username for m in i.mentions.all()}),
         aliases=("mention",), nullable=True,
         within=MENTIONED.within, within_all=MENTIONED.within_all,
+    ),
+    # The SLA summary the sla app keeps on each issue (issues/sla_summary.py, docs/sla.md):
+    # `sla:breached`, `sla:at-risk`; `sort:sla` puts the nearest deadline first.
+    Field(
+        "sla", Kind.ENUM, "sla_state", lambda i: i.sla_state, values=SLA_STATES,
+        nullable=True, empty_value="", sort=("sla_due_at",),
     ),
     # Recognised, but its data does not exist yet: a clear error instead of "unknown field".
     Field("parent", Kind.NAME, available=False),

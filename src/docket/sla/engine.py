@@ -1,0 +1,317 @@
+"""The database side of SLA clocks: which policy holds an issue, replaying its events into
+Clock rows (the consumer's path), and the sweep that fires escalation steps at their
+thresholds (the worker's periodic path). docs/sla.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
+
+from docket.accounts.models import User
+from docket.core.errors import Conflict, Forbidden, Invalid, NotFound
+from docket.issues.actions import update_issue
+from docket.issues.fields import PRIORITY_NAMES
+from docket.issues.models import EventKind, Issue, IssueEvent, Priority
+from docket.issues.query_fields import check_issue_query, issue_matches
+from docket.issues.sla_summary import record_sla_event, set_summaries
+from docket.projects.models import Membership, Project, Role, WorkflowState
+from docket.sla import clocks
+from docket.sla.bot import bot_actor, bot_user
+from docket.sla.calendar import Calendar
+from docket.sla.models import Clock, Escalation, Metric, Policy
+
+log = logging.getLogger(__name__)
+
+PER_RUN = 500  # clocks the sweep handles per run; the rest wait for the next
+NOTIFY = ("notify_assignee", "notify_lead")
+ACTIONS = (*NOTIFY, "raise_priority", "reassign_team")
+
+_calendars: dict[tuple[int, dt.datetime], Calendar] = {}
+
+
+def calendar_of(policy: Policy) -> Calendar:
+    key = (policy.pk, policy.updated_at)
+    found = _calendars.get(key)
+    if found is None:
+        if len(_calendars) > 1000:
+            _calendars.clear()
+        found = Calendar.build(
+            policy.zone, policy.hours, policy.country, policy.subdivision,
+            [dt.date.fromisoformat(d) for d in policy.closed_dates],
+        )  # fmt: skip
+        _calendars[key] = found
+    return found
+
+
+def step_percents(policy: Policy) -> list[int]:
+    return sorted(int(step["at"]) for step in policy.steps)
+
+
+def targets_for(policy: Policy, priority: int) -> dict[str, dt.timedelta]:
+    name = PRIORITY_NAMES[priority]
+    found = {}
+    for metric in clocks.METRICS:
+        minutes = getattr(policy, metric).get(name)
+        if minutes is not None:
+            found[str(metric)] = dt.timedelta(minutes=minutes)
+    return found
+
+
+def policy_for(issue: Issue, policies: Sequence[Policy]) -> Policy | None:
+    """The first active policy of the issue's project whose query matches it."""
+    for policy in policies:
+        if not policy.active:
+            continue
+        if not policy.query.strip() or issue_matches(
+            check_issue_query(policy.query), issue, AnonymousUser()
+        ):
+            return policy
+    return None
+
+
+class _Staff:
+    """Who counts as staff for a first response, per project (asked once per batch)."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, set[int]] = {}
+        self.admins = set(User.objects.filter(is_superuser=True).values_list("id", flat=True))
+
+    def of(self, project_id: int) -> set[int]:
+        if project_id not in self.known:
+            roles = [Role.ADMIN, Role.MEMBER]
+            direct = Membership.objects.filter(project_id=project_id, role__in=roles)
+            users = set(direct.filter(user__isnull=False).values_list("user_id", flat=True))
+            users |= set(
+                User.objects.filter(
+                    teams__memberships__project_id=project_id, teams__memberships__role__in=roles
+                ).values_list("id", flat=True)
+            )
+            self.known[project_id] = users | self.admins
+        return self.known[project_id]
+
+
+def recompute(issue_ids: Iterable[int], moment: dt.datetime) -> int:
+    """Replay the events of these issues into their Clock rows and summaries; how many
+    issues were looked at. Call inside a transaction."""
+    ids = sorted(set(issue_ids))
+    if not ids:
+        return 0
+    issues = list(
+        Issue.objects.filter(id__in=ids)
+        .select_related("project", "status", "assignee", "reporter", "milestone")
+        .prefetch_related("labels", "components")
+    )
+    by_project: dict[int, list[Policy]] = defaultdict(list)
+    for policy in Policy.objects.filter(project_id__in={i.project_id for i in issues}):
+        by_project[policy.project_id].append(policy)
+    events: dict[int, list[IssueEvent]] = defaultdict(list)
+    for event in IssueEvent.objects.filter(issue_id__in=ids).order_by("id"):
+        events[event.issue_id].append(event)
+    existing: dict[int, dict[str, Clock]] = defaultdict(dict)
+    for clock in Clock.objects.filter(issue_id__in=ids):
+        existing[clock.issue_id][clock.metric] = clock
+    fired = _fired(ids)
+    staff = _Staff()
+    done_by_workflow: dict[int, frozenset[str]] = {}
+    summaries: dict[int, tuple[dt.datetime | None, str]] = {}
+    for issue in issues:
+        found = policy_for(issue, by_project[issue.project_id])
+        if found is None or issue.deleted_at is not None:
+            Clock.objects.filter(issue_id=issue.id).delete()
+            summaries[issue.id] = (None, "")
+            continue
+        policy = found
+        workflow = issue.project.workflow_id
+        if workflow not in done_by_workflow:
+            done_by_workflow[workflow] = frozenset(
+                n.lower()
+                for n in WorkflowState.objects.filter(
+                    workflow_id=workflow, category=WorkflowState.Category.DONE
+                ).values_list("name", flat=True)
+            )
+        members = staff.of(issue.project_id)
+        rules = clocks.Rules(
+            calendar=calendar_of(policy),
+            targets=targets_for(policy, issue.priority),
+            pause_states=frozenset(s.lower() for s in policy.pause_states),
+            done_states=done_by_workflow[workflow],
+            is_staff=lambda user_id, members=members: user_id in members,  # type: ignore[misc]
+            reporter_id=issue.reporter_id,
+        )
+        points = clocks.replay(events[issue.id], rules)
+        readings = []
+        keep = set()
+        for point in points:
+            clock = existing[issue.id].get(point.metric) or Clock(issue=issue, metric=point.metric)
+            _store(clock, point, policy, moment, fired.get((issue.id, point.metric), set()))
+            keep.add(point.metric)
+            readings.append(clocks.read(point, rules.calendar, moment))
+        for metric, clock in existing[issue.id].items():
+            if metric not in keep:
+                clock.delete()
+        summaries[issue.id] = clocks.summarise(readings)
+    set_summaries(summaries)
+    return len(issues)
+
+
+def _fired(issue_ids: Sequence[int]) -> dict[tuple[int, str], set[int]]:
+    found: dict[tuple[int, str], set[int]] = defaultdict(set)
+    rows = Escalation.objects.filter(issue_id__in=issue_ids).values_list(
+        "issue_id", "metric", "step"
+    )
+    for issue_id, metric, step in rows:
+        found[(issue_id, metric)].add(step)
+    return found
+
+
+def _store(
+    clock: Clock, point: clocks.Checkpoint, policy: Policy, moment: dt.datetime, fired: set[int]
+) -> None:
+    calendar = calendar_of(policy)
+    clock.policy = policy
+    clock.target_seconds = int(point.target.total_seconds())
+    clock.elapsed_seconds = point.elapsed.total_seconds()
+    clock.running_since = point.running_since
+    clock.paused = point.paused
+    clock.stopped_at = point.stopped_at
+    clock.breached_at = point.breached_at
+    clock.deadline = clocks.instant_of(point, calendar, 1.0)
+    clock.next_fire_at = clocks.next_fire(point, calendar, moment, step_percents(policy), fired)
+    clock.computed_at = moment
+    clock.save()
+
+
+def checkpoint(clock: Clock) -> clocks.Checkpoint:
+    return clocks.Checkpoint(
+        metric=clock.metric,
+        target=dt.timedelta(seconds=clock.target_seconds),
+        elapsed=dt.timedelta(seconds=clock.elapsed_seconds),
+        running_since=clock.running_since,
+        paused=clock.paused,
+        stopped_at=clock.stopped_at,
+        breached_at=clock.breached_at,
+    )
+
+
+def reading(clock: Clock, moment: dt.datetime) -> clocks.Reading:
+    return clocks.read(checkpoint(clock), calendar_of(clock.policy), moment)
+
+
+# --- the sweep ----------------------------------------------------------------------------
+
+
+def sweep(moment: dt.datetime) -> int:
+    """Fire the steps whose thresholds the due clocks have reached, once each, and bring
+    their issues' summaries up to date; how many clocks were handled."""
+    with transaction.atomic():
+        due = list(
+            Clock.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(next_fire_at__lte=moment)
+            .select_related("policy", "issue", "issue__project")
+            .order_by("next_fire_at", "id")[:PER_RUN]
+        )
+        if not due:
+            return 0
+        fired = _fired([c.issue_id for c in due])
+        for clock in due:
+            point = checkpoint(clock)
+            calendar = calendar_of(clock.policy)
+            done = fired[(clock.issue_id, clock.metric)]
+            elapsed = clocks.elapsed_at(point, calendar, moment)
+            for step in sorted(clock.policy.steps, key=lambda s: int(s["at"])):
+                percent = int(step["at"])
+                if percent in done or elapsed < point.target * percent / 100:
+                    continue
+                if _fire(clock, step, percent, moment):
+                    done.add(percent)
+            next_at = clocks.next_fire(point, calendar, moment, step_percents(clock.policy), done)
+            Clock.objects.filter(pk=clock.pk).update(next_fire_at=next_at)
+        _summarise([c.issue_id for c in due], moment)
+    return len(due)
+
+
+def _summarise(issue_ids: Sequence[int], moment: dt.datetime) -> None:
+    readings: dict[int, list[clocks.Reading]] = defaultdict(list)
+    for clock in Clock.objects.filter(issue_id__in=issue_ids).select_related("policy"):
+        readings[clock.issue_id].append(reading(clock, moment))
+    set_summaries({i: clocks.summarise(readings[i]) for i in set(issue_ids)})
+
+
+def _kind(percent: int) -> str:
+    if percent < 100:
+        return EventKind.SLA_WARNING
+    return EventKind.SLA_BREACHED if percent == 100 else EventKind.SLA_ESCALATED
+
+
+def _fire(clock: Clock, step: dict[str, Any], percent: int, moment: dt.datetime) -> bool:
+    """One step, exactly once: its Escalation row (unique per issue, metric and step), its
+    actions and its issue event commit together or not at all."""
+    try:
+        with transaction.atomic():
+            row = Escalation.objects.create(
+                issue_id=clock.issue_id, metric=clock.metric, step=percent,
+                policy_name=clock.policy.name, fired_at=moment,
+            )  # fmt: skip
+            outcome = _act(clock.issue, step, moment)
+            row.outcome = outcome
+            row.save(update_fields=["outcome"])
+            issue = Issue.objects.select_related("project").get(pk=clock.issue_id)
+            record_sla_event(
+                issue, bot_user(), _kind(percent), moment, clock.metric,
+                {
+                    "policy": clock.policy.name, "percent": percent,
+                    "notify": [a for a in step.get("do", []) if a in NOTIFY], "outcome": outcome,
+                },
+            )  # fmt: skip
+    except IntegrityError:  # fired already (another worker, or before a crash that committed)
+        return False
+    return True
+
+
+def _act(issue: Issue, step: dict[str, Any], moment: dt.datetime) -> dict[str, str]:
+    outcome: dict[str, str] = {}
+    for action in step.get("do", []):
+        if action in NOTIFY:
+            outcome[action] = "told"  # the notifications consumer tells them, from the event
+        elif action == "raise_priority":
+            outcome[action] = _raise_priority(issue)
+        elif action == "reassign_team":
+            outcome[action] = "not available: teams cannot be assigned issues yet"
+    return outcome
+
+
+def _raise_priority(issue: Issue) -> str:
+    if issue.priority >= Priority.HIGHEST:
+        return "already highest"
+    higher = PRIORITY_NAMES[issue.priority + 1]
+    try:
+        with transaction.atomic():
+            update_issue(actor=bot_actor(issue.project), issue=issue, changes={"priority": higher})
+    except (Forbidden, Invalid, Conflict, NotFound) as error:
+        return f"refused: {error}"
+    return f"raised to {higher}"
+
+
+def recompute_project(project: Project, moment: dt.datetime) -> int:
+    """After a policy change: every issue of the project that is open or has clocks."""
+    ids = set(
+        Issue.objects.filter(project=project, deleted_at__isnull=True)
+        .exclude(status__category=WorkflowState.Category.DONE)
+        .values_list("id", flat=True)
+    )
+    ids |= set(Clock.objects.filter(issue__project=project).values_list("issue_id", flat=True))
+    done = 0
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        with transaction.atomic():
+            done += recompute(ordered[start : start + 500], moment)
+    return done
+
+
+__all__ = ["Metric", "recompute", "recompute_project", "sweep", "reading"]
