@@ -38,7 +38,12 @@ GENERAL_KIND: dict[str, str | None] = {
     EventKind.RESTORED: Kind.CHANGED,
     EventKind.ACCESS_GRANTED: None,  # only the person given access
     EventKind.ACCESS_REVOKED: None,
+    # SLA escalation steps (docs/sla.md): only the people the step names (`new["notify"]`).
+    EventKind.SLA_WARNING: None,
+    EventKind.SLA_BREACHED: None,
+    EventKind.SLA_ESCALATED: None,
 }
+SLA_KINDS = frozenset({EventKind.SLA_WARNING, EventKind.SLA_BREACHED, EventKind.SLA_ESCALATED})
 STATUS_FIELDS = frozenset({"status", "resolution"})
 Sees = Callable[[int, IssueEvent], bool]  # may this user see this event's issue (now)?
 
@@ -84,7 +89,25 @@ def named_kinds(event: IssueEvent, batch: Batch) -> dict[int, str]:
     assignee = _new_assignee(event, batch)
     if assignee is not None:
         named[assignee] = Kind.ASSIGNED
+    for user_id in sla_told(event):
+        named.setdefault(user_id, Kind.DUE)
     return named
+
+
+def sla_told(event: IssueEvent) -> set[int]:
+    """Whom an SLA step tells, as its `notify` list says: the assignee (the project lead
+    when nobody is assigned) and the project lead. As 'due soon or overdue' notifications."""
+    if event.kind not in SLA_KINDS or not isinstance(event.new, dict):
+        return set()
+    wanted = set(event.new.get("notify") or ())
+    issue = event.issue
+    lead = issue.project.lead_id
+    people = set()
+    if "notify_assignee" in wanted:
+        people.add(issue.assignee_id or lead)
+    if "notify_lead" in wanted:
+        people.add(lead)
+    return {p for p in people if p is not None}
 
 
 def _new_assignee(event: IssueEvent, batch: Batch) -> int | None:
@@ -131,6 +154,7 @@ def load_batch(events: Sequence[IssueEvent]) -> Batch:
     for event in events:
         concerned |= {event.issue.reporter_id, event.issue.assignee_id}
         concerned |= mentioned.get(event.id, set())
+        concerned |= sla_told(event)
         if event.actor_id is not None:
             concerned.add(event.actor_id)
     for people in watchers.values():

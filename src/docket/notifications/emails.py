@@ -274,7 +274,18 @@ def describe(row: Notification, moderator: bool) -> Line:
         return Line(who, "gave you access to the issue", "")
     if event.kind in (EventKind.DELETED, EventKind.RESTORED):
         return Line(who, f"{event.kind} the issue", "")
+    if event.kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED, EventKind.SLA_ESCALATED):
+        return Line("SLA", sla_words(event.field, event.new), "")
     return _change_line(who, row, event.field, event.old, event.new)
+
+
+def sla_words(metric: str, new: Any) -> str:
+    """ "time to first response is at 75% of its target (policy Support)"."""
+    detail = new if isinstance(new, dict) else {}
+    what = "time to first response" if metric == "first_response" else "time to resolution"
+    percent = detail.get("percent", "?")
+    state = "breached its target" if percent == 100 else f"is at {percent}% of its target"
+    return f"{what} {state} (policy {detail.get('policy', '?')})"
 
 
 def _change_line(who: str, row: Notification, field: str, old: Any, new: Any) -> Line:
