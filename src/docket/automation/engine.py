@@ -25,8 +25,8 @@ from docket.automation.spec import EVENT_TRIGGERS
 from docket.core.clock import now
 from docket.core.errors import DocketError
 from docket.issues.models import EventKind, Issue, IssueEvent, Watch
-from docket.issues.query_fields import check_issue_query, issue_matches
-from docket.query import CheckedQuery, QueryError
+from docket.issues.query_fields import check_issue_query, issue_context
+from docket.query import CheckedQuery, Context, QueryError, evaluate
 
 MAX_DEPTH = 3  # a person's change, then at most three rounds of rules reacting to rules
 
@@ -76,9 +76,15 @@ def fires(trigger: dict[str, Any], event: IssueEvent) -> bool:
     return "to" not in trigger or _same(event.new, trigger["to"])
 
 
-def matches(rule: Rule, issue: Issue, viewer: Actor, moment: dt.datetime) -> bool:
+def matches(
+    rule: Rule, issue: Issue, viewer: Actor, moment: dt.datetime, ctx: Context | None = None
+) -> bool:
+    """Whether the rule's condition holds for the issue now (`ctx`: an evaluation context
+    made once for the event and shared by its rules; made here when not given)."""
     checked = condition_of(rule)
-    return checked is None or issue_matches(checked, issue, viewer, now=moment)
+    if checked is None:
+        return True
+    return evaluate(checked, issue, ctx or issue_context(viewer, moment))
 
 
 def rules_for(project_ids: Iterable[int], triggers: Iterable[str] = EVENT_TRIGGERS) -> list[Rule]:
@@ -145,23 +151,27 @@ def run_rule(
     event: IssueEvent | None = None,
     depth: int = 0,
     bot: User | None = None,
+    unsaved: list[RuleRun] | None = None,
+    actor: Actor | None = None,
+    ctx: Context | None = None,
 ) -> RuleRun:
-    """Run one rule on one issue and log it. `depth`: that of the event that set it off."""
+    """Run one rule on one issue and log it. `depth`: that of the event that set it off.
+    Runs that did nothing go to `unsaved` when given (the caller inserts them in one go);
+    `actor` (the bot as this rule's owner) and `ctx` may come from the caller's cache."""
     moment = now()
-    actor = bot_actor(rule.owner, issue.project, bot)
+    actor = actor or bot_actor(rule.owner, issue.project, bot)
     try:
-        matched = matches(rule, issue, actor, moment)
+        matched = matches(rule, issue, actor, moment, ctx)
     except QueryError as broken:  # a condition that no longer validates (a field removed)
         failed = Outcome(False, RuleRun.Outcome.FAILED, error=f"condition: {broken}")
-        return _log(rule, key, trigger, event, issue, depth, failed)
+        return _log(rule, key, trigger, event, issue, depth, failed, unsaved)
     if not matched:
-        return _log(
-            rule, key, trigger, event, issue, depth, Outcome(False, RuleRun.Outcome.NO_MATCH)
-        )
+        nothing = Outcome(False, RuleRun.Outcome.NO_MATCH)
+        return _log(rule, key, trigger, event, issue, depth, nothing, unsaved)
     if depth >= MAX_DEPTH:
         error = f"set off by a chain of {depth} rule changes (the limit is {MAX_DEPTH})"
-        return _log(rule, key, trigger, event, issue, depth,
-                    Outcome(True, RuleRun.Outcome.LOOP, error=error))  # fmt: skip
+        stopped = Outcome(True, RuleRun.Outcome.LOOP, error=error)
+        return _log(rule, key, trigger, event, issue, depth, stopped, unsaved)
     mark = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     result = carry_out(rule, issue, actor)
     run = _log(rule, key, trigger, event, issue, depth, result)
@@ -177,13 +187,18 @@ def run_rule(
 
 def _log(
     rule: Rule, key: str, trigger: str, event: IssueEvent | None, issue: Issue, depth: int,
-    result: Outcome,
+    result: Outcome, unsaved: list[RuleRun] | None = None,
 ) -> RuleRun:  # fmt: skip
-    return RuleRun.objects.create(
+    run = RuleRun(
         rule=rule, key=key, trigger=trigger, event=event, issue=issue, matched=result.matched,
         outcome=result.outcome, results=result.results, error=result.error, depth=depth,
         created_at=now(),
     )  # fmt: skip
+    if unsaved is None:
+        run.save()
+    else:
+        unsaved.append(run)
+    return run
 
 
 def handle_events(events: list[IssueEvent]) -> int:
@@ -197,25 +212,41 @@ def handle_events(events: list[IssueEvent]) -> int:
         return 0
     ids = [e.id for e in interesting]
     depths = dict(RuleEffect.objects.filter(event_id__in=ids).values_list("event_id", "depth"))
-    done = set(
-        RuleRun.objects.filter(key__in=[f"event:{i}" for i in ids]).values_list("rule_id", "key")
+    keys = [f"event:{i}" for i in ids]
+    done = set(  # runs of an earlier pass over these events (a gap, a crash, a replay)
+        RuleRun.objects.filter(rule_id__in=[r.id for r in rules], key__in=keys).values_list(
+            "rule_id", "key"
+        )
     )
     bot = bot_user()
     runs = 0
+    quiet: list[RuleRun] = []  # runs that changed nothing, inserted together at the end
+    actors: dict[tuple[int | None, int], Actor] = {}  # the bot as each owner, per project
     for event in interesting:
         key = f"event:{event.id}"
         issue: Issue | None = None
+        ctx: Context | None = None
         for rule in rules:
             if rule.project_id not in (None, event.issue.project_id) or (rule.id, key) in done:
                 continue
             if not fires(rule.trigger, event):
                 continue
-            issue = fresh_issue(event.issue_id) if issue is None or runs else issue
-            if issue is None:  # deleted since
+            issue = issue or fresh_issue(event.issue_id)
+            if issue is None:  # deleted
                 break
+            mine = (rule.owner_id, issue.project_id)
+            if mine not in actors:
+                actors[mine] = bot_actor(rule.owner, issue.project, bot)
+            ctx = ctx or issue_context(actors[mine], now())
+            before = len(quiet)
             run_rule(rule, issue, key=key, trigger=rule.trigger["on"], event=event,
-                     depth=depths.get(event.id, 0), bot=bot)  # fmt: skip
+                     depth=depths.get(event.id, 0), bot=bot, unsaved=quiet,
+                     actor=actors[mine], ctx=ctx)  # fmt: skip
+            acted = len(quiet) == before
             runs += 1
+            if acted:
+                issue = None  # it changed: read it again for the next rule
+    RuleRun.objects.bulk_create(quiet)
     return runs
 
 
