@@ -98,11 +98,11 @@ def rules_for(project_ids: Iterable[int], triggers: Iterable[str] = EVENT_TRIGGE
     return sorted(found, key=lambda r: (r.project_id is not None, r.position, r.id))
 
 
-def fresh_issue(issue_id: int) -> Issue | None:
-    """The issue as it is now, with what conditions read (labels, components, watchers,
-    mentions) loaded; None once deleted."""
-    return (
-        Issue.objects.filter(pk=issue_id, deleted_at__isnull=True)
+def fresh_issues(issue_ids: Iterable[int]) -> dict[int, Issue]:
+    """The issues as they are now, with what conditions read (labels, components, watchers,
+    mentions) loaded in one go; deleted ones are left out."""
+    found = (
+        Issue.objects.filter(pk__in=list(issue_ids), deleted_at__isnull=True)
         .select_related(
             "project", "project__workflow", "status", "reporter", "assignee", "milestone"
         )
@@ -112,8 +112,12 @@ def fresh_issue(issue_id: int) -> Issue | None:
             Prefetch("watches", queryset=Watch.objects.select_related("user")),
             "mentions__user",
         )  # fmt: skip
-        .first()
     )
+    return {issue.pk: issue for issue in found}
+
+
+def fresh_issue(issue_id: int) -> Issue | None:
+    return fresh_issues([issue_id]).get(issue_id)
 
 
 @dataclass
@@ -222,16 +226,16 @@ def handle_events(events: list[IssueEvent]) -> int:
     runs = 0
     quiet: list[RuleRun] = []  # runs that changed nothing, inserted together at the end
     actors: dict[tuple[int | None, int], Actor] = {}  # the bot as each owner, per project
+    current = fresh_issues({e.issue_id for e in interesting if _sets_off_any(rules, e)})
     for event in interesting:
         key = f"event:{event.id}"
-        issue: Issue | None = None
+        issue = current.get(event.issue_id)
         ctx: Context | None = None
         for rule in rules:
             if rule.project_id not in (None, event.issue.project_id) or (rule.id, key) in done:
                 continue
             if not fires(rule.trigger, event):
                 continue
-            issue = issue or fresh_issue(event.issue_id)
             if issue is None:  # deleted
                 break
             mine = (rule.owner_id, issue.project_id)
@@ -244,10 +248,20 @@ def handle_events(events: list[IssueEvent]) -> int:
                      actor=actors[mine], ctx=ctx)  # fmt: skip
             acted = len(quiet) == before
             runs += 1
-            if acted:
-                issue = None  # it changed: read it again for the next rule
+            if acted:  # it changed: read it again for the next rule and event
+                issue = fresh_issue(event.issue_id)
+                if issue is None:
+                    current.pop(event.issue_id, None)
+                else:
+                    current[event.issue_id] = issue
     RuleRun.objects.bulk_create(quiet)
     return runs
+
+
+def _sets_off_any(rules: list[Rule], event: IssueEvent) -> bool:
+    return any(
+        r.project_id in (None, event.issue.project_id) and fires(r.trigger, event) for r in rules
+    )
 
 
 _EVENT_KINDS = {EventKind.CREATED, EventKind.CHANGED, EventKind.COMMENTED, "sla_warning",
