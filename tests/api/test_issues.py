@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core import signing
 
+from docket.accounts.models import Team
 from docket.core.pagination import encode_cursor
 from docket.issues.models import Label
 from docket.projects import actions as project_actions
@@ -75,6 +76,7 @@ def test_a_new_issue_gets_sensible_defaults(cast, clock):
         "labels": [],
         "components": [],
         "milestone": None,
+        "team": None,
         "confidential": False,
         "version": 1,
         "resolved_at": None,
@@ -86,6 +88,7 @@ def test_a_new_issue_gets_sensible_defaults(cast, clock):
 
 
 def test_every_field_can_be_set_when_filing_an_issue(cast, parts):
+    Team.objects.create(slug="sre", name="SRE")
     response = cast.api(cast.alice).post(
         "/projects/WEB/issues",
         {
@@ -100,6 +103,7 @@ def test_every_field_can_be_set_when_filing_an_issue(cast, parts):
             "labels": ["ui", "export", "ui"],
             "components": ["Frontend", "Backend"],
             "milestone": "1.0",
+            "team": "sre",
             "confidential": True,
         },
     )
@@ -124,6 +128,7 @@ def test_every_field_can_be_set_when_filing_an_issue(cast, parts):
         "labels": ["export", "ui"],
         "components": ["Backend", "Frontend"],
         "milestone": "1.0",
+        "team": "sre",
         "confidential": True,
         "version": 1,
         "resolved_at": None,

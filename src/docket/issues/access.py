@@ -108,7 +108,7 @@ def parse_key(key: str) -> tuple[str, int]:
 # The issue and what every page of it shows, in one query compiled once (core/prepared.py).
 _WITH: dict[str, Any] = {  # foreign key -> the model it points to
     name: Issue._meta.get_field(name).related_model
-    for name in ("project", "status", "reporter", "assignee", "milestone")
+    for name in ("project", "status", "reporter", "assignee", "milestone", "team")
 }
 _ISSUE_BY_KEY = Prepared(
     lambda project_key, number: Issue.objects.filter(
@@ -121,7 +121,7 @@ _ISSUE_BY_KEY = Prepared(
 
 
 def issue_by_key(project_key: str, number: int) -> Issue | None:
-    """The issue, its project, status, reporter, assignee and milestone at hand (as
+    """The issue, its project, status, reporter, assignee, milestone and team at hand (as
     `select_related` loads them), whoever may see it: callers check."""
     rows = _ISSUE_BY_KEY.rows(project_key, number)
     issue = instance(Issue, rows[0]) if rows else None

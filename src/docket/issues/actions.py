@@ -289,7 +289,7 @@ def move_issues(
         raise Invalid(f"both states must belong to the workflow of {project.key}")
     issues = (
         Issue.objects.select_for_update(of=("self",))
-        .select_related("project", "status", "assignee", "milestone")
+        .select_related("project", "status", "assignee", "milestone", "team")
         .filter(status=source)
         .order_by("id")
     )
@@ -314,7 +314,7 @@ def locked(issue: Issue) -> Issue:
     fresh = (
         Issue.objects.select_for_update(of=("self",))
         .select_related(
-            "project", "project__workflow", "status", "reporter", "assignee", "milestone"
+            "project", "project__workflow", "status", "reporter", "assignee", "milestone", "team"
         )
         .get(pk=issue.pk)
     )

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q
 
 from docket.accounts.actor import Who
-from docket.accounts.models import User
+from docket.accounts.models import Team, User
 from docket.core.errors import DocketError, NotFound
 from docket.core.rows import one_or_none
 from docket.issues.access import check_field_permissions
@@ -135,6 +135,8 @@ def choices(viewer: Who, issue: Issue, field: str) -> list[str]:
         return list(components.values_list("name", flat=True)[:MAX_CHOICES])
     if field == "labels":
         return project_labels(project, viewer)
+    if field == "team":
+        return list(Team.objects.order_by("slug").values_list("slug", flat=True)[:MAX_CHOICES])
     return []
 
 

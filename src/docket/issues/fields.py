@@ -7,7 +7,7 @@ the web forms all read this table; a new field (or a custom field, later) is one
 The query language's entries for these fields live in `query_fields.py`, keyed by the same names.
 
 Outside values are what the API, events and imports carry: enum names in lower case, people
-by username, dates as ISO 8601 text, labels/components/milestones by name.
+by username, dates as ISO 8601 text, labels/components/milestones by name, teams by slug.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class Relations(Protocol):
     def labels(self, names: list[str]) -> list[Any]: ...
     def components(self, names: list[str]) -> list[Any]: ...
     def milestone(self, name: str) -> Any: ...
+    def team(self, slug: str) -> Any: ...
 
 
 # --- checks: outside value -> clean outside value (Invalid naming the field otherwise) -------
@@ -263,6 +264,11 @@ FIELDS: dict[str, IssueField] = {
             column="assignee__username", with_transition=True, widget="select", clearable=True,
         ),
         IssueField(
+            "team", "Team", _name("team", optional=True),
+            store=lambda v, r: None if v is None else r.team(v), column="team__slug",
+            widget="select", clearable=True,
+        ),
+        IssueField(
             "due_date", "Due date", _date,
             store=lambda v, _: None if v is None else dt.date.fromisoformat(v),
             column="due_date", outward=_iso, with_transition=True, widget="date",
@@ -293,7 +299,7 @@ EDITABLE_FIELDS: tuple[str, ...] = tuple(FIELDS)
 # The page edits these in place, in this order.
 INLINE_FIELDS: tuple[str, ...] = tuple(
     name for name in ("title", "description", "type", "priority", "severity", "assignee",
-                      "labels", "components", "milestone", "due_date", "confidential")
+                      "team", "labels", "components", "milestone", "due_date", "confidential")
     if FIELDS[name].inline
 )  # fmt: skip
 REPORTER_FIELDS = frozenset(f.name for f in FIELDS.values() if f.reporter_may_edit)

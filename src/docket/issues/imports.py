@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from docket.accounts.actor import Actor, Who
-from docket.accounts.models import User
+from docket.accounts.models import Team, User
 from docket.core.clock import now
 from docket.core.errors import Invalid
 from docket.core.rows import insert_rows
@@ -30,7 +30,13 @@ from docket.issues.actions import allocate_numbers
 from docket.issues.events import NewEvent, record_bulk
 from docket.issues.fields import EDITABLE_FIELDS, FIELDS, MAX_COMMENT, clean_text, snapshot
 from docket.issues.models import Comment, EventKind, ImportedRecord, Issue, Label, Watch
-from docket.issues.relations import initial_state, no_such, not_assignable, unknown_state
+from docket.issues.relations import (
+    initial_state,
+    no_such,
+    not_assignable,
+    team_named,
+    unknown_state,
+)
 from docket.issues.status_rules import opening_resolution
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, require, role_in
 from docket.projects.models import Component, Milestone, Project, WorkflowState
@@ -75,6 +81,7 @@ class _Lookups:
         self.label_rows = {label.name: label for label in Label.objects.filter(project=project)}
         self.component_rows = {c.name: c for c in Component.objects.filter(project=project)}
         self.milestone_rows = {m.name: m for m in Milestone.objects.filter(project=project)}
+        self.team_rows: dict[str, Team] = {}  # looked up on first use (a few per batch)
 
     def state(self, name: str, field: str) -> WorkflowState:
         state = self.states.get(name.lower())
@@ -110,6 +117,11 @@ class _Lookups:
     def milestone(self, name: str) -> Milestone:
         milestone: Milestone = self._named("milestone", self.milestone_rows, name)
         return milestone
+
+    def team(self, slug: str) -> Team:
+        if slug not in self.team_rows:
+            self.team_rows[slug] = team_named(slug)
+        return self.team_rows[slug]
 
     def _named(self, field: str, table: dict[str, Any], name: str) -> Any:
         if name not in table:

@@ -45,7 +45,7 @@ class IssueFilter:
 
 
 def with_related(issues: QuerySet[Issue]) -> QuerySet[Issue]:
-    return issues.select_related("project", "status", "reporter", "assignee", "milestone")
+    return issues.select_related("project", "status", "reporter", "assignee", "milestone", "team")
 
 
 def with_names(issues: list[Issue]) -> list[Issue]:

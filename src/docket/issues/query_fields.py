@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
 from django.db.models.expressions import OrderBy
 
 from docket.accounts.actor import Who
+from docket.accounts.models import Team
 from docket.core.clock import now as clock_now
 from docket.issues.access import ISSUE_KEY
 from docket.issues.fields import FIELDS as ISSUE_FIELDS
@@ -41,6 +43,7 @@ from docket.query import (
     parse,
     validate,
 )
+from docket.query.checked import EMPTY, ME
 from docket.query.fields import Related
 
 MAX_NUMBER = 2**31 - 1
@@ -97,6 +100,68 @@ def _username(user: Who) -> str | None:
     return user.username if user is not None else None
 
 
+# `assignee:team:sre`: the issues on a team's plate — routed to the team (`team:sre`) or
+# assigned to someone who is a member of it now (whatever the issue's team). The team and its
+# members are read when the query is compiled (one indexed lookup per such term), so the SQL
+# compares two columns of the issue with constants: no join, no subquery, however many terms.
+TEAM_PREFIX = "team:"
+
+
+@dataclass(frozen=True)
+class TeamRef:
+    slug: str
+
+
+def _assignee_value(word: str) -> str | TeamRef:
+    if word[: len(TEAM_PREFIX)].lower() != TEAM_PREFIX:
+        return word
+    slug = word[len(TEAM_PREFIX) :].strip()
+    if not slug:
+        raise ValueError("give a team after 'team:', like assignee:team:sre")
+    return TeamRef(slug.lower())
+
+
+def _team_and_members(slug: str) -> tuple[int | None, list[int]]:
+    """The team's id (None: no such team) and its members' ids, in one query."""
+    rows = list(Team.objects.filter(slug=slug).values_list("id", "members"))
+    if not rows:
+        return None, []
+    return rows[0][0], [user for _, user in rows if user is not None]
+
+
+def _assignee_q(op: str, operand: Any, ctx: Context) -> Q:
+    if operand is EMPTY:
+        return Q(assignee__isnull=True)
+    if isinstance(operand, TeamRef):
+        team, members = _team_and_members(operand.slug)
+        if team is None:
+            return Q(pk__in=[])
+        return Q(team_id=team) | Q(assignee_id__in=members)
+    username = ctx.me if operand is ME else operand
+    if username is None:  # @me, nobody signed in
+        return Q(pk__in=[])
+    return Q(assignee__username=username, assignee__isnull=False)
+
+
+def _assignee_test(issue: Issue, op: str, operand: Any, ctx: Context) -> bool:
+    if operand is EMPTY:
+        return issue.assignee_id is None
+    if isinstance(operand, TeamRef):
+        if issue.team is not None and issue.team.slug == operand.slug:
+            return True
+        return issue.assignee_id is not None and (
+            Team.members.through.objects.filter(
+                team__slug=operand.slug, user_id=issue.assignee_id
+            ).exists()
+        )
+    username = ctx.me if operand is ME else operand
+    return (
+        username is not None
+        and issue.assignee is not None
+        and (issue.assignee.username == username)
+    )
+
+
 def _column(name: str) -> str:
     """The issue column a field of the field table is compared on (fields.py)."""
     return ISSUE_FIELDS[name].column
@@ -140,7 +205,12 @@ FIELDS = (
     ),
     Field(
         "assignee", Kind.USER, _column("assignee"), lambda i: _username(i.assignee),
-        nullable=True, sort=("assignee__username",),
+        nullable=True, sort=("assignee__username",), parse_value=_assignee_value,
+        compile=_assignee_q, test=_assignee_test,
+    ),
+    Field(
+        "team", Kind.NAME, _column("team"), lambda i: i.team.slug if i.team_id else None,
+        nullable=True, sort=("team__slug",),
     ),
     Field(
         "due", Kind.DATE, _column("due_date"), lambda i: i.due_date,

@@ -1,12 +1,13 @@
 """Names in outside values resolved to a project's rows, as the issue actions need them:
-workflow states, assignable people, labels (created on first use), components, milestones.
+workflow states, assignable people, labels (created on first use), components, milestones,
+teams.
 The importer resolves the same names from rows it preloads per batch (imports.py)."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from docket.accounts.models import User
+from docket.accounts.models import Team, User
 from docket.core.errors import Invalid
 from docket.core.rows import one_or_none
 from docket.issues.models import Label
@@ -77,3 +78,15 @@ class ProjectRelations:
         if milestone is None:
             raise no_such("milestone", name, self.project)
         return milestone
+
+    def team(self, slug: str) -> Team:
+        return team_named(slug)
+
+
+def team_named(slug: str) -> Team:
+    """Any site-wide team, by slug (an issue's team need not hold a role in its project:
+    the queue is the team's, the issue's readers are the project's)."""
+    team = one_or_none(Team.objects.filter(slug=slug))
+    if team is None:
+        raise Invalid.field("team", f"no team {slug!r}")
+    return team

@@ -58,6 +58,7 @@ class IssueCreate(StrictIn):
     labels: Names = Field(default_factory=list, max_length=MAX_NAMES)
     components: Names = Field(default_factory=list, max_length=MAX_NAMES)
     milestone: str | None = Field(default=None, max_length=MAX_NAME)
+    team: str | None = Field(default=None, max_length=MAX_NAME, description="A team's slug")
     confidential: bool = _default("confidential")
 
 
@@ -74,6 +75,7 @@ class BulkChanges(StrictIn):
     due_date: str | None = DateText
     components: Names = Field(default=None, max_length=MAX_NAMES)  # type: ignore[arg-type]
     milestone: str | None = Field(default=None, max_length=MAX_NAME)
+    team: str | None = Field(default=None, max_length=MAX_NAME, description="A team's slug")
     confidential: bool = None  # type: ignore[assignment]
 
 
@@ -140,6 +142,7 @@ class IssueOut(Schema):
     labels: list[str]
     components: list[str]
     milestone: str | None
+    team: str | None = Field(description="The slug of the team the issue is routed to")
     confidential: bool
     version: int
     created_at: datetime
