@@ -150,3 +150,20 @@ def test_an_ordinary_projects_readers_still_see_every_member(cast, desk):
     cast.api(cast.alice).patch("/projects/DESK", {"reporters_see_own_only": False})
     assert _members(cast.api(cast.carol)) == EVERYONE
     assert _mentionable(cast.carol, "DESK-1") == EVERYONE
+
+
+def test_a_customer_cannot_learn_other_customers_names_from_completion_or_mentions(cast, desk):
+    """Suggestions for a person field and @mention links show a desk's customer its staff and
+    themselves only, as the members list does."""
+    carol, bob = Client(), Client()
+    carol.force_login(cast.carol)
+    bob.force_login(cast.bob)
+    suggested = carol.get("/issues/suggest", {"q": "assignee:fr"}).content.decode()
+    assert "frank" not in suggested
+    assert "frank" in bob.get("/issues/suggest", {"q": "assignee:fr"}).content.decode()
+    text = {"body": "cc @frank and @bob"}
+    as_carol = carol.post("/DESK-1/preview", text).content.decode()
+    as_bob = bob.post("/DESK-1/preview", text).content.decode()
+    assert "Issues assigned to frank" not in as_carol and "@frank" in as_carol
+    assert "Issues assigned to bob" in as_carol  # staff stay linked
+    assert "Issues assigned to frank" in as_bob

@@ -21,7 +21,12 @@ from docket.accounts.models import User
 from docket.issues.access import CONFIDENTIAL_ROLES, visible_issues
 from docket.issues.models import Label
 from docket.issues.query_fields import ISSUE_QUERY, state_names
-from docket.projects.access import own_tickets_only, project_roles, visible_projects
+from docket.projects.access import (
+    known_people,
+    own_tickets_only,
+    project_roles,
+    visible_projects,
+)
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 from docket.query import Kind
 from docket.query.dates import FORMS
@@ -38,10 +43,10 @@ NEEDS_QUOTES = re.compile(r"[\s(),\":]")
 
 
 def people_of_visible_projects(viewer: Who, prefix: str = "") -> QuerySet[User]:
-    """Active members (any role) of projects `viewer` can see, usernames starting `prefix`."""
-    projects = visible_projects(viewer)
-    members = Q(memberships__project__in=projects) | Q(teams__memberships__project__in=projects)
-    people = User.objects.filter(members, is_active=True)
+    """Active people `viewer` may know of (projects.access.known_people: members of the
+    projects they can see, but only the staff of a desk where they see their own tickets),
+    usernames starting `prefix`."""
+    people = User.objects.filter(known_people(viewer), is_active=True)
     if prefix:
         people = people.filter(username__istartswith=prefix)
     return people.distinct().order_by("username")

@@ -27,6 +27,7 @@ from docket.accounts.models import User
 from docket.core import markdown
 from docket.core.markdown import Link, References, Resolver
 from docket.issues.access import visible_issues
+from docket.projects.access import known_people
 
 
 def person_link(username: str) -> Link:
@@ -38,11 +39,15 @@ def issue_link(key: str, title: str) -> Link:
     return Link(reverse("web:issue", args=[key]), title)
 
 
-def _people(names: set[str]) -> dict[str, Link]:
+def _people(reader: Who, names: set[str]) -> dict[str, Link]:
+    """Links for the named people `reader` may know of (projects.access.known_people): a
+    desk's customer writing `@someone` cannot learn from the preview that another customer
+    of the desk has that name."""
     if not names:
         return {}
-    found = User.objects.filter(username__in=names, is_active=True)
-    return {name: person_link(name) for name in found.values_list("username", flat=True)}
+    found = User.objects.filter(known_people(reader), username__in=names, is_active=True)
+    names_found = found.values_list("username", flat=True).distinct()
+    return {name: person_link(name) for name in names_found}
 
 
 def _issues(reader: Who, keys: set[str]) -> dict[str, Link]:
@@ -63,7 +68,7 @@ def resolver_for(reader: Who) -> Resolver:
     """How `reader` sees references (core/markdown.Resolver)."""
 
     def resolve(names: set[str], keys: set[str]) -> References:
-        return References(people=_people(names), issues=_issues(reader, keys))
+        return References(people=_people(reader, names), issues=_issues(reader, keys))
 
     return resolve
 

@@ -183,6 +183,23 @@ def visible_people(user: Who, project: Project) -> Q:
     return shown
 
 
+def known_people(user: Who) -> Q:
+    """A filter of users: everyone `user` may know of across the projects they can see, by the
+    rule of `visible_memberships` — on a support desk where they see only their own tickets,
+    its staff and themselves, never its other customers; elsewhere every member."""
+    projects = visible_projects(user)
+    own_only = own_tickets_only(user)
+    full = projects.exclude(id__in=own_only)
+    known = Q(memberships__project__in=full) | Q(teams__memberships__project__in=full)
+    if own_only:
+        desks = projects.filter(id__in=own_only)
+        known |= Q(memberships__project__in=desks, memberships__role__in=STAFF_ROLES)
+        known |= Q(teams__memberships__project__in=desks, teams__memberships__role__in=STAFF_ROLES)
+    if user.is_authenticated:
+        known |= Q(pk=user.id)
+    return known
+
+
 def visible_projects(user: Who) -> QuerySet[Project]:
     """The permission gate for projects: every project read starts here."""
     projects = Project.objects.all()
