@@ -17,7 +17,12 @@ from docket.worker import consumers
 from docket.worker.models import ConsumerCursor
 from tests.notifications.conftest import STAMPERS, Clock
 
-SLA_STAMPERS = (*STAMPERS, "docket.sla.consumer.now", "docket.sla.actions.now")
+SLA_STAMPERS = (
+    *STAMPERS,
+    "docket.sla.consumer.now",
+    "docket.sla.actions.now",
+    "docket.sla.api.now",
+)
 
 
 @pytest.fixture

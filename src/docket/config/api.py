@@ -61,3 +61,4 @@ api.add_router("", "docket.issues.watchers_api.router")  # watching issues
 api.add_router("", "docket.worker.api.router")  # background jobs (site admins)
 api.add_router("", "docket.notifications.api.router")  # inbox, preferences, mutes
 api.add_router("", "docket.automation.api.router")  # rules, their run log, dry runs
+api.add_router("", "docket.sla.api.router")  # SLA policies, an issue's clocks

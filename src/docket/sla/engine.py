@@ -5,6 +5,7 @@ thresholds (the worker's periodic path). docs/sla.md."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -32,11 +33,16 @@ PER_RUN = 500  # clocks the sweep handles per run; the rest wait for the next
 NOTIFY = ("notify_assignee", "notify_lead")
 ACTIONS = (*NOTIFY, "raise_priority", "reassign_team")
 
-_calendars: dict[tuple[int, dt.datetime], Calendar] = {}
+_calendars: dict[str, Calendar] = {}
 
 
 def calendar_of(policy: Policy) -> Calendar:
-    key = (policy.pk, policy.updated_at)
+    """The policy's calendar, built once per distinct setting (keyed by the settings, not
+    the policy, so an edited or re-created policy never finds a stale one)."""
+    key = json.dumps(
+        [policy.zone, policy.hours, policy.country, policy.subdivision, policy.closed_dates],
+        sort_keys=True,
+    )
     found = _calendars.get(key)
     if found is None:
         if len(_calendars) > 1000:
