@@ -16,6 +16,7 @@ from docket.web.views import (
     live,
     notification_settings,
     projects,
+    rules,
 )
 
 app_name = "web"
@@ -45,6 +46,8 @@ urlpatterns = [
     path("projects/", projects.project_list, name="projects"),
     path("projects/new", projects.create_project, name="create_project"),
     path("p/<str:project_key>/members", projects.members, name="members"),
+    path("p/<str:project_key>/rules", rules.project_rules, name="project_rules"),
+    path("settings/rules", rules.global_rules, name="rules"),
     # issue_list.py: lists, search, query help, bulk edit
     path("issues/", issue_list.all_issues, name="issues"),
     path("p/<str:project_key>/", issue_list.project_issues, name="project_issues"),

@@ -17,6 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from docket.accounts.actor import Actor
 from docket.accounts.middleware import actor_of
+from docket.automation.bot import BOT_USERNAME
+from docket.automation.queries import rule_names
 from docket.core import markdown
 from docket.issues import editing, watching
 from docket.issues.access import get_issue_for
@@ -157,11 +159,22 @@ def timeline_entries(user: Actor, issue: Issue, entries: list[Entry]) -> list[di
     until = markdown.deadline(TIMELINE_RENDER_SECONDS)
     said = [entry.comment for entry in reversed(entries) if entry.comment is not None]
     bodies = iter(render_all_for(user, [c.body for c in said], until=until))
+    # What automation rules wrote shows as "Automation: <rule name>" (asked only when the bot
+    # wrote something on this page).
+    by_rule, said_by_rule = rule_names(
+        [e.id for e in entries if e.event is not None and e.event.get("actor") == BOT_USERNAME],
+        [c.id for c in said if c.author.username == BOT_USERNAME],
+    )
     shown = []
     for entry in reversed(entries):
         if entry.comment is not None:
-            shown.append(comment_entry(user, issue, entry.comment, powers, html=next(bodies)))
+            item = comment_entry(user, issue, entry.comment, powers, html=next(bodies))
+            if entry.id in said_by_rule:
+                item["author"] = f"Automation: {said_by_rule[entry.id]}"
+            shown.append(item)
         elif entry.event is not None:
+            if entry.id in by_rule:
+                entry.event = {**entry.event, "actor": f"Automation: {by_rule[entry.id]}"}
             shown.append(event_entry(entry.event))
     return shown
 
