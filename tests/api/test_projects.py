@@ -538,13 +538,14 @@ def test_leaving_a_team_removes_the_access_it_granted(cast, frontend):
 @pytest.mark.parametrize("kind", ["components", "milestones"])
 def test_an_admin_adds_and_everyone_who_can_see_lists(cast, kind):
     alice = cast.api(cast.alice)
+    lead = {"lead": None} if kind == "components" else {}  # components have a lead (or none)
     for name in ("Zeta", "Alpha"):
         response = alice.post(f"/projects/WEB/{kind}", {"name": name})
         assert response.status_code == 201, response.content
-        assert response.json() == {"name": name}
+        assert response.json() == {"name": name, **lead}
     listed = cast.api(cast.dave).get(f"/projects/WEB/{kind}")
     assert listed.status_code == 200
-    assert listed.json() == [{"name": "Alpha"}, {"name": "Zeta"}]
+    assert listed.json() == [{"name": "Alpha", **lead}, {"name": "Zeta", **lead}]
 
 
 @pytest.mark.parametrize("kind", ["components", "milestones"])
@@ -583,7 +584,8 @@ def test_anonymous_visitors_list_components_and_milestones_of_public_projects(
     cast, others, anon, kind
 ):
     cast.api(cast.bob).post(f"/projects/PUB/{kind}", {"name": "Docs"})
-    assert anon.get(f"/projects/PUB/{kind}").json() == [{"name": "Docs"}]
+    lead = {"lead": None} if kind == "components" else {}
+    assert anon.get(f"/projects/PUB/{kind}").json() == [{"name": "Docs", **lead}]
     assert anon.get(f"/projects/WEB/{kind}").status_code == 404
 
 

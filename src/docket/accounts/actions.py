@@ -96,6 +96,17 @@ def create_team(*, actor: Who, slug: str, name: str) -> Team:
 
 
 @transaction.atomic
+def update_team(*, actor: Who, team: Team, name: str) -> Team:
+    """Rename a team (its slug stays: queries, history and URLs name it)."""
+    _require_site_admin(actor, "change teams")
+    if team.name != name:
+        audit(actor, "team.changed", target=team.slug, name=[team.name, name])
+        team.name = name
+        team.save(update_fields=["name"])
+    return team
+
+
+@transaction.atomic
 def add_team_member(*, actor: Who, team: Team, username: str) -> User:
     """Team members gain the team's project roles from their next request."""
     _require_site_admin(actor, "change teams")

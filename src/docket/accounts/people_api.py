@@ -39,6 +39,10 @@ class TeamOut(Schema):
     created_at: datetime
 
 
+class TeamUpdate(StrictIn):
+    name: str = Field(min_length=1, max_length=200)
+
+
 class TeamMemberIn(StrictIn):
     user: str = Field(min_length=1, max_length=150)
 
@@ -79,6 +83,12 @@ def create_team(request: ApiRequest, payload: TeamIn) -> Any:
 @router.get("/teams/{slug}", response=TeamOut)
 def get_team(request: ApiRequest, slug: str) -> Any:
     return team_out(_team_for(request, slug))
+
+
+@router.patch("/teams/{slug}", response=TeamOut, summary="Rename a team (site admins)")
+def update_team(request: ApiRequest, slug: str, payload: TeamUpdate) -> Any:
+    team = actions.update_team(actor=request.auth, team=_team_for(request, slug), name=payload.name)
+    return team_out(team)
 
 
 @router.delete("/teams/{slug}", response={204: None}, summary="Delete a team (site admins)")

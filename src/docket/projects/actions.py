@@ -12,7 +12,7 @@ from docket.accounts.actor import Who, account_of
 from docket.accounts.models import Team, User
 from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from docket.projects.access import Perm, forget_roles, require
+from docket.projects.access import ASSIGNABLE_ROLES, Perm, forget_roles, require, role_in
 from docket.projects.models import Component, Membership, Milestone, Project, Role
 from docket.projects.workflows import TEMPLATES, create_workflow
 
@@ -161,12 +161,49 @@ def _keep_an_admin(project: Project, leaving: Membership) -> None:
 
 
 @transaction.atomic
-def add_component(*, actor: Who, project: Project, name: str) -> Component:
+def add_component(*, actor: Who, project: Project, name: str, lead: str | None = None) -> Component:
     require(actor, project, Perm.MANAGE_PROJECT)
     if Component.objects.filter(project=project, name=name).exists():
         raise Conflict(f"{project.key} already has a component {name!r}")
-    audit(actor, "component.created", project=project, target=name)
-    return Component.objects.create(project=project, name=name)
+    person = _component_lead(project, lead)
+    audit(actor, "component.created", project=project, target=name, lead=lead)
+    return Component.objects.create(project=project, name=name, lead=person)
+
+
+def _component_lead(project: Project, username: str | None) -> User | None:
+    """A component's lead must be someone who may be assigned in the project (an active
+    member or admin, directly or through a team): routing assigns issues to them."""
+    if username is None:
+        return None
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None or role_in(user, project) not in ASSIGNABLE_ROLES:
+        raise Invalid.field(
+            "lead", f"'{username[:150]}' is not a member of {project.key} who may be assigned"
+        )
+    return user
+
+
+@transaction.atomic
+def set_component_lead(
+    *, actor: Who, project: Project, component: str, lead: str | None
+) -> Component:
+    """Set (or, with None, clear) the lead of a component; routing's `component_lead`."""
+    require(actor, project, Perm.MANAGE_PROJECT)
+    found = (
+        Component.objects.select_for_update()
+        .select_related("lead")
+        .filter(project=project, name=component)
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"no component {component[:100]!r} in {project.key}")
+    person = _component_lead(project, lead)
+    old = found.lead.username if found.lead else None
+    if found.lead_id != (person.pk if person else None):
+        found.lead = person
+        found.save(update_fields=["lead"])
+        audit(actor, "component.changed", project=project, target=component, lead=[old, lead])
+    return found
 
 
 @transaction.atomic

@@ -85,11 +85,29 @@ class MemberOut(Schema):
     role: str
 
 
-class ComponentIn(StrictIn):
+class NameIn(StrictIn):
     name: str = Field(min_length=1, max_length=100)
 
 
-class NamedIn(ComponentIn):  # a milestone: a name and an optional due date
+class ComponentIn(NameIn):
+    lead: str | None = Field(
+        default=None,
+        max_length=150,
+        description="Username of the component's lead: a member or admin of the project "
+        "(routing may assign its issues to them)",
+    )
+
+
+class ComponentUpdate(StrictIn):
+    lead: str | None = Field(max_length=150, description="A username, or null to clear it")
+
+
+class ComponentOut(Schema):
+    name: str
+    lead: str | None
+
+
+class NamedIn(NameIn):  # a milestone: a name and an optional due date
     due_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -175,18 +193,34 @@ def remove_member(request: ApiRequest, key: str, who: Query[MemberQuery]) -> Any
     return Status(204, None)
 
 
-@router.get("/projects/{key}/components", response=list[NamedOut])
+def component_out(component: Component) -> dict[str, Any]:
+    return {"name": component.name, "lead": component.lead.username if component.lead else None}
+
+
+@router.get("/projects/{key}/components", response=list[ComponentOut])
 def list_components(request: ApiRequest, key: str) -> Any:
     project = get_project_for(request.auth, key)
-    return list(Component.objects.filter(project=project).order_by("name"))
+    rows = Component.objects.filter(project=project).select_related("lead").order_by("name")
+    return [component_out(c) for c in rows]
 
 
-@router.post("/projects/{key}/components", response={201: NamedOut})
+@router.post("/projects/{key}/components", response={201: ComponentOut})
 def add_component(request: ApiRequest, key: str, payload: ComponentIn) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
-    return Status(
-        201, actions.add_component(actor=request.auth, project=project, name=payload.name)
+    component = actions.add_component(
+        actor=request.auth, project=project, name=payload.name, lead=payload.lead
     )
+    return Status(201, component_out(component))
+
+
+@router.patch("/projects/{key}/components/{name}", response=ComponentOut)
+def update_component(request: ApiRequest, key: str, name: str, payload: ComponentUpdate) -> Any:
+    """Set or clear the component's lead (project admins)."""
+    project = get_project_for(request.auth, key, Perm.VIEW)
+    component = actions.set_component_lead(
+        actor=request.auth, project=project, component=name, lead=payload.lead
+    )
+    return component_out(component)
 
 
 @router.get("/projects/{key}/milestones", response=list[NamedOut])
