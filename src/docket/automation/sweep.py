@@ -81,7 +81,7 @@ def _schedules(moment: dt.datetime) -> int:
     for rule in waiting:  # just saved: its first slot is the next one from now
         rule.next_run_at = next_run(rule.trigger["cron"], moment)
         rule.save(update_fields=["next_run_at"])
-    due = Rule.objects.select_for_update(skip_locked=True).filter(
+    due = Rule.objects.select_for_update(skip_locked=True, of=("self",)).filter(
         enabled=True, trigger__on="schedule", next_run_at__lte=moment
     )
     for rule in list(due.select_related("owner", "project")):
