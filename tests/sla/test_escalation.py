@@ -127,3 +127,24 @@ def test_the_steps_people_are_told(cast: Any, clock: Any, ops: Any) -> None:
         ("bob", "sla_breached", "due"),  # the assignee, at 75 % and 100 %
         ("bob", "sla_warning", "due"),
     ]
+
+
+def test_a_step_hands_the_issue_to_a_team(cast: Any, clock: Any, ops: Any) -> None:
+    from docket.accounts.models import Team
+    from docket.sla import actions as sla_actions
+    from docket.sla.models import Policy
+
+    sre = Team.objects.create(slug="sre", name="SRE")
+    sre.members.add(cast.bob)
+    policy = Policy.objects.get(project=ops)
+    steps = [{"at": 150, "do": ["reassign_team"], "team": "sre"}]
+    sla_actions.update_policy(actor=cast.alice, policy=policy, values={"steps": steps})
+    issue = make_issue(cast.alice, ops, title="Queue stuck", priority="high")
+    replay_all()
+    clock.advance(minutes=46)
+    sweep(clock)
+    issue.refresh_from_db()
+    assert (issue.team_id, issue.assignee_id) == (sre.id, cast.bob.id)
+    assert history(issue) == [("sla_escalated", "first_response", 150)]
+    row = Escalation.objects.get(issue=issue)
+    assert row.outcome == {"reassign_team": "reassigned to team sre (bob)"}

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import IntegrityError, transaction
 
 from docket.accounts.actor import Who
+from docket.accounts.models import Team
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Invalid
@@ -103,7 +104,13 @@ def _steps(steps: Any) -> list[dict[str, Any]]:
         if not isinstance(do, list) or not do or any(a not in engine.ACTIONS for a in do):
             raise Invalid.field("steps", f"'do' lists actions among {', '.join(engine.ACTIONS)}")
         seen.add(at)
-        out.append({"at": at, "do": list(dict.fromkeys(do))})
+        cleaned: dict[str, Any] = {"at": at, "do": list(dict.fromkeys(do))}
+        if "reassign_team" in do:
+            slug = step.get("team")
+            if not isinstance(slug, str) or not Team.objects.filter(slug=slug).exists():
+                raise Invalid.field("steps", "reassign_team needs 'team': the slug of a team")
+            cleaned["team"] = slug
+        out.append(cleaned)
     return sorted(out, key=lambda s: s["at"])
 
 

@@ -26,6 +26,7 @@ class StepIn(Schema):
         min_length=1, max_length=4,
         description="Any of: notify_assignee, notify_lead, raise_priority, reassign_team",
     )  # fmt: skip
+    team: str | None = Field(None, max_length=64, description="reassign_team: the team's slug")
 
 
 class PolicyIn(Schema):

@@ -43,7 +43,7 @@ DEFAULTS: dict[str, list[dict[str, Any]]] = {
             "steps": [
                 {"at": 75, "do": ["notify_assignee"]},
                 {"at": 100, "do": ["notify_assignee", "notify_lead", "raise_priority"]},
-                {"at": 150, "do": ["notify_lead", "reassign_team"]},
+                {"at": 150, "do": ["notify_lead"]},  # add reassign_team with a team slug
             ],
         }
     ],
