@@ -106,3 +106,20 @@ def test_an_owner_who_lost_their_role_leaves_the_rule_powerless(cast):
     run_rules()
     run = RuleRun.objects.get(rule=rule)
     assert run.outcome == "failed" and run.results[0]["ok"] is False
+
+
+def test_sla_events_set_off_their_rules(cast):
+    from docket.core.clock import now
+    from docket.issues.events import record
+
+    rule = make_rule(cast.alice, cast.web, "Breached", {"on": "sla_breached"},
+                     [{"type": "set", "field": "priority", "value": "highest"}])  # fmt: skip
+    make_rule(cast.alice, cast.web, "Warned", {"on": "sla_warning"},
+              [{"type": "add_labels", "labels": ["sla-risk"]}])  # fmt: skip
+    issue = make_issue(cast.carol, cast.web)
+    record(issue, None, "sla_breached", now(), field="resolution", new={"percent": 100})
+    run_rules()
+    issue.refresh_from_db()
+    assert issue.get_priority_display() == "highest"
+    assert issue.labels.count() == 0
+    assert RuleRun.objects.get(rule=rule).outcome == "done"
