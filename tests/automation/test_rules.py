@@ -123,3 +123,18 @@ def test_sla_events_set_off_their_rules(cast):
     assert issue.get_priority_display() == "highest"
     assert issue.labels.count() == 0
     assert RuleRun.objects.get(rule=rule).outcome == "done"
+
+
+def test_a_broken_action_is_logged_and_the_consumer_goes_on(cast, monkeypatch):
+    from docket.automation import rule_actions
+
+    def broken(actor, issue, action):
+        raise RuntimeError("bug")
+
+    rule = make_rule(cast.alice, cast.web, "Broken", {"on": "created"},
+                     [{"type": "comment", "body": "x"}])  # fmt: skip
+    monkeypatch.setattr(rule_actions, "run_action", broken)
+    make_issue(cast.carol, cast.web)
+    run_rules()
+    run = RuleRun.objects.get(rule=rule)
+    assert (run.outcome, run.error) == ("failed", "comment: internal error")

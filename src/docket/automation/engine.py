@@ -9,6 +9,7 @@ nothing and logs "stopped: loop"; and a rule never runs twice for one event (the
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ from docket.core.errors import DocketError
 from docket.issues.models import EventKind, Issue, IssueEvent, Watch
 from docket.issues.query_fields import check_issue_query, issue_context
 from docket.query import CheckedQuery, Context, QueryError, evaluate
+
+log = logging.getLogger(__name__)
 
 MAX_DEPTH = 3  # a person's change, then at most three rounds of rules reacting to rules
 
@@ -143,6 +146,11 @@ def carry_out(rule: Rule, issue: Issue, actor: Actor) -> Outcome:
                 issue = fresh_issue(issue.pk) or issue
     except DocketError as refused:
         return Outcome(True, RuleRun.Outcome.FAILED, results, f"{results[-1]['type']}: {refused}")
+    except Exception:  # a bug must not stop the consumer on this event forever: log, go on
+        log.exception("rule %s failed on issue %s", rule.id, issue.pk)
+        failing = rule.actions[len(results)]["type"] if len(results) < len(rule.actions) else "?"
+        results.append({"type": failing, "ok": False, "detail": "internal error"})
+        return Outcome(True, RuleRun.Outcome.FAILED, results, f"{failing}: internal error")
     return Outcome(True, RuleRun.Outcome.DONE, results)
 
 
