@@ -138,6 +138,7 @@ class _Loader:
                     key=record["key"],
                     name=record.get("name", record["key"]),
                     visibility=record.get("visibility", "private"),
+                    workflow=record.get("workflow", "default"),
                 )
                 made = [(project.key, project.pk)]
                 remember(self.stats.source, ImportedRecord.Kind.PROJECT, made)

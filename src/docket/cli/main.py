@@ -6,6 +6,7 @@ DOCKET_DATA_DIR and DOCKET_DATABASE_URL, whether given as flags or in the enviro
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import subprocess
@@ -335,7 +336,8 @@ def demo(
         _fail("demo data is already loaded (project WEB exists)")
     _first_admin("admin", "admin@localhost", os.environ.get("DOCKET_ADMIN_PASSWORD"))
     actor = _import_actor(None)
-    lines = (json.dumps(r) for r in generate(issues, seed=seed, user_count=12))
+    moment = dt.datetime.now(dt.UTC)
+    lines = (json.dumps(r) for r in generate(issues, seed=seed, user_count=12, demo_now=moment))
     stats = load(actor, lines, source="demo")
     err.print(
         f"Loaded {stats.issues} issues with {stats.comments} comments in "

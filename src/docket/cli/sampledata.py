@@ -158,6 +158,14 @@ LABELS = [
     "good-first-issue",
 ]
 STATUS_WEIGHTS = [("new", 15), ("open", 25), ("in progress", 15), ("resolved", 25), ("closed", 20)]
+# The demo (not the benchmark's dataset) gives these projects the support and incident
+# workflows, whose default SLA policies then run on their recent issues (docs/sla.md).
+DEMO_WORKFLOWS = {
+    "HELP": ("support", [("new", 30), ("waiting on customer", 20), ("waiting on us", 30),
+                         ("solved", 20)], ["support"]),
+    "OPS": ("incident", [("triggered", 30), ("acknowledged", 30), ("mitigated", 15),
+                         ("resolved", 25)], ["incident"]),
+}  # fmt: skip
 TYPES = [
     ("bug", 50),
     ("task", 20),
@@ -206,15 +214,19 @@ def users(count: int) -> list[dict[str, Any]]:
     return people
 
 
-def generate(issues: int, *, seed: int = 42, user_count: int = 50) -> Iterator[dict[str, Any]]:
-    """Yield records: users, then projects (with members), then issues spread over them."""
+def generate(
+    issues: int, *, seed: int = 42, user_count: int = 50, demo_now: dt.datetime | None = None
+) -> Iterator[dict[str, Any]]:
+    """Yield records: users, then projects (with members), then issues spread over them.
+    With `demo_now` (the demo), HELP and OPS use the support and incident workflows and
+    their issues were filed in the three days before it, so their SLA clocks are live."""
     rng = random.Random(seed)
     people = users(user_count)
     yield from people
     names = [p["username"] for p in people]
     for key, name, visibility in PROJECTS:
         members = [{"user": u, "role": "member"} for u in names]
-        yield {
+        project: dict[str, Any] = {
             "kind": "project",
             "key": key,
             "name": name,
@@ -223,6 +235,9 @@ def generate(issues: int, *, seed: int = 42, user_count: int = 50) -> Iterator[d
             "components": ["backend", "frontend", "infrastructure"],
             "milestones": ["1.0", "1.1", "2.0"],
         }
+        if demo_now is not None and key in DEMO_WORKFLOWS:
+            project["workflow"] = DEMO_WORKFLOWS[key][0]
+        yield project
     span = (dt.datetime(2026, 11, 1, tzinfo=dt.UTC) - START).total_seconds()
     for i in range(issues):
         key = PROJECTS[i % len(PROJECTS)][0]
@@ -260,11 +275,24 @@ def generate(issues: int, *, seed: int = 42, user_count: int = 50) -> Iterator[d
             "created_at": created.isoformat(),
             "comments": comments,
         }
+        if demo_now is not None and key in DEMO_WORKFLOWS:
+            _demo_issue(rng, record, key, demo_now)
         if rng.random() < 0.3:
             record["due_date"] = (
                 (created + dt.timedelta(days=rng.randint(3, 90))).date().isoformat()
             )
         yield record
+
+
+def _demo_issue(rng: random.Random, record: dict[str, Any], key: str, moment: dt.datetime) -> None:
+    _, statuses, types = DEMO_WORKFLOWS[key]
+    created = moment - dt.timedelta(minutes=rng.randint(5, 3 * 24 * 60))
+    record["status"] = _pick(rng, statuses)
+    record["type"] = rng.choice(types)
+    record["created_at"] = created.isoformat()
+    for n, comment in enumerate(record["comments"]):
+        at = created + dt.timedelta(minutes=20 * (n + 1) * rng.randint(1, 6))
+        comment["created_at"] = min(at, moment).isoformat()
 
 
 def write(out: TextIO, issues: int, *, seed: int = 42, user_count: int = 50) -> None:
