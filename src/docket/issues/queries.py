@@ -42,6 +42,7 @@ class IssueFilter:
     severities: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)  # team slugs (a team's queue page)
 
 
 def with_related(issues: QuerySet[Issue]) -> QuerySet[Issue]:
@@ -198,6 +199,8 @@ def filter_issues(issues: QuerySet[Issue], f: IssueFilter, me: Who) -> QuerySet[
         issues = issues.filter(type__in=_names("type", f.types, list(IssueType.values)))
     if f.labels:
         issues = issues.filter(_carrying_all(f.labels))
+    if f.teams:
+        issues = issues.filter(team__slug__in=f.teams)
     return issues
 
 

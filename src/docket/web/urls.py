@@ -46,11 +46,13 @@ urlpatterns = [
     path("projects/", projects.project_list, name="projects"),
     path("projects/new", projects.create_project, name="create_project"),
     path("p/<str:project_key>/members", projects.members, name="members"),
+    path("p/<str:project_key>/components", projects.components, name="components"),
     path("p/<str:project_key>/rules", rules.project_rules, name="project_rules"),
     path("settings/rules", rules.global_rules, name="rules"),
     # issue_list.py: lists, search, query help, bulk edit
     path("issues/", issue_list.all_issues, name="issues"),
     path("p/<str:project_key>/", issue_list.project_issues, name="project_issues"),
+    path("teams/<slug:slug>", issue_list.team_queue, name="team_queue"),
     path("search", issue_list.search, name="search"),
     path("issues/suggest", issue_list.suggest, name="suggest"),
     path("issues/query-help", issue_list.query_help, name="query_help"),

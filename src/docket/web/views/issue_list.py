@@ -20,8 +20,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from docket.accounts.actor import Actor
 from docket.accounts.middleware import actor_of
-from docket.core.errors import BadParameter, DocketError
+from docket.accounts.models import Team
+from docket.core.errors import BadParameter, DocketError, NotFound
 from docket.core.pagination import BadCursor
+from docket.core.rows import one_or_none
 from docket.issues import choices, editing, saved_filters
 from docket.issues.bulk import BulkChange, BulkResult, bulk_update
 from docket.issues.fields import PRIORITY_BY_NAME
@@ -68,12 +70,28 @@ def project_issues(request: HttpRequest, project_key: str) -> HttpResponse:
     return _issue_list(request, project)
 
 
-def _issue_list(request: HttpRequest, project: Project | None) -> HttpResponse:
+@web_view()
+@require_GET
+def team_queue(request: HttpRequest, slug: str) -> HttpResponse:
+    """A team's queue: the issues routed to it (`team:<slug>`) that the viewer may see,
+    open ones unless the query says otherwise. Any signed-in user may look; the list is
+    gated issue by issue as every list is."""
+    team = one_or_none(Team.objects.filter(slug=slug))
+    if team is None:
+        raise NotFound(f"no team {slug[:64]}")
+    return _issue_list(request, None, team=team)
+
+
+def _issue_list(
+    request: HttpRequest, project: Project | None, team: Team | None = None
+) -> HttpResponse:
     user = actor_of(request)
-    q = request.GET.get("q", "")
+    q = request.GET.get("q", "is:open" if team is not None else "")
     sort = request.GET.get("sort", "").strip() or None
     cursor = request.GET.get("cursor") or None
-    scope = IssueFilter(projects=[project.key] if project else [])
+    scope = IssueFilter(
+        projects=[project.key] if project else [], teams=[team.slug] if team else []
+    )
     issues: list[dict[str, Any]] = []
     next_cursor = None
     error = None
@@ -86,6 +104,7 @@ def _issue_list(request: HttpRequest, project: Project | None) -> HttpResponse:
     context = {
         "nav": "projects" if project else "issues",
         "project": project,
+        "team": team,
         "q": q,
         "sort": sort or "",
         "cursor": cursor,

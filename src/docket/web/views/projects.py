@@ -1,4 +1,5 @@
-"""Projects as pages: the list, creating one, and managing its members (project admins)."""
+"""Projects as pages: the list, creating one, and managing its members and components
+(project admins)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from docket.accounts.middleware import actor_of
 from docket.core.errors import DocketError
 from docket.issues.capped import OPEN_COUNT_CAP, open_issue_counts
+from docket.issues.editing import assignable_people
 from docket.projects import actions
 from docket.projects.access import (
     Perm,
@@ -21,7 +23,7 @@ from docket.projects.access import (
     visible_memberships,
 )
 from docket.projects.access import visible_projects as projects_for
-from docket.projects.models import Project, Role
+from docket.projects.models import Component, Project, Role
 from docket.projects.workflows import TEMPLATES
 from docket.web.views.common import page, web_view
 
@@ -130,3 +132,42 @@ def _change_member(request: HttpRequest, project: Project) -> None:
         actor=actor_of(request), project=project, role=request.POST.get("role", ""), **who
     )
     messages.success(request, f"{who['user'] or who['team']} is now {request.POST.get('role')}.")
+
+
+@web_view()
+@require_http_methods(["GET", "POST"])
+def components(request: HttpRequest, project_key: str) -> HttpResponse:
+    """The project's components and their leads (routing may assign a component's issues to
+    its lead). Everyone who can see the project sees them; admins add components and set or
+    clear leads, through the same actions as the API (a lead must be assignable: 422)."""
+    project = get_project_for(actor_of(request), project_key)
+    can_manage = Perm.MANAGE_PROJECT in permissions_in(actor_of(request), project)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            _change_component(request, project)
+        except DocketError as problem:
+            error, status = problem.detail, problem.status
+        else:
+            return HttpResponseRedirect(reverse("web:components", args=[project.key]))
+    context = {
+        "project": project,
+        "components": Component.objects.filter(project=project)
+        .select_related("lead")
+        .order_by("name"),
+        "can_manage": can_manage,
+        "people": assignable_people(project) if can_manage else [],
+        "error": error,
+    }
+    return page(request, "web/projects/components.html", context, status)
+
+
+def _change_component(request: HttpRequest, project: Project) -> None:
+    name = request.POST.get("name", "").strip()
+    lead = request.POST.get("lead", "").strip() or None
+    if request.POST.get("add"):
+        actions.add_component(actor=actor_of(request), project=project, name=name, lead=lead)
+        messages.success(request, f"Added component {name}.")
+        return
+    actions.set_component_lead(actor=actor_of(request), project=project, component=name, lead=lead)
+    messages.success(request, f"{name}: lead {'is now ' + lead if lead else 'cleared'}.")
