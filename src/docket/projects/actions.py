@@ -190,7 +190,7 @@ def set_component_lead(
     """Set (or, with None, clear) the lead of a component; routing's `component_lead`."""
     require(actor, project, Perm.MANAGE_PROJECT)
     found = (
-        Component.objects.select_for_update()
+        Component.objects.select_for_update(of=("self",))
         .select_related("lead")
         .filter(project=project, name=component)
         .first()
