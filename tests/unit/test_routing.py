@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 
 import pytest
+from django.db import connection, connections, transaction
 
 from docket.accounts.models import Team
 from docket.issues import actions as issue_actions
@@ -102,3 +105,38 @@ def test_component_lead_is_none_unless_set_active_and_assignable(cast):
     component.lead = cast.bob
     cast.bob.is_active = False
     assert component_lead(component) is None
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="only PostgreSQL runs two writers at once (SQLite's BEGIN IMMEDIATE serialises "
+    "them); CI runs this on PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_routers_take_turns_never_the_same_one():
+    """Four routers picking at once, each holding its transaction a moment after the pick:
+    the cursor row's lock makes them queue, so 28 picks over 7 people are 4 each."""
+    team = Team.objects.create(slug="sre", name="SRE")
+    people = [UserFactory(username=f"sre{i}") for i in range(7)]
+    team.members.add(*people)
+    picks: list[str] = []
+    lock = threading.Lock()
+
+    def router():
+        try:
+            for _ in range(7):
+                with transaction.atomic():
+                    chosen = round_robin(team)
+                    time.sleep(0.005)  # still holding the cursor's row lock
+                with lock:
+                    picks.append(chosen.username)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=router) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert Counter(picks) == {p.username: 4 for p in people}
+    assert RoundRobinCursor.objects.get(team=team).turns == 28
