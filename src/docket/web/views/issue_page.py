@@ -20,6 +20,7 @@ from docket.accounts.middleware import actor_of
 from docket.automation.bot import BOT_USERNAME
 from docket.automation.queries import rule_names
 from docket.core import markdown
+from docket.core.clock import now as clock_now
 from docket.issues import editing, watching
 from docket.issues.access import get_issue_for
 from docket.issues.fields import FIELDS, INLINE_FIELDS, label_of
@@ -27,6 +28,8 @@ from docket.issues.models import Comment, Issue
 from docket.issues.queries import issue_out
 from docket.issues.references import render_all_for, render_for
 from docket.issues.timeline import Entry, timeline_page
+from docket.notifications.emails import sla_words
+from docket.sla import queries as sla_queries
 from docket.web.views.common import is_htmx, page, web_view
 from docket.web.views.issue_common import back_to_issue, partial
 from docket.web.views.notification_settings import mute_state
@@ -137,6 +140,8 @@ def _event_words(event: dict[str, Any]) -> Words:
         return [("text", "restored the issue")]
     if kind == "comment_deleted":
         return [("text", "deleted a comment")]
+    if kind in ("sla_warning", "sla_breached", "sla_escalated"):
+        return [("text", "SLA: "), ("value", sla_words(event.get("field") or "", new))]
     return [("text", str(kind).replace("_", " "))]
 
 
@@ -224,7 +229,36 @@ def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
         "older": older,
         "timeline_sig": _timeline_sig(entries),
         "powers": powers,
+        "sla": sla_shown(issue),
     }
+
+
+def _span(seconds: int) -> str:
+    minutes = abs(seconds) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    parts += [f"{hours}h"] if hours else []
+    return " ".join(parts + [f"{mins}m"]) if mins or not parts else " ".join(parts)
+
+
+def sla_shown(issue: Issue) -> list[dict[str, Any]]:
+    """The issue's SLA clocks as the page words them (no query without clocks)."""
+    if not issue.sla_state:
+        return []
+    shown = []
+    for clock in sla_queries.clocks_of(issue, clock_now()):
+        state, left = clock["state"], clock["remaining_seconds"]
+        if state == "breached":
+            text = f"breached by {_span(-left)}" if clock["deadline"] else "breached"
+        elif state == "met":
+            text = "met"
+        elif state == "paused":
+            text = f"paused, {_span(left)} left"
+        else:
+            text = f"{_span(left)} left"
+        shown.append({**clock, "text": text})
+    return shown
 
 
 @web_view()
