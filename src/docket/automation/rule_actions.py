@@ -15,8 +15,8 @@ from docket.issues.models import Issue
 
 # Kinds the engine refuses with this message (the run log shows it) until their code exists.
 NOT_YET = {
-    "notify": "notify is not available yet: notifications would need a hook for rules "
-    "(see docs/automation.md)",
+    "notify": "notify is not available yet: it needs an issue event that names who to tell, "
+    "as SLA escalation steps write (docs/automation.md)",
     "webhook": "webhook is not available yet: it comes with outbound webhooks (integrations)",
 }
 
