@@ -138,3 +138,14 @@ def test_a_broken_action_is_logged_and_the_consumer_goes_on(cast, monkeypatch):
     run_rules()
     run = RuleRun.objects.get(rule=rule)
     assert (run.outcome, run.error) == ("failed", "comment: internal error")
+
+
+def test_notify_and_webhook_are_refused_and_say_why(cast):
+    notify = make_rule(cast.alice, cast.web, "Tell", {"on": "created"},
+                       [{"type": "notify", "people": ["bob"]}])  # fmt: skip
+    hook = make_rule(cast.alice, cast.web, "Hook", {"on": "created"},
+                     [{"type": "webhook", "url": "https://example.com/x"}])  # fmt: skip
+    make_issue(cast.carol, cast.web)
+    run_rules()
+    assert RuleRun.objects.get(rule=notify).error.startswith("notify: notify is not available yet")
+    assert RuleRun.objects.get(rule=hook).error.startswith("webhook: webhook is not available yet")
