@@ -28,15 +28,16 @@ def set_summaries(summaries: dict[int, tuple[dt.datetime | None, str]]) -> int:
     current = Issue.objects.filter(id__in=list(summaries)).values_list(
         "id", "sla_due_at", "sla_state"
     )
-    changed = 0
+    changed = []
     for issue_id, due, state in current:
         wanted = summaries[issue_id]
         if wanted[1] not in STATES:
             raise ValueError(f"unknown SLA state {wanted[1]!r}")
         if (due, state) != wanted:
-            Issue.objects.filter(id=issue_id).update(sla_due_at=wanted[0], sla_state=wanted[1])
-            changed += 1
-    return changed
+            changed.append(Issue(id=issue_id, sla_due_at=wanted[0], sla_state=wanted[1]))
+    # One UPDATE … CASE per batch, not one per issue (the sweep writes up to 100 at once).
+    Issue.objects.bulk_update(changed, ["sla_due_at", "sla_state"], batch_size=500)
+    return len(changed)
 
 
 def record_sla_event(

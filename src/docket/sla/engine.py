@@ -246,8 +246,10 @@ def sweep(moment: dt.datetime) -> int:
                     continue
                 if _fire(clock, step, percent, moment):
                     done.add(percent)
-            next_at = clocks.next_fire(point, calendar, moment, step_percents(clock.policy), done)
-            Clock.objects.filter(pk=clock.pk).update(next_fire_at=next_at)
+            clock.next_fire_at = clocks.next_fire(
+                point, calendar, moment, step_percents(clock.policy), done
+            )
+        Clock.objects.bulk_update(handled, ["next_fire_at"])
         _summarise([c.issue_id for c in handled], moment)
     return len(handled)
 
