@@ -87,3 +87,15 @@ def test_others_see_component_leads_but_cannot_change_them(cast):
     assert dave.post("/p/WEB/components", {"name": "api", "lead": ""}).status_code == 403
     assert Component.objects.get(name="api").lead == cast.bob
     assert _as(cast.eve).get("/p/WEB/components").status_code == 404
+
+
+def test_the_new_issue_form_offers_teams_and_files_into_one(cast):
+    _sre(cast)
+    bob = _as(cast.bob)
+    assert '<option value="sre">sre</option>' in bob.get("/p/WEB/new").content.decode()
+    plain = {"type": "bug", "priority": "medium", "severity": "major"}
+    response = bob.post("/p/WEB/new", {"title": "Pager storm", "team": "sre", **plain})
+    assert response.status_code == 302, response.content[:300]
+    assert Issue.objects.get(title="Pager storm").team.slug == "sre"
+    refused = bob.post("/p/WEB/new", {"title": "Lost", "team": "nope", **plain})
+    assert refused.status_code == 422 and 'id="team-error"' in refused.content.decode()

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 
 from docket.accounts.access import is_site_admin
 from docket.accounts.actor import Who
-from docket.accounts.models import User
+from docket.accounts.models import Team, User
 from docket.issues.access import CONFIDENTIAL_ROLES, visible_issues
 from docket.issues.models import Label
 from docket.issues.query_fields import ISSUE_QUERY, state_names
@@ -87,6 +87,11 @@ def project_milestones(project: Project) -> list[str]:
     """Open milestones first, then closed ones, each by due date."""
     rows = Milestone.objects.filter(project=project).order_by("closed", "due_date", "name")
     return list(rows.values_list("name", flat=True)[:MAX_CHOICES])
+
+
+def team_slugs() -> list[str]:
+    """Every team an issue may be routed to (teams are site-wide), by slug."""
+    return list(Team.objects.order_by("slug").values_list("slug", flat=True)[:MAX_CHOICES])
 
 
 def project_states(project: Project) -> list[str]:

@@ -13,11 +13,11 @@ from typing import Any
 from django.db.models import Q
 
 from docket.accounts.actor import Who
-from docket.accounts.models import Team, User
+from docket.accounts.models import User
 from docket.core.errors import DocketError, NotFound
 from docket.core.rows import one_or_none
 from docket.issues.access import check_field_permissions
-from docket.issues.choices import project_labels
+from docket.issues.choices import project_labels, team_slugs
 from docket.issues.fields import (
     INLINE_FIELDS,
     PRIORITY_BY_NAME,
@@ -136,7 +136,7 @@ def choices(viewer: Who, issue: Issue, field: str) -> list[str]:
     if field == "labels":
         return project_labels(project, viewer)
     if field == "team":
-        return list(Team.objects.order_by("slug").values_list("slug", flat=True)[:MAX_CHOICES])
+        return team_slugs()
     return []
 
 

@@ -123,6 +123,7 @@ def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
         "labels": choices.project_labels(project, actor_of(request)),
         "components": choices.project_components(project),
         "milestones": choices.project_milestones(project),
+        "teams": choices.team_slugs(),
         "max_description": MAX_DESCRIPTION,
     }
     return page(request, "web/create_issue.html", context, 422 if errors else 200)
