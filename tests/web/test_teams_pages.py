@@ -99,3 +99,21 @@ def test_the_new_issue_form_offers_teams_and_files_into_one(cast):
     assert Issue.objects.get(title="Pager storm").team.slug == "sre"
     refused = bob.post("/p/WEB/new", {"title": "Lost", "team": "nope", **plain})
     assert refused.status_code == 422 and 'id="team-error"' in refused.content.decode()
+
+
+def test_the_query_bar_suggests_teams(cast):
+    _sre(cast)
+    bob = _as(cast.bob)
+
+    def values(q: str) -> list[str]:
+        response = bob.get("/issues/suggest", {"q": q})
+        assert response.status_code == 200
+        return [item["label"] for item in response.json()["items"]]
+
+    assert values("team:s") == ["sre"]
+    assert "none" in values("team:")
+    assert values("assignee:team:s") == ["team:sre"]
+    make_issue(cast.alice, cast.web, title="Disk full", team="sre")
+    make_issue(cast.alice, cast.web, title="Elsewhere")
+    page = bob.get("/issues/", {"q": 'assignee:"team:sre"'}).content.decode()  # as suggested
+    assert "Disk full" in page and "Elsewhere" not in page

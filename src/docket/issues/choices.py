@@ -177,7 +177,10 @@ def field_values(viewer: Who, name: str, prefix: str, project: Project | None = 
     if found.kind == Kind.USER:
         people = people_of_visible_projects(viewer, prefix)
         names = list(people.values_list("username", flat=True)[:SUGGEST_LIMIT])
-        return _matching(prefix, ["@me", *extra]) + names
+        teams = [f"team:{slug}" for slug in team_slugs()] if found.name == "assignee" else []
+        return _matching(prefix, ["@me", *extra]) + names + _matching(prefix, teams)
+    if found.name == "team":
+        return _matching(prefix, [*team_slugs(), *extra])
     if found.name == "status":
         return _matching(prefix, visible_state_names(viewer))
     if found.name == "project":
