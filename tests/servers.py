@@ -171,6 +171,10 @@ def _server_env(env: dict[str, str], worker: bool) -> dict[str, str]:
     env = {**env, "DOCKET_ADMIN_PASSWORD": ADMIN_PASSWORD}
     if not worker:  # /healthz would say "degraded: no worker" for the whole test
         env.setdefault("DOCKET_HEALTH_REQUIRES_WORKER", "false")
+    # The suite runs many servers on two busy cores: a request may wait over the default 1 s
+    # for a thread without the server being overloaded. Shedding has its own tests
+    # (tests/unit/test_lanes.py, test_asgi_entry.py), which set their own limits.
+    env.setdefault("DOCKET_QUEUE_TIMEOUT_MS", "15000")
     return env
 
 
