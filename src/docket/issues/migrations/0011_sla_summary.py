@@ -5,35 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('issues', '0010_mentions'),
-        ('projects', '0004_wip_limit'),
+        ("issues", "0010_mentions"),
+        ("projects", "0004_wip_limit"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='issue',
-            name='sla_due_at',
+            model_name="issue",
+            name="sla_due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='issue',
-            name='sla_state',
-            field=models.CharField(blank=True, default='', max_length=10),
+            model_name="issue",
+            name="sla_state",
+            field=models.CharField(blank=True, default="", max_length=10),
         ),
         migrations.AlterField(
-            model_name='issueevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('changed', 'Changed'), ('commented', 'Commented'), ('comment_edited', 'Comment Edited'), ('comment_deleted', 'Comment Deleted'), ('deleted', 'Deleted'), ('restored', 'Restored'), ('access_granted', 'Access Granted'), ('access_revoked', 'Access Revoked'), ('sla_warning', 'Sla Warning'), ('sla_breached', 'Sla Breached'), ('sla_escalated', 'Sla Escalated')], max_length=20),
+            model_name="issueevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("changed", "Changed"),
+                    ("commented", "Commented"),
+                    ("comment_edited", "Comment Edited"),
+                    ("comment_deleted", "Comment Deleted"),
+                    ("deleted", "Deleted"),
+                    ("restored", "Restored"),
+                    ("access_granted", "Access Granted"),
+                    ("access_revoked", "Access Revoked"),
+                    ("sla_warning", "Sla Warning"),
+                    ("sla_breached", "Sla Breached"),
+                    ("sla_escalated", "Sla Escalated"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['sla_due_at', 'id'], name='issue_sla_due'),
+            model_name="issue",
+            index=models.Index(fields=["sla_due_at", "id"], name="issue_sla_due"),
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['sla_state', 'id'], name='issue_sla_state'),
+            model_name="issue",
+            index=models.Index(fields=["sla_state", "id"], name="issue_sla_state"),
         ),
     ]
