@@ -14,36 +14,17 @@ from __future__ import annotations
 from docket.accounts.actor import Actor
 from docket.accounts.models import User
 from docket.projects.access import role_in
+from docket.projects.bots import acting_in, service_account
 from docket.projects.models import Project
 
 BOT_USERNAME = "docket-automation"
-_bot_id: int | None = None
 
 
 def bot_user() -> User:
-    """The bot account (made if missing: a database migrated before the app existed)."""
-    global _bot_id
-    if _bot_id is not None:
-        found = User.objects.filter(pk=_bot_id).first()
-        if found is not None:
-            return found
-    user, _ = User.objects.get_or_create(
-        username=BOT_USERNAME,
-        defaults={"is_active": False, "first_name": "Automation", "password": "!"},
-    )
-    _bot_id = user.pk
-    return user
-
-
-def is_bot(user_id: int | None) -> bool:
-    return user_id is not None and user_id == bot_user().pk
+    return service_account(BOT_USERNAME, "Automation")
 
 
 def bot_actor(owner: User | None, project: Project, bot: User | None = None) -> Actor:
     """The bot, holding in `project` the role `owner` holds there (none without an owner)."""
-    actor = Actor(bot or bot_user())
     role = role_in(owner, project) if owner is not None and owner.is_active else None
-    actor.roles = {project.id: role} if role else {}
-    actor.grants = []
-    actor.own_only = []
-    return actor
+    return acting_in(bot or bot_user(), project, role)

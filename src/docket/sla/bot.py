@@ -7,21 +7,15 @@ from __future__ import annotations
 
 from docket.accounts.actor import Actor
 from docket.accounts.models import User
+from docket.projects.bots import acting_in, service_account
 from docket.projects.models import Project, Role
 
 BOT_USERNAME = "docket-sla"
 
 
 def bot_user() -> User:
-    user, _ = User.objects.get_or_create(
-        username=BOT_USERNAME, defaults={"is_active": False, "first_name": "SLA", "password": "!"}
-    )
-    return user
+    return service_account(BOT_USERNAME, "SLA")
 
 
 def bot_actor(project: Project, bot: User | None = None) -> Actor:
-    actor = Actor(bot or bot_user())
-    actor.roles = {project.id: Role.MEMBER}
-    actor.grants = []
-    actor.own_only = []
-    return actor
+    return acting_in(bot or bot_user(), project, Role.MEMBER)
