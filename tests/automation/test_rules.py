@@ -3,13 +3,17 @@ run, never run twice for one event, stop a loop, and obey the workflow's role ga
 
 from __future__ import annotations
 
+import pytest
+
 from docket.automation.bot import BOT_USERNAME
 from docket.automation.models import RuleEffect, RuleRun
 from docket.issues import actions
 from docket.issues.models import Issue, IssueEvent
+from docket.notifications.models import Notification
 from docket.worker.models import ConsumerCursor
 from tests.automation.conftest import make_rule, run_rules
 from tests.factories import make_issue
+from tests.notifications.conftest import dispatch_all
 
 
 def test_a_rule_acts_as_the_bot_and_logs_its_run(cast):
@@ -140,12 +144,33 @@ def test_a_broken_action_is_logged_and_the_consumer_goes_on(cast, monkeypatch):
     assert (run.outcome, run.error) == ("failed", "comment: internal error")
 
 
-def test_notify_and_webhook_are_refused_and_say_why(cast):
-    notify = make_rule(cast.alice, cast.web, "Tell", {"on": "created"},
-                       [{"type": "notify", "people": ["bob"]}])  # fmt: skip
+def test_notify_tells_the_people_roles_and_watchers_it_names_and_shows_in_history(cast):
+    make_rule(cast.alice, cast.web, "Tell", {"on": "created"},
+              [{"type": "notify", "people": ["bob"], "roles": ["admin"],
+                "message": "A new report needs eyes"}])  # fmt: skip
+    issue = make_issue(cast.carol, cast.web, title="Printer on fire")
+    run_rules()
+    [notice] = IssueEvent.objects.filter(issue=issue, kind="notice")
+    assert notice.actor.username == BOT_USERNAME
+    assert notice.new == {"to": ["alice", "bob"], "message": "A new report needs eyes"}
+    dispatch_all()
+    told = Notification.objects.filter(event=notice).values_list("recipient__username", "kind")
+    assert sorted(told) == [("alice", "mentioned"), ("bob", "mentioned")]
+
+
+def test_a_notify_naming_nobody_is_refused_when_saved(cast):
+    from docket.automation import spec
+    from docket.core.errors import Invalid
+
+    with pytest.raises(Invalid):
+        spec.check_action("then[0]", {"type": "notify", "roles": ["wizard"]})
+    with pytest.raises(Invalid):
+        spec.check_action("then[0]", {"type": "notify"})
+
+
+def test_webhook_is_refused_and_says_why(cast):
     hook = make_rule(cast.alice, cast.web, "Hook", {"on": "created"},
                      [{"type": "webhook", "url": "https://example.com/x"}])  # fmt: skip
     make_issue(cast.carol, cast.web)
     run_rules()
-    assert RuleRun.objects.get(rule=notify).error.startswith("notify: notify is not available yet")
     assert RuleRun.objects.get(rule=hook).error.startswith("webhook: webhook is not available yet")

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from docket.accounts.actor import Actor
-from docket.accounts.models import Team
+from docket.accounts.models import Team, User
 from docket.core.errors import Invalid
 from docket.issues import actions as issue_actions
-from docket.issues import comments, routing, watching
-from docket.issues.models import Issue
+from docket.issues import comments, notices, routing, watching
+from docket.issues.models import Issue, Watch
 
 # Kinds the engine refuses with this message (the run log shows it) until their code exists.
 NOT_YET = {
-    "notify": "notify is not available yet: it needs an issue event that names who to tell, "
-    "as SLA escalation steps write (docs/automation.md)",
     "webhook": "webhook is not available yet: it comes with outbound webhooks (integrations)",
 }
 
@@ -50,6 +50,12 @@ def run_action(actor: Actor, issue: Issue, action: dict[str, Any]) -> str:
             actor=actor, issue=issue, to=action.get("to"), name=action.get("name")
         )
         return f"moved to {action.get('to') or action.get('name')}"
+    if kind == "notify":
+        people = _audience(issue, action)
+        notices.send_notice(
+            actor=actor, issue=issue, people=people, message=action.get("message", "")
+        )
+        return f"notified {len(people)} people"
     if kind == "comment":
         was_watching = watching.is_watching(actor, issue)
         comments.add_comment(actor=actor, issue=issue, body=action["body"])
@@ -86,3 +92,20 @@ def _assign(actor: Actor, issue: Issue, action: dict[str, Any]) -> str:
         who = picked.username
     issue_actions.assign(actor=actor, issue=issue, assignee=who)
     return f"assigned to {who}" if who else "unassigned"
+
+
+def _audience(issue: Issue, action: dict[str, Any]) -> list[User]:
+    """The active people a notify action names: usernames, holders of project roles
+    (directly or through a team), a team's members, the issue's watchers. Whether each may
+    see the issue is asked when the notification is delivered, as for every notification."""
+    wanted = Q(username__in=action.get("people") or [])
+    roles = action.get("roles") or []
+    if roles:
+        wanted |= Q(memberships__project=issue.project, memberships__role__in=roles)
+        wanted |= Q(teams__memberships__project=issue.project, teams__memberships__role__in=roles)
+    if action.get("team"):
+        wanted |= Q(teams__slug=action["team"])
+    if action.get("watchers"):
+        wanted |= Q(pk__in=Watch.objects.filter(issue=issue).values("user_id"))
+    people = User.objects.filter(wanted, is_active=True).distinct().order_by("username")
+    return list(people[: notices.MAX_NAMED + 1])

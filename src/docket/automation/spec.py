@@ -9,6 +9,7 @@ from croniter import croniter
 
 from docket.core.errors import Invalid
 from docket.issues.fields import EDITABLE_FIELDS
+from docket.projects.models import Role
 
 # Triggers read from the event log, by the consumer.
 EVENT_TRIGGERS = ("created", "changed", "transitioned", "commented", "sla_warning", "sla_breached")
@@ -125,6 +126,15 @@ def check_action(where: str, action: Any) -> dict[str, Any]:
         if action.get("team") is not None:
             out["team"] = _text(f"{where}.team", action["team"])
         out["watchers"] = bool(action.get("watchers", False))
+        unknown = [r for r in out.get("roles", []) if r not in Role.values]
+        if unknown:
+            raise Invalid.field(
+                f"{where}.roles", f"no role {unknown[0]!r}; roles: {', '.join(Role.values)}"
+            )
+        if not any(out.get(part) for part in ("people", "roles", "team", "watchers")):
+            raise Invalid.field(where, "name people, roles, a team or watchers to notify")
+        if action.get("message") is not None:
+            out["message"] = _text(f"{where}.message", action["message"], max_length=2000)
     elif kind == "webhook":
         out["url"] = _text(f"{where}.url", action.get("url"), max_length=2000)
     return out

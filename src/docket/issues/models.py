@@ -166,6 +166,8 @@ class EventKind(models.TextChoices):
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     SLA_ESCALATED = "sla_escalated"
+    # A notice naming people to tell (an automation rule's notify action): issues/notices.py.
+    NOTICE = "notice"
 
 
 class IssueEvent(models.Model):

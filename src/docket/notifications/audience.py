@@ -42,6 +42,7 @@ GENERAL_KIND: dict[str, str | None] = {
     EventKind.SLA_WARNING: None,
     EventKind.SLA_BREACHED: None,
     EventKind.SLA_ESCALATED: None,
+    EventKind.NOTICE: None,  # only the people the notice names (`new["to"]`)
 }
 SLA_KINDS = frozenset({EventKind.SLA_WARNING, EventKind.SLA_BREACHED, EventKind.SLA_ESCALATED})
 STATUS_FIELDS = frozenset({"status", "resolution"})
@@ -91,7 +92,17 @@ def named_kinds(event: IssueEvent, batch: Batch) -> dict[int, str]:
         named[assignee] = Kind.ASSIGNED
     for user_id in sla_told(event):
         named.setdefault(user_id, Kind.DUE)
+    for name in noticed(event):
+        if name in batch.named:
+            named.setdefault(batch.named[name], Kind.MENTIONED)
     return named
+
+
+def noticed(event: IssueEvent) -> list[str]:
+    """The usernames a notice (issues/notices.py) names."""
+    if event.kind != EventKind.NOTICE or not isinstance(event.new, dict):
+        return []
+    return [name for name in event.new.get("to") or () if isinstance(name, str)]
 
 
 def sla_told(event: IssueEvent) -> set[int]:
@@ -134,6 +145,7 @@ def _names_in(events: Sequence[IssueEvent]) -> set[str]:
             and isinstance(event.new.get("assignee"), str)
         ):
             names.add(event.new["assignee"])
+        names.update(noticed(event))
     return names
 
 

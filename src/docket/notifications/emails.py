@@ -276,6 +276,9 @@ def describe(row: Notification, moderator: bool) -> Line:
         return Line(who, f"{event.kind} the issue", "")
     if event.kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED, EventKind.SLA_ESCALATED):
         return Line("SLA", sla_words(event.field, event.new), "")
+    if event.kind == EventKind.NOTICE:
+        message = event.new.get("message") if isinstance(event.new, dict) else ""
+        return Line(who, "asks you to look at the issue", _quoted(message))
     return _change_line(who, row, event.field, event.old, event.new)
 
 

@@ -142,6 +142,10 @@ def _event_words(event: dict[str, Any]) -> Words:
         return [("text", "deleted a comment")]
     if kind in ("sla_warning", "sla_breached", "sla_escalated"):
         return [("text", "SLA: "), ("value", sla_words(event.get("field") or "", new))]
+    if kind == "notice" and isinstance(new, dict):
+        told: Words = [("text", "notified "), ("value", _shown(new.get("to") or []))]
+        message = new.get("message")
+        return told + ([("text", ": "), ("value", message)] if message else [])
     return [("text", str(kind).replace("_", " "))]
 
 
