@@ -175,6 +175,7 @@ def _server_env(env: dict[str, str], worker: bool) -> dict[str, str]:
     # for a thread without the server being overloaded. Shedding has its own tests
     # (tests/unit/test_lanes.py, test_asgi_entry.py), which set their own limits.
     env.setdefault("DOCKET_QUEUE_TIMEOUT_MS", "15000")
+    env.setdefault("DOCKET_WRITE_QUEUE_TIMEOUT_MS", "15000")
     return env
 
 

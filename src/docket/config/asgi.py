@@ -53,13 +53,21 @@ class DocketASGIHandler(ASGIHandler):
         self.rebalance = int(os.environ.get("DOCKET_SERVER_PROCESSES", "1")) > 1
         self._sync = BaseHandler()
         self._sync.load_middleware(is_async=False)
-        queued, timeout = settings.DOCKET_MAX_QUEUED, settings.DOCKET_QUEUE_TIMEOUT_MS
-        threads = settings.DOCKET_READ_THREADS, settings.DOCKET_WRITE_THREADS
-        self._reads = Lane("read", threads[0], queued, timeout)
-        self._writes = Lane("write", threads[1], queued, timeout)
+        self._reads = Lane(
+            "read",
+            settings.DOCKET_READ_THREADS,
+            settings.DOCKET_MAX_QUEUED,
+            settings.DOCKET_QUEUE_TIMEOUT_MS,
+        )
+        self._writes = Lane(
+            "write",
+            settings.DOCKET_WRITE_THREADS,
+            settings.DOCKET_WRITE_MAX_QUEUED,
+            settings.DOCKET_WRITE_QUEUE_TIMEOUT_MS,
+        )
         # Requests between arrival and a lane (reading the body, Django's request signals)
         # count too: both lanes full and queued is the most a process takes on.
-        self.most_in_flight = sum(threads) + 2 * queued
+        self.most_in_flight = self._reads.capacity + self._writes.capacity
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

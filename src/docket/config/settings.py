@@ -118,6 +118,11 @@ DOCKET_READ_THREADS = env_int("DOCKET_READ_THREADS", 4)
 DOCKET_WRITE_THREADS = env_int("DOCKET_WRITE_THREADS", 2)
 DOCKET_MAX_QUEUED = env_int("DOCKET_MAX_QUEUED", 16)
 DOCKET_QUEUE_TIMEOUT_MS = env_int("DOCKET_QUEUE_TIMEOUT_MS", 1000)
+# Writes are a tenth of the traffic and take turns at the database anyway; one shed is work a
+# client must redo. Their lane keeps a longer queue: a burst of 50 concurrent creates is
+# served, not half refused, and a write may wait for a thread as long as for the lock.
+DOCKET_WRITE_MAX_QUEUED = env_int("DOCKET_WRITE_MAX_QUEUED", 64)
+DOCKET_WRITE_QUEUE_TIMEOUT_MS = env_int("DOCKET_WRITE_QUEUE_TIMEOUT_MS", 5000)
 
 # Background jobs (docket/worker): Django's Tasks API. Without DOCKET_JOBS_URL, the
 # django-tasks-db backend in Docket's own database: nothing else to run, and a job queued in a

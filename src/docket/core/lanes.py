@@ -39,6 +39,7 @@ class Lane:
 
     def __init__(self, name: str, threads: int, max_queued: int, queue_timeout_ms: int):
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix=f"docket-{name}")
+        self.capacity = threads + max_queued  # running and waiting at most
         self.max_queued = max_queued
         self.queue_timeout = queue_timeout_ms / 1000
         self.waiting = 0
