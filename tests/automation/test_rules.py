@@ -174,3 +174,17 @@ def test_webhook_is_refused_and_says_why(cast):
     make_issue(cast.carol, cast.web)
     run_rules()
     assert RuleRun.objects.get(rule=hook).error.startswith("webhook: webhook is not available yet")
+
+
+def test_a_rule_does_not_act_on_what_happened_before_it_existed(cast, clock):
+    """Events older than the rule (history an import brought in, a worker catching up on the
+    day before the rule was saved) set nothing off."""
+    old = make_issue(cast.carol, cast.web, title="Filed last week")
+    clock.advance(seconds=60)
+    rule = make_rule(cast.alice, cast.web, "Label new", {"on": "created"},
+                     [{"type": "add_labels", "labels": ["new"]}])  # fmt: skip
+    clock.advance(seconds=60)
+    fresh = make_issue(cast.carol, cast.web, title="Filed now")
+    run_rules()
+    assert [r.issue_id for r in RuleRun.objects.filter(rule=rule)] == [fresh.id]
+    assert not old.labels.exists()

@@ -242,8 +242,8 @@ def handle_events(events: list[IssueEvent]) -> int:
         for rule in rules:
             if rule.project_id not in (None, event.issue.project_id) or (rule.id, key) in done:
                 continue
-            if not fires(rule.trigger, event):
-                continue
+            if event.created_at < rule.created_at or not fires(rule.trigger, event):
+                continue  # a rule acts on what happens once it exists (not on imported history)
             if issue is None:  # deleted
                 break
             mine = (rule.owner_id, issue.project_id)
