@@ -148,3 +148,23 @@ def test_a_step_hands_the_issue_to_a_team(cast: Any, clock: Any, ops: Any) -> No
     assert history(issue) == [("sla_escalated", "first_response", 150)]
     row = Escalation.objects.get(issue=issue)
     assert row.outcome == {"reassign_team": "reassigned to team sre (bob)"}
+
+
+def test_thresholds_crossed_long_before_the_sweep_saw_them_are_skipped_not_acted_on(
+    cast: Any, clock: Any, ops: Any
+) -> None:
+    """Imported history or a worker down for days: the clock shows the breach, but no step
+    acts, nobody is told, and the steps never fire later."""
+    issue = make_issue(cast.bob, ops, title="Old outage", priority="high")
+    replay_all()
+    clock.advance(days=3)
+    sweep(clock)
+    sweep(clock)
+    assert history(issue) == []
+    issue.refresh_from_db()
+    assert issue.priority == Priority.HIGH and issue.sla_state == "breached"
+    skipped = Escalation.objects.filter(issue=issue)
+    assert skipped.exists() and all("skipped" in row.outcome for row in skipped)
+    clock.advance(hours=1)
+    sweep(clock)
+    assert history(issue) == []

@@ -244,7 +244,11 @@ def sweep(moment: dt.datetime) -> int:
                 percent = int(step["at"])
                 if percent in done or elapsed < point.target * percent / 100:
                     continue
-                if _fire(clock, step, percent, moment):
+                crossed = clocks.instant_of(point, calendar, percent / 100)
+                if crossed is not None and moment - crossed > STALE_STEP:
+                    if _skip(clock, percent, crossed, moment):
+                        done.add(percent)
+                elif _fire(clock, step, percent, moment):
                     done.add(percent)
             clock.next_fire_at = clocks.next_fire(
                 point, calendar, moment, step_percents(clock.policy), done
@@ -288,6 +292,26 @@ def _fire(clock: Clock, step: dict[str, Any], percent: int, moment: dt.datetime)
                 },
             )  # fmt: skip
     except IntegrityError:  # fired already (another worker, or before a crash that committed)
+        return False
+    return True
+
+
+# A threshold crossed longer ago than this when the sweep first sees it (imported history,
+# a worker down for days) is recorded as skipped: no actions, no event, nobody told — the
+# clock still shows the breach. As the notifications consumer treats old events.
+STALE_STEP = dt.timedelta(days=1)
+
+
+def _skip(clock: Clock, percent: int, crossed: dt.datetime, moment: dt.datetime) -> bool:
+    """Mark a stale step as done without acting (so it never fires later either)."""
+    try:
+        with transaction.atomic():
+            Escalation.objects.create(
+                issue_id=clock.issue_id, metric=clock.metric, step=percent,
+                policy_name=clock.policy.name, fired_at=moment,
+                outcome={"skipped": f"crossed at {crossed.isoformat()}, over a day before"},
+            )  # fmt: skip
+    except IntegrityError:
         return False
     return True
 
