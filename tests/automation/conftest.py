@@ -6,32 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.utils import timezone
 
 from docket.automation import actions as rule_admin
 from docket.automation.consumer import NAME
 from docket.automation.models import Rule
-from docket.issues.models import IssueEvent
 from docket.worker import consumers
-from docket.worker.models import ConsumerCursor
-from tests.notifications.conftest import clock  # noqa: F401 - fixture
+from tests.notifications.conftest import (
+    clock,  # noqa: F401 - fixture
+    cursor_at_the_end,
+)
 
 STAMPERS_EXTRA = ("docket.automation.engine.now", "docket.automation.actions.now")
 
 
 @pytest.fixture(autouse=True)
 def fresh_cursor(db: Any) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            table = IssueEvent._meta.db_table
-            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")
-            last = cursor.fetchone()[0]
-    else:
-        last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    ConsumerCursor.objects.update_or_create(
-        name=NAME, defaults={"last_event_id": last, "updated_at": timezone.now()}
-    )
+    cursor_at_the_end(NAME)
 
 
 def run_rules() -> int:

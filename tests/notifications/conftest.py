@@ -54,8 +54,8 @@ def clock(monkeypatch: Any) -> Clock:
     return fake
 
 
-def cursor_at_the_end() -> None:
-    """Put the consumer's cursor just before the next event id. On PostgreSQL that is the
+def cursor_at_the_end(name: str = NAME) -> None:
+    """Put consumer `name`'s cursor just before the next event id. On PostgreSQL that is the
     sequence's next value, not the last row's id: other tests' rolled-back rows used ids,
     and the consumer would wait at that gap (and read the events after it again)."""
     if connection.vendor == "postgresql":
@@ -66,7 +66,7 @@ def cursor_at_the_end() -> None:
     else:
         last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     ConsumerCursor.objects.update_or_create(
-        name=NAME, defaults={"last_event_id": last, "updated_at": timezone.now()}
+        name=name, defaults={"last_event_id": last, "updated_at": timezone.now()}
     )
 
 

@@ -7,15 +7,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.utils import timezone
 
-from docket.issues.models import IssueEvent
 from docket.sla import consumer as sla_consumer
 from docket.sla import engine
 from docket.worker import consumers
 from docket.worker.models import ConsumerCursor
-from tests.notifications.conftest import STAMPERS, Clock
+from tests.notifications.conftest import STAMPERS, Clock, cursor_at_the_end
 
 SLA_STAMPERS = (
     *STAMPERS,
@@ -41,16 +38,7 @@ def at(zone: str, *parts: int) -> dt.datetime:
 
 @pytest.fixture(autouse=True)
 def fresh_cursor(db: Any) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            table = IssueEvent._meta.db_table
-            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")
-            last = cursor.fetchone()[0]
-    else:
-        last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    ConsumerCursor.objects.update_or_create(
-        name=sla_consumer.NAME, defaults={"last_event_id": last, "updated_at": timezone.now()}
-    )
+    cursor_at_the_end(sla_consumer.NAME)
 
 
 def replay_all() -> int:
