@@ -62,3 +62,6 @@ api.add_router("", "docket.worker.api.router")  # background jobs (site admins)
 api.add_router("", "docket.notifications.api.router")  # inbox, preferences, mutes
 api.add_router("", "docket.automation.api.router")  # rules, their run log, dry runs
 api.add_router("", "docket.sla.api.router")  # SLA policies, an issue's clocks
+api.add_router("", "docket.integrations.vcs.api.router")  # repositories, forge deliveries
+api.add_router("", "docket.integrations.alerts.api.router")  # alert intakes
+api.add_router("", "docket.integrations.hooks.api.router")  # outbound webhooks, deliveries

@@ -1,0 +1,1 @@
+"""Monitoring alert intakes: Alertmanager and Grafana webhooks open and resolve incidents."""

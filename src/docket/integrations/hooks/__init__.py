@@ -1,0 +1,1 @@
+"""Outbound webhooks and chat: events leave Docket, signed, retried and logged."""

@@ -1,0 +1,1 @@
+"""Version control: connected repositories and the commits and pull requests they report."""
