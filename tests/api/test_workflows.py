@@ -115,6 +115,7 @@ def test_the_workflow_shows_states_and_transitions_with_their_rules(cast):
         "color": "#d97706",
         "initial": False,
         "wip_limit": None,
+        "waiting": False,
     }
     close = [t for t in workflow["transitions"] if t["name"] == "Close"]
     assert close == [
@@ -232,6 +233,7 @@ def test_a_new_state_goes_at_the_end_and_can_be_reached_once_a_transition_leads_
         "color": "#dc2626",
         "initial": False,
         "wip_limit": None,
+        "waiting": False,
     }
     make_issue(cast.alice, cast.web)
     problem(alice.patch("/issues/WEB-1", {"status": "blocked"}), 422)

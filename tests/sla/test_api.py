@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from docket.worker.runner import run_ready_jobs
 from tests.factories import make_issue
 from tests.sla.conftest import replay_all
 
@@ -74,3 +75,37 @@ def test_an_issue_shows_its_clocks_and_the_query_finds_it(cast: Any, clock: Any)
     sla = admin.get(f"/issues/WEB-{issue.number}/sla").json()
     assert sla["clocks"][0]["state"] == "breached"
     assert [e["step"] for e in sla["escalations"]] == [75, 100]
+
+
+def test_a_policy_change_replays_the_clocks_in_the_worker_not_in_the_request(
+    cast: Any, clock: Any
+) -> None:
+    issue = make_issue(cast.bob, cast.web, title="Crash", type="bug", priority="high")
+    replay_all()
+    admin = cast.api(cast.alice)
+    policy = {**POLICY, "hours": None, "country": "", "pause_states": []}
+    assert admin.post("/projects/WEB/sla/policies", policy).status_code == 201
+    url = f"/issues/WEB-{issue.number}/sla"
+    assert admin.get(url).json()["clocks"] == []  # the request only queued the replay
+    assert run_ready_jobs() == 1
+    assert [c["state"] for c in admin.get(url).json()["clocks"]] == ["running"]
+
+
+def test_a_state_marked_waiting_pauses_the_clocks_of_issues_in_it(cast: Any, clock: Any) -> None:
+    admin = cast.api(cast.alice)
+    policy = {**POLICY, "hours": None, "country": "", "pause_states": []}
+    assert admin.post("/projects/WEB/sla/policies", policy).status_code == 201
+    issue = make_issue(cast.bob, cast.web, title="Crash", type="bug", priority="high")
+    assert admin.patch(f"/issues/WEB-{issue.number}", {"status": "open"}).status_code == 200
+    replay_all()
+    run_ready_jobs()
+    url = f"/issues/WEB-{issue.number}/sla"
+    assert {c["state"] for c in admin.get(url).json()["clocks"]} == {"running"}
+
+    marked = admin.patch("/projects/WEB/workflow/states/open", {"waiting": True})
+    assert marked.status_code == 200 and marked.json()["waiting"] is True
+    assert run_ready_jobs() == 1  # the workflow change queued one replay of WEB's clocks
+    assert {c["state"] for c in admin.get(url).json()["clocks"]} == {"paused"}
+
+    refused = admin.patch("/projects/WEB/workflow/states/open", {"waiting": "yes"})
+    assert refused.status_code == 422

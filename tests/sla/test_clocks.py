@@ -45,7 +45,9 @@ def clock_of(issue: Issue, metric: str, moment: dt.datetime) -> tuple[str, Any, 
 def test_the_support_template_comes_with_a_policy(cast: Any, clock: Any) -> None:
     project = make_project(cast.alice, "HELP", workflow="support")
     policy = Policy.objects.get(project=project)
-    assert policy.pause_states == ["Waiting on customer"]
+    assert policy.pause_states == []  # the workflow's waiting state pauses its clocks:
+    waiting = project.workflow.states.filter(waiting=True)
+    assert [s.name for s in waiting] == ["Waiting on customer"]
     assert make_project(cast.alice, "SW").sla_policies.count() == 0  # default template: none
 
 

@@ -30,6 +30,8 @@ class WorkflowState(models.Model):
     is_initial = models.BooleanField(default=False)
     # Work-in-progress limit shown on the board (None: no limit). Advisory: moves are not refused.
     wip_limit = models.PositiveIntegerField(null=True, blank=True)
+    # The ball is with someone outside the team ("Waiting on customer"): SLA clocks pause here.
+    waiting = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["order", "id"]

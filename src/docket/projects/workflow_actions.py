@@ -32,7 +32,7 @@ NAME = re.compile(r"^\w(?:[\w .'&/()+-]*[\w.)])?$")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DONE = WorkflowState.Category.DONE
 MAX_STATES, MAX_TRANSITIONS = 50, 250  # per workflow
-STATE_FIELDS = {"name", "category", "color", "initial", "wip_limit"}
+STATE_FIELDS = {"name", "category", "color", "initial", "wip_limit", "waiting"}
 MAX_WIP_LIMIT = 10_000
 RULE_FIELDS = {"name", "allowed_roles", "required_fields", "effects"}
 
@@ -165,8 +165,10 @@ def add_state(
     category: str,
     color: str = "#888888",
     initial: bool = False,
+    waiting: bool = False,
 ) -> WorkflowState:
-    """Add a state at the end of the order (reorder with `reorder_states`)."""
+    """Add a state at the end of the order (reorder with `reorder_states`). `waiting`: the
+    ball is with someone outside the team there, so SLA clocks pause (docs/sla.md)."""
     workflow = _locked_workflow(actor, project)
     name = _clean_name("name", name)
     category = _clean_category(category)
@@ -186,6 +188,7 @@ def add_state(
                 color=color,
                 order=0 if last is None else last + 1,
                 is_initial=bool(initial),
+                waiting=_clean_waiting(waiting),
             )
     except IntegrityError:
         raise Conflict(f"the workflow already has a state {name!r}") from None
@@ -197,8 +200,9 @@ def add_state(
 def change_state(
     *, actor: Who, project: Project, state: str, changes: dict[str, Any]
 ) -> WorkflowState:
-    """Rename, recolour, recategorise a state, make it the initial one, or set its
-    work-in-progress limit (`wip_limit`: a positive number, or None for no limit)."""
+    """Rename, recolour, recategorise a state, make it the initial one, set its
+    work-in-progress limit (`wip_limit`: a positive number, or None for no limit), or mark it
+    `waiting` (SLA clocks pause there; the SLA app replays the project's clocks after)."""
     workflow = _locked_workflow(actor, project)
     target = state_in(workflow, state)
     audit(actor, "workflow.state_changed", project=project, target=target.name, changes=changes)
@@ -220,6 +224,8 @@ def change_state(
         target.is_initial = True
     if "wip_limit" in changes:
         target.wip_limit = _clean_wip_limit(changes["wip_limit"])
+    if "waiting" in changes:
+        target.waiting = _clean_waiting(changes["waiting"])
     try:
         with transaction.atomic():
             target.save()
@@ -233,6 +239,12 @@ def _clean_wip_limit(value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIP_LIMIT:
         raise Invalid.field("wip_limit", f"must be a number from 1 to {MAX_WIP_LIMIT}, or null")
+    return value
+
+
+def _clean_waiting(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid.field("waiting", "must be true or false")
     return value
 
 

@@ -37,9 +37,11 @@ class TemplateStateOut(Schema):
 
 
 class WorkflowStateOut(TemplateStateOut):
-    """A state of a project's workflow (a template's fields, plus its WIP limit)."""
+    """A state of a project's workflow (a template's fields, plus its WIP limit and whether
+    SLA clocks pause in it)."""
 
     wip_limit: int | None = Field(description="Work-in-progress limit (board); null: none")
+    waiting: bool = Field(description="The ball is outside the team: SLA clocks pause here")
 
 
 class TemplateTransitionOut(Schema):
@@ -85,6 +87,7 @@ class WorkflowStateIn(StrictIn):
     category: Category
     color: str = Field("#888888", pattern=r"^#[0-9a-fA-F]{6}$")
     initial: bool = False
+    waiting: bool = Field(False, description="SLA clocks pause in this state")
 
 
 class WorkflowStateUpdate(StrictIn):
@@ -95,6 +98,7 @@ class WorkflowStateUpdate(StrictIn):
     wip_limit: int | None = Field(
         None, ge=1, le=10_000, description="Work-in-progress limit shown on the board; null: none"
     )
+    waiting: bool = Field(None, description="SLA clocks pause in this state")  # type: ignore[assignment]
 
 
 class StateOrderIn(StrictIn):
@@ -145,6 +149,7 @@ def state_out(state: WorkflowState) -> dict[str, Any]:
         "color": state.color,
         "initial": state.is_initial,
         "wip_limit": state.wip_limit,
+        "waiting": state.waiting,
     }
 
 

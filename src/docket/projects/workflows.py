@@ -30,6 +30,7 @@ class Template:
     description: str
     states: list[tuple[str, str, str]]  # name, category, colour; the first is initial
     transitions: list[Move]
+    waiting: tuple[str, ...] = ()  # states where the ball is outside the team: SLA clocks pause
 
 
 def _from(sources: tuple[str, ...], name: str, target: str, **rules: tuple[str, ...]) -> list[Move]:
@@ -80,6 +81,7 @@ TEMPLATES = {
             Move("Close", "Solved", "Closed"),
             Move("Reopen", "Solved", "Waiting on us", roles=ANYONE_INVOLVED),
         ],
+        waiting=("Waiting on customer",),
     ),
     "incident": Template(
         name="Incident",
@@ -120,6 +122,7 @@ def create_workflow(template_name: str = "default") -> Workflow:
             color=color,
             order=order,
             is_initial=order == 0,
+            waiting=name in template.waiting,
         )
     WorkflowTransition.objects.bulk_create(
         WorkflowTransition(

@@ -1,5 +1,5 @@
 """Every write to SLA policies: create, update, delete, and the template defaults. Project
-admins (and site admins) only; each change replays the project's clocks (engine.py)."""
+admins (and site admins) only; each change queues a replay of the project's clocks (jobs.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from docket.query.errors import QueryError
 from docket.sla import engine
 from docket.sla.calendar import check_country, parse_hours
 from docket.sla.defaults import DEFAULTS
+from docket.sla.jobs import replay_later
 from docket.sla.models import Policy
 
 FIELDS = (
@@ -123,7 +124,7 @@ def create_policy(*, actor: Who, project: Project, values: dict[str, Any]) -> Po
     policy = Policy(project=project, created_at=moment, updated_at=moment, **clean(values, actor))
     _save(policy)
     audit(actor, "sla.policy_created", project=project, target=policy.name)
-    engine.recompute_project(project, moment)
+    replay_later(project)
     return policy
 
 
@@ -135,7 +136,7 @@ def update_policy(*, actor: Who, policy: Policy, values: dict[str, Any]) -> Poli
     policy.updated_at = now()
     _save(policy)
     audit(actor, "sla.policy_changed", project=policy.project, target=policy.name)
-    engine.recompute_project(policy.project, policy.updated_at)
+    replay_later(policy.project)
     return policy
 
 
@@ -145,7 +146,7 @@ def delete_policy(*, actor: Who, policy: Policy) -> None:
     project = policy.project
     audit(actor, "sla.policy_deleted", project=project, target=policy.name)
     policy.delete()
-    engine.recompute_project(project, now())
+    replay_later(project)
 
 
 def _save(policy: Policy) -> None:

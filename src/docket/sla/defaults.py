@@ -22,7 +22,7 @@ DEFAULTS: dict[str, list[dict[str, Any]]] = {
             },
             "zone": "UTC",
             "hours": WEEKDAYS_9_TO_5,
-            "pause_states": ["Waiting on customer"],
+            "pause_states": [],  # the workflow's waiting state (Waiting on customer) pauses
             "steps": [
                 {"at": 75, "do": ["notify_assignee"]},
                 {"at": 100, "do": ["notify_assignee", "notify_lead", "raise_priority"]},
