@@ -13,15 +13,11 @@ from pydantic import ConfigDict, Field
 
 from docket.accounts.actor import Who
 from docket.accounts.api_auth import ApiRequest
-from docket.automation import actions
+from docket.automation import actions, queries
 from docket.automation.models import Rule, RuleRun
-from docket.core.errors import NotFound
 from docket.issues.access import get_issue_for
-from docket.projects.access import get_project_for
-from docket.projects.models import Project
 
 router = Router(tags=["automation"])
-MAX_ID = 2**63 - 1
 
 
 class RuleIn(Schema):
@@ -104,41 +100,17 @@ def run_out(run: RuleRun) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _project(actor: Who, key: str | None) -> Project | None:
-    if key is None:
-        actions.may_manage(actor, None)
-        return None
-    project = get_project_for(actor, key)
-    actions.may_manage(actor, project)
-    return project
-
-
-def _rule(actor: Who, key: str | None, rule_id: int) -> Rule:
-    project = _project(actor, key)
-    rule = (
-        Rule.objects.filter(project=project, pk=rule_id).select_related("project", "owner").first()
-        if 0 < rule_id <= MAX_ID
-        else None
-    )
-    if rule is None:
-        raise NotFound(f"no rule {rule_id}")
-    return rule
-
-
 def _list(actor: Who, key: str | None) -> list[dict[str, Any]]:
-    project = _project(actor, key)
-    rules = Rule.objects.filter(project=project).select_related("project", "owner")
-    return [rule_out(r) for r in rules]
+    return [rule_out(r) for r in queries.rules_of(actor, key)]
 
 
 def _runs(actor: Who, key: str | None, rule_id: int, limit: int) -> list[dict[str, Any]]:
-    rule = _rule(actor, key, rule_id)
-    runs = RuleRun.objects.filter(rule=rule).select_related("issue", "issue__project")
-    return [run_out(r) for r in runs.order_by("-id")[:limit]]
+    rule = queries.rule_for(actor, key, rule_id)
+    return [run_out(r) for r in queries.runs_of(rule)[:limit]]
 
 
 def _dry(actor: Who, key: str | None, rule_id: int, payload: DryRunIn) -> dict[str, Any]:
-    rule = _rule(actor, key, rule_id)
+    rule = queries.rule_for(actor, key, rule_id)
     issue = get_issue_for(actor, payload.issue)
     return actions.dry_run(actor=actor, rule=rule, issue=issue)
 
@@ -161,7 +133,7 @@ def list_project_rules(request: ApiRequest, key: str) -> Any:
     "/projects/{key}/rules", response={201: RuleOut}, summary="Add a rule (project admins)"
 )
 def create_project_rule(request: ApiRequest, key: str, payload: RuleIn) -> Any:
-    project = _project(request.auth, key)
+    project = queries.managed_project(request.auth, key)
     rule = actions.create_rule(
         actor=request.auth, project=project, data=payload.dict(exclude_unset=True)
     )
@@ -170,19 +142,19 @@ def create_project_rule(request: ApiRequest, key: str, payload: RuleIn) -> Any:
 
 @router.get("/projects/{key}/rules/{rule_id}", response=RuleOut, summary="One rule")
 def get_project_rule(request: ApiRequest, key: str, rule_id: int) -> Any:
-    return rule_out(_rule(request.auth, key, rule_id))
+    return rule_out(queries.rule_for(request.auth, key, rule_id))
 
 
 @router.patch("/projects/{key}/rules/{rule_id}", response=RuleOut, summary="Change a rule")
 def update_project_rule(request: ApiRequest, key: str, rule_id: int, payload: RuleIn) -> Any:
-    rule = _rule(request.auth, key, rule_id)
+    rule = queries.rule_for(request.auth, key, rule_id)
     data = payload.dict(exclude_unset=True)
     return rule_out(actions.update_rule(actor=request.auth, rule=rule, data=data))
 
 
 @router.delete("/projects/{key}/rules/{rule_id}", response={204: None}, summary="Remove a rule")
 def delete_project_rule(request: ApiRequest, key: str, rule_id: int) -> Any:
-    actions.delete_rule(actor=request.auth, rule=_rule(request.auth, key, rule_id))
+    actions.delete_rule(actor=request.auth, rule=queries.rule_for(request.auth, key, rule_id))
     return Status(204, None)
 
 
@@ -222,19 +194,19 @@ def create_global_rule(request: ApiRequest, payload: RuleIn) -> Any:
 
 @router.get("/rules/{rule_id}", response=RuleOut, summary="One global rule")
 def get_global_rule(request: ApiRequest, rule_id: int) -> Any:
-    return rule_out(_rule(request.auth, None, rule_id))
+    return rule_out(queries.rule_for(request.auth, None, rule_id))
 
 
 @router.patch("/rules/{rule_id}", response=RuleOut, summary="Change a global rule")
 def update_global_rule(request: ApiRequest, rule_id: int, payload: RuleIn) -> Any:
-    rule = _rule(request.auth, None, rule_id)
+    rule = queries.rule_for(request.auth, None, rule_id)
     data = payload.dict(exclude_unset=True)
     return rule_out(actions.update_rule(actor=request.auth, rule=rule, data=data))
 
 
 @router.delete("/rules/{rule_id}", response={204: None}, summary="Remove a global rule")
 def delete_global_rule(request: ApiRequest, rule_id: int) -> Any:
-    actions.delete_rule(actor=request.auth, rule=_rule(request.auth, None, rule_id))
+    actions.delete_rule(actor=request.auth, rule=queries.rule_for(request.auth, None, rule_id))
     return Status(204, None)
 
 

@@ -1,10 +1,51 @@
-"""Reads for the pages: which timeline entries a rule wrote (shown as "Automation: <rule>")."""
+"""Reads of rules for the API and the pages: the rules an admin manages, one rule, its run
+log, and which timeline entries a rule wrote (shown as "Automation: <rule>")."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from docket.automation.models import RuleEffect
+from django.db.models import QuerySet
+
+from docket.accounts.actor import Who
+from docket.automation import actions
+from docket.automation.models import Rule, RuleEffect, RuleRun
+from docket.core.errors import NotFound
+from docket.projects.access import get_project_for
+from docket.projects.models import Project
+
+MAX_ID = 2**63 - 1
+
+
+def managed_project(actor: Who, key: str | None) -> Project | None:
+    """The project whose rules `actor` manages (None: the global rules, site admins only);
+    404 for a project they cannot see, 403 when they see it but may not manage it."""
+    if key is None:
+        actions.may_manage(actor, None)
+        return None
+    project = get_project_for(actor, key)
+    actions.may_manage(actor, project)
+    return project
+
+
+def rules_of(actor: Who, key: str | None) -> QuerySet[Rule]:
+    """The project's rules (or the global ones) in order, for someone who manages them."""
+    project = managed_project(actor, key)
+    return Rule.objects.filter(project=project).select_related("project", "owner")
+
+
+def rule_for(actor: Who, key: str | None, rule_id: int) -> Rule:
+    rule = rules_of(actor, key).filter(pk=rule_id).first() if 0 < rule_id <= MAX_ID else None
+    if rule is None:
+        raise NotFound(f"no rule {rule_id}")
+    return rule
+
+
+def runs_of(rule: Rule) -> QuerySet[RuleRun]:
+    """The rule's run log, newest first."""
+    return (
+        RuleRun.objects.filter(rule=rule).select_related("issue", "issue__project").order_by("-id")
+    )
 
 
 def rule_names(
