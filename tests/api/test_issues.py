@@ -80,6 +80,8 @@ def test_a_new_issue_gets_sensible_defaults(cast, clock):
         "confidential": False,
         "version": 1,
         "resolved_at": None,
+        "sla_state": None,  # no SLA policy holds it (tests/sla/test_issue_fields_api.py)
+        "sla_due_at": None,
         "description_html": "",
         "not_notified": [],  # people the description mentions who cannot see the issue
     }
@@ -132,6 +134,8 @@ def test_every_field_can_be_set_when_filing_an_issue(cast, parts):
         "confidential": True,
         "version": 1,
         "resolved_at": None,
+        "sla_state": None,
+        "sla_due_at": None,
         "description_html": "<p>Users want a CSV export.</p>\n",
         "not_notified": [],
     }

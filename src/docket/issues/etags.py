@@ -2,22 +2,29 @@
 
 An ETag is "<version>-<updated_at in µs>": the version is what If-Match compares (fields),
 the time also changes when a comment arrives, so If-None-Match never serves a stale body.
+An issue with an SLA summary (which changes without an edit: issues/sla_summary.py) has a
+third part, a checksum of that summary, for the same reason.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 
 from django.http import HttpRequest, HttpResponse
 
 from docket.core.errors import BadParameter
 from docket.issues.models import Issue
 
-ETAG = re.compile(r'^(?:W/)?"(\d+)(?:-\d+)?"$')
+ETAG = re.compile(r'^(?:W/)?"(\d+)(?:-\d+){0,2}"$')
 
 
 def etag(issue: Issue) -> str:
-    return f'"{issue.version}-{int(issue.updated_at.timestamp() * 1_000_000)}"'
+    tag = f"{issue.version}-{int(issue.updated_at.timestamp() * 1_000_000)}"
+    if issue.sla_state or issue.sla_due_at:
+        due = issue.sla_due_at.isoformat() if issue.sla_due_at else ""
+        tag += f"-{zlib.crc32(f'{issue.sla_state}|{due}'.encode())}"
+    return f'"{tag}"'
 
 
 def with_etag(response: HttpResponse, issue: Issue) -> HttpResponse:

@@ -90,7 +90,8 @@ def _names_sql(count: int) -> str:
 # What an issue's API shape is made of, as column paths: lists fetch exactly these as plain
 # values (building the ~300 model instances of a 50-issue page was most of its cost), and
 # `issue_out` reads the same names off one loaded issue. The editable fields' columns and how
-# they read out come from the field table (fields.py).
+# they read out come from the field table (fields.py); the read-only ones (ids, times, the SLA
+# summary) are named here.
 ROW_FIELDS = (
     "id",
     "number",
@@ -101,6 +102,8 @@ ROW_FIELDS = (
     "project__key",
     "status__category",
     "reporter__username",
+    "sla_due_at",
+    "sla_state",
     *ROW_COLUMNS,
 )
 
@@ -120,6 +123,9 @@ def _shape(row: dict[str, Any], labels: list[str], components: list[str]) -> dic
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
         "resolved_at": row["resolved_at"],
+        # The SLA summary the sla app keeps on the issue (issues/sla_summary.py): read-only.
+        "sla_state": row["sla_state"] or None,
+        "sla_due_at": row["sla_due_at"],
     }
 
 

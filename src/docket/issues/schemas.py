@@ -32,6 +32,8 @@ else:  # the choices of the field table (fields.py); Literal[tuple] is Literal[a
     SeverityName = Literal[tuple(SEVERITY_BY_NAME)]
     PriorityName = Literal[tuple(PRIORITY_BY_NAME)]
     ResolutionName = Literal[RESOLUTION_NAMES]
+# The SLA summary's states (issues/sla_summary.py STATES, without "" which reads as null).
+SlaState = Literal["breached", "at_risk", "running", "paused", "met"]
 DateText = Field(default=None, pattern=f"^{DATE_PATTERN}$", examples=["2026-12-31"])
 Names = list[str]
 
@@ -148,6 +150,15 @@ class IssueOut(Schema):
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None
+    sla_state: SlaState | None = Field(
+        description="The worst state of the issue's SLA clocks, kept by the SLA worker (≤ ~1 s "
+        "behind): breached, at_risk (≥ 75 % of a target), running, paused, met; null when no "
+        "policy holds the issue. Read-only; each clock is at `GET /issues/{key}/sla`"
+    )
+    sla_due_at: datetime | None = Field(
+        description="The nearest deadline of a running SLA clock (past once breached); null "
+        "when no clock is running. Read-only"
+    )
 
 
 class IssueDetail(IssueOut):
