@@ -5,6 +5,7 @@ import datetime as dt
 from django.apps import AppConfig
 
 SWEEP_EVERY = dt.timedelta(minutes=1)
+PRUNE_EVERY = dt.timedelta(hours=1)
 
 
 class AutomationConfig(AppConfig):
@@ -15,10 +16,11 @@ class AutomationConfig(AppConfig):
     label = "automation"
 
     def ready(self) -> None:
-        from docket.automation import consumer, sweep
+        from docket.automation import consumer, prune, sweep
         from docket.worker import consumers, sweeps
 
         consumers.register(
             consumers.Consumer(consumer.NAME, consumer.handle, related=consumer.RELATED)
         )
         sweeps.register(sweeps.Sweep("automation.sweep", SWEEP_EVERY, sweep.run))
+        sweeps.register(sweeps.Sweep("automation.prune_runs", PRUNE_EVERY, prune.prune_runs))

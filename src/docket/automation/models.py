@@ -76,7 +76,10 @@ class RuleRun(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["rule", "key"], name="rule_run_once")]
-        indexes = [models.Index(fields=["rule", "id"], name="rule_run_rule")]
+        indexes = [
+            models.Index(fields=["rule", "id"], name="rule_run_rule"),
+            models.Index(fields=["created_at"], name="rule_run_created"),  # pruning old runs
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule_id} {self.key}: {self.outcome}"
@@ -85,12 +88,15 @@ class RuleRun(models.Model):
 class RuleEffect(models.Model):
     """An issue event a rule's action wrote, and how deep in a chain of rules it is (1: caused
     by a person's change, 2: by a rule reacting to a rule, ...). The loop guard reads it; the
-    timeline shows "Automation: <rule name>" from it."""
+    timeline shows "Automation: <rule name>" from it. It outlives its run: the run log is
+    pruned (prune.py), the history it explains is not."""
 
     event = models.OneToOneField(
         "issues.IssueEvent", primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
-    run = models.ForeignKey(RuleRun, on_delete=models.CASCADE, related_name="effects")
+    run = models.ForeignKey(
+        RuleRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="effects"
+    )
     rule_name = models.CharField(max_length=100)
     depth = models.PositiveSmallIntegerField()
 

@@ -154,6 +154,8 @@ DOCKET_HEALTH_REQUIRES_WORKER = env_bool("DOCKET_HEALTH_REQUIRES_WORKER", True)
 # Notification mail (docs/notifications.md): one person's changes to one issue within this
 # many seconds of the first make one mail.
 DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS = env_int("DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS", 120)
+# Automation rules' run log (docs/automation.md): runs older than this many days are deleted.
+DOCKET_RULE_RUNS_KEEP_DAYS = env_int("DOCKET_RULE_RUNS_KEEP_DAYS", 30)
 
 
 def _database() -> dict[str, Any]:
