@@ -114,6 +114,28 @@ def update_rule(*, actor: Who, rule: Rule, data: dict[str, Any]) -> Rule:
 
 
 @transaction.atomic
+def move_rule(*, actor: Who, rule: Rule, by: int) -> None:
+    """Move a rule `by` places in its list's order (-1: one up). The list is renumbered 0..n
+    so ties left by the API's positions cannot stall a move; the owners do not change (the
+    rules do the same things, only in another order)."""
+    may_manage(actor, rule.project)
+    rules = list(Rule.objects.select_for_update().filter(project=rule.project))
+    index = next((i for i, r in enumerate(rules) if r.pk == rule.pk), None)
+    if index is None:
+        raise NotFound(f"no rule {rule.pk}")
+    target = index + by
+    if not 0 <= target < len(rules):
+        raise Invalid.field("position", "the rule cannot move further that way")
+    rules.insert(target, rules.pop(index))
+    for position, each in enumerate(rules):
+        if each.position != position:
+            each.position = position
+            each.save(update_fields=["position"])
+    audit(actor, "rule.moved", project=rule.project, target=f"rule {rule.id}", name=rule.name,
+          position=target)  # fmt: skip
+
+
+@transaction.atomic
 def delete_rule(*, actor: Who, rule: Rule) -> None:
     may_manage(actor, rule.project)
     audit(actor, "rule.deleted", project=rule.project, target=f"rule {rule.id}", **_described(rule))

@@ -16,6 +16,8 @@ from docket.web.views import (
     live,
     notification_settings,
     projects,
+    rule_form,
+    rule_runs,
     rules,
 )
 
@@ -47,8 +49,23 @@ urlpatterns = [
     path("projects/new", projects.create_project, name="create_project"),
     path("p/<str:project_key>/members", projects.members, name="members"),
     path("p/<str:project_key>/components", projects.components, name="components"),
-    path("p/<str:project_key>/rules", rules.project_rules, name="project_rules"),
-    path("settings/rules", rules.global_rules, name="rules"),
+    # rules.py, rule_form.py, rule_runs.py: automation rules (a project's, or the global ones)
+    path("p/<str:project_key>/rules", rules.rules_page, name="project_rules"),
+    path("p/<str:project_key>/rules/new", rule_form.rule_form, name="project_rule_new"),
+    path(
+        "p/<str:project_key>/rules/<int:rule_id>/edit",
+        rule_form.rule_form,
+        name="project_rule_edit",
+    ),
+    path(
+        "p/<str:project_key>/rules/<int:rule_id>/runs",
+        rule_runs.rule_runs,
+        name="project_rule_runs",
+    ),
+    path("settings/rules", rules.rules_page, name="rules"),
+    path("settings/rules/new", rule_form.rule_form, name="rule_new"),
+    path("settings/rules/<int:rule_id>/edit", rule_form.rule_form, name="rule_edit"),
+    path("settings/rules/<int:rule_id>/runs", rule_runs.rule_runs, name="rule_runs"),
     # issue_list.py: lists, search, query help, bulk edit
     path("issues/", issue_list.all_issues, name="issues"),
     path("p/<str:project_key>/", issue_list.project_issues, name="project_issues"),

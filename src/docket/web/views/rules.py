@@ -1,97 +1,100 @@
-"""Automation rules' settings page: a project's rules (its admins) or the global ones (site
-admins), in order, each with its latest runs; add a rule, turn one on or off, remove one. The
-changes go through docket.automation.actions (audited), as the API's do."""
+"""Automation rules' list page: a project's rules (its admins) or the global ones (site
+admins), in order, each as a sentence with its latest run and outcome counts; turn one on or
+off, move it up or down, delete it. The form is rule_form.py, the run log rule_runs.py. Every
+change goes through docket.automation.actions (audited), as the API's do."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from docket.accounts.middleware import actor_of
-from docket.automation import actions
+from docket.automation import actions, queries
+from docket.automation.describe import describe_rule
 from docket.automation.models import Rule, RuleRun
-from docket.core.errors import DocketError, Invalid, NotFound
-from docket.projects.access import get_project_for
+from docket.core.errors import DocketError, NotFound
 from docket.projects.models import Project
 from docket.web.views.common import page, web_view
 
-RUNS_SHOWN = 10
+OUTCOMES = [str(o) for o in RuleRun.Outcome.values]
+
+
+def managed_project(request: HttpRequest, project_key: str | None) -> Project | None:
+    """The project whose rules these are (None: the global ones): its admins (403/404 by the
+    project gate), site admins for the global ones."""
+    return queries.managed_project(actor_of(request), project_key)
+
+
+def find_rule(request: HttpRequest, project_key: str | None, rule_id: int | None) -> Rule:
+    if rule_id is None:
+        raise NotFound("no such rule")
+    return queries.rule_for(actor_of(request), project_key, rule_id)
+
+
+def rules_url(project: Project | None, name: str = "rules", *args: Any) -> str:
+    """web:rules / web:project_rules and their siblings (web:rule_runs, web:project_rule_runs …)."""
+    if project is None:
+        return reverse(f"web:{name}", args=args)
+    return reverse(f"web:project_{name}", args=[project.key, *args])
 
 
 @web_view()
 @require_http_methods(["GET", "POST"])
-def project_rules(request: HttpRequest, project_key: str) -> HttpResponse:
-    project = get_project_for(actor_of(request), project_key)
-    return _rules_page(request, project)
-
-
-@web_view()
-@require_http_methods(["GET", "POST"])
-def global_rules(request: HttpRequest) -> HttpResponse:
-    return _rules_page(request, None)
-
-
-def _here(project: Project | None) -> str:
-    return reverse("web:project_rules", args=[project.key]) if project else reverse("web:rules")
-
-
-def _rules_page(request: HttpRequest, project: Project | None) -> HttpResponse:
-    actor = actor_of(request)
-    actions.may_manage(actor, project)
+def rules_page(request: HttpRequest, project_key: str | None = None) -> HttpResponse:
+    project = managed_project(request, project_key)
     error, status = "", 200
-    draft: Any = {}
     if request.method == "POST":
         try:
-            _change(request, project)
+            _change(request, project, project_key)
         except DocketError as problem:
             error, status = problem.detail, problem.status
-            draft = request.POST
         else:
-            return HttpResponseRedirect(_here(project))
+            return HttpResponseRedirect(rules_url(project))
     rules = list(Rule.objects.filter(project=project).select_related("owner"))
-    runs: dict[int, list[RuleRun]] = {}
-    for rule in rules:
-        runs[rule.id] = list(
-            RuleRun.objects.filter(rule=rule).select_related("issue", "issue__project")[:RUNS_SHOWN]
-        )
-    context: dict[str, Any] = {
-        "project": project, "rules": rules, "runs": runs, "error": error, "draft": draft,
-        "json": lambda value: json.dumps(value, ensure_ascii=False),
+    context = {
+        "project": project, "rules": rules, "error": error, "stats": _run_stats(rules),
+        "sentence": lambda r: describe_rule(r.trigger, r.condition, r.actions),
+        "rule_url": lambda name, *args: rules_url(project, name, *args),
     }  # fmt: skip
     return page(request, "web/rules/list.html", context, status)
 
 
-def _json(name: str, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as wrong:
-        raise Invalid.field(name, f"is not JSON: {wrong}") from wrong
+def _run_stats(rules: list[Rule]) -> dict[int, dict[str, Any]]:
+    """Per rule: its last run's time and how many runs ended each way (one query)."""
+    stats: dict[int, dict[str, Any]] = {r.id: {"last": None, "counts": {}} for r in rules}
+    rows = (
+        RuleRun.objects.filter(rule__in=rules)
+        .values("rule_id", "outcome")
+        .annotate(n=Count("id"), last=Max("created_at"))
+        .order_by()
+    )
+    for row in rows:
+        entry = stats[row["rule_id"]]
+        entry["counts"][row["outcome"]] = row["n"]
+        if entry["last"] is None or row["last"] > entry["last"]:
+            entry["last"] = row["last"]
+    return stats
 
 
-def _change(request: HttpRequest, project: Project | None) -> None:
+def _change(request: HttpRequest, project: Project | None, project_key: str | None) -> None:
     actor = actor_of(request)
     form = request.POST
-    if "rule" in form:
-        rule = Rule.objects.filter(project=project, pk=form.get("rule", "").strip() or 0).first()
-        if rule is None:
-            raise NotFound("no such rule")
-        if form.get("remove"):
-            actions.delete_rule(actor=actor, rule=rule)
-            messages.success(request, f"Removed rule {rule.name}.")
-        else:
-            actions.update_rule(actor=actor, rule=rule, data={"enabled": not rule.enabled})
-            messages.success(request, f"Rule {rule.name} is {'on' if rule.enabled else 'off'}.")
-        return
-    data = {
-        "name": form.get("name", ""),
-        "trigger": _json("trigger", form.get("trigger", "")),
-        "condition": form.get("condition", ""),
-        "actions": _json("actions", form.get("actions", "")),
-    }
-    rule = actions.create_rule(actor=actor, project=project, data=data)
-    messages.success(request, f"Added rule {rule.name}.")
+    rule_id = form.get("rule", "")
+    rule = find_rule(request, project_key, int(rule_id) if rule_id.isdigit() else None)
+    op = form.get("op", "")
+    if op == "delete":
+        actions.delete_rule(actor=actor, rule=rule)
+        messages.success(request, f"Deleted rule {rule.name}.")
+    elif op in ("up", "down"):
+        actions.move_rule(actor=actor, rule=rule, by=-1 if op == "up" else 1)
+        messages.success(request, f"Moved rule {rule.name} {op}.")
+    elif op == "toggle":
+        actions.update_rule(actor=actor, rule=rule, data={"enabled": not rule.enabled})
+        messages.success(request, f"Rule {rule.name} is {'on' if rule.enabled else 'off'}.")
+    else:
+        raise NotFound("no such change")
