@@ -168,6 +168,10 @@ class EventKind(models.TextChoices):
     SLA_ESCALATED = "sla_escalated"
     # A notice naming people to tell (an automation rule's notify action): issues/notices.py.
     NOTICE = "notice"
+    # A commit or pull request that mentions the issue (a connected repository's delivery):
+    # issues/development.py.
+    COMMIT_LINKED = "commit_linked"
+    PR_LINKED = "pr_linked"
 
 
 class IssueEvent(models.Model):
