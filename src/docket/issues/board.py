@@ -13,6 +13,7 @@ the same one the `transition` action obeys.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,8 @@ _CARD_FIELDS = (
     "reporter_id",
     "confidential",
     "assignee__username",
+    "sla_state",
+    "sla_due_at",
 )
 
 
@@ -54,6 +57,9 @@ class Card:
     version: int
     confidential: bool
     labels: list[tuple[str, str]] = field(default_factory=list)  # (name, colour)
+    # The SLA summary (issues/sla_summary.py): the worst state, the nearest deadline.
+    sla_state: str = ""
+    sla_due_at: dt.datetime | None = None
     moves: list[str] = field(default_factory=list)  # statuses this person may move it to
 
 
@@ -131,7 +137,8 @@ def build_board(
     for state in states:
         cap, rows, count = caps[state.id], by_state[state.id], counts[state.id]
         cards = []
-        for pk, number, title, priority, version, reporter_id, confidential, assignee in rows:
+        for row in rows:
+            pk, number, title, priority, version, reporter_id, confidential, assignee = row[:8]
             card = Card(
                 id=pk,
                 key=f"{project.key}-{number}",
@@ -141,6 +148,8 @@ def build_board(
                 version=version,
                 confidential=bool(confidential),
                 moves=moves_from(state.id, reporter_id == me),
+                sla_state=row[8] or "",
+                sla_due_at=_moment(row[9]),
             )
             cards.append(card)
         columns.append(Column(state=state, cards=cards, count=min(count, cap), capped=count > cap))
@@ -175,6 +184,15 @@ def column_rows(issues: QuerySet[Issue], state_ids: list[int], limit: int) -> di
     for part in found.values():  # each part came in order; make sure of it
         part.sort(key=lambda row: (-row[3], -row[0]))  # priority, id (see _CARD_FIELDS)
     return found
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A datetime column as a raw cursor gives it: aware on PostgreSQL, text or naive UTC
+    on SQLite (Django's converters do not see through the per-column subqueries)."""
+    if value is None or value == "":
+        return None
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def column_counts(issues: QuerySet[Issue], state_ids: list[int], cap: int) -> dict[int, int]:

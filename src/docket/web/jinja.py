@@ -37,7 +37,7 @@ from docket.core import markdown as markdown_renderer
 from docket.issues.references import render_for
 from docket.live.changes import newest_event_id
 from docket.notifications.queries import unread_count
-from docket.web.markup import issue_rows, kanban_cards, status_class
+from docket.web.markup import card_sla_now, issue_rows, kanban_cards, status_class
 
 
 def url(name: str, *args: Any) -> str:
@@ -93,6 +93,7 @@ def environment(**options: Any) -> jinja2.Environment:
     env.globals.update(url=url, static=static, live_after=newest_event_id, inbox_count=inbox_count)
     env.globals["issue_rows"] = issue_rows  # web/partials/issue_table.html (Python: speed)
     env.globals["kanban_cards"] = kanban_cards  # web/board/board_region.html (Python: speed)
+    env.globals["card_sla"] = card_sla_now  # web/board/card.html's SLA badge
     env.filters.update(
         markdown=markdown,
         date=date_format,

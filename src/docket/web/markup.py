@@ -20,6 +20,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from docket.core import clock
 from docket.issues.board import Card
 from docket.web.views.common import issue_base
 
@@ -31,6 +32,57 @@ def status_class(category: str) -> str:
     return category if category in STATUS_CLASSES else ""
 
 
+# --- SLA badges ----------------------------------------------------------------------------
+
+SLA_WORDS = {  # state -> (CSS modifier, what it says without a deadline)
+    "breached": ("breached", "breached"),
+    "at_risk": ("at-risk", "at risk"),
+    "running": ("running", "running"),
+    "paused": ("paused", "paused"),
+    "met": ("met", "met"),
+}
+
+
+def _span(seconds: float) -> str:
+    """A compact length of time: <1m, 25m, 3h, 2d (rounded down: never later than it is)."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "<1m"
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h"
+    return f"{minutes // (24 * 60)}d"
+
+
+def sla_badge_text(state: str, due: datetime | None, now: datetime) -> str:
+    """The badge's words: "breached 2h ago", "due in 25m", "paused", "met"."""
+    if state not in SLA_WORDS:
+        return ""
+    if due is None or state in ("paused", "met"):
+        return SLA_WORDS[state][1]
+    left = (due - now).total_seconds()
+    if state == "breached":
+        return f"breached {_span(-left)} ago" if left <= 0 else "breached"
+    return f"due in {_span(left)}" if left > 0 else f"due {_span(-left)} ago"
+
+
+def sla_badge(state: str | None, due: datetime | None, now: datetime, zone: tzinfo) -> str:
+    """A compact SLA badge for an issue's summary (issues/sla_summary.py), its times relative
+    to `now` and the deadline in full in its title; "" when no policy holds the issue."""
+    if not state or state not in SLA_WORDS:
+        return ""
+    words = escape(sla_badge_text(state, due, now))
+    title = f"SLA {SLA_WORDS[state][1]}"
+    if due is not None:
+        when = "was due" if due <= now else "due"
+        title += f"; {when} {due.astimezone(zone):%Y-%m-%d %H:%M %Z}".rstrip()
+    return (
+        f'<span class="sla-badge sla-{SLA_WORDS[state][0]}" title="{escape(title)}">'
+        f'<span class="visually-hidden">SLA: </span>{words}</span>'
+    )
+
+
 # --- issue table rows ---------------------------------------------------------------------
 
 
@@ -40,8 +92,16 @@ def _updated(at: datetime, zone: tzinfo) -> str:
     return f'<time datetime="{at.isoformat()}">{shown}</time>'
 
 
-def issue_row(issue: dict[str, Any], issue_base: str, zone: tzinfo, *, selectable: bool) -> str:
-    """One <tr> for an API-shaped issue dict (issues/queries.issue_out)."""
+def issue_row(
+    issue: dict[str, Any],
+    issue_base: str,
+    zone: tzinfo,
+    *,
+    selectable: bool,
+    sla_now: datetime | None = None,
+) -> str:
+    """One <tr> for an API-shaped issue dict (issues/queries.issue_out); with `sla_now`, the
+    SLA column (after the priority) with badges relative to it."""
     key = escape(issue["key"])
     select = ""
     if selectable:
@@ -59,22 +119,30 @@ def issue_row(issue: dict[str, Any], issue_base: str, zone: tzinfo, *, selectabl
     status = escape(issue["status"])
     pill = escape(status_class(issue["status_category"]))
     priority = escape(issue["priority"])
+    sla = ""
+    if sla_now is not None:
+        badge = sla_badge(issue["sla_state"], issue["sla_due_at"], sla_now, zone)
+        sla = f'<td class="sla">{badge}</td>'
     return (
         f'<tr data-nav-item data-key="{key}">{select}'
         f'<td class="key">{key}</td>'
         f'<td><a data-open href="{escape(issue_base)}{key}">{escape(issue["title"])}</a>'
         f"{secret}{labels}</td>"
         f'<td><span class="pill {pill}">{status}</span></td>'
-        f'<td class="prio-{priority}">{priority}</td>'
+        f'<td class="prio-{priority}">{priority}</td>{sla}'
         f'<td class="opt">{escape(issue["assignee"] or "—")}</td>'
         f'<td class="opt">{escape(issue["due_date"] or "")}</td>'
         f'<td class="opt small muted">{_updated(issue["updated_at"], zone)}</td></tr>\n'
     )
 
 
-def issue_rows(issues: list[dict[str, Any]], selectable: bool = False) -> SafeString:
+def issue_rows(
+    issues: list[dict[str, Any]], selectable: bool = False, sla: bool = False
+) -> SafeString:
+    """The rows; `sla`: with the SLA column, relative to the request's clock."""
     base, zone = issue_base(), timezone.get_current_timezone()
-    html = "".join(issue_row(i, base, zone, selectable=selectable) for i in issues)
+    now = clock.now() if sla else None
+    html = "".join(issue_row(i, base, zone, selectable=selectable, sla_now=now) for i in issues)
     return mark_safe(html)  # noqa: S308 - every value above is escaped
 
 
@@ -90,7 +158,25 @@ class _Repeated(dict[str, str]):
         return self[text]
 
 
-def _card(card: Card, base: str, move_url: str, seen: _Repeated) -> str:
+# The clocks a card shows (a met one is news no longer).
+CARD_SLA_STATES = frozenset({"breached", "at_risk", "running", "paused"})
+
+
+def card_sla(card: Card, now: datetime, zone: tzinfo) -> str:
+    if card.sla_state not in CARD_SLA_STATES:
+        return ""
+    return " " + sla_badge(card.sla_state, card.sla_due_at, now, zone)
+
+
+def card_sla_now(card: Card) -> SafeString:
+    """`card_sla` at the request's clock (card.html's macro; kanban_cards computes it once)."""
+    html = card_sla(card, clock.now(), timezone.get_current_timezone())
+    return mark_safe(html)  # noqa: S308 - every value is escaped in sla_badge
+
+
+def _card(
+    card: Card, base: str, move_url: str, seen: _Repeated, now: datetime, zone: tzinfo
+) -> str:
     key = escape(card.key)
     labels = "".join(
         f' <span class="label" data-color="{seen[color]}">{seen[name]}</span>'
@@ -110,7 +196,7 @@ def _card(card: Card, base: str, move_url: str, seen: _Repeated) -> str:
         f'<li class="kanban-card{" movable" if card.moves else ""}" id="card-{key}" '
         f'data-key="{key}" data-version="{card.version}" data-nav-item>'
         f'<div class="kanban-card-top"><span class="key">{key}</span> '
-        f'<span class="prio-{priority} small">{priority}</span></div>'
+        f'<span class="prio-{priority} small">{priority}</span>{card_sla(card, now, zone)}</div>'
         f'<a class="kanban-card-title" data-open href="{base}{key}">'
         f"{escape(card.title)}</a>"
         f'<div class="kanban-card-meta small"><span class="muted">{who}</span>'
@@ -120,5 +206,6 @@ def _card(card: Card, base: str, move_url: str, seen: _Repeated) -> str:
 
 def kanban_cards(cards: list[Card], issue_base: str, move_url: str) -> SafeString:
     base, url, seen = escape(issue_base), escape(move_url), _Repeated()
-    html = "".join(_card(card, base, url, seen) for card in cards)
+    now, zone = clock.now(), timezone.get_current_timezone()
+    html = "".join(_card(card, base, url, seen, now, zone) for card in cards)
     return mark_safe(html)  # noqa: S308 - every value above is escaped

@@ -34,7 +34,7 @@ from docket.projects.access import Perm, get_project_for, permissions_in
 from docket.projects.models import Project
 from docket.query import MAX_LENGTH, QueryError
 from docket.web.views.common import is_htmx, page, safe_next, web_view
-from docket.web.views.tables import table
+from docket.web.views.tables import chosen_columns, table
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 50
@@ -50,6 +50,7 @@ SORTABLE = {
     "assignee": "assignee",
     "due": "due",
     "updated": "updated",
+    "sla": "sla",  # nearest deadline first (`sort:sla`)
 }
 FIRST_DESCENDING = {"priority", "updated"}
 
@@ -89,6 +90,8 @@ def _issue_list(
     q = request.GET.get("q", "is:open" if team is not None else "")
     sort = request.GET.get("sort", "").strip() or None
     cursor = request.GET.get("cursor") or None
+    extra = chosen_columns(request.GET.get("columns", "")[:100])
+    shown = ",".join(extra)  # kept in every link the list makes
     scope = IssueFilter(
         projects=[project.key] if project else [], teams=[team.slug] if team else []
     )
@@ -110,11 +113,21 @@ def _issue_list(
         "cursor": cursor,
         "error": error,
         "max_length": MAX_LENGTH,
-        **table(issues, selectable=True, **_sorting(request.path, q, sort)),
+        **table(
+            issues, extra_columns=extra, selectable=True, **_sorting(request.path, q, sort, shown)
+        ),
         "empty_text": "No issues match this query." if q else "No issues here yet.",
-        "next_url": _url(request.path, q=q, sort=sort, cursor=next_cursor) if next_cursor else "",
-        "first_url": _url(request.path, q=q, sort=sort),
-        "first_url_unsorted": _url(request.path, q=q),
+        "next_url": (
+            _url(request.path, q=q, sort=sort, columns=shown, cursor=next_cursor)
+            if next_cursor
+            else ""
+        ),
+        "first_url": _url(request.path, q=q, sort=sort, columns=shown),
+        "first_url_unsorted": _url(request.path, q=q, columns=shown),
+        "shown_columns": shown,
+        "sla_toggle_url": _url(
+            request.path, q=q, sort=sort, columns="" if "sla" in extra else "sla"
+        ),
     }
     status = 400 if error else 200
     if is_htmx(request):  # the results region refreshing itself (live updates, bulk edit)
@@ -158,14 +171,15 @@ def _sort_parts(sort: str | None) -> tuple[str, bool]:
     return name, direction == "desc"
 
 
-def _sorting(path: str, q: str, sort: str | None) -> dict[str, Any]:
+def _sorting(path: str, q: str, sort: str | None, columns: str = "") -> dict[str, Any]:
     """Column header links: a first click sorts by the column, a second reverses it. The
     `sort=` parameter overrides the query's own `sort:` (as in the API)."""
     current, desc = _sort_parts(sort)
     links = {}
     for column, name in SORTABLE.items():
         descending = not desc if name == current else name in FIRST_DESCENDING
-        links[column] = _url(path, q=q, sort=f"{name}-desc" if descending else name)
+        wanted = f"{name}-desc" if descending else name
+        links[column] = _url(path, q=q, sort=wanted, columns=columns)
     column = next((c for c, n in SORTABLE.items() if n == current), "")
     return {"sort_links": links, "sort_column": column, "sort_desc": desc}
 

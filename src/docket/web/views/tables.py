@@ -17,15 +17,33 @@ COLUMNS = [
     ("updated", "Updated"),
 ]
 OPTIONAL_COLUMNS = {"assignee", "due", "updated"}  # hidden on narrow screens
+# Columns a list shows when asked (`?columns=sla`), each after the column named here.
+EXTRA_COLUMNS = {"sla": ("SLA", "priority")}
 
 
-def table(issues: list[Any], **extra: Any) -> dict[str, Any]:
-    """Context for jinja2/web/partials/issue_table.html."""
+def chosen_columns(text: str) -> list[str]:
+    """The extra columns a `columns=` parameter names (comma-separated; unknown names are
+    left out), in the order of EXTRA_COLUMNS."""
+    wanted = {part.strip().lower() for part in text.split(",")}
+    return [name for name in EXTRA_COLUMNS if name in wanted]
+
+
+def table(
+    issues: list[Any], *, extra_columns: list[str] | None = None, **more: Any
+) -> dict[str, Any]:
+    """Context for jinja2/web/partials/issue_table.html; `extra_columns` from
+    `chosen_columns` (the SLA column's badges: web/markup.py `sla_badge`)."""
+    columns = list(COLUMNS)
+    for name in extra_columns or []:
+        title, after = EXTRA_COLUMNS[name]
+        at = next(n for n, (column, _) in enumerate(columns) if column == after) + 1
+        columns.insert(at, (name, title))
     return {
         "issues": issues,
-        "columns": COLUMNS,
+        "columns": columns,
         "optional_columns": OPTIONAL_COLUMNS,
-        **extra,
+        "sla_column": "sla" in (extra_columns or []),
+        **more,
     }
 
 
