@@ -156,6 +156,15 @@ DOCKET_HEALTH_REQUIRES_WORKER = env_bool("DOCKET_HEALTH_REQUIRES_WORKER", True)
 DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS = env_int("DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS", 120)
 # Automation rules' run log (docs/automation.md): runs older than this many days are deleted.
 DOCKET_RULE_RUNS_KEEP_DAYS = env_int("DOCKET_RULE_RUNS_KEEP_DAYS", 30)
+# Outbound webhooks (docs/integrations.md): targets on private networks are refused unless
+# their host name or network is allowed here (on-premise chat servers); attempts, timeouts.
+DOCKET_WEBHOOK_ALLOW_HOSTS = env_list("DOCKET_WEBHOOK_ALLOW_HOSTS")
+DOCKET_WEBHOOK_ALLOW_NETWORKS = env_list("DOCKET_WEBHOOK_ALLOW_NETWORKS")
+DOCKET_WEBHOOK_TIMEOUT_SECONDS = env_int("DOCKET_WEBHOOK_TIMEOUT_SECONDS", 10)
+DOCKET_WEBHOOK_MAX_ATTEMPTS = env_int("DOCKET_WEBHOOK_MAX_ATTEMPTS", 15)
+DOCKET_WEBHOOK_RETRY_SECONDS = env_int("DOCKET_WEBHOOK_RETRY_SECONDS", 30)
+DOCKET_WEBHOOK_LEASE_SECONDS = env_int("DOCKET_WEBHOOK_LEASE_SECONDS", 120)
+DOCKET_WEBHOOK_DISABLE_AFTER = env_int("DOCKET_WEBHOOK_DISABLE_AFTER", 10)
 
 
 def _database() -> dict[str, Any]:
