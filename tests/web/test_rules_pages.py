@@ -13,9 +13,10 @@ from docket.accounts.models import Team
 from docket.audit.models import AuditEntry
 from docket.automation.consumer import NAME
 from docket.automation.models import Rule, RuleRun
+from docket.cli.demo_rules import add_demo_rules
 from docket.issues.models import Issue
 from tests.automation.conftest import make_rule, run_rules
-from tests.factories import make_issue, make_project
+from tests.factories import UserFactory, make_issue, make_project
 from tests.notifications.conftest import cursor_at_the_end
 
 
@@ -273,3 +274,13 @@ def test_a_dry_run_shows_what_would_happen_and_changes_nothing(cast):
     assert "does not match" in no_match.content.decode()
     missing = admin.post(f"/p/WEB/rules/{rule.id}/runs", {"issue": "WEB-999"})
     assert missing.status_code == 404 and "WEB-999" in missing.content.decode()
+
+
+def test_the_demo_rules_pass_the_rules_checks_and_read_well(cast):
+    names = [UserFactory(username=f"demo{i}").username for i in range(7)]
+    for key in ("HELP", "OPS"):
+        make_project(cast.root, key)
+    assert add_demo_rules(cast.root, names) == 3  # WEB is the cast's
+    assert Team.objects.get(slug="support").members.count() == 4
+    help_page = _as(cast.root).get("/p/HELP/rules").content.decode()
+    assert "When an issue is created, assign round robin in team support" in help_page

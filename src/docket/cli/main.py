@@ -327,8 +327,9 @@ def demo(
     _django()
     import json
 
+    from docket.cli.demo_rules import add_demo_rules
     from docket.cli.importfile import load
-    from docket.cli.sampledata import generate
+    from docket.cli.sampledata import generate, users
     from docket.projects.models import Project
 
     _migrate()
@@ -343,6 +344,8 @@ def demo(
         f"Loaded {stats.issues} issues with {stats.comments} comments in "
         f"{stats.projects} projects, {stats.users} users (they have no password)."
     )
+    rules = add_demo_rules(actor, [person["username"] for person in users(12)])
+    err.print(f"Added {rules} automation rules (HELP, OPS, WEB: /p/KEY/rules).")
 
 
 @app.command()
