@@ -19,6 +19,7 @@ from docket.web.views import (
     rule_form,
     rule_runs,
     rules,
+    webhooks,
 )
 
 app_name = "web"
@@ -66,6 +67,9 @@ urlpatterns = [
     path("settings/rules/new", rule_form.rule_form, name="rule_new"),
     path("settings/rules/<int:rule_id>/edit", rule_form.rule_form, name="rule_edit"),
     path("settings/rules/<int:rule_id>/runs", rule_runs.rule_runs, name="rule_runs"),
+    # webhooks.py: a project's outbound webhooks and their delivery logs
+    path("p/<str:project_key>/webhooks", webhooks.project_webhooks, name="webhooks"),
+    path("p/<str:project_key>/webhooks/<int:hook_id>", webhooks.webhook_detail, name="webhook"),
     # issue_list.py: lists, search, query help, bulk edit
     path("issues/", issue_list.all_issues, name="issues"),
     path("p/<str:project_key>/", issue_list.project_issues, name="project_issues"),
