@@ -21,6 +21,7 @@ from docket.automation.bot import BOT_USERNAME
 from docket.automation.queries import rule_names
 from docket.core import markdown
 from docket.core.clock import now as clock_now
+from docket.integrations.vcs.queries import development_of
 from docket.issues import editing, watching
 from docket.issues.access import get_issue_for
 from docket.issues.fields import FIELDS, INLINE_FIELDS, label_of
@@ -142,6 +143,8 @@ def _event_words(event: dict[str, Any]) -> Words:
         return [("text", "deleted a comment")]
     if kind in ("sla_warning", "sla_breached", "sla_escalated"):
         return [("text", "SLA: "), ("value", sla_words(event.get("field") or "", new))]
+    if kind in ("commit_linked", "pr_linked") and isinstance(new, dict):
+        return _development_words(kind, new)
     if kind == "notice" and isinstance(new, dict):
         told: Words = [("text", "notified "), ("value", _shown(new.get("to") or []))]
         message = new.get("message")
@@ -149,8 +152,30 @@ def _event_words(event: dict[str, Any]) -> Words:
     return [("text", str(kind).replace("_", " "))]
 
 
+def _development_words(kind: str, new: dict[str, Any]) -> Words:
+    """ "commit abc1234 'Fix login' pushed to main by Jane", "pull request #7 'Login' (merged)"."""
+    title = _shown(new.get("title") or "")
+    if kind == "commit_linked":
+        return [("text", "commit "), ("link", str(new.get("sha") or "")[:7]),
+                ("text", f" ‘{title}’ pushed to "), ("value", _shown(new.get("branch"))),
+                ("text", f" by {_shown(new.get('author'))}")]  # fmt: skip
+    return [("text", "pull request "), ("link", f"#{new.get('number')}"),
+            ("text", f" ‘{title}’ is "), ("value", _shown(new.get("state")))]  # fmt: skip
+
+
+def _safe_link(value: Any) -> str:
+    """Only http(s) addresses become links (the integration checked them too)."""
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
+
+
 def event_entry(event: dict[str, Any]) -> dict[str, Any]:
-    return {"kind": "event", "at": event.get("at"), "event": event, "words": _event_words(event)}
+    entry = {"kind": "event", "at": event.get("at"), "event": event, "words": _event_words(event)}
+    new = event.get("new")
+    if event.get("kind") in ("commit_linked", "pr_linked") and isinstance(new, dict):
+        # Said by the repository, not by the account it acts as.
+        entry["event"] = {**event, "actor": new.get("repository") or event.get("actor")}
+        entry["href"] = _safe_link(new.get("url"))
+    return entry
 
 
 def _timeline_sig(entries: list[Entry]) -> str:
@@ -234,6 +259,7 @@ def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
         "timeline_sig": _timeline_sig(entries),
         "powers": powers,
         "sla": sla_shown(issue),
+        "development": development_of(issue),
     }
 
 

@@ -1,0 +1,53 @@
+"""Reads for pages: an issue's linked commits and pull requests (the issue page's
+"Development" section), in one query (the page has a fixed query budget). The caller has
+passed the issue gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import BooleanField, CharField, F, Value
+from django.db.models.functions import Cast
+
+from docket.integrations.vcs.models import CommitLink, PullRequestLink
+from docket.issues.models import Issue
+
+MAX_SHOWN = 100
+COLUMNS = ("kind", "ref", "title", "url", "branch", "who", "repo", "landed", "state", "at")
+
+
+def development_of(issue: Issue) -> dict[str, list[dict[str, Any]]]:
+    """Newest first, at most MAX_SHOWN in all."""
+    commits = (
+        CommitLink.objects.filter(issue=issue)
+        .annotate(
+            kind=Value("commit", CharField()), ref=F("sha"), who=F("author_name"),
+            repo=F("repository__full_name"), landed=F("on_default_branch"),
+            state=Value("", CharField()), at=F("linked_at"),
+        )
+        .values_list(*COLUMNS)
+    )  # fmt: skip
+    pulls = (
+        PullRequestLink.objects.filter(issue=issue)
+        .annotate(
+            kind=Value("pull", CharField()), ref=Cast("number", CharField()), who=F("author"),
+            repo=F("repository__full_name"), landed=Value(False, BooleanField()),
+            at=F("updated_at"),
+        )
+        .values_list(*COLUMNS)
+    )  # fmt: skip
+    rows = commits.union(pulls, all=True).order_by("-at")[:MAX_SHOWN]
+    shown: dict[str, list[dict[str, Any]]] = {"commits": [], "pull_requests": []}
+    for row in rows:
+        item = dict(zip(COLUMNS, row, strict=True))
+        if item["kind"] == "commit":
+            sha = str(item["ref"])
+            shown["commits"].append({**item, "sha": sha, "short": sha[:7], "author": item["who"]})
+        else:
+            shown["pull_requests"].append(
+                {**item, "number": int(item["ref"]), "author": item["who"]}
+            )
+    return shown
+
+
+__all__ = ["development_of"]
