@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from docket.accounts.access import is_site_admin
 from docket.accounts.middleware import actor_of
 from docket.automation import actions, queries
 from docket.automation.describe import describe_rule
@@ -60,6 +61,7 @@ def rules_page(request: HttpRequest, project_key: str | None = None) -> HttpResp
         "project": project, "rules": rules, "error": error, "stats": _run_stats(rules),
         "sentence": lambda r: describe_rule(r.trigger, r.condition, r.actions),
         "rule_url": lambda name, *args: rules_url(project, name, *args),
+        "global_rules": project is not None and is_site_admin(actor_of(request)),
     }  # fmt: skip
     return page(request, "web/rules/list.html", context, status)
 
