@@ -27,12 +27,14 @@ NEW_SECRET = "webhook_secret"  # noqa: S105 - the session key of a new hook's se
 def project_webhooks(request: HttpRequest, project_key: str) -> HttpResponse:
     actor = actor_of(request)
     project = queries.managed_project(actor, project_key)
-    error, status, draft = "", 200, {}
+    error, status = "", 200
+    draft: Any = {}
     if request.method == "POST":
         try:
             hook = actions.create_hook(actor=actor, project=project, data=_form(request))
         except DocketError as problem:
-            error, status, draft = problem.detail, problem.status, request.POST
+            error, status = problem.detail, problem.status
+            draft = _form(request)
         else:
             request.session[NEW_SECRET] = {"hook": hook.id, "secret": hook.secret}
             messages.success(request, f"Added webhook {hook.name}.")
