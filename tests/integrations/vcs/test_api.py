@@ -5,6 +5,7 @@ delivery through a real `docket serve` over HTTP."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from docket.audit.models import AuditEntry
@@ -122,7 +123,17 @@ def test_a_delivery_over_real_http(tmp_path: Path) -> None:
             made["delivery_url"], content=body.replace(b"master", b"main"), headers=headers,
             timeout=30,
         )  # fmt: skip
+        # The same new delivery five times at once: applied once, the rest find it.
+        racing = {**headers, "X-GitHub-Delivery": "d-2"}
+
+        def send(_: int) -> httpx.Response:
+            return httpx.post(made["delivery_url"], content=body, headers=racing, timeout=60)
+
+        with ThreadPoolExecutor(5) as pool:
+            answers = list(pool.map(send, range(5)))
 
     assert first.status_code == 200 and first.json()["status"] == "processed"
     assert again.json()["status"] == "already processed"
     assert forged.status_code == 401
+    statuses = sorted(a.json()["status"] for a in answers)
+    assert statuses == ["already processed"] * 4 + ["processed"], [a.text for a in answers]

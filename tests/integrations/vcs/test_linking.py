@@ -341,3 +341,33 @@ def test_a_bot_project_member_is_not_needed(cast) -> None:
     issue = make_issue(cast.alice, cast.web)
     send(hub(cast), github_push([f"fixes {issue.key}"]))
     assert not cast.web.memberships.filter(user__username="docket-vcs").exists()
+
+
+def test_an_oversized_delivery_is_413_and_changes_nothing(cast, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    issue = make_issue(cast.alice, cast.web)
+    body = github_push([f"fixes {issue.key}" + " padding" * 600])
+
+    response = send(hub(cast), body)
+
+    assert response.status_code == 413
+    assert not Delivery.objects.exists() and status_of(issue) == "New"
+
+
+def test_no_csrf_token_is_needed_the_signature_is_the_credential(cast) -> None:
+    from django.test import Client
+
+    repository = hub(cast)
+    body = github_push(["no key here"])
+    meta = {
+        "HTTP_X_GITHUB_EVENT": "push",
+        "HTTP_X_HUB_SIGNATURE_256": signed("github", body)["X-Hub-Signature-256"],
+    }
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(cast.alice)  # a session cookie does not make it a session request
+
+    response = browser.post(
+        f"/api/v1/hooks/vcs/{repository.hook_id}", body, content_type="application/json", **meta
+    )
+
+    assert response.status_code == 200 and response.json()["status"] == "processed"
