@@ -177,3 +177,20 @@ def test_a_badge_shows_only_on_issues_the_viewer_sees(cast: Any, clock: Any) -> 
     assert f"WEB-{secret.number}" not in carol and "sla-badge" not in carol
     outsider = _as(cast.eve).get("/issues/", {"columns": "sla", "q": "sla:running"})
     assert "sla-badge" not in outsider.content.decode()
+
+
+def test_the_board_query_count_does_not_grow_with_badged_cards(cast: Any, clock: Any) -> None:
+    add_policy(cast)
+
+    def count(n: int) -> int:
+        while Issue.objects.count() < n:
+            make_issue(cast.bob, cast.web, priority="high")
+        replay_all()
+        client = _as(cast.bob)
+        client.get("/p/WEB/board")
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get("/p/WEB/board").content.decode()
+        assert len(badges(html)) == n
+        return len(queries)
+
+    assert count(2) == count(20)
