@@ -59,11 +59,16 @@ def title(batch: AlertBatch, firing: list[Alert]) -> str:
     return words[:255]
 
 
+def _cell(value: str, as_code: bool) -> str:
+    if as_code:
+        return code(value)
+    return link(text(value, 200), value) or text(value)  # a runbook URL becomes a link
+
+
 def _table(heading: str, values: dict[str, str], *, as_code: bool) -> list[str]:
     if not values:
         return []
-    cell = code if as_code else text
-    rows = [f"| {code(k, 100)} | {cell(v)} |" for k, v in sorted(values.items())]
+    rows = [f"| {code(k, 100)} | {_cell(v, as_code)} |" for k, v in sorted(values.items())]
     return [f"| {heading} | Value |", "| --- | --- |", *rows, ""]
 
 

@@ -21,6 +21,7 @@ from docket.automation.bot import BOT_USERNAME
 from docket.automation.queries import rule_names
 from docket.core import markdown
 from docket.core.clock import now as clock_now
+from docket.integrations.alerts.queries import bot_names
 from docket.integrations.vcs.queries import development_of
 from docket.issues import editing, watching
 from docket.issues.access import get_issue_for
@@ -199,16 +200,25 @@ def timeline_entries(user: Actor, issue: Issue, entries: list[Entry]) -> list[di
         [e.id for e in entries if e.event is not None and e.event.get("actor") == BOT_USERNAME],
         [c.id for c in said if c.author.username == BOT_USERNAME],
     )
+    # An alert intake's account shows as "Alerts: <intake name>".
+    intakes = bot_names(
+        [c.author.username for c in said]
+        + [e.event.get("actor") or "" for e in entries if e.event is not None]
+    )
     shown = []
     for entry in reversed(entries):
         if entry.comment is not None:
             item = comment_entry(user, issue, entry.comment, powers, html=next(bodies))
             if entry.id in said_by_rule:
                 item["author"] = f"Automation: {said_by_rule[entry.id]}"
+            item["author"] = intakes.get(item["author"], item["author"])
             shown.append(item)
         elif entry.event is not None:
             if entry.id in by_rule:
                 entry.event = {**entry.event, "actor": f"Automation: {by_rule[entry.id]}"}
+            actor = entry.event.get("actor")
+            if actor in intakes:
+                entry.event = {**entry.event, "actor": intakes[actor]}
             shown.append(event_entry(entry.event))
     return shown
 
