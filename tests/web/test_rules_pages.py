@@ -98,6 +98,15 @@ def test_every_kind_of_action_row_becomes_the_apis_dict(cast):
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("field", "to", "expected"), [("labels", "hot", "hot"), ("confidential", "true", True)]
+)
+def test_a_changed_trigger_takes_one_value_of_the_field(cast, field, to, expected):
+    form = _form(t_field=field, c_to=to)
+    assert _as(cast.alice).post("/p/WEB/rules/new", form).status_code == 302
+    assert Rule.objects.get().trigger == {"on": "changed", "field": field, "to": expected}
+
+
 def test_a_bad_condition_is_a_422_next_to_the_field_and_keeps_the_input(cast):
     response = _as(cast.alice).post("/p/WEB/rules/new", _form(condition="priority:>>"))
     assert response.status_code == 422

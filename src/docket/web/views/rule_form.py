@@ -181,6 +181,14 @@ def _value_of(field: str, text: str) -> Any:
     return text or None
 
 
+def _trigger_value(field: str, text: str) -> Any:
+    """One value a changed field moved from or to: true/false for a checkbox field, else the
+    text (for labels and components, one of the names)."""
+    if field in FIELDS and FIELDS[field].widget == "checkbox":
+        return _value_of(field, text)
+    return text
+
+
 def spec_from_draft(draft: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": draft["name"],
@@ -199,7 +207,7 @@ def trigger_from_draft(draft: dict[str, Any]) -> dict[str, Any]:
             trigger["field"] = field
         for end in ("from", "to"):
             if draft[f"c_{end}"]:
-                trigger[end] = _value_of(field, draft[f"c_{end}"]) if field else draft[f"c_{end}"]
+                trigger[end] = _trigger_value(field, draft[f"c_{end}"])
     elif on == "transitioned":
         for end in ("from", "to"):
             if draft[f"s_{end}"]:
