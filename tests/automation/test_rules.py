@@ -7,7 +7,7 @@ import pytest
 
 from docket.automation.bot import BOT_USERNAME
 from docket.automation.models import RuleEffect, RuleRun
-from docket.issues import actions
+from docket.issues import actions, comments
 from docket.issues.models import Issue, IssueEvent
 from docket.notifications.models import Notification
 from docket.worker.models import ConsumerCursor
@@ -188,3 +188,16 @@ def test_a_rule_does_not_act_on_what_happened_before_it_existed(cast, clock):
     run_rules()
     assert [r.issue_id for r in RuleRun.objects.filter(rule=rule)] == [fresh.id]
     assert not old.labels.exists()
+
+
+def test_a_transition_to_the_state_the_issue_is_in_is_done_already_not_a_failure(cast):
+    rule = make_rule(cast.alice, cast.web, "Start", {"on": "commented"},
+                     [{"type": "transition", "to": "In Progress"},
+                      {"type": "add_labels", "labels": ["started"]}])  # fmt: skip
+    issue = make_issue(cast.carol, cast.web)
+    actions.update_issue(actor=cast.bob, issue=issue, changes={"status": "in progress"})
+    comments.add_comment(actor=cast.bob, issue=issue, body="On it")
+    run_rules()
+    run = RuleRun.objects.get(rule=rule)
+    assert (run.outcome, run.results[0]["detail"]) == ("done", "already in progress")
+    assert [label.name for label in issue.labels.all()] == ["started"]

@@ -46,6 +46,9 @@ def run_action(actor: Actor, issue: Issue, action: dict[str, Any]) -> str:
         issue_actions.update_issue(actor=actor, issue=issue, changes={"labels": wanted})
         return f"labels now {', '.join(wanted) or '(none)'}"
     if kind == "transition":
+        target = action.get("to")
+        if target and issue.status.name.lower() == str(target).lower():
+            return f"already {issue.status.name.lower()}"  # the goal holds: nothing to do
         issue_actions.transition(
             actor=actor, issue=issue, to=action.get("to"), name=action.get("name")
         )
