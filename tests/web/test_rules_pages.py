@@ -172,11 +172,13 @@ def test_reorder_toggle_and_delete_from_the_list(cast):
         make_rule(cast.alice, cast.web, name, {"on": "created"}, [{"type": "comment", "body": "x"}])
         for name in ("One", "Two", "Three")
     )
-    admin = _as(cast.alice)
+    admin = _as(cast.root)  # a site admin moves them: the owners stay
     assert admin.post("/p/WEB/rules", {"rule": third.id, "op": "up"}).status_code == 302
     assert _order(cast.web) == ["One", "Three", "Two"]
     assert admin.post("/p/WEB/rules", {"rule": first.id, "op": "down"}).status_code == 302
     assert _order(cast.web) == ["Three", "One", "Two"]
+    assert AuditEntry.objects.filter(action="rule.moved").count() == 2
+    assert set(Rule.objects.values_list("owner__username", flat=True)) == {"alice"}
     stuck = admin.post("/p/WEB/rules", {"rule": third.id, "op": "up"})
     assert stuck.status_code == 422 and "cannot move" in stuck.content.decode()
     assert admin.post("/p/WEB/rules", {"rule": second.id, "op": "toggle"}).status_code == 302
