@@ -100,14 +100,15 @@ def test_an_admin_builds_a_rule_with_the_form_and_reads_its_run_log(site, new_pa
         fresh = mine.post(
             f"/projects/{key}/issues", json={"title": "Checkout crashes on Safari", "type": "bug"}
         ).json()
-        busy = mine.post(
+        closed = mine.post(
             f"/projects/{key}/issues", json={"title": "Search misses accented names", "type": "bug"}
         ).json()
-        mine.post(f"/issues/{busy['key']}/transitions", json={"to": "in progress"})
+        shut = mine.post(f"/issues/{closed['key']}/transitions", json={"to": "closed"})
+        assert shut.status_code == 200, shut.text
         chore = mine.post(
             f"/projects/{key}/issues", json={"title": "Rotate the staging keys", "type": "task"}
         ).json()
-        for issue in (fresh, busy, chore):
+        for issue in (fresh, closed, chore):
             changed = mine.patch(f"/issues/{issue['key']}", json={"priority": "highest"})
             assert changed.status_code == 200, changed.text
         runs = _runs(mine, key, rule_id, 3)  # fmt: skip
@@ -123,11 +124,11 @@ def test_an_admin_builds_a_rule_with_the_form_and_reads_its_run_log(site, new_pa
     rows = page.locator("table.runs tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.filter(has_text=fresh["key"])).to_contain_text("done")
-    expect(rows.filter(has_text=busy["key"])).to_contain_text("failed")
+    expect(rows.filter(has_text=closed["key"])).to_contain_text("failed")  # no way from closed
     page.get_by_label("Issue key").fill(chore["key"])
     page.get_by_role("button", name="Try the rule").click()
     expect(page.get_by_role("status").last).to_contain_text("the condition does not match")
-    page.get_by_label("Issue key").fill(fresh["key"])  # already moved: the rule would fail now
+    page.get_by_label("Issue key").fill(closed["key"])  # the rule would still be refused
     page.get_by_role("button", name="Try the rule").click()
     screenshot(page, "rule-runs")
     page.get_by_role("link", name="failed").click()
