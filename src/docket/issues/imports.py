@@ -41,8 +41,15 @@ from docket.issues.status_rules import opening_resolution
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, require, role_in
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 
-# Besides the editable fields: who filed it and when, and its comments.
-IMPORT_ONLY_FIELDS = ("reporter", "created_at", "updated_at", "comments")
+# Besides the editable fields: who filed it and when, its comments, and its history (events
+# other than the comments' own, as an export writes them: transfer/export.py).
+IMPORT_ONLY_FIELDS = ("reporter", "created_at", "updated_at", "comments", "history")
+# History that names no comment: comments bring their own `commented` events.
+HISTORY_KINDS = frozenset(EventKind.values) - {
+    EventKind.COMMENTED,
+    EventKind.COMMENT_EDITED,
+    EventKind.COMMENT_DELETED,
+}
 RECORD_FIELDS = frozenset((*EDITABLE_FIELDS, *IMPORT_ONLY_FIELDS))
 # Ids per lookup query: SQLite allows 32,766 parameters in one statement.
 LOOKUP_CHUNK = 5000
@@ -75,6 +82,7 @@ class _Lookups:
         dicts = [r for r in records if isinstance(r, dict)]
         names = {r.get("reporter") for r in dicts} | {r.get("assignee") for r in dicts}
         names |= {c.get("author") for r in dicts for c in _comment_list(r) if isinstance(c, dict)}
+        names |= {e.get("actor") for r in dicts for e in _history_list(r) if isinstance(e, dict)}
         wanted = {n for n in names if isinstance(n, str)}
         self.users = {u.username: u for u in User.objects.filter(username__in=wanted)}
         self.actors: dict[int, Actor] = {}
@@ -148,12 +156,31 @@ def _comment_list(record: dict[str, Any]) -> list[Any]:
     return comments if isinstance(comments, list) else []
 
 
+def _history_list(record: dict[str, Any]) -> list[Any]:
+    history = record.get("history", [])
+    return history if isinstance(history, list) else []
+
+
 @dataclass
 class _Built:
     issue: Issue
     labels: list[Label]
     components: list[Component]
     comments: list[_NewComment]
+    history: list[_PastEvent]
+
+
+@dataclass
+class _PastEvent:
+    """One event of an imported history: its original actor, time and version."""
+
+    actor_id: int | None
+    kind: str
+    version: int
+    created_at: dt.datetime
+    field: str
+    old: Any
+    new: Any
 
 
 def _build(record: Any, look: _Lookups, moment: dt.datetime) -> _Built:
@@ -181,7 +208,39 @@ def _build(record: Any, look: _Lookups, moment: dt.datetime) -> _Built:
         resolved_at=created if status.is_done else None,
         **values,
     )
-    return _Built(issue, labels, components, _comments_of(record, issue, look))
+    history = _history_of(record, look)
+    issue.version = max((event.version for event in history), default=1)
+    return _Built(issue, labels, components, _comments_of(record, issue, look), history)
+
+
+def _history_of(record: dict[str, Any], look: _Lookups) -> list[_PastEvent]:
+    """The record's `history`: events as an export writes them (kind, actor, at, version,
+    field, old, new), kept with their original actor, time and version."""
+    history = record.get("history", [])
+    if not isinstance(history, list):
+        raise Invalid.field("history", "must be a list of events")
+    found = []
+    for item in history:
+        if not isinstance(item, dict):
+            raise Invalid.field("history", "each event must be an object")
+        kind = item.get("kind")
+        if kind not in HISTORY_KINDS:
+            raise Invalid.field(
+                "history.kind", f"must be one of: {', '.join(sorted(HISTORY_KINDS))}"
+            )
+        version = item.get("version", 1)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise Invalid.field("history.version", "must be a positive integer")
+        field = item.get("field") or ""
+        if not isinstance(field, str) or len(field) > 30:
+            raise Invalid.field("history.field", "must be a field name")
+        actor = item.get("actor")
+        actor_id = None if actor is None else look.user("history.actor", actor).pk
+        at = _time(item.get("at"), "history.at")
+        found.append(
+            _PastEvent(actor_id, kind, version, at, field, item.get("old"), item.get("new"))
+        )
+    return found
 
 
 def _comments_of(record: dict[str, Any], issue: Issue, look: _Lookups) -> list[_NewComment]:
@@ -314,18 +373,23 @@ def remember(source: str, kind: str, pairs: Sequence[tuple[str, int]]) -> None:
 
 def _events(built: list[_Built], comments: list[_NewComment], actor: Who) -> None:
     """One `created` event per issue (its snapshot, as `create_issue` records it) and one
-    `commented` event per comment."""
-    events = [
-        NewEvent(
-            issue_id=item.issue.pk,
-            actor_id=item.issue.reporter_id,
-            kind=EventKind.CREATED,
-            version=1,
-            created_at=item.issue.created_at,
-            new={**_snapshot(item), "imported_by": actor.username},
+    `commented` event per comment; or, for a record with a history, that history (its
+    `created` event marked as imported) and the comments' events."""
+    events = []
+    for item in built:
+        if item.history:
+            events += _past_events(item, actor)
+            continue
+        events.append(
+            NewEvent(
+                issue_id=item.issue.pk,
+                actor_id=item.issue.reporter_id,
+                kind=EventKind.CREATED,
+                version=1,
+                created_at=item.issue.created_at,
+                new={**_snapshot(item), "imported_by": actor.username},
+            )
         )
-        for item in built
-    ]
     events += [
         NewEvent(
             issue_id=c.issue_id,
@@ -339,6 +403,25 @@ def _events(built: list[_Built], comments: list[_NewComment], actor: Who) -> Non
         for c in comments
     ]
     record_bulk(events)
+
+
+def _past_events(item: _Built, actor: Who) -> list[NewEvent]:
+    marked = {"imported_by": actor.username}
+    return [
+        NewEvent(
+            issue_id=item.issue.pk,
+            actor_id=past.actor_id,
+            kind=past.kind,
+            version=past.version,
+            created_at=past.created_at,
+            field=past.field,
+            old=past.old,
+            new={**past.new, **marked}
+            if past.kind == EventKind.CREATED and isinstance(past.new, dict)
+            else past.new,
+        )
+        for past in item.history
+    ]
 
 
 def _snapshot(item: _Built) -> dict[str, Any]:
