@@ -5,13 +5,14 @@ issue's commits and pull requests belong to the integration that saw them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from docket.accounts.actor import Who
+from docket.accounts.actor import Who, user_of
 from docket.core.clock import now
 from docket.core.errors import Invalid
 from docket.issues.access import require_on_issue
-from docket.issues.events import record
+from docket.issues.events import NewEvent, record, record_bulk
 from docket.issues.models import EventKind, Issue, IssueEvent
 from docket.projects.access import Perm
 
@@ -42,3 +43,31 @@ def link_reference(
         raise Invalid.field("kind", "must be commit or pull_request")
     require_on_issue(actor, issue, Perm.COMMENT)
     return record(issue, actor, KINDS[kind], now(), new=_kept(data))
+
+
+def link_references(
+    *,
+    actor: Who,
+    kind: Literal["commit", "pull_request"],
+    links: Sequence[tuple[Issue, dict[str, Any]]],
+) -> None:
+    """`link_reference` for many (issue, data) pairs at once — a push naming 40 issues — in
+    one INSERT. These events change no text the search index holds, so none is reindexed."""
+    if kind not in KINDS:
+        raise Invalid.field("kind", "must be commit or pull_request")
+    for issue, _ in links:
+        require_on_issue(actor, issue, Perm.COMMENT)
+    moment, user = now(), user_of(actor)
+    record_bulk(
+        [
+            NewEvent(
+                issue.id,
+                user.id if user else None,
+                KINDS[kind],
+                issue.version,
+                moment,
+                new=_kept(data),
+            )  # fmt: skip
+            for issue, data in links
+        ]
+    )

@@ -16,7 +16,7 @@ from docket.integrations.vcs import mentions
 from docket.integrations.vcs.closing import Closer, close
 from docket.integrations.vcs.models import CommitLink, PullRequestLink, Repository
 from docket.integrations.vcs.payloads import Commit, PullRequest, Push
-from docket.issues.development import link_reference
+from docket.issues.development import link_reference, link_references
 from docket.issues.models import Issue
 
 MAX_COMMITS = 2048  # GitHub's own cap on a push's commits
@@ -34,7 +34,9 @@ def _issues(repository: Repository, numbers: set[int]) -> dict[int, Issue]:
         return {}
     found = Issue.objects.filter(
         project=repository.project, number__in=numbers, deleted_at__isnull=True
-    ).select_related("project", "status")
+    )
+    for issue in found:
+        issue.project = repository.project  # one project: no join, one instance for the gates
     return {issue.number: issue for issue in found}
 
 
@@ -56,68 +58,76 @@ def _commit_event(repository: Repository, link: CommitLink) -> dict[str, Any]:
 
 
 def apply_push(repository: Repository, push: Push, bot: Actor) -> Tally:
-    branch = push.branch or ""
+    """Link the push's commits to the issues they name — their rows and history events in a
+    few statements whatever the number of commits — then close what they say they fix."""
+    branch = (push.branch or "")[:200]
     on_default = branch == repository.default_branch
-    key = repository.project.key
-    named: list[tuple[Commit, mentions.Mentions]] = []
-    for commit in push.commits[:MAX_COMMITS]:
-        found = mentions.find(key, commit.message)
-        if found.numbers:
-            named.append((commit, found))
+    named = [
+        (commit, found)
+        for commit in push.commits[:MAX_COMMITS]
+        if (found := mentions.find(repository.project.key, commit.message)).numbers
+    ]
     issues = _issues(repository, {n for _, found in named for n in found.numbers})
-    existing = {
+    links = {
         (link.issue_id, link.sha): link
         for link in CommitLink.objects.filter(
-            issue__in=list(issues.values()), sha__in=[c.sha for c, _ in named]
+            issue__in=list(issues.values()), sha__in=[c.sha[:64] for c, _ in named]
         )
     }
-    tally = Tally()
-    for commit, found in named:
-        for number in sorted(found.numbers & set(issues)):
-            issue = issues[number]
-            link = existing.get((issue.id, commit.sha))
-            link = _link_commit(repository, issue, commit, branch, on_default, link, bot, tally)
-            existing[(issue.id, commit.sha)] = link
-            if number in found.closing:
-                link.closes = True
-            if on_default and link.closes and not link.closed_issue:
-                closer = Closer(
-                    f"commit {commit.sha[:SHORT_SHA]}", commit.author_name, commit.author_email
-                )
-                tally.closed += close(issue, closer, bot)
-                link.closed_issue = True
-            link.save()
+    made, landed, to_close = _commit_links(repository, issues, named, links, branch, on_default)
+    CommitLink.objects.bulk_create(made)
+    if landed:
+        CommitLink.objects.bulk_update(landed, ["on_default_branch", "branch", "closes"])
+    news = made + landed
+    by_id = {issue.id: issue for issue in issues.values()}
+    events = [(by_id[link.issue_id], _commit_event(repository, link)) for link in news]
+    link_references(actor=bot, kind="commit", links=events)
+    tally = Tally(linked=len(news))
+    for link, commit in to_close:
+        closer = Closer(f"commit {link.sha[:SHORT_SHA]}", commit.author_name, commit.author_email)
+        tally.closed += close(by_id[link.issue_id], closer, bot)
+        link.closed_issue = True
+    if to_close:
+        CommitLink.objects.bulk_update([link for link, _ in to_close], ["closes", "closed_issue"])
     return tally
 
 
-def _link_commit(
+def _commit_links(
     repository: Repository,
-    issue: Issue,
-    commit: Commit,
+    issues: dict[int, Issue],
+    named: list[tuple[Commit, mentions.Mentions]],
+    links: dict[tuple[int, str], CommitLink],
     branch: str,
     on_default: bool,
-    link: CommitLink | None,
-    bot: Actor,
-    tally: Tally,
-) -> CommitLink:
-    """The issue's link to the commit: made on first sight, moved to the default branch when
-    it lands there; an event in history each time."""
-    if link is None:
-        link = CommitLink(
-            issue=issue, repository=repository, sha=commit.sha[:64],
-            title=commit.message.split("\n", 1)[0][:500], message=commit.message,
-            author_name=commit.author_name[:200], author_email=commit.author_email[:254],
-            url=commit_url(repository, commit), branch=branch[:200],
-            on_default_branch=on_default, committed_at=commit.timestamp, linked_at=now(),
-        )  # fmt: skip
-    elif on_default and not link.on_default_branch:
-        link.on_default_branch, link.branch = True, branch[:200]
-    else:
-        return link
-    link.save()
-    link_reference(issue=issue, actor=bot, kind="commit", data=_commit_event(repository, link))
-    tally.linked += 1
-    return link
+) -> tuple[list[CommitLink], list[CommitLink], list[tuple[CommitLink, Commit]]]:
+    """Links to make (first sight), links that reach the default branch now (each a line in
+    the timeline) and links whose closing keyword acts now (on the default branch, once)."""
+    made: list[CommitLink] = []
+    landed: list[CommitLink] = []
+    to_close: list[tuple[CommitLink, Commit]] = []
+    moment = now()
+    for commit, found in named:
+        for number in sorted(found.numbers & set(issues)):
+            issue = issues[number]
+            link = links.get((issue.id, commit.sha[:64]))
+            if link is None:
+                link = CommitLink(
+                    issue=issue, repository=repository, sha=commit.sha[:64],
+                    title=commit.message.split("\n", 1)[0][:500], message=commit.message,
+                    author_name=commit.author_name[:200], author_email=commit.author_email[:254],
+                    url=commit_url(repository, commit), branch=branch,
+                    on_default_branch=on_default, committed_at=commit.timestamp, linked_at=moment,
+                )  # fmt: skip
+                links[(issue.id, link.sha)] = link
+                made.append(link)
+            elif on_default and not link.on_default_branch:
+                link.on_default_branch, link.branch = True, branch
+                landed.append(link)
+            link.closes = link.closes or number in found.closing
+            closing_now = on_default and link.closes and not link.closed_issue
+            if closing_now and all(done is not link for done, _ in to_close):
+                to_close.append((link, commit))
+    return made, landed, to_close
 
 
 def apply_pull_request(repository: Repository, pr: PullRequest, bot: Actor) -> Tally:
