@@ -4,6 +4,7 @@ run, never run twice for one event, stop a loop, and obey the workflow's role ga
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from docket.automation.bot import BOT_USERNAME
 from docket.automation.models import RuleEffect, RuleRun
@@ -168,12 +169,25 @@ def test_a_notify_naming_nobody_is_refused_when_saved(cast):
         spec.check_action("then[0]", {"type": "notify"})
 
 
-def test_webhook_is_refused_and_says_why(cast):
+def test_a_webhook_action_records_a_request_for_the_named_hook(cast):
     hook = make_rule(cast.alice, cast.web, "Hook", {"on": "created"},
-                     [{"type": "webhook", "url": "https://example.com/x"}])  # fmt: skip
-    make_issue(cast.carol, cast.web)
+                     [{"type": "webhook", "hook": "Deploy bot"}])  # fmt: skip
+    issue = make_issue(cast.carol, cast.web)
     run_rules()
-    assert RuleRun.objects.get(rule=hook).error.startswith("webhook: webhook is not available yet")
+    run = RuleRun.objects.get(rule=hook)
+    assert run.outcome == "done", run.error
+    asked = IssueEvent.objects.get(issue=issue, kind="webhook_requested")
+    assert asked.new == {"hook": "Deploy bot", "message": ""}
+    assert RuleEffect.objects.get(event=asked).rule_name == "Hook"
+    client = Client()
+    client.force_login(cast.bob)
+    page = client.get(f"/WEB-{issue.number}").content.decode()
+    assert "asked webhook" in page and "Deploy bot" in page and "Automation: Hook" in page
+    from docket.automation import spec
+    from docket.core.errors import Invalid
+
+    with pytest.raises(Invalid):
+        spec.check_action("then[0]", {"type": "webhook", "url": "https://example.com/x"})
 
 
 def test_a_rule_does_not_act_on_what_happened_before_it_existed(cast, clock):

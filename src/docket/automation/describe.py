@@ -91,7 +91,7 @@ def describe_action(action: dict[str, Any]) -> str:
     if kind == "notify":
         return _notify(action)
     if kind == "webhook":
-        return f"call webhook {action.get('url', '')}"
+        return f"call webhook {action.get('hook', '')}"
     return str(kind)
 
 

@@ -15,16 +15,9 @@ from docket.issues import actions as issue_actions
 from docket.issues import comments, notices, routing, watching
 from docket.issues.models import Issue, Watch
 
-# Kinds the engine refuses with this message (the run log shows it) until their code exists.
-NOT_YET = {
-    "webhook": "webhook is not available yet: it comes with outbound webhooks (integrations)",
-}
-
 
 def run_action(actor: Actor, issue: Issue, action: dict[str, Any]) -> str:
     kind = action["type"]
-    if kind in NOT_YET:
-        raise Invalid(NOT_YET[kind])
     if kind == "assign":
         return _assign(actor, issue, action)
     if kind == "set":
@@ -59,6 +52,11 @@ def run_action(actor: Actor, issue: Issue, action: dict[str, Any]) -> str:
             actor=actor, issue=issue, people=people, message=action.get("message", "")
         )
         return f"notified {len(people)} people"
+    if kind == "webhook":
+        notices.request_webhook(
+            actor=actor, issue=issue, hook=action["hook"], message=action.get("message", "")
+        )
+        return f"asked webhook {action['hook']} to send the issue"
     if kind == "comment":
         was_watching = watching.is_watching(actor, issue)
         comments.add_comment(actor=actor, issue=issue, body=action["body"])

@@ -135,6 +135,8 @@ def check_action(where: str, action: Any) -> dict[str, Any]:
             raise Invalid.field(where, "name people, roles, a team or watchers to notify")
         if action.get("message") is not None:
             out["message"] = _text(f"{where}.message", action["message"], max_length=2000)
-    elif kind == "webhook":
-        out["url"] = _text(f"{where}.url", action.get("url"), max_length=2000)
+    elif kind == "webhook":  # a project webhook by name (integrations: docs/integrations.md)
+        out["hook"] = _text(f"{where}.hook", action.get("hook"), max_length=100)
+        if action.get("message") is not None:
+            out["message"] = _text(f"{where}.message", action["message"], max_length=2000)
     return out

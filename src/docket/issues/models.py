@@ -172,6 +172,9 @@ class EventKind(models.TextChoices):
     # issues/development.py.
     COMMIT_LINKED = "commit_linked"
     PR_LINKED = "pr_linked"
+    # A project webhook asked to send this issue (an automation rule's webhook action):
+    # issues/notices.py; the integrations' hooks consumer delivers it to that hook alone.
+    WEBHOOK_REQUESTED = "webhook_requested"
 
 
 class IssueEvent(models.Model):

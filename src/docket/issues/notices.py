@@ -1,7 +1,8 @@
-"""Notices: an event whose only purpose is to tell named people about an issue (an automation
-rule's `notify` action). It goes into the issue's history like any event, and the
-notifications consumer tells the people it names — if they may see the issue when it is
-delivered, as for every notification."""
+"""Notices: events whose only purpose is to tell someone about an issue — named people (an
+automation rule's `notify` action) or a project's webhook (its `webhook` action). They go into
+the issue's history like any event; the notifications consumer tells the people a notice names
+(if they may see the issue when it is delivered, as for every notification), and the
+integrations' hooks consumer sends a webhook request to the hook it names."""
 
 from __future__ import annotations
 
@@ -33,3 +34,13 @@ def send_notice(
     if len(names) > MAX_NAMED:
         raise Invalid(f"a notice names at most {MAX_NAMED} people, not {len(names)}")
     return record(issue, actor, EventKind.NOTICE, now(), new={"to": names, "message": message})
+
+
+def request_webhook(*, actor: Who, issue: Issue, hook: str, message: str = "") -> IssueEvent:
+    """Record that the project's webhook named `hook` should be sent this issue."""
+    require_on_issue(actor, issue, Perm.COMMENT)
+    hook = clean_text("hook", hook, max_length=100, required=True)
+    message = clean_text("message", message, max_length=MAX_MESSAGE, required=False)
+    return record(
+        issue, actor, EventKind.WEBHOOK_REQUESTED, now(), new={"hook": hook, "message": message}
+    )

@@ -150,6 +150,9 @@ def _event_words(event: dict[str, Any]) -> Words:
         told: Words = [("text", "notified "), ("value", _shown(new.get("to") or []))]
         message = new.get("message")
         return told + ([("text", ": "), ("value", message)] if message else [])
+    if kind == "webhook_requested" and isinstance(new, dict):
+        hook = _shown(new.get("hook") or "")
+        return [("text", "asked webhook "), ("value", hook), ("text", " to send the issue")]
     return [("text", str(kind).replace("_", " "))]
 
 

@@ -28,7 +28,7 @@ from docket.web.views.rules import find_rule, managed_project, rules_url
 
 ROW_TYPE = re.compile(r"actions-(\d{1,3})-type")
 ROW_TEXT = ("type", "strategy", "to", "team", "field", "value", "labels", "state", "tname",
-            "body", "people", "notify_team", "message", "url")  # fmt: skip
+            "body", "people", "notify_team", "message", "hook")  # fmt: skip
 TRIGGER_TEXT = ("name", "condition", "on", "t_field", "c_from", "c_to", "s_from", "s_to", "cron")
 TRIGGER_LABELS = {
     "created": "An issue is created", "changed": "A field changes",
@@ -40,7 +40,7 @@ TRIGGER_LABELS = {
 ACTION_LABELS = {
     "assign": "Assign", "set": "Set a field", "add_labels": "Add labels",
     "remove_labels": "Remove labels", "transition": "Transition to", "comment": "Comment",
-    "notify": "Notify", "webhook": "Webhook (not yet available)",
+    "notify": "Notify", "webhook": "Call a webhook",
 }  # fmt: skip
 STRATEGY_LABELS = {
     "person": "A person (empty: unassign)", "component_lead": "The component's lead",
@@ -158,7 +158,7 @@ def _row_from_action(action: dict[str, Any]) -> dict[str, Any]:
         people=_shown(action.get("people")), roles=action.get("roles", []),
         notify_team=action.get("team", "") if action.get("type") == "notify" else "",
         watchers=bool(action.get("watchers")), message=action.get("message", ""),
-        url=action.get("url", ""),
+        hook=action.get("hook", ""),
     )  # fmt: skip
     return row
 
@@ -240,7 +240,7 @@ def action_from_row(row: dict[str, Any]) -> dict[str, Any]:
     elif kind == "notify":
         _notify_from_row(row, action)
     elif kind == "webhook":
-        action["url"] = row["url"]
+        action["hook"] = row["hook"]
     return action
 
 
