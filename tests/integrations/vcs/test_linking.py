@@ -371,3 +371,31 @@ def test_no_csrf_token_is_needed_the_signature_is_the_credential(cast) -> None:
     )
 
     assert response.status_code == 200 and response.json()["status"] == "processed"
+
+
+def test_admin_only_closing_admin_author_closes_the_bot_may_not(cast) -> None:
+    """Every transition into a done state restricted to admins: alice (admin) closes with her
+    commit; a stranger's commit leaves the issue open with a note (the bot is a member)."""
+    from docket.projects import workflow_actions
+    from docket.projects.models import WorkflowTransition
+
+    for move in WorkflowTransition.objects.filter(
+        workflow_id=cast.web.workflow_id, to_state__category="done"
+    ):
+        workflow_actions.change_transition(
+            actor=cast.alice, project=cast.web, transition_id=move.id,
+            changes={"allowed_roles": ["admin"]},
+        )  # fmt: skip
+    cast.alice.email = "alice@example.com"
+    cast.alice.save()
+    hers, theirs = make_issue(cast.alice, cast.web), make_issue(cast.alice, cast.web)
+    repository = hub(cast)
+
+    send(repository, github_push([f"fixes {hers.key}"], authors=[("A", "alice@example.com")]))
+    send(repository, github_push([f"fixes {theirs.key}"], authors=[("S", "s@elsewhere.test")]))
+
+    assert status_of(hers) == "Resolved"
+    assert IssueEvent.objects.get(issue=hers, field="status").actor == cast.alice
+    assert status_of(theirs) == "New"
+    note = Comment.objects.get(issue=theirs).body
+    assert "S <s@elsewhere.test> says it fixes this issue, but it was not closed" in note
