@@ -61,8 +61,9 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
         secret = data["secret"]
         if not isinstance(secret, str) or not MIN_SECRET <= len(secret) <= MAX_SECRET:
             raise Invalid.field("secret", f"must be {MIN_SECRET}-{MAX_SECRET} characters")
-        if not secret.isprintable():
-            raise Invalid.field("secret", "must be printable characters")
+        if not secret.isprintable() or secret != secret.strip():
+            # Forges and proxies trim header values: a secret with outer spaces never matches.
+            raise Invalid.field("secret", "must be printable, without spaces at either end")
         out["secret"] = secret
     return out
 
