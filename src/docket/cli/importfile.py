@@ -139,6 +139,8 @@ class _Loader:
                     name=record.get("name", record["key"]),
                     visibility=record.get("visibility", "private"),
                     workflow=record.get("workflow", "default"),
+                    # a support desk stays one: customers see only their own tickets
+                    reporters_see_own_only=record.get("reporters_see_own_only", False) is True,
                 )
                 made = [(project.key, project.pk)]
                 remember(self.stats.source, ImportedRecord.Kind.PROJECT, made)
