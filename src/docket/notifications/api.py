@@ -5,7 +5,7 @@ queries.py; the pages call the same functions."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
@@ -13,9 +13,9 @@ from pydantic import Field
 
 from docket.accounts.api_auth import ApiRequest
 from docket.issues.schemas import EventOut
-from docket.notifications import actions, preferences, queries
+from docket.notifications import actions, chat, preferences, queries
 from docket.notifications.emails import PREFERENCES_PATH, templates
-from docket.notifications.models import Kind
+from docket.notifications.models import ChatChannel, Kind
 
 router = Router(tags=["notifications"])
 
@@ -227,3 +227,51 @@ def unsubscribe_page(request: HttpRequest, token: str) -> Any:
 def unsubscribe(request: HttpRequest, token: str) -> Any:
     actions.unsubscribe(token)
     return _page("unsubscribe.html", done=True)
+
+
+# --- a chat channel for one's notifications (notifications/chat.py) ------------------------
+
+
+class ChatIn(Schema):
+    format: Literal["slack", "mattermost"]
+    url: str = Field(max_length=2000, description="The channel's incoming-webhook URL")
+    enabled: bool = True
+
+
+class ChatOut(Schema):
+    format: str
+    url: str
+    enabled: bool
+    last_error: str = Field(description="Why the last post failed (or why it was turned off)")
+    last_sent_at: datetime | None
+    retry_at: datetime | None
+
+
+def _chat_out(channel: ChatChannel) -> dict[str, Any]:
+    return {
+        "format": channel.format, "url": channel.url, "enabled": channel.enabled,
+        "last_error": channel.last_error, "last_sent_at": channel.last_sent_at,
+        "retry_at": channel.retry_at,
+    }  # fmt: skip
+
+
+@router.get("/notifications/chat", response={200: ChatOut, 404: None}, summary="Your chat channel")
+def get_chat(request: ApiRequest) -> Any:
+    channel = chat.channel_of(request.auth)
+    return _chat_out(channel) if channel else Status(404, None)
+
+
+@router.put(
+    "/notifications/chat",
+    response=ChatOut,
+    summary="Post your notifications to a Slack or Mattermost webhook too",
+)
+def put_chat(request: ApiRequest, body: ChatIn) -> Any:
+    channel = chat.set_channel(request.auth, format=body.format, url=body.url, enabled=body.enabled)
+    return _chat_out(channel)
+
+
+@router.delete("/notifications/chat", response={204: None}, summary="Stop posting to chat")
+def delete_chat(request: ApiRequest) -> Any:
+    chat.remove_channel(request.auth)
+    return Status(204, None)

@@ -6,6 +6,7 @@ from django.apps import AppConfig
 
 EMAIL_SWEEP_EVERY = dt.timedelta(seconds=1)  # most of a change-to-mail delay with no window
 REMINDER_SWEEP_EVERY = dt.timedelta(minutes=1)
+CHAT_SWEEP_EVERY = dt.timedelta(seconds=2)
 
 
 class NotificationsConfig(AppConfig):
@@ -16,7 +17,7 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
-        from docket.notifications import consumer, emails, reminders
+        from docket.notifications import chat, consumer, emails, reminders
         from docket.worker import consumers, sweeps
 
         consumers.register(
@@ -26,3 +27,4 @@ class NotificationsConfig(AppConfig):
         sweeps.register(
             sweeps.Sweep("notifications.reminders", REMINDER_SWEEP_EVERY, reminders.fire_due)
         )
+        sweeps.register(sweeps.Sweep("notifications.chat", CHAT_SWEEP_EVERY, chat.send_due))

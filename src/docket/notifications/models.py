@@ -198,3 +198,29 @@ class MailThread(models.Model):
 
     def __str__(self) -> str:
         return f"mail thread of {self.user_id} on issue {self.issue_id}"
+
+
+class ChatChannel(models.Model):
+    """A person's notifications also posted to a chat webhook (Slack or Mattermost): what
+    their inbox gets, after `sent_through` (the last Notification id handled). Sending is the
+    `notifications.chat` sweep's (chat.py), through core.outbound (SSRF guard)."""
+
+    class Format(models.TextChoices):
+        SLACK = "slack", "Slack"
+        MATTERMOST = "mattermost", "Mattermost"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    format = models.CharField(max_length=12, choices=Format.choices)
+    url = models.URLField(max_length=2000)
+    enabled = models.BooleanField(default=True)
+    sent_through = models.BigIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.format} channel of user {self.user_id}"

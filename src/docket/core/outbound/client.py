@@ -8,6 +8,7 @@ transaction (and on SQLite the write lock) with it.
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 import threading
 import time
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 
-from docket.core.outbound.guard import GuardedBackend, Refused
+from docket.core.outbound.guard import GuardedBackend, Refused, policy
 
 MAX_KEPT_BYTES = 4096  # of a receiver's answer, for the delivery log
 USER_AGENT = "Docket-Webhooks/1"
@@ -56,6 +57,23 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def target_problem(url: str) -> str | None:
+    """What is wrong with `url` as a target when it is saved: its form, or an IP literal the
+    SSRF policy refuses (a name is checked at each connection: its addresses may change)."""
+    problem = url_problem(url)
+    if problem:
+        return problem
+    host = urlsplit(url).hostname or ""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    rules = policy()
+    if rules.allows(literal) or rules.allows_host(host):
+        return None
+    return f"{host} is not a public address (not allowed)"
+
+
 def pool() -> httpcore.ConnectionPool:
     global _pool
     with _pool_lock:
@@ -92,6 +110,8 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.
         return Answer(None, "", f"{type(failed).__name__}: {failed}"[:500], _ms(started))
     except _TooSlow:
         return Answer(None, "", f"the answer took more than {timeout:g} s", _ms(started))
+    except Exception as odd:  # a URL httpcore cannot take (IDNA, …): the attempt fails, no more
+        return Answer(None, "", f"cannot send: {type(odd).__name__}: {odd}"[:500], _ms(started))
     text = kept.decode("utf-8", errors="replace")
     if 300 <= status < 400:
         return Answer(status, text, "redirects are not followed", _ms(started))

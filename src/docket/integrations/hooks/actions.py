@@ -3,7 +3,6 @@ delivery. The hook's owner — whoever last saved it — is whose view of the is
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,8 +13,7 @@ from docket.accounts.actor import Who, account_of
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Conflict, Invalid
-from docket.core.outbound.client import url_problem
-from docket.core.outbound.guard import policy
+from docket.core.outbound.client import target_problem
 from docket.core.outbound.signing import new_secret
 from docket.integrations.hooks.models import CHAT_FORMATS, Delivery, Format, Webhook
 from docket.issues.models import EventKind
@@ -41,18 +39,10 @@ def origin(url: str) -> str:
 def _check_url(url: Any) -> str:
     if not isinstance(url, str) or not url.strip() or len(url) > 2000:
         raise Invalid.field("url", "must be a URL of at most 2000 characters")
-    url = url.strip()
-    problem = url_problem(url)
+    problem = target_problem(url.strip())
     if problem:
         raise Invalid.field("url", problem)
-    host = urlsplit(url).hostname or ""
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:  # a name: checked at each connection (its addresses may change)
-        return url
-    if not policy().allows(literal) and not policy().allows_host(host):
-        raise Invalid.field("url", f"{host} is not a public address (not allowed)")
-    return url
+    return url.strip()
 
 
 def _check_kinds(kinds: Any) -> list[str]:

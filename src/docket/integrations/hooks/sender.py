@@ -224,7 +224,9 @@ def _follow_hook(hook_id: int, done: list[tuple[Delivery, Outcome]], moment: dt.
     answers = [o.answer for _, o in done if o.answer is not None]
     if not answers:
         return
-    hook = Webhook.objects.select_for_update().get(pk=hook_id)
+    hook = Webhook.objects.select_for_update().filter(pk=hook_id).first()
+    if hook is None:  # removed while its deliveries were out
+        return
     exhausted = sum(1 for d, _ in done if d.status == S.FAILED)
     if any(a.ok for a in answers):
         hook.failing_since, hook.exhausted_in_a_row = None, 0

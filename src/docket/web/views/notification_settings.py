@@ -20,7 +20,7 @@ from docket.accounts.middleware import actor_of
 from docket.core.errors import Invalid
 from docket.issues.access import get_issue_for
 from docket.issues.models import Issue
-from docket.notifications import preferences
+from docket.notifications import chat, preferences
 from docket.notifications.models import Channel, Kind
 from docket.web.views.common import is_htmx, page, web_view
 from docket.web.views.issue_common import back_to_issue, partial
@@ -56,10 +56,27 @@ def _save(request: HttpRequest) -> str:
     if form == "preferences":
         preferences.set_preferences(actor, _choices(request))
         return "Notification settings saved."
+    if form == "chat":
+        return _save_chat(request)
     project = request.POST.get("project", "").strip()[:10] or None
     issue = request.POST.get("issue", "").strip()[:30] or None
     preferences.unmute(actor, project=project, issue=issue)
     return f"You hear about {project or issue} again."
+
+
+def _save_chat(request: HttpRequest) -> str:
+    """The chat channel form: save it, or remove it (notifications/chat.py validates)."""
+    actor = actor_of(request)
+    if request.POST.get("remove"):
+        chat.remove_channel(actor)
+        return "Your notifications no longer go to chat."
+    chat.set_channel(
+        actor,
+        format=request.POST.get("format", ""),
+        url=request.POST.get("url", ""),
+        enabled=request.POST.get("enabled") == "on",
+    )
+    return "Chat channel saved: your notifications go there too."
 
 
 @web_view()
@@ -80,6 +97,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         "nav": "inbox",
         "grid": _grid(actor),
         "mutes": preferences.mutes_of(actor),
+        "chat": chat.channel_of(actor),
         "error": error,
     }
     return page(request, "web/notification_settings.html", context, 422 if error else 200)
