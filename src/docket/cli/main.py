@@ -260,20 +260,50 @@ def _import_actor(username: str | None) -> Any:
 
 @app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(help="A Docket JSON Lines file, or - for stdin")],
+    path: Annotated[Path, typer.Argument(help="The file to import (- for stdin: docket only)")],
     as_user: Annotated[str | None, typer.Option("--as", help="Site admin to import as")] = None,
     batch_size: Annotated[int, typer.Option(help="Issues per transaction")] = 1000,
     source: Annotated[
         str | None,
         typer.Option(
             help="Name of the source its records' ids belong to (default: the file's source "
-            "line, else its name); a re-run skips what this source already brought in"
+            "line, else its name; FORMAT:PROJECT for other formats); a re-run skips what this "
+            "source already brought in"
         ),
     ] = None,
+    format_name: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="docket (JSON Lines), csv, jira-xml, jira-csv, github, trello, bugzilla",
+        ),
+    ] = "docket",
+    project: Annotated[
+        str | None, typer.Option(help="Project key to import into (other formats; made if new)")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="CSV: field=Column (repeatable)")
+    ] = None,
+    mapping_file: Annotated[
+        Path | None, typer.Option("--map-file", help="CSV: a file of field=Column lines or JSON")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="CSV: gitbugs-jira, gitbugs-bugzilla or jira")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Other formats: stop at the first bad row, importing nothing")
+    ] = False,
 ) -> None:
-    """Import users, projects and issues (with comments and history) from JSON Lines.
-    Idempotent: records already imported from the same source are skipped."""
+    """Import users, projects and issues (with comments and history) from JSON Lines, or
+    issues from another tracker's export (--format, --project; docs/import-export.md).
+    Idempotent: records already imported from the same source are skipped (or updated)."""
     _django()
+    if format_name != "docket":
+        _import_foreign(
+            path, as_user, batch_size, source, format_name, project, mapping, mapping_file,
+            preset, strict,
+        )  # fmt: skip
+        return
     from docket.cli.importfile import load
     from docket.core.errors import DocketError
 
@@ -307,6 +337,38 @@ def import_(
         f"({stats.skipped_comments} comments), {stats.skipped_users} users, "
         f"{stats.skipped_projects} projects"
     )
+
+
+def _import_foreign(
+    path: Path,
+    as_user: str | None,
+    batch_size: int,
+    source: str | None,
+    format_name: str,
+    project: str | None,
+    mapping: list[str] | None,
+    mapping_file: Path | None,
+    preset: str | None,
+    strict: bool,
+) -> None:
+    from docket.cli import foreign_import
+    from docket.core.errors import DocketError
+
+    if not project:
+        _fail("--project KEY: the project to import into")
+    _migrate()
+    actor = _import_actor(as_user)
+    try:
+        summary = foreign_import.run(
+            actor=actor, path=path, format_name=format_name, project_key=project,
+            pairs=mapping or [], mapping_path=mapping_file, preset=preset, source=source,
+            strict=strict, batch_size=batch_size, console=err,
+        )  # fmt: skip
+    except (DocketError, OSError) as exc:
+        detail = exc.detail if isinstance(exc, DocketError) else str(exc)
+        _fail(foreign_import.strict_failure(detail) if strict else detail)
+    _refresh_statistics()
+    foreign_import.report(summary, err)
 
 
 def _refresh_statistics() -> None:

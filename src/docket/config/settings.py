@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "docket.integrations.vcs",
     "docket.integrations.alerts",
     "docket.integrations.hooks",
+    "docket.transfer.importers",
     "docket.worker",
     "django_tasks",
     "django_tasks_db",

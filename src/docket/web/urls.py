@@ -6,6 +6,7 @@ from docket.web.views import (
     auth,
     board,
     home,
+    import_page,
     inbox,
     issue_comments,
     issue_create,
@@ -64,6 +65,10 @@ urlpatterns = [
         name="project_rule_runs",
     ),
     path("settings/rules", rules.rules_page, name="rules"),
+    # import_page.py: imports from other trackers (site admins), run by the worker
+    path("settings/import", import_page.import_page, name="import"),
+    path("settings/import/<int:run_id>", import_page.import_run, name="import_run"),
+    path("settings/import/claim", import_page.claim_placeholder, name="import_claim"),
     path("settings/rules/new", rule_form.rule_form, name="rule_new"),
     path("settings/rules/<int:rule_id>/edit", rule_form.rule_form, name="rule_edit"),
     path("settings/rules/<int:rule_id>/runs", rule_runs.rule_runs, name="rule_runs"),
