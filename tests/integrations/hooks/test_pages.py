@@ -64,3 +64,8 @@ def test_members_and_outsiders_are_turned_away(cast: Cast):
     assert _as(cast.bob).get("/p/WEB/webhooks").status_code == 403
     assert _as(cast.eve).get("/p/WEB/webhooks").status_code == 404
     assert Client().get("/p/WEB/webhooks").status_code == 302  # sign in first
+
+
+def test_the_members_page_links_admins_to_the_webhooks(cast: Cast):
+    assert "/p/WEB/webhooks" in _as(cast.alice).get("/p/WEB/members").content.decode()
+    assert "/p/WEB/webhooks" not in _as(cast.bob).get("/p/WEB/members").content.decode()
