@@ -30,7 +30,10 @@ def test_the_description_reads_as_tables_and_links(intake: Intake, cast: Any) ->
     intake.replay("alertmanager/zulip__firing_2_alerts.json")
     [issue] = incidents(cast.web)
     html = _page(cast, issue.key)
-    assert html.count("<table>") >= 4  # labels and annotations of both alerts
+    # The two alerts share all their labels: one table of those, then each one's annotations.
+    assert html.count("<table>") == 3
+    assert "<th>Label of every alert</th>" in html
+    assert "<h3>1. High CPU Temperature (firing)</h3>" in html
     assert "<td><code>andromeda</code></td>" in html
     assert "<td>CPU core temperature is 34.75C</td>" in html
     assert 'href="http://cobalt:9090/graph?g0.expr=' in html
@@ -54,3 +57,12 @@ def test_alert_text_cannot_inject_markup(intake: Intake, cast: Any) -> None:
     assert "<td>&lt;script&gt;alert('summary')&lt;/script&gt; and &lt;img" in description  # text
     assert "<td><code>ops` | &lt;b&gt;bold&lt;/b&gt;</code></td>" in description
     assert "<h1>" not in description
+
+
+def test_each_alert_is_headed_by_what_sets_it_apart(grafana: Intake, cast: Any) -> None:
+    grafana.replay("grafana/zulip__v9_firing_3_alerts.json")
+    [issue] = incidents(cast.web)
+    html = _page(cast, issue.key)
+    assert "<td><code>test</code></td>\n<td><code>true</code></td>" in html  # shared
+    assert "1. Test alert · deploy=prod, instance=badhost.example.com, job=rabbitmq" in html
+    assert "3. Second webhook test (firing)" in html

@@ -14,6 +14,7 @@ import secrets
 from typing import Any
 
 from django.db import transaction
+from django.utils.text import slugify
 
 from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
@@ -115,6 +116,12 @@ def _described(intake: AlertIntake) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _bot_username(name: str) -> str:
+    """`docket-alerts-<the intake's name>-<random>`: readable where a username shows, and
+    unique whatever the name (intakes of two projects may share one)."""
+    return f"docket-alerts-{slugify(name)[:40] or 'intake'}-{secrets.token_hex(3)}"
+
+
 def _name_taken(project: Project, name: str, but: int = 0) -> None:
     if AlertIntake.objects.filter(project=project, name=name).exclude(pk=but).exists():
         raise Invalid.field("name", f"{project.key} already has an alert intake called {name!r}")
@@ -128,7 +135,7 @@ def create_intake(*, actor: Who, project: Project, data: dict[str, Any]) -> tupl
     _name_taken(project, values["name"])
     values.setdefault("severity_map", _check_map(DEFAULT_SEVERITY_MAP))
     token = _new_token()
-    bot = service_account(f"docket-alerts-{secrets.token_hex(6)}", f"Alerts: {values['name']}")
+    bot = service_account(_bot_username(values["name"]), f"Alerts: {values['name']}")
     moment = now()
     intake = AlertIntake.objects.create(
         project=project, token_hash=_hash(token), token_hint=token[:10], bot=bot,

@@ -72,9 +72,21 @@ def _table(heading: str, values: dict[str, str], *, as_code: bool) -> list[str]:
     return [f"| {heading} | Value |", "| --- | --- |", *rows, ""]
 
 
-def alert_section(alert: Alert) -> list[str]:
-    """One alert: its name and status, when, its links, its labels and annotations."""
-    lines = [f"### {text(alert.name, 200)} ({alert.status})", ""]
+def _common(alerts: list[Alert]) -> dict[str, str]:
+    """The labels every one of several alerts has with the same value."""
+    if len(alerts) < 2:
+        return {}
+    first = alerts[0].labels
+    return {k: v for k, v in first.items() if all(a.labels.get(k) == v for a in alerts[1:])}
+
+
+def alert_section(alert: Alert, common: dict[str, str], number: int) -> list[str]:
+    """One alert: its name, what sets it apart and its status; when; its links; its own
+    labels (those shared by every alert are in one table above) and annotations."""
+    own = {k: v for k, v in alert.labels.items() if k not in common}
+    apart = ", ".join(f"{k}={v}" for k, v in own.items() if k != "alertname")
+    heading = f"{number}. {alert.name}" + (f" · {apart[:120]}" if apart else "")
+    lines = [f"### {text(heading, 200)} ({alert.status})", ""]
     facts = [f"Started {when(alert.starts_at)}"]
     if alert.status == "resolved" and alert.ends_at:
         facts.append(f"ended {when(alert.ends_at)}")
@@ -83,15 +95,17 @@ def alert_section(alert: Alert) -> list[str]:
     lines += [" · ".join(facts), ""]
     if alert.value:
         lines += [f"Value: {code(alert.value)}", ""]
-    lines += _table("Label", alert.labels, as_code=True)
+    lines += _table("Label", own, as_code=True)
     lines += _table("Annotation", alert.annotations, as_code=False)
     return lines
 
 
 def _sections(alerts: list[Alert]) -> list[str]:
-    lines: list[str] = []
-    for alert in alerts[:MAX_SHOWN]:
-        lines += alert_section(alert)
+    shown = alerts[:MAX_SHOWN]
+    common = _common(shown)
+    lines = _table("Label of every alert", common, as_code=True)
+    for number, alert in enumerate(shown, 1):
+        lines += alert_section(alert, common, number)
     if len(alerts) > MAX_SHOWN:
         lines += [f"…and {len(alerts) - MAX_SHOWN} more alerts.", ""]
     return lines
