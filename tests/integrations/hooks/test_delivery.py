@@ -240,7 +240,8 @@ def test_a_hook_failing_again_and_again_is_turned_off_and_its_admins_told(
     shown = cast.api(cast.alice).get(f"/projects/WEB/webhooks/{hook['id']}").json()
     assert shown["enabled"] is False
     assert "3 deliveries in a row failed every attempt" in shown["disabled_reason"]
-    assert AuditEntry.objects.filter(action="webhook.disabled", project_key="WEB").count() == 1
+    [entry] = AuditEntry.objects.filter(action="webhook.disabled", project_key="WEB")
+    assert entry.actor_name == "(webhook delivery)" and "HTTP 500" in entry.data["reason"]
     [mail] = smtp_server.delivered()
     assert mail["To"] == cast.alice.email and "was turned off" in mail["Subject"]
     sent = len(target.received())

@@ -17,6 +17,15 @@ from docket.integrations.hooks.models import Webhook
 from docket.projects.models import Role
 
 
+class DeliveryWorker:
+    """Who the audit log names for what the worker decides itself (no person, no account):
+    otherwise an entry without an actor reads "(command line)"."""
+
+    is_authenticated = True
+    pk = None
+    username = "(webhook delivery)"
+
+
 def project_admins(hook: Webhook) -> list[User]:
     direct = Q(memberships__project=hook.project_id, memberships__role=Role.ADMIN)
     by_team = Q(teams__memberships__project=hook.project_id, teams__memberships__role=Role.ADMIN)
@@ -24,7 +33,7 @@ def project_admins(hook: Webhook) -> list[User]:
 
 
 def tell_admins_disabled(hook: Webhook) -> None:
-    audit(None, "webhook.disabled", project=hook.project, target=f"webhook {hook.id}",
+    audit(DeliveryWorker(), "webhook.disabled", project=hook.project, target=f"webhook {hook.id}",
           name=hook.name, reason=hook.disabled_reason)  # fmt: skip
     page = f"{settings.BASE_URL.rstrip('/')}/p/{hook.project.key}/webhooks/{hook.id}"
     subject = f"[{hook.project.key}] Webhook “{hook.name}” was turned off"
