@@ -171,3 +171,32 @@ def change_password(*, user: User, current: str, new: str) -> User:
     user.set_password(new)
     user.save(update_fields=["password"])
     return user
+
+
+# --- external contacts (mail in) ----------------------------------------------------------
+
+CONTACT_USERNAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@transaction.atomic
+def contact_for(email: str, name: str = "") -> User:
+    """The external contact with `email`, made if missing (docs/mail.md): an inactive account
+    with no usable password and `contact` set, so the support desk's rules (reporters see
+    only their own tickets) apply to it like to anyone. Callers have checked that no active
+    account has this address."""
+    email = email.strip().lower()
+    found = User.objects.filter(contact=True, email__iexact=email).order_by("pk").first()
+    if found is not None:
+        return found
+    base = CONTACT_USERNAME_CHARS.sub("-", email.replace("@", ".at.")).strip("-.")[:140]
+    username = base if base[:1].isalnum() else f"contact-{base}"[:140]
+    suffix = 1
+    while User.objects.filter(username__iexact=username).exists():
+        suffix += 1
+        username = f"{base[:140]}-{suffix}"
+    clean_name = "".join(char for char in name if ord(char) >= 32 and ord(char) != 127)
+    user = User(username=username, email=email, is_active=False, contact=True)
+    _split_name(user, clean_name.strip())
+    user.set_unusable_password()
+    user.save()
+    return user

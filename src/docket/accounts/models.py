@@ -17,6 +17,9 @@ class User(AbstractUser):
     # Bumped to end every session the user has (deactivation): sessions carry a hash of the
     # password and this, so old cookies stay dead when the account is reactivated.
     sessions_epoch = models.PositiveIntegerField(default=0)
+    # An external contact (docs/mail.md): someone who wrote to a project's mail address and
+    # has no account of their own. Inactive, without a usable password, until given a portal.
+    contact = models.BooleanField(default=False)
 
     class Meta:
         db_table = "docket_user"

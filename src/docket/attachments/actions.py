@@ -111,10 +111,43 @@ def upload_attachment(*, actor: Who, issue: Issue, upload: File[bytes]) -> Attac
         raise
 
 
+def attach_bytes(*, actor: Who, issue: Issue, filename: str, data: bytes) -> Attachment:
+    """Attach bytes already in memory (a mail's attachment) inside the caller's transaction,
+    with the checks and limits of `upload_attachment` (PayloadTooLarge, Invalid). The file
+    is written first and removed if this fails; if the caller's transaction rolls back
+    after this returned, the caller removes `stored_name` (storage.remove)."""
+    user = _signed_in(actor)
+    _visible(actor, issue)
+    require_on_issue(actor, issue, Perm.COMMENT)
+    limit = settings.DOCKET_MAX_ATTACHMENT_BYTES
+    if not data:
+        raise Invalid.field("file", "is empty")
+    if len(data) > limit:
+        raise _too_large(limit)
+    name = clean_filename(filename)
+    inspector = Inspector(limit)
+    stored_name = storage.new_name()
+    storage.write(stored_name, inspector.feed([data]))
+    try:
+        content_type = served_type(inspector.head, is_text=inspector.is_text, filename=name)
+        with transaction.atomic():  # a savepoint: a refusal leaves the caller's work intact
+            return _save_rows(
+                actor, user, issue, filename=name, stored_name=stored_name,
+                content_type=content_type, size=inspector.size, sha256=inspector.sha256,
+            )  # fmt: skip
+    except BaseException:
+        storage.remove(stored_name)
+        raise
+
+
 # durable: this must be the outermost transaction, so that returning from it means the row
 # is committed and failing means it is not (and the caller removes the file).
 @transaction.atomic(durable=True)
 def _save(actor: Who, user: User, issue: Issue, **fields: Any) -> Attachment:
+    return _save_rows(actor, user, issue, **fields)
+
+
+def _save_rows(actor: Who, user: User, issue: Issue, **fields: Any) -> Attachment:
     # Lock the uploader, so that their concurrent uploads take turns at the quota check,
     # and the issue, so the event carries its current version (and it is still there).
     User.objects.select_for_update().filter(pk=user.pk).exists()

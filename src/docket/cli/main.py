@@ -194,6 +194,39 @@ def worker_command(
     runner.run()
 
 
+@app.command("mail")
+def mail_command(
+    listen: Annotated[
+        str | None, typer.Option(help="host:port to listen on (DOCKET_MAIL_LISTEN)")
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="lmtp or smtp (DOCKET_MAIL_MODE)")] = None,
+) -> None:
+    """Take in mail for the projects' addresses: an LMTP (or SMTP) server a mail server hands
+    mail to (docs/mail.md). Runs until stopped."""
+    _django()
+    import signal
+    import threading
+
+    from django.conf import settings
+
+    from docket.mailin.listener import MailController, parse_listen
+
+    try:
+        host, port = parse_listen(listen or settings.DOCKET_MAIL_LISTEN or "127.0.0.1:8025")
+        controller = MailController(host, port, mode)
+    except ValueError as exc:
+        _fail(str(exc))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    controller.start()
+    err.print(f"taking mail on {host}:{port} ({controller.mode.upper()})")
+    try:
+        stop.wait()
+    finally:
+        controller.stop()
+
+
 @app.command()
 def createadmin(
     username: Annotated[str | None, typer.Option(help="Username")] = None,

@@ -65,3 +65,5 @@ api.add_router("", "docket.sla.api.router")  # SLA policies, an issue's clocks
 api.add_router("", "docket.integrations.vcs.api.router")  # repositories, forge deliveries
 api.add_router("", "docket.integrations.alerts.api.router")  # alert intakes
 api.add_router("", "docket.integrations.hooks.api.router")  # outbound webhooks, deliveries
+api.add_router("", "docket.mailin.api.router")  # project mail addresses, the mail quarantine
+api.add_router("", "docket.transfer.export_api.router")  # exports: CSV, JSON Lines

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "docket.integrations.alerts",
     "docket.integrations.hooks",
     "docket.transfer.importers",
+    "docket.mailin",
     "docket.worker",
     "django_tasks",
     "django_tasks_db",
@@ -155,6 +156,13 @@ DOCKET_HEALTH_REQUIRES_WORKER = env_bool("DOCKET_HEALTH_REQUIRES_WORKER", True)
 # Notification mail (docs/notifications.md): one person's changes to one issue within this
 # many seconds of the first make one mail.
 DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS = env_int("DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS", 120)
+# Mail in (docs/mail.md): where `docket mail` listens (host:port), as LMTP or SMTP; the
+# largest message handled (larger ones are quarantined with their first bytes; the listener
+# refuses above twice this); how much of an ignored or quarantined message is kept.
+DOCKET_MAIL_LISTEN = env_str("DOCKET_MAIL_LISTEN", "")
+DOCKET_MAIL_MODE = env_str("DOCKET_MAIL_MODE", "lmtp")
+DOCKET_MAIL_MAX_BYTES = env_int("DOCKET_MAIL_MAX_BYTES", 25 * 1024 * 1024)
+DOCKET_MAIL_KEEP_BYTES = env_int("DOCKET_MAIL_KEEP_BYTES", 1024 * 1024)
 # Automation rules' run log (docs/automation.md): runs older than this many days are deleted.
 DOCKET_RULE_RUNS_KEEP_DAYS = env_int("DOCKET_RULE_RUNS_KEEP_DAYS", 30)
 # Outbound webhooks (docs/integrations.md): targets on private networks are refused unless
