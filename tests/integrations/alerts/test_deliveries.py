@@ -401,3 +401,19 @@ def test_truncated_groups_count_only_what_they_say(intake: Intake, cast: Any) ->
     del body["truncatedAlerts"]  # the full group now has one alert: the other one ended
     answer = intake.post(json.dumps(body)).json()
     assert answer["outcome"] == "commented"
+
+
+def test_a_huge_group_still_opens_an_incident(intake: Intake, cast: Any) -> None:
+    """20 alerts of 150 long labels each would make a description past the field's limit:
+    it is cut at a line's end instead of the delivery being refused."""
+    body = json.loads(sample(AM + "zulip__firing_2_alerts.json"))
+    alert = body["alerts"][0]
+    body["alerts"] = [
+        {**alert, "fingerprint": f"f{n}",
+         "labels": {**alert["labels"], **{f"l{i}": f"{n}-" + "x" * 400 for i in range(150)}}}
+        for n in range(25)
+    ]  # fmt: skip
+    assert intake.post(json.dumps(body)).json()["outcome"] == "opened"
+    [issue] = incidents(cast.web)
+    assert len(issue.description) < 100_000
+    assert issue.description.endswith("…cut here: the rest of the alerts is too long to show.\n")

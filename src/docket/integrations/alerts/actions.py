@@ -220,8 +220,13 @@ def receive(intake: AlertIntake, body: dict[str, Any]) -> dict[str, Any]:
 def _deliver(intake_id: int, batch: AlertBatch) -> dict[str, Any]:
     # Deliveries to one intake take turns: two for the same group cannot both find it closed.
     intake = (
-        AlertIntake.objects.select_for_update().select_related("project", "bot").get(pk=intake_id)
+        AlertIntake.objects.select_for_update()
+        .select_related("project", "bot")
+        .filter(pk=intake_id)
+        .first()
     )
+    if intake is None:  # deleted since the token was checked
+        raise Unauthenticated(BAD_TOKEN)
     key_hash = hashlib.sha256(batch.group_key.encode()).hexdigest()
     group = (
         AlertGroup.objects.select_related("issue", "issue__status", "issue__project")

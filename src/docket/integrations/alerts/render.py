@@ -13,6 +13,7 @@ from docket.integrations.alerts.payloads import Alert, AlertBatch
 
 MAX_SHOWN = 20  # alerts detailed in one description or comment; the rest are counted
 MAX_VALUE = 500  # characters of one label or annotation value shown
+MAX_TEXT = 90_000  # a description or comment stays under the issue fields' 100,000
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&@:\"'=])")
 URL_NAMES = {
     "generatorURL": "Source", "silenceURL": "Silence", "dashboardURL": "Dashboard",
@@ -111,6 +112,19 @@ def _sections(alerts: list[Alert]) -> list[str]:
     return lines
 
 
+def _capped(lines: list[str]) -> str:
+    """The lines as one text, cut at a line's end before MAX_TEXT (alerts with hundreds of
+    long labels would otherwise be refused as an issue's description)."""
+    out, size = [], 0
+    for line in lines:
+        size += len(line) + 1
+        if size > MAX_TEXT:
+            out += ["", "…cut here: the rest of the alerts is too long to show."]
+            break
+        out.append(line)
+    return "\n".join(out).strip() + "\n"
+
+
 def description(
     batch: AlertBatch, firing: list[Alert], intake_name: str, previous: str | None
 ) -> str:
@@ -130,7 +144,7 @@ def description(
         lines += [f"The previous incident of this group was {previous}.", ""]
     if batch.truncated:
         lines += [f"The sender left out {batch.truncated} more alerts.", ""]
-    return "\n".join(lines + _sections(firing)).strip() + "\n"
+    return _capped(lines + _sections(firing))
 
 
 def _names(alerts: list[Alert]) -> str:
@@ -150,7 +164,7 @@ def change_comment(new: list[Alert], gone: list[Alert], firing: list[Alert]) -> 
         parts += [f"**{len(gone)} alert(s) resolved:**", "", _names(gone), ""]
     parts += [f"**Firing now ({len(firing)}):**", "", _names(firing), ""]
     parts += _sections(new)
-    return "\n".join(parts).strip() + "\n"
+    return _capped(parts)
 
 
 def resolved_comment(batch: AlertBatch) -> str:
