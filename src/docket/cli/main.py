@@ -413,6 +413,44 @@ def _refresh_statistics() -> None:
         cursor.execute("ANALYZE" if connection.vendor == "postgresql" else "PRAGMA optimize")
 
 
+@app.command("export")
+def export_command(
+    project: Annotated[
+        str | None, typer.Option(help="A project's key (default: every project you can see)")
+    ] = None,
+    query: Annotated[str, typer.Option("--query", "-q", help="A query, as on the list")] = "",
+    form: Annotated[str, typer.Option("--format", help="csv or json (JSON Lines)")] = "csv",
+    columns: Annotated[
+        str | None, typer.Option(help="CSV columns, comma-separated (default: the usual ones)")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Export what this user can see (default: as a site admin)"),
+    ] = None,
+) -> None:
+    """Export a project's issues, or a query's, to CSV or to JSON Lines that `docket import`
+    reads back (comments and history included). Streams: memory stays flat."""
+    _django()
+    from docket.cli.exportfile import export
+    from docket.core.errors import DocketError
+
+    handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        done = export(
+            handle, project=project, query=query, form=form, columns=columns, username=as_user
+        )
+    except DocketError as exc:
+        _fail(exc.detail)
+    finally:
+        if output:
+            handle.close()
+    where = f" to {output}" if output else ""
+    err.print(f"Exported{where} as {done['as']} ({done['characters']:,} characters)")
+
+
 @app.command()
 def demo(
     issues: Annotated[int, typer.Option(help="How many issues")] = 300,

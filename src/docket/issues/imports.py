@@ -43,7 +43,7 @@ from docket.projects.models import Component, Milestone, Project, WorkflowState
 
 # Besides the editable fields: who filed it and when, its comments, and its history (events
 # other than the comments' own, as an export writes them: transfer/export.py).
-IMPORT_ONLY_FIELDS = ("reporter", "created_at", "updated_at", "comments", "history")
+IMPORT_ONLY_FIELDS = ("reporter", "created_at", "updated_at", "resolved_at", "comments", "history")
 # History that names no comment: comments bring their own `commented` events.
 HISTORY_KINDS = frozenset(EventKind.values) - {
     EventKind.COMMENTED,
@@ -205,12 +205,18 @@ def _build(record: Any, look: _Lookups, moment: dt.datetime) -> _Built:
         reporter=look.user("reporter", record.get("reporter")),
         created_at=created,
         updated_at=_time(record["updated_at"], "updated_at") if "updated_at" in record else created,
-        resolved_at=created if status.is_done else None,
+        resolved_at=_resolved_at(record, created) if status.is_done else None,
         **values,
     )
     history = _history_of(record, look)
     issue.version = max((event.version for event in history), default=1)
     return _Built(issue, labels, components, _comments_of(record, issue, look), history)
+
+
+def _resolved_at(record: dict[str, Any], created: dt.datetime) -> dt.datetime:
+    """When a done issue was resolved: as given, else when it was created."""
+    given = record.get("resolved_at")
+    return created if given is None else _time(given, "resolved_at")
 
 
 def _history_of(record: dict[str, Any], look: _Lookups) -> list[_PastEvent]:

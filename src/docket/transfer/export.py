@@ -212,7 +212,9 @@ def json_chunks(actor: Who, selection: Selection) -> Iterator[str]:
     roles = _roles_of(people)
     for project in selection.projects:
         yield _line(_project_record(project, roles))
-    for chunk in _rows(selection.issues):
+    # In each project's numbering order, so an import numbers them alike (when none is
+    # left out) whatever order the query asked for.
+    for chunk in _rows(selection.issues.order_by("project__key", "number")):
         ids = [pk for pk, _ in chunk]
         comments, history = _comments_of(ids), _history_of(ids)
         yield "".join(
@@ -304,6 +306,8 @@ def _issue_record(
         comments=comments,
         history=history,
     )
+    if issue["resolved_at"] is not None:
+        record["resolved_at"] = issue["resolved_at"]
     return record
 
 

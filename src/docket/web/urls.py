@@ -5,6 +5,7 @@ from django.urls import path, re_path
 from docket.web.views import (
     auth,
     board,
+    export,
     home,
     import_page,
     inbox,
@@ -83,6 +84,9 @@ urlpatterns = [
     path("issues/suggest", issue_list.suggest, name="suggest"),
     path("issues/query-help", issue_list.query_help, name="query_help"),
     path("issues/bulk", issue_list.bulk_edit, name="bulk_edit"),
+    # export.py: the lists' downloads (CSV, JSON Lines), streamed
+    path("issues/export", export.export_issues, name="export_issues"),
+    path("p/<str:project_key>/export", export.export_project, name="export_project"),
     path("issues/bulk-choices", issue_list.bulk_choices, name="bulk_choices"),
     path("issues/filters", issue_list.save_filter, name="save_filter"),
     path("issues/filters/<int:filter_id>/delete", issue_list.delete_filter, name="delete_filter"),
