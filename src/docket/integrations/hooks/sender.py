@@ -2,10 +2,11 @@
 
 A round: claim up to BATCH due deliveries in one short transaction (SKIP LOCKED on
 PostgreSQL, so workers running side by side take different ones; SQLite has one writer),
-marking them `sending` with a lease; send them outside any transaction, CONCURRENCY at a
-time, each attempt bounded by DOCKET_WEBHOOK_TIMEOUT_SECONDS; record the outcomes in one
-transaction. A worker killed between claim and record leaves its deliveries `sending`: when
-their lease runs out they are due again and go out under the same `webhook-id`.
+marking them `sending` with a lease; send them outside any transaction, all at once from a
+thread pool, waiting at most DOCKET_WEBHOOK_TIMEOUT_SECONDS for the batch (so a sweep run
+stays bounded however many receivers hang); record the outcomes in one transaction. A
+worker killed between claim and record leaves its deliveries `sending`: when their lease
+runs out they are due again and go out under the same `webhook-id`.
 
 Failures are retried with exponential backoff and jitter (30 s, 1 min, 2 min, … at most 4 h
 apart; 15 attempts span more than 24 hours). A hook whose deliveries run out of attempts
@@ -25,6 +26,7 @@ import logging
 import random
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as NoAnswerYet
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -43,8 +45,9 @@ from docket.issues.models import Issue
 
 log = logging.getLogger(__name__)
 
-BATCH = 50
-CONCURRENCY = 10
+BATCH = 32
+CONCURRENCY = 64  # a batch's requests all at once, with room left for a batch's stragglers
+GRACE_SECONDS = 0.5
 RUN_SECONDS = 2.0  # a sweep run stops claiming after this, so the worker's loop goes on
 MAX_WAIT = dt.timedelta(hours=4)
 FAILING_TOO_LONG = dt.timedelta(hours=24)
@@ -122,7 +125,7 @@ class Outcome:
 
 def send(deliveries: list[Delivery]) -> list[Outcome]:
     """Each delivery's outcome, in order: withheld (decided here, reading), or the answer to
-    its attempt (the requests run in threads, CONCURRENCY at a time)."""
+    its attempt (the requests run in threads, the whole batch at once)."""
     verdicts = privacy(deliveries)
     moment = now()
     jobs: list[Future[Answer] | None] = []
@@ -135,10 +138,26 @@ def send(deliveries: list[Delivery]) -> list[Outcome]:
             hook.format, hook.secret, delivery.message_id, delivery.payload, moment
         )
         jobs.append(_pool().submit(post, hook.url, body, headers, timeout=timeout()))
-    return [
-        Outcome(None, why) if job is None else Outcome(job.result())
-        for job, why in zip(jobs, verdicts, strict=True)
-    ]
+    return _outcomes(jobs, verdicts)
+
+
+def _outcomes(jobs: list[Future[Answer] | None], verdicts: list[str]) -> list[Outcome]:
+    """Wait for the batch's answers, at most the attempt timeout (plus a grace) in all: a
+    request still running then counts as unanswered (its thread ends by the client's own
+    timeouts; whatever it gets is not recorded, and the retry keeps the id)."""
+    limit = timeout()
+    deadline = time.monotonic() + limit + GRACE_SECONDS
+    outcomes = []
+    for job, why in zip(jobs, verdicts, strict=True):
+        if job is None:
+            outcomes.append(Outcome(None, why))
+            continue
+        try:
+            outcomes.append(Outcome(job.result(timeout=max(0.0, deadline - time.monotonic()))))
+        except NoAnswerYet:
+            late = Answer(None, "", f"no answer within {limit:g} s", round(limit * 1000))
+            outcomes.append(Outcome(late))
+    return outcomes
 
 
 def _pool() -> ThreadPoolExecutor:
