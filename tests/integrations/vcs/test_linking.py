@@ -399,3 +399,15 @@ def test_admin_only_closing_admin_author_closes_the_bot_may_not(cast) -> None:
     assert status_of(theirs) == "New"
     note = Comment.objects.get(issue=theirs).body
     assert "S <s@elsewhere.test> says it fixes this issue, but it was not closed" in note
+
+
+def test_nul_and_lone_surrogates_in_a_message_are_stored_cleaned(cast) -> None:
+    issue = make_issue(cast.alice, cast.web)
+    body = github_push(["placeholder"]).replace(
+        b'"placeholder"', f'"Fix {issue.key}\\u0000 here \\ud800 ok"'.encode()
+    )
+
+    response = send(hub(cast), body)
+
+    assert response.status_code == 200, response.content
+    assert CommitLink.objects.get(issue=issue).message == f"Fix {issue.key} here ? ok"

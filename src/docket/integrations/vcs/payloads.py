@@ -79,7 +79,11 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    """A string field as Docket can store it: NUL characters dropped and unpaired surrogates
+    replaced (JSON allows both; PostgreSQL refuses them), anything else empty."""
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def _moment(value: Any) -> dt.datetime | None:
