@@ -4,14 +4,17 @@ issue actions, the worker's consumer and sending sweep run here, a real receiver
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
+from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as Verifier
 
 from docket.audit.models import AuditEntry
 from docket.integrations.hooks import sender
 from docket.integrations.hooks.models import Delivery
+from docket.integrations.hooks.prune import prune_deliveries
 from docket.issues import comments
 from docket.projects import actions as project_actions
 from tests.conftest import Cast
@@ -259,3 +262,19 @@ def test_a_hook_failing_again_and_again_is_turned_off_and_its_admins_told(
     deliver()
     # Events from while it was off were not queued for it; new ones go out.
     assert [h.json()["data"]["issue"]["title"] for h in target.accepted("/ok")] == ["on again"]
+
+
+def test_finished_deliveries_past_the_retention_are_pruned_waiting_ones_stay(
+    cast: Cast, target: Receiver, settings: Any
+):
+    _hook(cast, target.url + "/ok")
+    for n in range(3):
+        make_issue(cast.bob, cast.web, title=f"issue {n}")
+    deliver()
+    old, kept, waiting = Delivery.objects.order_by("id")
+    long_ago = timezone.now() - dt.timedelta(days=31)
+    Delivery.objects.filter(pk__in=[old.pk, waiting.pk]).update(created_at=long_ago)
+    Delivery.objects.filter(pk=waiting.pk).update(status="pending")
+    settings.DOCKET_WEBHOOK_DELIVERIES_KEEP_DAYS = 30
+    assert prune_deliveries(timezone.now()) == 1
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {kept.pk, waiting.pk}

@@ -185,6 +185,17 @@ def test_teams_gets_an_adaptive_card_in_a_message_envelope():
     }  # fmt: skip
 
 
+def test_teams_legacy_gets_a_message_card_with_summary_and_text():
+    body = chat.teams_messagecard(NOTE)
+    assert body["@type"] == "MessageCard"
+    assert body["@context"] == "https://schema.org/extensions"
+    assert body["summary"] and body["text"]  # "Summary or Text is required"
+    assert body["sections"][0]["facts"][0] == {"name": "Status", "value": "Done"}
+    assert body["potentialAction"][0]["targets"][0]["uri"] == NOTE.url
+    bare = chat.teams_messagecard(chat.Note(title="t", url="u", summary="s"))
+    assert bare["text"] == "s" and bare["summary"]
+
+
 def test_discord_gets_content_and_an_embed_and_no_mentions():
     body = chat.discord(NOTE)
     assert len(body["content"]) <= 2000 and body["allowed_mentions"] == {"parse": []}
@@ -195,7 +206,9 @@ def test_discord_gets_content_and_an_embed_and_no_mentions():
     assert len(long["content"]) == 2000 and len(long["embeds"][0]["title"]) == 256
 
 
-@pytest.mark.parametrize("format_", ["slack", "mattermost", "teams", "discord"])
+@pytest.mark.parametrize(
+    "format_", ["slack", "mattermost", "teams", "teams_messagecard", "discord"]
+)
 def test_each_chat_format_reaches_its_receiver(cast: Cast, target: Receiver, format_: str):
     cast.api(cast.alice).post(
         "/projects/WEB/webhooks", {"name": format_, "url": target.url + "/ok", "format": format_}

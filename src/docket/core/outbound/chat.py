@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SLACK, MATTERMOST, TEAMS, DISCORD = "slack", "mattermost", "teams", "discord"
-FORMATS = (SLACK, MATTERMOST, TEAMS, DISCORD)
+TEAMS_MESSAGECARD = "teams_messagecard"
+FORMATS = (SLACK, MATTERMOST, TEAMS, TEAMS_MESSAGECARD, DISCORD)
 DETAIL_CHARS = 1000  # of a comment or description quoted in a message
 DISCORD_CONTENT_MAX = 2000
 DISCORD_TITLE_MAX = 256
@@ -27,7 +28,11 @@ class Note:
 
 def shaped(format_: str, note: Note) -> dict[str, Any]:
     """The JSON body for `format_` (one of FORMATS)."""
-    return {SLACK: slack, MATTERMOST: mattermost, TEAMS: teams, DISCORD: discord}[format_](note)
+    shapes = {
+        SLACK: slack, MATTERMOST: mattermost, TEAMS: teams,
+        TEAMS_MESSAGECARD: teams_messagecard, DISCORD: discord,
+    }  # fmt: skip
+    return shapes[format_](note)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -104,6 +109,30 @@ def teams(note: Note) -> dict[str, Any]:
                 "contentType": "application/vnd.microsoft.card.adaptive",
                 "contentUrl": None,
                 "content": card,
+            }
+        ],
+    }
+
+
+def teams_messagecard(note: Note) -> dict[str, Any]:
+    """The legacy Office 365 connector card, for tenants whose old connector takes only this;
+    `summary` and `text` both set (Teams refuses a card with neither)."""
+    section: dict[str, Any] = {"activityTitle": note.summary}
+    if note.facts:
+        section["facts"] = [{"name": k, "value": v} for k, v in note.facts]
+    return {
+        "@type": "MessageCard",
+        "@context": "https://schema.org/extensions",
+        "summary": _clip(f"{note.title}: {note.summary}", 200),
+        "themeColor": "0076D7",
+        "title": note.title,
+        "text": _clip(note.detail, DETAIL_CHARS) if note.detail else note.summary,
+        "sections": [section],
+        "potentialAction": [
+            {
+                "@type": "OpenUri",
+                "name": "Open in Docket",
+                "targets": [{"os": "default", "uri": note.url}],
             }
         ],
     }

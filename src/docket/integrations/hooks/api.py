@@ -23,7 +23,9 @@ class HookIn(Schema):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str | None = Field(None, min_length=1, max_length=100)
     url: str | None = Field(None, max_length=2000, description="Where to POST (http/https)")
-    format: Literal["standard", "slack", "mattermost", "teams", "discord"] | None = None
+    format: (
+        Literal["standard", "slack", "mattermost", "teams", "teams_messagecard", "discord"] | None
+    ) = None
     kinds: list[str] | None = Field(
         None, description="Event kinds to send (created, changed, commented, …); empty: all"
     )

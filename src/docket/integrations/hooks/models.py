@@ -15,10 +15,13 @@ class Format(models.TextChoices):
     SLACK = "slack", "Slack"
     MATTERMOST = "mattermost", "Mattermost"
     TEAMS = "teams", "Microsoft Teams"
+    TEAMS_MESSAGECARD = "teams_messagecard", "Microsoft Teams (legacy MessageCard)"
     DISCORD = "discord", "Discord"
 
 
-CHAT_FORMATS = {Format.SLACK, Format.MATTERMOST, Format.TEAMS, Format.DISCORD}
+CHAT_FORMATS = {
+    Format.SLACK, Format.MATTERMOST, Format.TEAMS, Format.TEAMS_MESSAGECARD, Format.DISCORD
+}  # fmt: skip
 
 
 class Webhook(models.Model):
@@ -92,6 +95,7 @@ class Delivery(models.Model):
                 name="hooks_delivery_due",
             ),
             models.Index(fields=["hook", "-id"], name="hooks_delivery_log"),
+            models.Index(fields=["created_at"], name="hooks_delivery_age"),  # pruning
         ]
 
     def __str__(self) -> str:
