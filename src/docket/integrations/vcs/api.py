@@ -67,6 +67,24 @@ class DeliveryOut(Schema):
     received_at: dt.datetime
 
 
+class DeliveryAnswer(Schema):
+    status: str = Field(description="processed, ok (ping), ignored or already processed")
+    detail: str | None = None
+    event: str | None = None
+    linked: int | None = Field(None, description="Links made or updated")
+    closed: int | None = Field(None, description="Issues moved to a done state")
+    delivery: str | None = Field(None, description="The delivery's id (a redelivery)")
+
+
+# The body is the forge's payload, read raw (the signature covers its exact bytes).
+RAW_JSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
 class Limit(Schema):
     limit: int = Field(50, ge=1, le=500)
 
@@ -167,6 +185,8 @@ def list_deliveries(request: ApiRequest, key: str, repository_id: int, q: Query[
 @router.post(
     "/hooks/vcs/{hook_id}",
     auth=None,
+    response=DeliveryAnswer,
+    openapi_extra=RAW_JSON_BODY,
     summary="A forge's delivery (push, pull/merge request, ping), verified by its signature",
 )
 def deliver(request: HttpRequest, hook_id: str) -> Any:
