@@ -401,6 +401,10 @@ def test_truncated_groups_count_only_what_they_say(intake: Intake, cast: Any) ->
     del body["truncatedAlerts"]  # the full group now has one alert: the other one ended
     answer = intake.post(json.dumps(body)).json()
     assert answer["outcome"] == "commented"
+    [issue] = incidents(cast.web)
+    [note] = comments(issue)
+    assert "**1 alert(s) no longer in the group.**" in note
+    assert "**Firing now (1):**" in note
 
 
 def test_a_huge_group_still_opens_an_incident(intake: Intake, cast: Any) -> None:

@@ -325,7 +325,8 @@ def _follow(intake: AlertIntake, group: AlertGroup, batch: AlertBatch) -> dict[s
     if firing_ids:
         new = [a for a in batch.firing if a.id not in before]
         gone = [a for a in batch.resolved if a.id in before]
-        body = render.change_comment(new, gone, batch.firing)
+        vanished = len(before - firing_ids - {a.id for a in gone})
+        body = render.change_comment(new, gone, batch.firing, vanished=vanished)
         add_comment(actor=actor, issue=issue, body=body)
         return _answer("commented", issue, f"{len(firing_ids)} alert(s) firing")
     return _resolve(intake, group, batch, actor)

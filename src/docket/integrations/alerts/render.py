@@ -154,14 +154,18 @@ def _names(alerts: list[Alert]) -> str:
     return "\n".join(f"- {line}" for line in shown + more)
 
 
-def change_comment(new: list[Alert], gone: list[Alert], firing: list[Alert]) -> str:
-    """What changed in a still-firing group: alerts that started or stopped, then everything
-    firing now."""
+def change_comment(
+    new: list[Alert], gone: list[Alert], firing: list[Alert], *, vanished: int = 0
+) -> str:
+    """What changed in a still-firing group: alerts that started or stopped (`vanished`: left
+    the group without a resolved notice), then everything firing now."""
     parts = []
     if new:
         parts += [f"**{len(new)} alert(s) started firing:**", "", _names(new), ""]
     if gone:
         parts += [f"**{len(gone)} alert(s) resolved:**", "", _names(gone), ""]
+    if vanished:
+        parts += [f"**{vanished} alert(s) no longer in the group.**", ""]
     parts += [f"**Firing now ({len(firing)}):**", "", _names(firing), ""]
     parts += _sections(new)
     return _capped(parts)
