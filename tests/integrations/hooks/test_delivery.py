@@ -15,7 +15,7 @@ from docket.audit.models import AuditEntry
 from docket.integrations.hooks import sender
 from docket.integrations.hooks.models import Delivery
 from docket.integrations.hooks.prune import prune_deliveries
-from docket.issues import comments
+from docket.issues import comments, notices
 from docket.projects import actions as project_actions
 from tests.conftest import Cast
 from tests.factories import make_issue
@@ -278,3 +278,18 @@ def test_finished_deliveries_past_the_retention_are_pruned_waiting_ones_stay(
     settings.DOCKET_WEBHOOK_DELIVERIES_KEEP_DAYS = 30
     assert prune_deliveries(timezone.now()) == 1
     assert set(Delivery.objects.values_list("pk", flat=True)) == {kept.pk, waiting.pk}
+
+
+def test_a_rules_webhook_request_goes_to_the_named_hook_alone(cast: Cast, target: Receiver):
+    """The automation rule action `webhook` records a `webhook_requested` event naming a hook
+    (docs/automation.md): that hook sends it whatever events it listens to; no other does."""
+    _hook(cast, target.url + "/ok?deploy", name="Deploy bot", kinds=["commented"])
+    _hook(cast, target.url + "/ok?other", name="Other")
+    issue = make_issue(cast.bob, cast.web, title="Ship it")
+    deliver()
+    target.hits.clear()
+    notices.request_webhook(actor=cast.alice, issue=issue, hook="deploy BOT", message="go")
+    deliver()
+    [hit] = target.accepted()
+    assert hit.query == "deploy" and hit.json()["type"] == "issue.webhook_requested"
+    assert hit.json()["data"]["event"]["new"] == {"hook": "deploy BOT", "message": "go"}

@@ -2,7 +2,9 @@
 
 Given a batch inside the transaction that advances its cursor, it queues one Delivery per
 (hook, event) that the hook asks for: its kinds, and its query evaluated in memory against the
-issue as it is now, as the hook's owner sees it. Deliveries are unique per (hook, event), so
+issue as it is now, as the hook's owner sees it; and a `webhook_requested` event (an
+automation rule's webhook action) to the hook it names alone. Deliveries are unique per
+(hook, event), so
 a batch read again (a gap, a crash before the commit) queues nothing twice. Sending is the
 sweep's (sender.py), outside any transaction.
 
@@ -24,7 +26,7 @@ from docket.core.outbound.signing import new_message_id
 from docket.integrations.hooks.actions import max_attempts
 from docket.integrations.hooks.models import Delivery, Webhook
 from docket.integrations.hooks.payloads import event_payload
-from docket.issues.models import Issue, IssueEvent, Watch
+from docket.issues.models import EventKind, Issue, IssueEvent, Watch
 from docket.issues.query_fields import check_issue_query, issue_context
 from docket.query import CheckedQuery, QueryError, evaluate
 
@@ -79,7 +81,11 @@ def wanted(
 ) -> bool:
     """Whether `hook` asks for `event`: made before it, of a kind it takes, about an issue
     its query matches (a query that no longer validates matches nothing)."""
-    if event.created_at < hook.created_at or (hook.kinds and event.kind not in hook.kinds):
+    if event.created_at < hook.created_at:
+        return False
+    if event.kind == EventKind.WEBHOOK_REQUESTED:  # an automation rule's webhook action
+        return named(event) == hook.name.strip().casefold()
+    if hook.kinds and event.kind not in hook.kinds:
         return False
     if not hook.query.strip():
         return True
@@ -92,6 +98,13 @@ def wanted(
     except QueryError:
         return False
     return checked is None or evaluate(checked, issue, issue_context(viewer, moment))
+
+
+def named(event: IssueEvent) -> str:
+    """The hook a `webhook_requested` event asks for, by name: that hook alone gets it,
+    whatever its kinds and query."""
+    asked = event.new.get("hook") if isinstance(event.new, dict) else None
+    return asked.strip().casefold() if isinstance(asked, str) else ""
 
 
 def _issues_for_queries(

@@ -50,6 +50,8 @@ def _summary(data: dict[str, Any]) -> str:
         return f"{who} changed {event['field']}: {_value(event['old'])} → {_value(event['new'])}"
     if kind == EventKind.NOTICE:
         return f"{who}: {(event.get('new') or {}).get('message') or 'a notice'}"
+    if kind == EventKind.WEBHOOK_REQUESTED:
+        return f"{who} sent it here: {(event.get('new') or {}).get('message') or 'have a look'}"
     return {
         EventKind.CREATED: f"{who} created it",
         EventKind.COMMENTED: f"{who} commented",
