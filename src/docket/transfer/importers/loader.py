@@ -30,6 +30,7 @@ from django.db import transaction
 from docket.accounts.actor import Actor
 from docket.accounts.models import User
 from docket.core.errors import DocketError, Invalid
+from docket.core.rows import insert_rows
 from docket.issues.actions import update_issue
 from docket.issues.comments import add_comment
 from docket.issues.events import NewEvent, record_bulk
@@ -189,9 +190,9 @@ class _Run:
         )
         made = {row.source_id: issue for row, issue in zip(rows, result.issues, strict=True)}
         self._history(rows, made, users)
-        RecordDigest.objects.bulk_create(
-            [RecordDigest(source=self.source, source_id=r.source_id, digest=d) for r, d in fresh]
-        )
+        # plain INSERTs: model instances would cost more than the digests themselves
+        digests = [(self.source, row.source_id, sums) for row, sums in fresh]
+        insert_rows(RecordDigest, ["source", "source_id", "digest"], digests)
         self.summary.created += len(result.issues)
         self.summary.comments += sum(len(r.get("comments", [])) for r in records)
 
