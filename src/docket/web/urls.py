@@ -16,8 +16,10 @@ from docket.web.views import (
     issue_page,
     issue_transitions,
     live,
+    mail_quarantine,
     notification_settings,
     projects,
+    repositories,
     rule_form,
     rule_runs,
     rules,
@@ -66,6 +68,13 @@ urlpatterns = [
         name="project_rule_runs",
     ),
     path("settings/rules", rules.rules_page, name="rules"),
+    # mail_quarantine.py: mail that arrived and was not taken in (admins)
+    path("settings/mail/quarantine", mail_quarantine.quarantine, name="mail_quarantine"),
+    path(
+        "settings/mail/quarantine/<int:entry_id>",
+        mail_quarantine.quarantined_message,
+        name="mail_message",
+    ),
     # import_page.py: imports from other trackers (site admins), run by the worker
     path("settings/import", import_page.import_page, name="import"),
     path("settings/import/<int:run_id>", import_page.import_run, name="import_run"),
@@ -73,6 +82,15 @@ urlpatterns = [
     path("settings/rules/new", rule_form.rule_form, name="rule_new"),
     path("settings/rules/<int:rule_id>/edit", rule_form.rule_form, name="rule_edit"),
     path("settings/rules/<int:rule_id>/runs", rule_runs.rule_runs, name="rule_runs"),
+    # repositories.py: a project's connected repositories and their delivery logs
+    path(
+        "p/<str:project_key>/repositories", repositories.project_repositories, name="repositories"
+    ),
+    path(
+        "p/<str:project_key>/repositories/<int:repository_id>",
+        repositories.repository_detail,
+        name="repository",
+    ),
     # webhooks.py: a project's outbound webhooks and their delivery logs
     path("p/<str:project_key>/webhooks", webhooks.project_webhooks, name="webhooks"),
     path("p/<str:project_key>/webhooks/<int:hook_id>", webhooks.webhook_detail, name="webhook"),

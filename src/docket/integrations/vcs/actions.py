@@ -127,6 +127,13 @@ def change(*, actor: Who, repository: Repository, data: dict[str, Any]) -> Repos
     return repository
 
 
+def new_secret(*, actor: Who, repository: Repository) -> str:
+    """Replace the secret with a fresh one; returned this once (audited as changed)."""
+    secret = secrets.token_urlsafe(32)
+    change(actor=actor, repository=repository, data={"secret": secret})
+    return secret
+
+
 @transaction.atomic
 def disconnect(*, actor: Who, repository: Repository) -> None:
     """Forget the connection, its deliveries and its links (issues keep their history)."""

@@ -9,8 +9,13 @@ from typing import Any
 from django.db.models import BooleanField, CharField, F, Value
 from django.db.models.functions import Cast
 
-from docket.integrations.vcs.models import CommitLink, PullRequestLink
+from docket.accounts.actor import Who
+from docket.core.errors import NotFound
+from docket.integrations.vcs.actions import may_manage
+from docket.integrations.vcs.models import CommitLink, Delivery, PullRequestLink, Repository
 from docket.issues.models import Issue
+from docket.projects.access import get_project_for
+from docket.projects.models import Project
 
 MAX_SHOWN = 100
 COLUMNS = ("kind", "ref", "title", "url", "branch", "who", "repo", "landed", "state", "at")
@@ -51,3 +56,27 @@ def development_of(issue: Issue) -> dict[str, list[dict[str, Any]]]:
 
 
 __all__ = ["development_of"]
+
+
+def managed_project(actor: Who, key: str) -> Project:
+    """The project whose repositories these are: its admins (403/404 by the project gate)."""
+    project = get_project_for(actor, key)
+    may_manage(actor, project)
+    return project
+
+
+def repositories_of(project: Project) -> list[Repository]:
+    return list(Repository.objects.filter(project=project).order_by("full_name"))
+
+
+def repository_for(actor: Who, key: str, repository_id: int) -> Repository:
+    project = managed_project(actor, key)
+    found = Repository.objects.filter(project=project, pk=repository_id).first()
+    if found is None:
+        raise NotFound(f"no repository connection {repository_id}")
+    found.project = project
+    return found
+
+
+def deliveries_of(repository: Repository, limit: int = 50) -> list[Delivery]:
+    return list(Delivery.objects.filter(repository=repository).order_by("-id")[:limit])
