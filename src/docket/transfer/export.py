@@ -47,7 +47,7 @@ from docket.issues.query_fields import compile_issue_query
 from docket.projects.access import get_project_for, load_roles, project_roles
 from docket.projects.models import Project
 
-CHUNK = 1000  # issues per read: one names query, one comments and one events query each
+CHUNK = 200  # issues per read: one names query (and for JSON one comments, one events query) each
 FORMATS = ("csv", "json")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = ", "
@@ -87,8 +87,8 @@ def _rows(issues: QuerySet[Issue]) -> Iterator[list[tuple[int, dict[str, Any]]]]
     for row in issues.values(*ROW_FIELDS).iterator(chunk_size=CHUNK):
         chunk.append(row)
         if len(chunk) == CHUNK:
-            yield _shaped(chunk)
-            chunk = []
+            shaped, chunk = _shaped(chunk), []  # the raw rows go before the text is written
+            yield shaped
     if chunk:
         yield _shaped(chunk)
 
