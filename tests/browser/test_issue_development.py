@@ -77,3 +77,8 @@ def test_linked_commits_and_a_pull_request_on_the_issue_page(site, new_page) -> 
     page.locator("#issue-development").scroll_into_view_if_needed()
     screenshot(page, "issue-development")
     assert page.dialogs_seen == []
+
+    page.goto(f"/p/{key}/repositories/{hub['id']}")
+    expect(page.get_by_role("heading", name="Deliveries")).to_be_visible()
+    expect(page.get_by_text("2 commit(s) to master")).to_be_visible()
+    screenshot(page, "repository-deliveries")

@@ -11,9 +11,10 @@ from docket.projects.models import Project
 
 
 class Provider(models.TextChoices):
-    GITHUB = "github"
-    GITLAB = "gitlab"
-    GITEA = "gitea"  # also Forgejo and Gogs: the same payloads, their own header names
+    GITHUB = "github", "GitHub"
+    GITLAB = "gitlab", "GitLab"
+    # Forgejo and Gogs too: the same payloads, their own header names.
+    GITEA = "gitea", "Gitea, Forgejo or Gogs"
 
 
 class Repository(models.Model):

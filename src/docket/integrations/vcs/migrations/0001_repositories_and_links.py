@@ -27,7 +27,11 @@ class Migration(migrations.Migration):
                 (
                     "provider",
                     models.CharField(
-                        choices=[("github", "Github"), ("gitlab", "Gitlab"), ("gitea", "Gitea")],
+                        choices=[
+                            ("github", "GitHub"),
+                            ("gitlab", "GitLab"),
+                            ("gitea", "Gitea, Forgejo or Gogs"),
+                        ],
                         max_length=10,
                     ),
                 ),
