@@ -45,6 +45,7 @@ def docket_import(*args: str) -> Result:
     parser.add_argument("--format", required=True)
     parser.add_argument("--project", required=True)
     parser.add_argument("--map", action="append", default=[])
+    parser.add_argument("--map-file", type=Path)
     parser.add_argument("--preset")
     parser.add_argument("--source")
     parser.add_argument("--strict", action="store_true")
@@ -56,7 +57,7 @@ def docket_import(*args: str) -> Result:
     try:
         summary = foreign_import.run(
             actor=actor, path=given.path, format_name=given.format, project_key=given.project,
-            pairs=given.map, mapping_path=None, preset=given.preset, source=given.source,
+            pairs=given.map, mapping_path=given.map_file, preset=given.preset, source=given.source,
             strict=given.strict, batch_size=1000, console=console,
         )  # fmt: skip
     except DocketError as exc:
