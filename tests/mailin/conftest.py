@@ -4,10 +4,14 @@ clients; the shared .eml fixtures read in place, byte for byte."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from docket.mailin.models import Mailbox
 from docket.projects.models import Membership, Project, Role
 from docket.projects.workflows import create_workflow
 from tests.factories import UserFactory
+from tests.servers import DOCKET
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "email"
 HELP = "help@support.example.com"
@@ -119,3 +124,30 @@ def give_address(project: Project, address: str = HELP) -> Mailbox:
     return Mailbox.objects.create(
         project=project, address=address, created_at=moment, updated_at=moment
     )
+
+
+@contextmanager
+def mail_process(env: dict[str, str], log: Path, mode: str = "lmtp") -> Iterator[Listener]:
+    """A real `docket mail` process (the server's environment: its database), until it takes
+    connections; terminated afterwards."""
+    port = free_port()
+    command = [DOCKET, "mail", "--listen", f"127.0.0.1:{port}", "--mode", mode]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"docket mail exited early:\n{log.read_text()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"docket mail did not listen within 60 s:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield Listener("127.0.0.1", port, mode)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -137,11 +137,12 @@ def test_attachments_with_encoded_names_and_forwarded_mail(listener: Listener, d
 
 
 def test_a_member_writing_in_is_matched_to_their_account(listener: Listener, desk: Desk) -> None:
-
     desk.bob.email = "Bob@Example.com"
     desk.bob.save()
-    raw = (b"From: Bob <bob@example.com>\r\nTo: help@support.example.com\r\n"
-           b"Subject: Re: Fwd: [WEB-9] Printer\r\nMessage-ID: <b1@example.com>\r\n\r\nOn fire.\r\n")  # fmt: skip
+    raw = (
+        b"From: Bob <bob@example.com>\r\nTo: help@support.example.com\r\n"
+        b"Subject: Re: Fwd: [WEB-9] Printer\r\nMessage-ID: <b1@example.com>\r\n\r\nOn fire.\r\n"
+    )  # no WEB-9: a new issue, titled without the prefixes
     assert listener.send(raw).endswith("opened")
     issue = Issue.objects.get(project=desk.web)
     assert (issue.reporter_id, issue.title) == (desk.bob.pk, "Printer")

@@ -305,7 +305,7 @@ def find_sender(address: str, name: str, *, create: bool) -> tuple[User | None, 
     if not create:
         contact = User.objects.filter(email__iexact=address, contact=True).first()
         if contact is None:
-            return None, f"{address} has no account and is not the contact of any issue"
+            return None, "no account or contact has this address"
         return contact, ""
     return contact_for(address, name), ""
 
