@@ -32,9 +32,10 @@ class Tally:
 def _issues(repository: Repository, numbers: set[int]) -> dict[int, Issue]:
     if not numbers:
         return {}
+    # What linking reads of an issue (closing reads the whole row again, locked).
     found = Issue.objects.filter(
         project=repository.project, number__in=numbers, deleted_at__isnull=True
-    )
+    ).only("id", "number", "project_id", "version", "reporter_id", "confidential")
     for issue in found:
         issue.project = repository.project  # one project: no join, one instance for the gates
     return {issue.number: issue for issue in found}
