@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook as Verifier
 
 from docket.audit.models import AuditEntry
 from docket.integrations.hooks import sender
-from docket.integrations.hooks.models import Delivery
+from docket.integrations.hooks.models import Delivery, Webhook
 from docket.integrations.hooks.prune import prune_deliveries
 from docket.issues import comments, notices
 from docket.projects import actions as project_actions
@@ -293,3 +293,16 @@ def test_a_rules_webhook_request_goes_to_the_named_hook_alone(cast: Cast, target
     [hit] = target.accepted()
     assert hit.query == "deploy" and hit.json()["type"] == "issue.webhook_requested"
     assert hit.json()["data"]["event"]["new"] == {"hook": "deploy BOT", "message": "go"}
+
+
+def test_a_hook_failing_for_a_day_is_turned_off_when_a_delivery_runs_out(
+    cast: Cast, target: Receiver
+):
+    hook = _hook(cast, target.url + "/fail")  # DOCKET_WEBHOOK_DISABLE_AFTER stays 10
+    Webhook.objects.filter(pk=hook["id"]).update(
+        failing_since=timezone.now() - dt.timedelta(hours=25)
+    )
+    make_issue(cast.bob, cast.web)
+    deliver()
+    shown = cast.api(cast.alice).get(f"/projects/WEB/webhooks/{hook['id']}").json()
+    assert shown["enabled"] is False and "1 deliveries in a row" in shown["disabled_reason"]

@@ -114,3 +114,38 @@ def _log(api: httpx.Client, hook_id: int) -> list[dict]:
         if all(r["status"] == "delivered" for r in found) or time.monotonic() > deadline:
             return found
         time.sleep(0.5)
+
+
+def test_two_workers_side_by_side_send_each_delivery_once(tmp_path: Path):
+    """Two `docket worker` processes at once, no kills, a receiver that takes 0.3 s an answer:
+    the sending sweep's runs outlast its period, so both workers claim at the same time (SKIP
+    LOCKED on PostgreSQL, one writer on SQLite) — and no delivery goes out twice."""
+    count = 120
+    settings = {"DOCKET_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32"}
+    with (
+        receiver() as target,
+        scratch_environment(tmp_path / "data", ready=True) as env,
+    ):
+        server, process = spawn_server({**env, **settings}, tmp_path / "server.log", workers=1)
+        log = tmp_path / "worker.log"
+        workers = []
+        try:
+            api = server.client(server.token())
+            assert api.post("/projects", json={"key": "OPS", "name": "Ops"}).status_code == 201
+            made = api.post(
+                "/projects/OPS/webhooks", json={"name": "slow", "url": target.url + "/slow"}
+            )
+            assert made.status_code == 201, made.text
+            for n in range(count):
+                assert api.post("/projects/OPS/issues", json={"title": f"n{n}"}).status_code == 201
+            workers = [_start_worker(server, log), _start_worker(server, log)]
+            deadline = time.monotonic() + 120
+            while len(target.received("/slow")) < count and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(2)  # anything sent twice would have arrived by now
+        finally:
+            for worker in workers:
+                _kill(worker)
+            stop_process_group(process)
+    ids = [h.headers["webhook-id"] for h in target.received("/slow")]
+    assert len(ids) == count and len(set(ids)) == count
