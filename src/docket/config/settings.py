@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import dj_database_url
@@ -169,6 +170,8 @@ DOCKET_RULE_RUNS_KEEP_DAYS = env_int("DOCKET_RULE_RUNS_KEEP_DAYS", 30)
 # their host name or network is allowed here (on-premise chat servers); attempts, timeouts.
 DOCKET_WEBHOOK_ALLOW_HOSTS = env_list("DOCKET_WEBHOOK_ALLOW_HOSTS")
 DOCKET_WEBHOOK_ALLOW_NETWORKS = env_list("DOCKET_WEBHOOK_ALLOW_NETWORKS")
+for _network in DOCKET_WEBHOOK_ALLOW_NETWORKS:  # a typo stops the server at start
+    ipaddress.ip_network(_network, strict=False)
 DOCKET_WEBHOOK_TIMEOUT_SECONDS = env_int("DOCKET_WEBHOOK_TIMEOUT_SECONDS", 10)
 DOCKET_WEBHOOK_MAX_ATTEMPTS = env_int("DOCKET_WEBHOOK_MAX_ATTEMPTS", 15)
 DOCKET_WEBHOOK_RETRY_SECONDS = env_int("DOCKET_WEBHOOK_RETRY_SECONDS", 30)
