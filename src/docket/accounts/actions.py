@@ -7,7 +7,7 @@ import secrets
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from docket.accounts.access import is_site_admin
 from docket.accounts.actor import Who
@@ -198,5 +198,12 @@ def contact_for(email: str, name: str = "") -> User:
     user = User(username=username, email=email, is_active=False, contact=True)
     _split_name(user, clean_name.strip())
     user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():  # a savepoint: the same sender's other message may win
+            user.save()
+    except IntegrityError:
+        raced = User.objects.filter(contact=True, email__iexact=email).order_by("pk").first()
+        if raced is None:
+            raise
+        return raced
     return user

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -32,6 +33,7 @@ from docket.mailin.models import Mailbox
 from docket.mailin.receive import Result, mailboxes_for, receive
 
 log = logging.getLogger(__name__)
+DATABASE_THREADS = 4  # on PostgreSQL
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -47,11 +49,22 @@ class MailHandler:
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
-        self.database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docket-mail-db")
+        # SQLite takes one writer at a time: one thread. PostgreSQL takes several: messages
+        # on different connections are handled side by side.
+        self.threads = 1 if connection.vendor == "sqlite" else DATABASE_THREADS
+        self.database = ThreadPoolExecutor(self.threads, thread_name_prefix="docket-mail-db")
 
     def close(self) -> None:
-        """Close the database thread's connection, then the thread."""
-        self.database.submit(connections.close_all).result()
+        """Close the database threads' connections, then the threads."""
+        threads = self.threads
+        barrier = threading.Barrier(threads)
+
+        def close_this_threads_connection() -> None:
+            barrier.wait(10)  # one call per thread: each waits for the others
+            connections.close_all()
+
+        for done in [self.database.submit(close_this_threads_connection) for _ in range(threads)]:
+            done.result()
         self.database.shutdown(wait=True)
 
     async def _in_database(self, function: Any, *args: Any) -> Any:
