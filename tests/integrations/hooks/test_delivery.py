@@ -306,3 +306,13 @@ def test_a_hook_failing_for_a_day_is_turned_off_when_a_delivery_runs_out(
     deliver()
     shown = cast.api(cast.alice).get(f"/projects/WEB/webhooks/{hook['id']}").json()
     assert shown["enabled"] is False and "1 deliveries in a row" in shown["disabled_reason"]
+
+
+def test_a_deleted_comments_words_do_not_leave(cast: Cast, target: Receiver):
+    _hook(cast, target.url + "/ok", kinds=["comment_deleted"])
+    issue = make_issue(cast.bob, cast.web)
+    said = comments.add_comment(actor=cast.bob, issue=issue, body="my password is hunter2")
+    comments.delete_comment(actor=cast.bob, issue=issue, comment_id=said.id)
+    deliver()
+    [hit] = target.accepted()
+    assert hit.json()["type"] == "issue.comment_deleted" and b"hunter2" not in hit.body

@@ -36,6 +36,8 @@ def event_payload(event: IssueEvent, issue: Issue) -> dict[str, Any]:
         "project": issue.project.key,
         "actor": event.actor.username if event.actor else None,
     }  # fmt: skip
+    if event.kind == EventKind.COMMENT_DELETED:
+        data["event"]["old"] = None  # a deleted comment's words stay deleted
     comment = event.comment if event.comment_id else None
     if comment is not None and comment.deleted_at is None:
         data["comment"] = {"id": comment.id, "body": comment.body[:COMMENT_CHARS]}
