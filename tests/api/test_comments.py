@@ -60,6 +60,7 @@ def test_a_comment_is_added_and_listed(cast, clock, issue):
         "body": "Seen on Safari too.",
         "body_html": "<p>Seen on Safari too.</p>\n",
         "edited": False,
+        "internal": False,  # a public comment (tests/api/test_internal_notes.py: the notes)
         "not_notified": [],  # people it mentions who cannot see the issue
     }
     listed = {k: v for k, v in response.json().items() if k != "not_notified"}

@@ -24,7 +24,7 @@ from docket.projects.access import (
     sees_only_own,
     visible_projects,
 )
-from docket.projects.models import Role
+from docket.projects.models import Project, Role
 
 ISSUE_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 CONFIDENTIAL_ROLES = {Role.ADMIN, Role.MEMBER}
@@ -96,6 +96,12 @@ def can_see(user: Who, issue: Issue) -> bool:
     if Perm.VIEW not in perms or issue.confidential:
         return False
     return not sees_only_own(user, issue.project)
+
+
+def sees_internal(user: Who, project: Project) -> bool:
+    """Staff: who may read and write a project's internal notes (its members and admins, and
+    site admins). Reporters, viewers, external contacts and the public never do."""
+    return is_site_admin(user) or Perm.SEE_CONFIDENTIAL in permissions_in(user, project)
 
 
 def parse_key(key: str) -> tuple[str, int]:

@@ -38,6 +38,7 @@ from docket.issues.schemas import (
     IssuePage,
     IssueUpdate,
     IssueWritten,
+    NewCommentIn,
 )
 from docket.projects.access import Perm, get_project_for
 
@@ -174,16 +175,18 @@ class PageParams(Schema):
 @router.get("/issues/{key}/comments", response=CommentPage, summary="List comments")
 def list_comments(request: ApiRequest, key: str, params: Query[PageParams]) -> Any:
     issue = get_issue_for(request.auth, key)
-    page, next_cursor = comments_page(issue, cursor=params.cursor, limit=params.limit)
+    page, next_cursor = comments_page(request.auth, issue, cursor=params.cursor, limit=params.limit)
     until = markdown.deadline(COMMENT_PAGE_RENDER_SECONDS)
     items = comments_out(request.auth, issue, page, until=until)
     return {"items": items, "next_cursor": next_cursor}
 
 
 @router.post("/issues/{key}/comments", response={201: CommentWritten}, summary="Add a comment")
-def add_comment(request: ApiRequest, key: str, payload: CommentIn) -> Any:
+def add_comment(request: ApiRequest, key: str, payload: NewCommentIn) -> Any:
     issue = get_issue_for(request.auth, key)
-    comment = comments.add_comment(actor=request.auth, issue=issue, body=payload.body)
+    comment = comments.add_comment(
+        actor=request.auth, issue=issue, body=payload.body, internal=payload.internal
+    )
     return Status(201, _written(request, comment, issue))
 
 

@@ -4,35 +4,51 @@ event log, readable by project admins."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 
-from docket.accounts.actor import Who, account_of
+from docket.accounts.actor import Who, account_of, as_actor
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Forbidden, NotFound
 from docket.core.rows import one_or_none
-from docket.issues.access import require_on_issue
+from docket.issues.access import require_on_issue, sees_internal
 from docket.issues.events import record
 from docket.issues.fields import MAX_COMMENT, clean_text
-from docket.issues.mentions import forget_comment, record_mentions
+from docket.issues.mentions import forget_comment, mentioned_users, record_mentions
 from docket.issues.models import Comment, EventKind, Issue
 from docket.issues.watching import add_watchers
 from docket.projects.access import Perm, role_allows
 
 
 @transaction.atomic
-def add_comment(*, actor: Who, issue: Issue, body: str) -> Comment:
+def add_comment(*, actor: Who, issue: Issue, body: str, internal: bool = False) -> Comment:
+    """A comment; `internal`: a note for the project's staff alone (members and admins)."""
     require_on_issue(actor, issue, Perm.COMMENT)
+    if internal and not sees_internal(actor, issue.project):
+        raise Forbidden("only the project's members and admins may write internal notes")
     body = clean_text("body", body, max_length=MAX_COMMENT, required=True)
     moment = now()
     comment = Comment.objects.create(
-        issue=issue, author=account_of(actor), body=body, created_at=moment, updated_at=moment
-    )
+        issue=issue, author=account_of(actor), body=body, created_at=moment, updated_at=moment,
+        internal=internal,
+    )  # fmt: skip
     Issue.objects.filter(pk=issue.pk).update(updated_at=moment)
     record(issue, actor, EventKind.COMMENTED, moment, comment=comment, new=body)
     add_watchers(issue, [actor], moment)  # the rest of the conversation reaches them
-    record_mentions(issue, body, moment, comment=comment, first=True)
+    _mentions(issue, comment, moment, first=True)
     return comment
+
+
+def _mentions(issue: Issue, comment: Comment, moment: dt.datetime, *, first: bool) -> None:
+    if not comment.internal:
+        record_mentions(issue, comment.body, moment, comment=comment, first=first)
+        return
+    # An internal note keeps no Mention rows (`mentions:` must not find an issue by a note);
+    # the staff it names start watching, and notifications tell only staff (audience.py).
+    staff = [u for u in mentioned_users(comment.body) if sees_internal(as_actor(u), issue.project)]
+    add_watchers(issue, staff, moment)
 
 
 def comment_to_change(actor: Who, issue: Issue, comment_id: int) -> Comment:
@@ -41,7 +57,7 @@ def comment_to_change(actor: Who, issue: Issue, comment_id: int) -> Comment:
     comment = one_or_none(
         Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True)
     )
-    if comment is None:
+    if comment is None or (comment.internal and not sees_internal(actor, issue.project)):
         raise NotFound(f"no comment {comment_id} on {issue.key}")
     if comment.author_id != actor.id:
         if actor.is_authenticated and not role_allows(actor, issue.project, Perm.MODERATE):
@@ -62,7 +78,7 @@ def edit_comment(*, actor: Who, issue: Issue, comment_id: int, body: str) -> Com
     comment.body, comment.updated_at = body, moment
     comment.save(update_fields=["body", "updated_at"])
     record(issue, actor, EventKind.COMMENT_EDITED, moment, comment=comment, old=old, new=body)
-    record_mentions(issue, body, moment, comment=comment)
+    _mentions(issue, comment, moment, first=False)
     return comment
 
 

@@ -16,7 +16,7 @@ from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.core.errors import DocketError, NotFound
 from docket.core.rows import one_or_none
-from docket.issues.access import check_field_permissions
+from docket.issues.access import check_field_permissions, sees_internal
 from docket.issues.choices import project_labels, team_slugs
 from docket.issues.fields import (
     INLINE_FIELDS,
@@ -72,14 +72,15 @@ def may_change_comment(user: Who, powers: dict[str, bool], author_id: int) -> bo
     return powers["comment"] and getattr(user, "id", None) == author_id
 
 
-def comment_on(issue: Issue, comment_id: int) -> Comment:
-    """A comment of `issue` that is not deleted (404 otherwise)."""
+def comment_on(reader: Who, issue: Issue, comment_id: int) -> Comment:
+    """A comment of `issue` that is not deleted and `reader` may read (404 otherwise): an
+    internal note only for the project's staff."""
     found = one_or_none(
         Comment.objects.filter(id=comment_id, issue=issue, deleted_at__isnull=True).select_related(
             "author"
         )
     )
-    if found is None:
+    if found is None or (found.internal and not sees_internal(reader, issue.project)):
         raise NotFound(f"no comment {comment_id} on {issue.key}")
     return found
 

@@ -19,7 +19,7 @@ import datetime as dt
 from docket.accounts.actor import as_actor
 from docket.accounts.models import User
 from docket.core import markdown
-from docket.issues.access import can_see
+from docket.issues.access import can_see, sees_internal
 from docket.issues.models import Comment, Issue, Mention
 from docket.issues.watching import add_watchers
 
@@ -85,7 +85,15 @@ def forget_comment(comment: Comment) -> None:
 
 def not_notified(issue: Issue, comment: Comment | None = None) -> list[str]:
     """Usernames the description (or `comment`) mentions who cannot see the issue: they were
-    not told and do not watch it. What the author is shown after writing."""
+    not told and do not watch it. What the author is shown after writing. For an internal
+    note: whoever it names who is not the project's staff."""
+    if comment is not None and comment.internal:
+        project = issue.project
+        return [
+            u.username
+            for u in mentioned_users(comment.body)
+            if not sees_internal(as_actor(u), project)
+        ]
     mentioned = User.objects.filter(
         mentions__issue=issue, mentions__comment=comment, is_active=True
     ).order_by("username")

@@ -143,6 +143,9 @@ class Comment(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # An internal note (docs/web.md): read by the project's staff alone (issues.access.
+    # sees_internal), never by reporters, contacts or the public, never mailed out of Docket.
+    internal = models.BooleanField(default=False, db_default=False)  # raw bulk inserts too
 
     class Meta:
         ordering = ["id"]

@@ -13,7 +13,7 @@ from django.db.models.expressions import OrderBy
 from docket.accounts.actor import Who
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
-from docket.issues.access import visible_issues
+from docket.issues.access import sees_internal, visible_issues
 from docket.issues.fields import (
     MAX_NAMES,
     PRIORITY_BY_NAME,
@@ -261,9 +261,12 @@ def list_issues(
 
 
 def comments_page(
-    issue: Issue, *, cursor: str | None = None, limit: int = 50
+    reader: Who, issue: Issue, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[Comment], str | None]:
+    """The comments `reader` may read: internal notes for the project's staff alone."""
     comments = Comment.objects.filter(issue=issue, deleted_at__isnull=True).select_related("author")
+    if not sees_internal(reader, issue.project):
+        comments = comments.filter(internal=False)
     return keyset_page(comments, OLDEST_FIRST, "comments", cursor, limit)
 
 
@@ -290,14 +293,19 @@ def _comment_shape(comment: Comment, issue: Issue, body_html: str) -> dict[str, 
         "created_at": comment.created_at,
         "updated_at": comment.updated_at,
         "edited": comment.updated_at != comment.created_at,
+        "internal": comment.internal,
     }
 
 
 def history_page(
     user: Who, issue: Issue, *, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The issue's events, oldest first. Deleted comment text is shown to moderators only."""
-    events = IssueEvent.objects.filter(issue=issue).values(*EVENT_FIELDS)
+    """The issue's events, oldest first. Deleted comment text is shown to moderators only;
+    the events of internal notes to the project's staff only (the rest never learn of them)."""
+    events = IssueEvent.objects.filter(issue=issue)
+    if not sees_internal(user, issue.project):
+        events = events.exclude(comment__internal=True)
+    events = events.values(*EVENT_FIELDS)
     rows, next_cursor = keyset_page(events, OLDEST_FIRST, "history", cursor, limit)
     moderator = Perm.MODERATE in permissions_in(user, issue.project)
     return [event_out(row, moderator) for row in rows], next_cursor
@@ -306,7 +314,7 @@ def history_page(
 # An event as history_page and the timeline read it (`.values(*EVENT_FIELDS)`).
 EVENT_FIELDS = (
     "id", "kind", "actor__username", "field", "old", "new", "comment_id", "comment__deleted_at",
-    "version", "created_at",
+    "comment__internal", "version", "created_at",
 )  # fmt: skip
 
 
@@ -321,6 +329,7 @@ def event_out(row: dict[str, Any], moderator: bool) -> dict[str, Any]:
         "old": None if hidden else row["old"],
         "new": None if hidden else row["new"],
         "comment_id": row["comment_id"],
+        "internal": bool(row.get("comment__internal")),
         "version": row["version"],
         "at": row["created_at"],
     }

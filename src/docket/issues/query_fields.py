@@ -57,7 +57,10 @@ SLA_STATES = (
 # however many terms name it).
 LABELED = Related(lambda: Issue.labels.through.objects.all(), "issue_id")
 IN_COMPONENT = Related(lambda: Issue.components.through.objects.all(), "issue_id")
-COMMENTED = Related(lambda: Comment.objects.filter(deleted_at__isnull=True), "issue_id")
+# Internal notes are not searched (for anyone): as the full-text index (search_index.py).
+COMMENTED = Related(
+    lambda: Comment.objects.filter(deleted_at__isnull=True, internal=False), "issue_id"
+)
 WATCHED = Related(lambda: Watch.objects.all(), "issue_id")
 MENTIONED = Related(lambda: Mention.objects.all(), "issue_id")  # deleted comments' rows are gone
 
@@ -248,7 +251,7 @@ FIELDS = (
     Field("text", Kind.SEARCH),
     Field(
         "comment", Kind.SEARCH, "body",
-        lambda i: [c.body for c in i.comments.all() if c.deleted_at is None],
+        lambda i: [c.body for c in i.comments.all() if c.deleted_at is None and not c.internal],
         aliases=("comments",), nullable=True, searches=("comments",),
         within=COMMENTED.within, within_all=COMMENTED.within_all,
     ),

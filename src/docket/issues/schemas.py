@@ -191,6 +191,12 @@ class CommentIn(StrictIn):
     body: str = Field(min_length=1, max_length=100_000)
 
 
+class NewCommentIn(CommentIn):
+    internal: bool = Field(
+        False, description="An internal note: read by the project's members and admins alone"
+    )
+
+
 class CommentOut(Schema):
     id: int
     issue: str
@@ -200,6 +206,7 @@ class CommentOut(Schema):
     created_at: datetime
     updated_at: datetime
     edited: bool
+    internal: bool = Field(description="An internal note (only the project's staff see these)")
 
 
 class CommentWritten(CommentOut):
@@ -221,6 +228,7 @@ class EventOut(Schema):
     old: Any = None
     new: Any = None
     comment_id: int | None
+    internal: bool = Field(False, description="About an internal note (staff only see these)")
     version: int
     at: datetime
 

@@ -1,5 +1,6 @@
 """The issue full-text index: one document per issue that is not deleted (title; description;
-its comments that are not deleted), kept in step inside the transaction of every write:
+its comments that are not deleted, minus internal notes, so a note's words never make an issue
+findable by someone who may not read the note), kept in step inside the transaction of every write:
 
 - the issue actions record every change as an IssueEvent through one helper, which calls
   `follow_event` (creating, editing the title or description, comments added, edited or
@@ -63,7 +64,9 @@ def _load(
     using: str = DEFAULT_DB_ALIAS,
 ) -> list[Document]:
     rows = issue_model.objects.using(using).filter(pk__in=ids, deleted_at__isnull=True)
-    comments = comment_model.objects.using(using).filter(issue_id__in=ids, deleted_at__isnull=True)
+    comments = comment_model.objects.using(using).filter(
+        issue_id__in=ids, deleted_at__isnull=True, internal=False
+    )  # one document is read by everyone who may see the issue: internal notes stay out
     return documents(
         rows.values_list("id", "title", "description"),
         comments.order_by("issue_id", "id").values_list("issue_id", "body"),

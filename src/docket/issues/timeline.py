@@ -4,8 +4,8 @@ bounded page at a time (the issue page shows the latest page and loads older one
 `comments_page` and `history_page` (queries.py) walk oldest first, one stream each; a page of
 the newest items of both streams needs them merged, so this walks both newest first and keeps
 one cursor that remembers where each stream stopped. Both streams are filtered as those
-functions filter them: deleted comments are left out, and a deleted comment's text is shown
-to moderators only (queries.event_out).
+functions filter them: deleted comments are left out, a deleted comment's text is shown
+to moderators only (queries.event_out), and internal notes with their events to staff only.
 
 `commented` and `comment_edited` events are left out: the comment itself stands for them.
 """
@@ -21,6 +21,7 @@ from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.core.pagination import BadCursor, decode_cursor, encode_cursor
 from docket.core.prepared import Prepared, columns, instance
+from docket.issues.access import sees_internal
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
 from docket.issues.queries import EVENT_FIELDS, event_out
 from docket.projects.access import Perm, permissions_in
@@ -56,25 +57,36 @@ def _bounds(cursor: str | None) -> tuple[int | None, int | None]:
     return comment_before, event_before
 
 
-# Newest first, older than a bound (no cursor: older than any id), `limit` at most.
+# Newest first, older than a bound (no cursor: older than any id), `limit` at most. Each in
+# two forms: for the project's staff (internal notes and their events included) and for
+# everyone else (left out in the query: never loaded for them).
 _COMMENT_FIELDS = columns(Comment)
-_COMMENTS = Prepared(
-    lambda issue_id, before, limit: (
-        Comment.objects.filter(issue_id=issue_id, deleted_at__isnull=True, id__lt=before)
-        .order_by("-id")
-        .values(*_COMMENT_FIELDS, "author__username")[:limit]
-    ),
-    arguments=2,
-)
-_EVENTS = Prepared(
-    lambda issue_id, before, limit: (
-        IssueEvent.objects.filter(issue_id=issue_id, id__lt=before)
-        .exclude(kind__in=SHOWN_AS_COMMENTS)
-        .order_by("-id")
-        .values(*EVENT_FIELDS)[:limit]
-    ),
-    arguments=2,
-)
+
+
+def _comments_query(internal_too: bool) -> Prepared:
+    def query(issue_id: int, before: int, limit: int) -> Any:
+        rows = Comment.objects.filter(issue_id=issue_id, deleted_at__isnull=True, id__lt=before)
+        if not internal_too:
+            rows = rows.filter(internal=False)
+        return rows.order_by("-id").values(*_COMMENT_FIELDS, "author__username")[:limit]
+
+    return Prepared(query, arguments=2)
+
+
+def _events_query(internal_too: bool) -> Prepared:
+    def query(issue_id: int, before: int, limit: int) -> Any:
+        rows = IssueEvent.objects.filter(issue_id=issue_id, id__lt=before)
+        if not internal_too:
+            rows = rows.exclude(comment__internal=True)
+        return (
+            rows.exclude(kind__in=SHOWN_AS_COMMENTS).order_by("-id").values(*EVENT_FIELDS)[:limit]
+        )
+
+    return Prepared(query, arguments=2)
+
+
+_COMMENTS = {staff: _comments_query(staff) for staff in (True, False)}
+_EVENTS = {staff: _events_query(staff) for staff in (True, False)}
 NO_BOUND = 2**62  # older than any id
 
 
@@ -96,14 +108,15 @@ def timeline_page(
     limit = max(1, min(limit, MAX_LIMIT))
     comment_before, event_before = _bounds(cursor)
     moderator = Perm.MODERATE in permissions_in(user, issue.project)
+    staff = sees_internal(user, issue.project)
     shape = (limit + 1,)
     said = [
         Entry("comment", row["created_at"], row["id"], comment=_comment(row))
-        for row in _COMMENTS.rows(issue.id, comment_before or NO_BOUND, shape=shape)
+        for row in _COMMENTS[staff].rows(issue.id, comment_before or NO_BOUND, shape=shape)
     ]
     done = [
         Entry("event", row["created_at"], row["id"], event=event_out(row, moderator))
-        for row in _EVENTS.rows(issue.id, event_before or NO_BOUND, shape=shape)
+        for row in _EVENTS[staff].rows(issue.id, event_before or NO_BOUND, shape=shape)
     ]
     # Merge the two newest-first streams; what is taken from each is always a prefix of it,
     # so "older than the last one taken" is exactly where each stream goes on.

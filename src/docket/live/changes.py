@@ -24,9 +24,10 @@ from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
 from docket.core.errors import NotFound
 from docket.core.rows import one_or_none
-from docket.issues.access import can_see, get_issue_for, visible_issues
+from docket.issues.access import can_see, get_issue_for, sees_internal, visible_issues
 from docket.issues.models import EventKind, Issue, IssueEvent
 from docket.projects.access import get_project_for
+from docket.projects.models import Project
 
 BATCH = 500  # events read per query
 CATCH_UP = 500  # events replayed at most after a reconnect (Last-Event-ID)
@@ -44,6 +45,7 @@ class Change:
     kind: str
     field: str
     version: int
+    internal: bool = False  # about an internal note: for the project's staff alone
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -70,11 +72,17 @@ _COLUMNS = (
     "kind",
     "field",
     "version",
+    "comment__internal",
 )
 
 
 def _changes(rows: Any) -> list[Change]:
-    return [Change(*row) for row in rows.values_list(*_COLUMNS)]
+    return [
+        Change(id_, issue_id, project_id, key, number, kind, field, version, bool(internal))
+        for id_, issue_id, project_id, key, number, kind, field, version, internal in (
+            rows.values_list(*_COLUMNS)
+        )
+    ]
 
 
 def latest_event_id() -> int:
@@ -123,12 +131,23 @@ def current_user(user_id: int | None) -> Actor | None:
 
 
 def visible_ids(user_id: int | None, changes: list[Change]) -> set[int]:
-    """The issues among `changes` that the user may see now, through the permission gate.
-    A deleted issue is seen only by those who may see it deleted (its project's admins)."""
+    """The ids of the `changes` (events) the user may see now, through the permission gate:
+    on an issue they may see, and about an internal note only if they are its project's
+    staff. A deleted issue is seen only by those who may see it deleted (its project's
+    admins)."""
     close_old_connections()
     user = current_user(user_id)
     if user is None:
         return set()
+    issues = _visible_issue_ids(user, changes)
+    internal = {c.project_id for c in changes if c.internal and c.issue_id in issues}
+    staff = {p.id for p in Project.objects.filter(id__in=internal) if sees_internal(user, p)}
+    return {
+        c.id for c in changes if c.issue_id in issues and (not c.internal or c.project_id in staff)
+    }
+
+
+def _visible_issue_ids(user: Actor, changes: list[Change]) -> set[int]:
     ids = {c.issue_id for c in changes}
     visible = set(visible_issues(user).filter(id__in=ids).values_list("id", flat=True))
     gone = {c.issue_id for c in changes if c.kind == EventKind.DELETED} - visible

@@ -75,5 +75,5 @@ async def _deliver(subscriber: Subscriber, batch: Batch) -> AsyncIterator[str]:
         return
     visible = await batch.visible_to(subscriber.user_id)
     for change in wanted:
-        if change.issue_id in visible:
+        if change.id in visible:
             yield change.message()

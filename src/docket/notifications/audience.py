@@ -2,6 +2,7 @@
 
 For a batch of events: the issue's reporter and assignee, its watchers, and the people the
 event names (a new assignee, @mentions, someone given access) — never the event's actor,
+never anyone but the project's staff for an internal note (issues.access.sees_internal),
 never an inactive account, never anyone the gate (issues.access.can_see) does not let see the
 issue *now*, as the batch is handled; then each person's preferences and mutes. Everything
 about the batch's people is loaded up front in a fixed number of queries (watchers, users,
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from docket.accounts.actor import Actor
 from docket.accounts.models import User
-from docket.issues.access import can_see, know_many
+from docket.issues.access import can_see, know_many, sees_internal
 from docket.issues.models import EventKind, IssueEvent, Watch
 from docket.notifications.mentioned import newly_mentioned
 from docket.notifications.models import Channel, Kind
@@ -201,6 +202,10 @@ def who_hears(events: Sequence[IssueEvent]) -> list[Told]:
     return told
 
 
+def _internal(event: IssueEvent) -> bool:
+    return event.comment is not None and event.comment.internal
+
+
 def _watching_at(watchers: dict[int, dt.datetime], moment: dt.datetime) -> set[int]:
     """Who was watching at `moment`: a batch read later must not tell someone who started
     watching afterwards (by commenting, say) about what happened before."""
@@ -223,6 +228,8 @@ def _told_about(event: IssueEvent, batch: Batch, sees: Sees) -> list[Told]:
             continue
         if not sees(user_id, event):
             continue
+        if _internal(event) and not sees_internal(batch.actors[user_id], issue.project):
+            continue  # an internal note (and its @mentions) reaches the project's staff alone
         if batch.wishes.muted(user_id, issue.project_id, issue.id, kind):
             continue
         inbox = batch.wishes.wants(user_id, kind, Channel.INBOX)

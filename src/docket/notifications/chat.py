@@ -169,6 +169,6 @@ def _short(value: object) -> str:
 
 def _detail(told: Notification) -> str:
     comment = told.event.comment if told.event and told.event.comment_id else None
-    if comment is None or comment.deleted_at is not None:
-        return ""
+    if comment is None or comment.deleted_at is not None or comment.internal:
+        return ""  # an internal note's words never go to a chat channel (a shared space)
     return comment.body[:DETAIL_CHARS]

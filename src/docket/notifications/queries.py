@@ -30,7 +30,8 @@ _ITEM_FIELDS = (
     "id", "issue_id", "kind", "created_at", "read_at", "actor__username",
     "reminder__kind", "reminder__due_date",
     "event_id", "event__kind", "event__actor__username", "event__field", "event__old",
-    "event__new", "event__comment_id", "event__comment__deleted_at", "event__version",
+    "event__new", "event__comment_id", "event__comment__deleted_at", "event__comment__internal",
+    "event__version",
     "event__created_at",
 )  # fmt: skip
 

@@ -263,7 +263,9 @@ def _project_record(project: Project, roles: dict[str, dict[int, str]]) -> dict[
 
 
 def _comments(issue_ids: Any) -> QuerySet[Comment]:
-    return Comment.objects.filter(issue_id__in=issue_ids, deleted_at__isnull=True)
+    # Internal notes stay in Docket, whoever exports: an import has no internal notes, so a
+    # round trip would publish them.
+    return Comment.objects.filter(issue_id__in=issue_ids, deleted_at__isnull=True, internal=False)
 
 
 def _events(issue_ids: Any) -> QuerySet[IssueEvent]:

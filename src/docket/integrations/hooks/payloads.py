@@ -39,9 +39,18 @@ def event_payload(event: IssueEvent, issue: Issue) -> dict[str, Any]:
     if event.kind == EventKind.COMMENT_DELETED:
         data["event"]["old"] = None  # a deleted comment's words stay deleted
     comment = event.comment if event.comment_id else None
-    if comment is not None and comment.deleted_at is None:
+    if comment is not None and comment.internal:
+        _without_note(data, comment.id)
+    elif comment is not None and comment.deleted_at is None:
         data["comment"] = {"id": comment.id, "body": comment.body[:COMMENT_CHARS]}
     return {"type": f"issue.{event.kind}", "timestamp": event.created_at.isoformat(), "data": data}
+
+
+def _without_note(data: dict[str, Any], comment_id: int) -> None:
+    """An internal note's words never leave Docket (docs/integrations.md): the event says only
+    that a note was written, edited or deleted, to standard hooks and chat channels alike."""
+    data["event"]["old"] = data["event"]["new"] = None
+    data["comment"] = {"id": comment_id, "internal": True}
 
 
 def _summary(data: dict[str, Any]) -> str:

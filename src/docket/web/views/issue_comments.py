@@ -14,7 +14,7 @@ from docket.core import markdown
 from docket.core.clock import now
 from docket.core.errors import DocketError, NotFound
 from docket.issues import comments, editing, mentions
-from docket.issues.access import get_issue_for
+from docket.issues.access import get_issue_for, sees_internal
 from docket.issues.queries import issue_out
 from docket.web.views.common import is_htmx, web_view
 from docket.web.views.issue_common import back_to_issue, changed, error_message, partial
@@ -26,19 +26,28 @@ from docket.web.views.issue_page import comment_entry, event_entry
 def add_comment(request: HttpRequest, key: str) -> HttpResponse:
     issue = get_issue_for(actor_of(request), key)
     body = request.POST.get("body", "")
+    internal = request.POST.get("internal") == "1"
     try:
-        comment = comments.add_comment(actor=actor_of(request), issue=issue, body=body)
+        comment = comments.add_comment(
+            actor=actor_of(request), issue=issue, body=body, internal=internal
+        )
     except DocketError as error:
         if isinstance(error, NotFound):
             raise
-        context = {"issue": issue_out(issue), "body": body, "error": error_message(error)}
+        context = {
+            "issue": issue_out(issue), "body": body, "error": error_message(error),
+            "staff": sees_internal(actor_of(request), issue.project), "internal": internal,
+        }  # fmt: skip
         return partial(request, "web/issue/comment_form.html", context, error.status)
     left_out = mentions.not_notified(issue, comment)
     if not is_htmx(request):
         for name in left_out:
             messages.warning(request, f"@{name} can't see this issue and was not notified.")
         return back_to_issue(issue.key, f"#comment-{comment.id}")
-    posted: dict[str, Any] = {"issue": issue_out(issue), "posted": True, "not_notified": left_out}
+    posted: dict[str, Any] = {
+        "issue": issue_out(issue), "posted": True, "not_notified": left_out,
+        "staff": sees_internal(actor_of(request), issue.project), "internal_posted": internal,
+    }  # fmt: skip
     return changed(partial(request, "web/issue/comment_form.html", posted))
 
 
@@ -70,7 +79,7 @@ def comment(request: HttpRequest, key: str, comment_id: str) -> HttpResponse:
         found = comments.comment_to_change(actor_of(request), issue, int(comment_id))
         context = {"issue": issue_out(issue), "c": {"id": found.id, "body": found.body}}
         return partial(request, "web/issue/comment_edit.html", context)
-    found = editing.comment_on(issue, int(comment_id))
+    found = editing.comment_on(actor_of(request), issue, int(comment_id))
     context = {
         "issue": issue_out(issue),
         "e": comment_entry(actor_of(request), issue, found, powers),

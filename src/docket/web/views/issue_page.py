@@ -24,7 +24,7 @@ from docket.core.clock import now as clock_now
 from docket.integrations.alerts.queries import bot_names
 from docket.integrations.vcs.queries import development_of
 from docket.issues import editing, watching
-from docket.issues.access import get_issue_for
+from docket.issues.access import get_issue_for, sees_internal
 from docket.issues.fields import FIELDS, INLINE_FIELDS, label_of
 from docket.issues.models import Comment, Issue
 from docket.issues.queries import issue_out
@@ -244,6 +244,7 @@ def comment_entry(
         "author": comment.author.username,
         "body_html": mark_safe(html),  # noqa: S308 - core/markdown.py sanitises with nh3
         "edited": comment.updated_at != comment.created_at,
+        "internal": comment.internal,
         "may_change": editing.may_change_comment(user, powers, comment.author_id),
     }
 
@@ -271,6 +272,7 @@ def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
         "older": older,
         "timeline_sig": _timeline_sig(entries),
         "powers": powers,
+        "staff": sees_internal(user, issue.project),
         "sla": sla_shown(issue),
         "development": development_of(issue),
     }
