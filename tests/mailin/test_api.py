@@ -110,3 +110,21 @@ def test_discarding_keeps_the_log_line_not_the_bytes(cast: Any) -> None:
     assert bytes(entry.raw) == b"" and entry.subject == "Re: [WEB-1] Printer"
     assert AuditEntry.objects.filter(action="mail.discarded").count() == 1
     assert Comment.objects.count() == 0
+
+
+def test_a_contact_given_a_portal_sees_only_its_own_tickets_on_a_desk(cast: Any) -> None:
+    from docket.accounts.models import User
+    from docket.issues.access import visible_issues
+
+    cast.web.reporters_see_own_only = True
+    cast.web.save()
+    _set(cast, {"address": HELP})
+    box = Mailbox.objects.get()
+    for sender, subject in (("ann@a.example", "Mine"), ("ben@b.example", "Theirs")):
+        raw = f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <{subject}@x>\r\n\r\nHi\r\n"
+        assert receive(raw.encode(), box, via="imap").outcome == "opened"
+    ann = User.objects.get(email="ann@a.example")
+    assert ann.contact and not ann.is_active
+    ann.is_active = True  # given a portal
+    ann.save()
+    assert [i.title for i in visible_issues(ann)] == ["Mine"]
