@@ -4,6 +4,7 @@ errors (451, then the retry lands), SMTP mode, and replies found by the key in t
 from __future__ import annotations
 
 import smtplib
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -139,3 +140,38 @@ def test_the_key_in_the_subject_makes_a_comment_by_the_reporter(
     other = other.replace(b"<k2@", b"<k3@")
     assert listener.send(other).endswith("quarantined")
     assert Comment.objects.filter(issue=issue).count() == 1
+
+
+def test_lmtp_answers_once_per_recipient(listener: Listener, desk: Desk) -> None:
+    """RFC 2033: after DATA, one reply per accepted recipient (smtplib's LMTP client reads
+    only one, so this speaks the protocol over a plain socket)."""
+    desk.project("OPS", "ops@support.example.com")
+    with socket.create_connection((listener.host, listener.port), 10) as sock:
+        replies = sock.makefile("rb")
+
+        def say(line: bytes) -> None:
+            sock.sendall(line + b"\r\n")
+
+        def answer() -> bytes:
+            lines = [replies.readline()]
+            while lines[-1][3:4] == b"-":
+                lines.append(replies.readline())
+            return lines[-1]
+
+        assert answer().startswith(b"220")
+        say(b"LHLO test")
+        assert answer().startswith(b"250")
+        say(b"MAIL FROM:<ann@customer.example>")
+        assert answer().startswith(b"250")
+        for address in (b"help@support.example.com", b"nobody@support.example.com",
+                        b"ops@support.example.com"):  # fmt: skip
+            say(b"RCPT TO:<" + address + b">")
+            assert answer()[:3] == (b"550" if address.startswith(b"nobody") else b"250")
+        say(b"DATA")
+        assert answer().startswith(b"354")
+        sock.sendall(plain("Both desks", "both") + b".\r\n")
+        first, second = answer(), answer()
+        assert first.startswith(b"250") and b"help@support.example.com" in first
+        assert second.startswith(b"250") and b"ops@support.example.com" in second
+        say(b"QUIT")
+    assert sorted(Issue.objects.values_list("project__key", flat=True)) == ["OPS", "WEB"]

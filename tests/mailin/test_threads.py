@@ -5,6 +5,7 @@ mail, the real listener takes it in."""
 from __future__ import annotations
 
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from docket.mailin.models import Inbound
 from docket.projects.models import Membership, Role
 from tests.factories import UserFactory, make_issue
 from tests.mail import SmtpServer
-from tests.mailin.conftest import Desk, Listener
+from tests.mailin.conftest import Desk, Listener, fixture_bytes
 from tests.notifications.conftest import clock, cursor_at_the_end, dispatch_all, mail_due
 
 __all__ = ["clock"]  # a fixture
@@ -104,3 +105,25 @@ def test_the_loop_between_two_projects_stops_at_the_first_hop(
     assert listener.send(mail.as_bytes(), to="ops@support.example.com").endswith("ignored")
     assert not Issue.objects.filter(project=ops).exists()
     assert Inbound.objects.filter(project=ops, outcome="ignored").count() == 2
+
+
+def test_replies_to_the_notification_address_reach_the_issue(
+    listener: Listener, desk: Desk, notified: tuple[Issue, SmtpServer]
+) -> None:
+    """Staff answer the notification itself: its From address, which no project has."""
+    issue, smtp_server = notified
+    mail = _notification_to(smtp_server, desk.bob.email)
+    notification_address = parseaddr(mail["From"])[1]
+    reply = _reply(mail, "Bob <bob@staff.example>", "On it.")
+    assert listener.send(reply, to=notification_address).endswith("commented")
+    entry = Inbound.objects.get(outcome="commented")
+    assert (entry.project, entry.issue, entry.recipient) == (desk.web, issue, notification_address)
+    # A bounce of a notification comes back to that address too: ignored, never quarantined.
+    bounce = fixture_bytes("flanker__bounce__dsn_mailbox_full.eml")
+    assert listener.send(bounce, to=notification_address).endswith("ignored")
+    # Mail to it that answers no issue is kept for an admin.
+    stray = b"From: bob@staff.example\r\nSubject: Lunch?\r\nMessage-ID: <l1@x>\r\n\r\nNoon\r\n"
+    assert listener.send(stray, to=notification_address).endswith("quarantined")
+    kept = Inbound.objects.get(outcome="quarantined")
+    assert kept.reason == "sent to the notification address, but not a reply to an issue"
+    assert kept.project is None

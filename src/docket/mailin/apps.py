@@ -18,3 +18,12 @@ class MailinConfig(AppConfig):
         from docket.worker import sweeps
 
         sweeps.register(sweeps.Sweep("mailin.imap_poll", POLL_EVERY, poll_all))
+        self._tell_replies_to_contacts()
+
+    def _tell_replies_to_contacts(self) -> None:
+        """The project addresses and received Message-IDs, for notifications' replies to
+        external contacts (issues/mail_links.py: the two apps may not import each other)."""
+        from docket.issues import mail_links
+        from docket.mailin.links import LINKS
+
+        mail_links.provide(LINKS)

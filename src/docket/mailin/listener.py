@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, connections
 
 from docket.mailin.models import Mailbox
-from docket.mailin.receive import Result, mailboxes_for, receive
+from docket.mailin.receive import Result, is_reply_address, mailboxes_for, receive
 
 log = logging.getLogger(__name__)
 DATABASE_THREADS = 4  # on PostgreSQL
@@ -115,17 +115,19 @@ class MailHandler:
 
 
 def _known_address(address: str) -> bool:
+    """A project's address, or the notification address (replies to issues only)."""
     close_old_connections()
-    return Mailbox.objects.filter(address=address.strip().lower()).exists()
+    wanted = address.strip().lower()
+    return is_reply_address(wanted) or Mailbox.objects.filter(address=wanted).exists()
 
 
 def _deliver(raw: bytes, recipient: str, mail_from: str, mode: str) -> Result | None:
     close_old_connections()
     try:
         boxes = mailboxes_for([recipient])
-        if not boxes:
+        if not boxes and not is_reply_address(recipient):
             return None  # removed since RCPT
-        return receive(raw, boxes[0], via=mode, recipient=recipient,
+        return receive(raw, boxes[0] if boxes else None, via=mode, recipient=recipient,
                        envelope_sender=mail_from)  # fmt: skip
     except Exception:
         connection.close()  # a broken connection is not reused for the next message

@@ -14,6 +14,7 @@ needs more: being its reporter, or a member of the project.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import re
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ NOTIFICATION_ID = re.compile(r"^<issue-(\d+)-\d+-[A-Za-z0-9]+@([^>]+)>$")
 SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|r|rif|tr)\s*(\[\d+\])?\s*:\s*)+",
                             re.IGNORECASE)  # fmt: skip
 STAFF = {Role.ADMIN, Role.MEMBER}
+ISSUE_KEY_IN_SUBJECT = re.compile(r"\b([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})\b")
 
 
 @dataclass(frozen=True)
@@ -111,18 +113,40 @@ def _handle(
     if envelope_sender is not None and mail.return_path is None:
         mail.return_path = envelope_sender.strip().lower()
     _describe(entry, mail)
-    if mailbox is None:
-        return _keep(entry, raw, Inbound.Outcome.QUARANTINED, "not addressed to a project")
+    project = mailbox.project if mailbox else _project_replied_to(mail, recipient)
+    entry.project = project
     if (
-        mail.message_id
-        and Inbound.objects.filter(project=mailbox.project, message_id=mail.message_id).exists()
+        project is not None
+        and mail.message_id
+        and Inbound.objects.filter(project=project, message_id=mail.message_id).exists()
     ):
         return Result("duplicate", "already received", None)
     reason = ignored_because(mail, own_domains())
     if reason:
-        log.info("mail %s to %s %s", mail.message_id, mailbox.address, reason)
+        log.info("mail %s to %s %s", mail.message_id, entry.recipient, reason)
         return _keep(entry, raw, Inbound.Outcome.IGNORED, reason)
-    return _deliver(entry, raw, mail, mailbox.project, written)
+    if project is None:
+        why = ("sent to the notification address, but not a reply to an issue"
+               if is_reply_address(recipient) else "not addressed to a project")  # fmt: skip
+        return _keep(entry, raw, Inbound.Outcome.QUARANTINED, why)
+    return _deliver(entry, raw, mail, project, written)
+
+
+def reply_address() -> str:
+    """The address Docket's notification mail comes from (DOCKET_EMAIL_FROM): staff answer
+    it. Mail to it is taken only as a reply to an issue (docs/mail.md)."""
+    return email.utils.parseaddr(str(settings.DEFAULT_FROM_EMAIL))[1].strip().lower()
+
+
+def is_reply_address(address: str) -> bool:
+    return bool(address) and address.strip().lower() == reply_address()
+
+
+def _project_replied_to(mail: ParsedMail, recipient: str) -> Project | None:
+    if not is_reply_address(recipient):
+        return None
+    issue = thread_issue(mail, None)
+    return issue.project if issue is not None else None
 
 
 def _describe(entry: Inbound, mail: ParsedMail) -> None:
@@ -259,32 +283,33 @@ def title_of(subject: str, project: Project) -> str:
 # --- threading and senders -------------------------------------------------------------
 
 
-def thread_issue(mail: ParsedMail, project: Project) -> Issue | None:
-    """The issue of `project` a message answers: one of Docket's notification Message-IDs or
-    an earlier message of the issue in In-Reply-To/References, else `KEY-123` in the subject."""
+def thread_issue(mail: ParsedMail, project: Project | None) -> Issue | None:
+    """The issue a message answers (of `project`, or of any project for mail to the
+    notification address): one of Docket's notification Message-IDs or an earlier message of
+    the issue in In-Reply-To/References, else `KEY-123` in the subject."""
     ids = [i for i in [mail.in_reply_to, *reversed(mail.references)] if i]
     domains = own_domains()
+    issues = Issue.objects.all() if project is None else Issue.objects.filter(project=project)
     for message_id in ids:
         found = NOTIFICATION_ID.match(message_id)
         if found and found.group(2).lower() in domains:
-            issue = _live(Issue.objects.filter(pk=int(found.group(1)), project=project))
+            issue = _live(issues.filter(pk=int(found.group(1))))
             if issue is not None:
                 return issue
     if ids:
-        known = (
-            Inbound.objects.filter(project=project, message_id__in=ids, issue__isnull=False)
-            .order_by("-received_at")
-            .values_list("issue_id", flat=True)
-            .first()
-        )
+        logged = Inbound.objects.filter(message_id__in=ids, issue__isnull=False)
+        if project is not None:
+            logged = logged.filter(project=project)
+        known = logged.order_by("-received_at").values_list("issue_id", flat=True).first()
         if known is not None:
-            issue = _live(Issue.objects.filter(pk=known))
+            issue = _live(issues.filter(pk=known))
             if issue is not None:
                 return issue
-    keyed = re.search(rf"\b{re.escape(project.key)}-([1-9][0-9]{{0,9}})\b", mail.subject,
-                      re.IGNORECASE)  # fmt: skip
-    if keyed:
-        return _live(Issue.objects.filter(project=project, number=int(keyed.group(1))))
+    for key, number in ISSUE_KEY_IN_SUBJECT.findall(mail.subject):  # the first key that is one
+        if project is None or key.upper() == project.key:
+            issue = _live(issues.filter(project__key=key.upper(), number=int(number)))
+            if issue is not None:
+                return issue
     return None
 
 
