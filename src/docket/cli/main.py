@@ -130,6 +130,7 @@ def serve(
     workers = workers or default_workers()
     os.environ["DOCKET_SERVER_PROCESSES"] = str(workers)  # read by config/asgi.py
     companion = _start_worker() if worker else None
+    mail = _start_mail() if settings.DOCKET_MAIL_LISTEN else None
     try:
         uvicorn.run(
             "docket.config.asgi:application",
@@ -141,6 +142,9 @@ def serve(
             lifespan="off",
         )
     finally:
+        if mail is not None:
+            mail.terminate()
+            mail.wait(timeout=30)
         if companion is not None:
             companion.terminate()
             companion.wait(timeout=30)
@@ -165,6 +169,12 @@ def _url_host(host: str) -> str:
 def _start_worker() -> subprocess.Popen[bytes]:
     """One `docket worker` beside the server; it ends with the server, even after a kill -9."""
     command = [sys.executable, "-m", "docket.cli.main", "worker", "--parent", str(os.getpid())]
+    return subprocess.Popen(command)
+
+
+def _start_mail() -> subprocess.Popen[bytes]:
+    """`docket mail` beside the server (DOCKET_MAIL_LISTEN is set); it ends with the server."""
+    command = [sys.executable, "-m", "docket.cli.main", "mail", "--parent", str(os.getpid())]
     return subprocess.Popen(command)
 
 
@@ -200,6 +210,7 @@ def mail_command(
         str | None, typer.Option(help="host:port to listen on (DOCKET_MAIL_LISTEN)")
     ] = None,
     mode: Annotated[str | None, typer.Option(help="lmtp or smtp (DOCKET_MAIL_MODE)")] = None,
+    parent: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Take in mail for the projects' addresses: an LMTP (or SMTP) server a mail server hands
     mail to (docs/mail.md). Runs until stopped."""
@@ -222,7 +233,9 @@ def mail_command(
     controller.start()
     err.print(f"taking mail on {host}:{port} ({controller.mode.upper()})")
     try:
-        stop.wait()
+        while not stop.wait(1):
+            if parent is not None and os.getppid() != parent:  # `docket serve` is gone
+                break
     finally:
         controller.stop()
 
