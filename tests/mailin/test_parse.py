@@ -63,3 +63,8 @@ def test_x_auto_response_suppress_and_vacation_replies_are_ignored() -> None:
                    b"X-Auto-Response-Suppress: All", b"Precedence: junk"):  # fmt: skip
         assert ignored_because(parse(base % header), set()) is not None
     assert ignored_because(parse(base % b"Auto-Submitted: no"), set()) is None
+
+
+def test_nul_bytes_are_dropped_not_refused() -> None:
+    mail = parse(b"From: a@b.example\r\nSubject: nul\x00here\r\n\r\nbody\x00text\r\n")
+    assert (mail.subject, mail.text) == ("nulhere", "bodytext")

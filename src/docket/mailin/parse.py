@@ -170,7 +170,7 @@ def _decoded_header(message: EmailMessage, name: str, raw_value: Any, charset: s
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    return " ".join(value.replace("\x00", "").split())
 
 
 def _first_id(value: str) -> str:
@@ -263,6 +263,7 @@ def _text_of(part: EmailMessage) -> str:
     text = decode_part(part)
     if part.get_content_subtype() == "html":
         text = html_to_markdown(text)
+    text = text.replace("\x00", "")  # NUL bytes: no field takes them, and they carry nothing
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
