@@ -251,3 +251,22 @@ def test_json_is_json_lines_as_import_reads_them(cast, world):
     assert normal["priority"] == "high" and normal["labels"] == ["ui"]
     assert [c["author"] for c in normal["comments"]] == ["alice"]
     assert [e["kind"] for e in normal["history"]] == ["created"]
+
+
+@pytest.mark.parametrize("who", ["root", "alice", "bob", "carol"])
+def test_internal_notes_are_never_exported(cast, who):
+    """Staff read them in Docket, but an import has no internal notes: a round trip would
+    publish them to reporters, so no export carries them, nor their authors' events."""
+    issue = make_issue(cast.carol, cast.web, title="Customer ticket")
+    note = canary()
+    issue_comments.add_comment(
+        actor=cast.bob, issue=issue, body=f"staff only {note}", internal=True
+    )
+    issue_comments.add_comment(actor=cast.alice, issue=issue, body="public answer")
+    for form in ("csv", "json"):
+        text = body(cast.api(getattr(cast, who)).get("/projects/WEB/export", format=form))
+        assert note not in text
+    lines = records(body(cast.api(getattr(cast, who)).get("/projects/WEB/export", format="json")))
+    ticket = next(r for r in lines if r["kind"] == "issue")
+    assert [c["body"] for c in ticket["comments"]] == ["public answer"]
+    assert all(e["kind"] != "commented" for e in ticket["history"])
