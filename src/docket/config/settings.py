@@ -164,6 +164,7 @@ DOCKET_MAIL_LISTEN = env_str("DOCKET_MAIL_LISTEN", "")
 DOCKET_MAIL_MODE = env_str("DOCKET_MAIL_MODE", "lmtp")
 DOCKET_MAIL_MAX_BYTES = env_int("DOCKET_MAIL_MAX_BYTES", 25 * 1024 * 1024)
 DOCKET_MAIL_KEEP_BYTES = env_int("DOCKET_MAIL_KEEP_BYTES", 1024 * 1024)
+DOCKET_MAIL_LOG_KEEP_DAYS = env_int("DOCKET_MAIL_LOG_KEEP_DAYS", 30)  # ignored mail's bytes
 # Automation rules' run log (docs/automation.md): runs older than this many days are deleted.
 DOCKET_RULE_RUNS_KEEP_DAYS = env_int("DOCKET_RULE_RUNS_KEEP_DAYS", 30)
 # Outbound webhooks (docs/integrations.md): targets on private networks are refused unless

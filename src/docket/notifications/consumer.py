@@ -20,7 +20,7 @@ from django.db import connection
 from docket.core import clock
 from docket.core.rows import insert_rows
 from docket.issues.models import IssueEvent
-from docket.notifications import reminders
+from docket.notifications import contacts, reminders
 from docket.notifications.audience import Told, who_hears
 from docket.notifications.models import Notification
 
@@ -40,6 +40,7 @@ def handle(events: Sequence[IssueEvent]) -> None:
     # Plain INSERTs: building and preparing thousands of model instances per batch cost
     # most of the consumer's time (bench/notify_bench.py).
     insert_rows(Notification, COLUMNS, [_row(one) for one in told], skip_taken=True)
+    contacts.reply(fresh, moment)  # external contacts hear by mail, from the project's address
 
 
 COLUMNS = ("recipient", "issue", "event", "actor", "kind", "created_at", "in_inbox", "email")
