@@ -128,3 +128,19 @@ def test_a_contact_given_a_portal_sees_only_its_own_tickets_on_a_desk(cast: Any)
     ann.is_active = True  # given a portal
     ann.save()
     assert [i.title for i in visible_issues(ann)] == ["Mine"]
+
+
+def test_ignored_mail_keeps_its_bytes_for_the_keep_period(cast: Any, settings: Any) -> None:
+    import datetime as dt
+
+    from docket.core.clock import now
+    from docket.mailin.prune import prune_ignored
+
+    _set(cast, {"address": HELP})
+    bounce = receive(fixture_bytes("flanker__bounce__dsn_delayed.eml"), Mailbox.objects.get(),
+                     via="lmtp")  # fmt: skip
+    held = _quarantined(cast)
+    assert prune_ignored(now() + dt.timedelta(days=29)) == 0
+    assert prune_ignored(now() + dt.timedelta(days=31)) == 1
+    assert bytes(Inbound.objects.get(pk=bounce.inbound_id).raw) == b""
+    assert bytes(Inbound.objects.get(pk=held.pk).raw) != b""  # waiting for a decision
