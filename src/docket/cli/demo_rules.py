@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from docket.accounts import actions as people
+from docket.accounts.actor import Who
 from docket.accounts.models import Team
 from docket.automation import actions as rules
 from docket.projects.models import Project
@@ -35,7 +36,7 @@ RULES: list[tuple[str, dict[str, Any]]] = [
 ]  # fmt: skip
 
 
-def add_demo_rules(actor: Any, usernames: list[str]) -> int:
+def add_demo_rules(actor: Who, usernames: list[str]) -> int:
     """The teams (when missing) and rules above; returns how many rules were added."""
     for slug, (name, members) in TEAMS.items():
         if Team.objects.filter(slug=slug).exists():
