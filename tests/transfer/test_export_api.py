@@ -270,3 +270,14 @@ def test_internal_notes_are_never_exported(cast, who):
     ticket = next(r for r in lines if r["kind"] == "issue")
     assert [c["body"] for c in ticket["comments"]] == ["public answer"]
     assert all(e["kind"] != "commented" for e in ticket["history"])
+
+
+def test_sort_orders_the_csv_rows_as_on_the_list(cast):
+    for title, priority in (("low one", "low"), ("top one", "highest"), ("mid one", "medium")):
+        make_issue(cast.alice, cast.web, title=title, priority=priority)
+    text = body(cast.api(cast.alice).get("/projects/WEB/export", sort="-priority"))
+    assert [r["title"] for r in csv_rows(text)] == ["top one", "mid one", "low one"]
+    text = body(cast.api(cast.alice).get("/projects/WEB/export", q="sort:priority"))
+    assert [r["title"] for r in csv_rows(text)] == ["low one", "mid one", "top one"]
+    refused = cast.api(cast.alice).get("/projects/WEB/export", sort="colour")
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "sort"

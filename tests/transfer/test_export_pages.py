@@ -68,3 +68,9 @@ def test_the_command_refuses_unknown_users_and_hidden_projects(cast):
         export(io.StringIO(), project="WEB", username="nobody")
     with pytest.raises(Exception, match="no project WEB"):
         export(io.StringIO(), project="WEB", username="eve")
+
+
+def test_the_links_keep_the_lists_sort(cast):
+    page = signed_in(cast.alice).get("/p/WEB/", {"q": "is:open", "sort": "priority-desc"})
+    text = html.unescape(page.content.decode())
+    assert "/p/WEB/export?q=is%3Aopen&format=csv&sort=priority-desc" in text

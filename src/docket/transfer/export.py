@@ -33,6 +33,7 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.http import HttpRequest, StreamingHttpResponse
 
 from docket.accounts.access import is_site_admin
@@ -46,6 +47,7 @@ from docket.issues.queries import ROW_FIELDS, IssueFilter, filter_issues, rows_o
 from docket.issues.query_fields import compile_issue_query
 from docket.projects.access import get_project_for, load_roles, project_roles
 from docket.projects.models import Project
+from docket.query import QueryError
 
 CHUNK = 200  # issues per read: one names query (and for JSON one comments, one events query) each
 FORMATS = ("csv", "json")
@@ -67,18 +69,32 @@ class Selection:
     projects: list[Project]
 
 
-def select(actor: Who, *, project: str | None = None, query: str = "") -> Selection:
+def select(
+    actor: Who, *, project: str | None = None, query: str = "", sort: str | None = None
+) -> Selection:
     """The caller's visible issues of `project` (a key; all visible projects if None) that
-    match `query`. A project the caller cannot see is NotFound; a bad query is QueryError
-    (400 with its position), as on the list."""
+    match `query`, in its order or `sort`'s (as the list's `sort=`, which overrides the
+    query's `sort:`). A project the caller cannot see is NotFound; a bad query is QueryError
+    (400 with its position), a bad sort a 400 on `sort`, as on the list."""
     scope = IssueFilter()
     if project:
         scope.projects = [get_project_for(actor, project).key]
     where, ordering = compile_issue_query(query, actor)
+    if sort:
+        ordering = _sorted_by(sort, actor)
     issues = filter_issues(visible_issues(actor), scope, actor).filter(where)
     project_ids = issues.order_by().values("project_id").distinct()
     projects = list(Project.objects.filter(pk__in=project_ids).select_related("workflow"))
     return Selection(issues.order_by(*ordering), projects)
+
+
+def _sorted_by(sort: str, actor: Who) -> list[OrderBy]:
+    """`priority-desc` or `-priority` as the list reads its `sort=`."""
+    term = f"{sort[1:]}-desc" if sort.startswith("-") else sort
+    try:
+        return compile_issue_query(f"sort:{term}", actor)[1]
+    except QueryError as exc:
+        raise BadParameter.field("sort", exc.message) from None
 
 
 def _rows(issues: QuerySet[Issue]) -> Iterator[list[tuple[int, dict[str, Any]]]]:

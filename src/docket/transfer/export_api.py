@@ -25,6 +25,7 @@ COLUMNS_HELP = "CSV columns, comma-separated, in order (default: the usual field
 class ExportParams(Schema):
     format: str | None = Field(None, max_length=10, description=FORMAT_HELP)
     q: str = Field("", max_length=MAX_LENGTH, description="A query, as on GET /issues")
+    sort: str | None = Field(None, max_length=40, description="As on GET /issues (CSV rows)")
     columns: str | None = Field(None, max_length=1000, description=COLUMNS_HELP)
 
 
@@ -39,7 +40,7 @@ class IssuesExportParams(ExportParams):
 )
 def export_project(request: ApiRequest, key: str, params: Query[ExportParams]) -> Any:
     export = asked(params.format, params.columns, key)
-    selection = select(request.auth, project=key, query=params.q)
+    selection = select(request.auth, project=key, query=params.q, sort=params.sort)
     return streaming_response(request, request.auth, selection, export)
 
 
@@ -50,5 +51,5 @@ def export_project(request: ApiRequest, key: str, params: Query[ExportParams]) -
 )
 def export_issues(request: ApiRequest, params: Query[IssuesExportParams]) -> Any:
     export = asked(params.format, params.columns, params.project)
-    selection = select(request.auth, project=params.project, query=params.q)
+    selection = select(request.auth, project=params.project, query=params.q, sort=params.sort)
     return streaming_response(request, request.auth, selection, export)

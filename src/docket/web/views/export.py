@@ -32,5 +32,6 @@ def _export(request: HttpRequest, project_key: str | None) -> HttpResponse:
     actor = actor_of(request)
     params = request.GET
     export = asked(params.get("format"), params.get("columns", "")[:1000], project_key)
-    selection = select(actor, project=project_key, query=params.get("q", "")[:MAX_LENGTH])
+    query, sort = params.get("q", "")[:MAX_LENGTH], params.get("sort", "").strip()[:40]
+    selection = select(actor, project=project_key, query=query, sort=sort or None)
     return streaming_response(request, actor, selection, export)  # type: ignore[return-value]
