@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from docket.issues import comments, watching
 from docket.notifications.models import Kind
+from docket.projects import actions as project_actions
 from tests.factories import make_issue
 from tests.notifications.conftest import dispatch_all, inbox_of, mail_due
 
@@ -48,4 +49,14 @@ def test_the_inbox_api_never_shows_a_reporter_a_note(cast):
     comments.add_comment(actor=cast.bob, issue=issue, body=f"{SECRET} @carol", internal=True)
     dispatch_all()
     response = cast.api(cast.carol).get("/notifications")
+    assert response.status_code == 200 and SECRET not in response.content.decode()
+
+
+def test_a_member_made_reporter_no_longer_reads_a_note_in_their_inbox(cast):
+    issue = make_issue(cast.carol, cast.web, title="Printer on fire")
+    comments.add_comment(actor=cast.alice, issue=issue, body=f"{SECRET} @bob", internal=True)
+    dispatch_all()
+    assert SECRET in cast.api(cast.bob).get("/notifications").content.decode()
+    project_actions.set_member(actor=cast.alice, project=cast.web, user="bob", role="reporter")
+    response = cast.api(cast.bob).get("/notifications")
     assert response.status_code == 200 and SECRET not in response.content.decode()

@@ -16,7 +16,7 @@ from django.db.models.functions import RowNumber
 from docket.accounts.actor import Who, account_of
 from docket.core.pagination import BadCursor, decode_cursor, encode_cursor
 from docket.core.prepared import Prepared
-from docket.issues.access import visible_issues
+from docket.issues.access import sees_internal, visible_issues
 from docket.issues.models import Issue
 from docket.issues.queries import event_out
 from docket.notifications.models import Notification
@@ -137,8 +137,11 @@ def _threads(actor: Who, rows: QuerySet[Notification], page: list[dict[str, Any]
     moderates = {
         issue.id: Perm.MODERATE in permissions_in(actor, issue.project) for issue in issues.values()
     }
+    staff = {issue.id: sees_internal(actor, issue.project) for issue in issues.values()}
     items: dict[int, list[dict[str, Any]]] = {issue_id: [] for issue_id in ids}
     for row in newest:
+        if row["event__comment__internal"] and not staff[row["issue_id"]]:
+            continue  # told of a note while they were staff: not theirs to read any more
         items[row["issue_id"]].append(item_out(row, moderates[row["issue_id"]]))
     return [
         Thread(issues[g["issue_id"]], g["count"], g["unread"], g["last_at"], items[g["issue_id"]])
