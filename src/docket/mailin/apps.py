@@ -5,6 +5,7 @@ import datetime as dt
 from django.apps import AppConfig
 
 POLL_EVERY = dt.timedelta(minutes=1)
+PRUNE_EVERY = dt.timedelta(hours=1)
 
 
 class MailinConfig(AppConfig):
@@ -15,9 +16,11 @@ class MailinConfig(AppConfig):
 
     def ready(self) -> None:
         from docket.mailin.imap import poll_all
+        from docket.mailin.prune import prune_ignored
         from docket.worker import sweeps
 
         sweeps.register(sweeps.Sweep("mailin.imap_poll", POLL_EVERY, poll_all))
+        sweeps.register(sweeps.Sweep("mailin.prune_ignored", PRUNE_EVERY, prune_ignored))
         self._tell_replies_to_contacts()
 
     def _tell_replies_to_contacts(self) -> None:
