@@ -168,6 +168,8 @@ def update_issue(
     values = to_stored(issue.project, changes)
     # An unchanged resolution stays for now, so a reopen that also sends it is refused below.
     values = {f: v for f, v in values.items() if f == "resolution" or _differs(issue, f, v)}
+    if values.get("parent") is not None:
+        refuse_cycle(issue, values["parent"])
     rule = None
     if "status" in values:
         rule, _ = choose_rule(actor, issue, target=values["status"])
@@ -301,6 +303,24 @@ def move_issues(
         _write(issue, actor, values, moment)
         moved += 1
     return moved
+
+
+MAX_DEPTH = 50  # sub-task levels walked when looking for a cycle
+
+
+def refuse_cycle(issue: Issue, parent: Issue) -> None:
+    """422 naming the cycle if `parent` is `issue` or one of its sub-tasks at any depth."""
+    chain = [issue.key, parent.key]
+    current: Issue | None = parent
+    for _ in range(MAX_DEPTH):
+        if current is None:
+            return
+        if current.pk == issue.pk:
+            raise Invalid.field("parent", f"would make a cycle: {' → '.join(chain)}")
+        current = current.parent
+        if current is not None:
+            chain.append(current.key)
+    raise Invalid.field("parent", f"sub-tasks may nest at most {MAX_DEPTH} levels deep")
 
 
 def _differs(issue: Issue, field: str, value: Any) -> bool:

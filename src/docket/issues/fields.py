@@ -61,6 +61,7 @@ class Relations(Protocol):
     def components(self, names: list[str]) -> list[Any]: ...
     def milestone(self, name: str) -> Any: ...
     def team(self, slug: str) -> Any: ...
+    def parent(self, key: str) -> Any: ...
 
 
 # --- checks: outside value -> clean outside value (Invalid naming the field otherwise) -------
@@ -155,6 +156,17 @@ def _date(value: Any) -> str | None:
     raise Invalid.field("due_date", "must be a date like 2026-12-31")
 
 
+PARENT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]{1,9}-[1-9][0-9]{0,9}")
+
+
+def _parent(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not PARENT_KEY.fullmatch(value.strip()):
+        raise Invalid.field("parent", "must be an issue key like WEB-12, or null")
+    return value.strip().upper()
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise Invalid.field("confidential", "must be true or false")
@@ -183,6 +195,8 @@ class IssueField:
     widget: str = "text"  # text · textarea · select · names · date · checkbox
     clearable: bool = False  # may be emptied (null)
     query: str = ""  # its name in the query language (query_fields.py), if not `name`
+    # The column is the number of an issue in the same project: reads out as its key.
+    issue_number: bool = False
     path: tuple[str, ...] = dataclass_field(init=False)  # `column` split, for `read`
 
     def __post_init__(self) -> None:
@@ -210,6 +224,8 @@ class IssueField:
             value = getattr(value, part)
             if value is None:  # an empty relation or column reads out as null
                 return None
+        if self.issue_number:
+            return f"{issue.project.key}-{value}"
         return value if self.outward is None else self.outward(value)
 
 
@@ -292,6 +308,12 @@ FIELDS: dict[str, IssueField] = {
             "confidential", "Confidential", _bool, column="confidential", default=False,
             edit_permission=Perm.MODERATE, widget="checkbox",
         ),
+        # Sub-tasks: the parent is an issue of the same project (a key; update_issue refuses
+        # a cycle). Edited by its own form on the issue page.
+        IssueField(
+            "parent", "Parent", _parent, store=lambda v, r: None if v is None else r.parent(v),
+            column="parent__number", issue_number=True, inline=False, clearable=True,
+        ),
     )
 }  # fmt: skip
 
@@ -337,7 +359,11 @@ def row_values(row: dict[str, Any]) -> dict[str, Any]:
     for name, column, outward in _ROW:
         value = row[column]
         values[name] = outward(value) if outward and value is not None else value
+    for name, column in _KEYED:
+        if row[column] is not None:
+            values[name] = f"{row['project__key']}-{row[column]}"
     return values
 
 
 _ROW = tuple((f.name, f.column, f.outward) for f in FIELDS.values() if f.column)
+_KEYED = tuple((f.name, f.column) for f in FIELDS.values() if f.issue_number)

@@ -34,6 +34,7 @@ from docket.issues.relations import (
     initial_state,
     no_such,
     not_assignable,
+    parent_named,
     team_named,
     unknown_state,
 )
@@ -125,6 +126,9 @@ class _Lookups:
     def milestone(self, name: str) -> Milestone:
         milestone: Milestone = self._named("milestone", self.milestone_rows, name)
         return milestone
+
+    def parent(self, key: str) -> Issue:
+        return parent_named(self.project, key)
 
     def team(self, slug: str) -> Team:
         if slug not in self.team_rows:

@@ -96,6 +96,11 @@ class Issue(models.Model):
     # language can offer `sla:breached`, `sla:at-risk` and `sort:sla` without importing sla.
     sla_due_at = models.DateTimeField(null=True, blank=True)
     sla_state = models.CharField(max_length=10, blank=True, default="")
+    # Sub-tasks (issues/fields.py `parent`): a parent in the same project, any depth, no
+    # cycles (checked by update_issue). PROTECT: issues are only ever soft-deleted.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         constraints = [
@@ -178,6 +183,10 @@ class EventKind(models.TextChoices):
     # A project webhook asked to send this issue (an automation rule's webhook action):
     # issues/notices.py; the integrations' hooks consumer delivers it to that hook alone.
     WEBHOOK_REQUESTED = "webhook_requested"
+    # A link to another issue made or removed (issues/links.py), recorded on both issues:
+    # `new`/`old` hold {"kind": <as seen from this issue>, "issue": <the other issue's key>}.
+    LINKED = "linked"
+    UNLINKED = "unlinked"
 
 
 class IssueEvent(models.Model):
@@ -209,6 +218,42 @@ class IssueEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.field} on issue {self.issue_id}".replace("  ", " ")
+
+
+class LinkKind(models.TextChoices):
+    """How `source` relates to `target`; each reads the other way from the target
+    (links.py INVERSE): blocks / is blocked by, duplicates / is duplicated by, relates to."""
+
+    BLOCKS = "blocks"
+    DUPLICATES = "duplicates"
+    RELATES = "relates_to"
+
+
+class IssueLink(models.Model):
+    """One link between two issues, any projects; one row per link, its inverse derived."""
+
+    source = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="issue_link_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="issue_link_not_self"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["target", "kind", "source"], name="issue_link_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
 
 
 class IssueGrant(models.Model):

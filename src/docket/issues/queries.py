@@ -13,6 +13,7 @@ from django.db.models.expressions import OrderBy
 from docket.accounts.actor import Who
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
+from docket.issues import links
 from docket.issues.access import sees_internal, visible_issues
 from docket.issues.fields import (
     MAX_NAMES,
@@ -308,7 +309,9 @@ def history_page(
     events = events.values(*EVENT_FIELDS)
     rows, next_cursor = keyset_page(events, OLDEST_FIRST, "history", cursor, limit)
     moderator = Perm.MODERATE in permissions_in(user, issue.project)
-    return [event_out(row, moderator) for row in rows], next_cursor
+    items = [event_out(row, moderator) for row in rows]
+    links.mask_hidden(user, items)  # a link's other issue, if hidden from the reader
+    return items, next_cursor
 
 
 # An event as history_page and the timeline read it (`.values(*EVENT_FIELDS)`).

@@ -11,12 +11,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import OrderBy
 
 from docket.accounts.actor import Who
 from docket.accounts.models import Team
 from docket.core.clock import now as clock_now
+from docket.issues import links
 from docket.issues.access import ISSUE_KEY
 from docket.issues.fields import FIELDS as ISSUE_FIELDS
 from docket.issues.fields import (
@@ -97,6 +98,55 @@ def _key_q(op: str, key: tuple[str, int], ctx: Context) -> Q:
 
 def _key_test(issue: Issue, op: str, key: tuple[str, int], ctx: Context) -> bool:
     return (issue.project.key, issue.number) == key
+
+
+def _keyed(key: tuple[str, int], ctx: Context) -> QuerySet[Issue]:
+    """The issue with this key, if the viewer may see it (a subquery)."""
+    return links.seeable(ctx.viewer).filter(project__key=key[0], number=key[1])
+
+
+def _blocks_q(op: str, key: tuple[str, int], ctx: Context) -> Q:
+    return Q(pk__in=links.blocking(_keyed(key, ctx)).values("source_id"))
+
+
+def _blocks_test(issue: Issue, op: str, key: tuple[str, int], ctx: Context) -> bool:
+    return links.blocking(_keyed(key, ctx)).filter(source_id=issue.pk).exists()
+
+
+def _linked_q(op: str, key: tuple[str, int], ctx: Context) -> Q:
+    other = _keyed(key, ctx)
+    return Q(pk__in=links.links_to(other).values("source_id")) | Q(
+        pk__in=links.links_from(other).values("target_id")
+    )
+
+
+def _linked_test(issue: Issue, op: str, key: tuple[str, int], ctx: Context) -> bool:
+    other = _keyed(key, ctx)
+    return (
+        links.links_to(other).filter(source_id=issue.pk).exists()
+        or links.links_from(other).filter(target_id=issue.pk).exists()
+    )
+
+
+def _blocked_q(op: str, operand: Any, ctx: Context) -> Q:
+    blocked = Q(pk__in=links.unresolved_blockers(ctx.viewer).values("target_id"))
+    return blocked if operand else ~blocked
+
+
+def _blocked_test(issue: Issue, op: str, operand: Any, ctx: Context) -> bool:
+    return links.is_blocked(ctx.viewer, issue) == bool(operand)
+
+
+def _parent_q(op: str, operand: Any, ctx: Context) -> Q:
+    if operand is EMPTY:
+        return Q(parent__isnull=True)
+    return Q(parent__in=_keyed(operand, ctx))
+
+
+def _parent_test(issue: Issue, op: str, operand: Any, ctx: Context) -> bool:
+    if operand is EMPTY:
+        return issue.parent_id is None
+    return issue.parent_id is not None and _keyed(operand, ctx).filter(pk=issue.parent_id).exists()
 
 
 def _username(user: Who) -> str | None:
@@ -272,12 +322,30 @@ FIELDS = (
         "sla", Kind.ENUM, "sla_state", lambda i: i.sla_state, values=SLA_STATES,
         nullable=True, empty_value="", sort=("sla_due_at",),
     ),
-    # Recognised, but its data does not exist yet: a clear error instead of "unknown field".
-    Field("parent", Kind.NAME, available=False),
+    # Links and sub-tasks (issues/links.py): only issues the viewer may see count, at either
+    # end. Each term is one `IN (SELECT …)` on the link table's indexes, the key resolved in it.
+    Field(
+        "blocks", Kind.NAME, parse_value=_parse_key, compile=_blocks_q, test=_blocks_test,
+        help="blocks:WEB-12: the issues that block WEB-12",
+    ),
+    Field(
+        "linked", Kind.NAME, parse_value=_parse_key, compile=_linked_q, test=_linked_test,
+        help="linked:WEB-12: the issues linked to WEB-12 in any way",
+    ),
+    Field(
+        "blocked", Kind.BOOL, compile=_blocked_q, test=_blocked_test,
+        help="blocked:true (is:blocked): an open blocker the viewer may see",
+    ),
+    Field(
+        "parent", Kind.NAME, _column("parent"), parse_value=_parse_key, compile=_parent_q,
+        test=_parent_test, nullable=True,
+        help="parent:WEB-12: its sub-tasks (one level); parent:none",
+    ),
 )  # fmt: skip
 
 FLAGS = (
     Flag("open", "-category:done", "status is not in a done category"),
+    Flag("blocked", "blocked:true", "blocked by an open issue you may see"),
     Flag("closed", "category:done", "status is in a done category"),
     Flag("overdue", "due:<today is:open", "open, and due before today"),
     Flag("unassigned", "assignee:none"),
@@ -294,7 +362,7 @@ ISSUE_QUERY = Registry(
 
 def issue_context(user: Who, now: dt.datetime | None = None) -> Context:
     me = user.username if user is not None and user.is_authenticated else None
-    return Context(now=now or clock_now(), me=me)
+    return Context(now=now or clock_now(), me=me, viewer=user)
 
 
 def check_issue_query(query: str | Query, viewer: Who | None = None) -> CheckedQuery:

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from docket.accounts.models import Team, User
 from docket.core.errors import Invalid
 from docket.core.rows import one_or_none
-from docket.issues.models import Label
+from docket.issues.models import Issue, Label
 from docket.projects.access import ASSIGNABLE_ROLES, role_in
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 
@@ -81,6 +81,24 @@ class ProjectRelations:
 
     def team(self, slug: str) -> Team:
         return team_named(slug)
+
+    def parent(self, key: str) -> Issue:
+        return parent_named(self.project, key)
+
+
+def parent_named(project: Project, key: str) -> Issue:
+    """A sub-task's parent: an issue of the same project (not deleted), by key."""
+    project_key, _, number = key.rpartition("-")
+    if project_key.upper() != project.key.upper():
+        raise Invalid.field("parent", f"must be an issue of {project.key} (got {key})")
+    parent = (
+        Issue.objects.select_related("project")
+        .filter(project=project, number=int(number), deleted_at__isnull=True)
+        .first()
+    )
+    if parent is None:
+        raise Invalid.field("parent", f"no issue {key} in {project.key}")
+    return parent
 
 
 def team_named(slug: str) -> Team:

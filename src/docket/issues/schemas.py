@@ -62,6 +62,9 @@ class IssueCreate(StrictIn):
     milestone: str | None = Field(default=None, max_length=MAX_NAME)
     team: str | None = Field(default=None, max_length=MAX_NAME, description="A team's slug")
     confidential: bool = _default("confidential")
+    parent: str | None = Field(
+        default=None, max_length=MAX_NAME, description="Make it a sub-task of this issue (a key)"
+    )
 
 
 class BulkChanges(StrictIn):
@@ -79,6 +82,11 @@ class BulkChanges(StrictIn):
     milestone: str | None = Field(default=None, max_length=MAX_NAME)
     team: str | None = Field(default=None, max_length=MAX_NAME, description="A team's slug")
     confidential: bool = None  # type: ignore[assignment]
+    parent: str | None = Field(
+        default=None,
+        max_length=MAX_NAME,
+        description="The parent issue's key (same project; a cycle is a 422), null: none",
+    )
 
 
 class IssueUpdate(BulkChanges):
@@ -146,6 +154,7 @@ class IssueOut(Schema):
     milestone: str | None
     team: str | None = Field(description="The slug of the team the issue is routed to")
     confidential: bool
+    parent: str | None = Field(description="The key of the issue this is a sub-task of")
     version: int
     created_at: datetime
     updated_at: datetime

@@ -21,6 +21,7 @@ from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.core.pagination import BadCursor, decode_cursor, encode_cursor
 from docket.core.prepared import Prepared, columns, instance
+from docket.issues import links
 from docket.issues.access import sees_internal
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
 from docket.issues.queries import EVENT_FIELDS, event_out
@@ -118,6 +119,7 @@ def timeline_page(
         Entry("event", row["created_at"], row["id"], event=event_out(row, moderator))
         for row in _EVENTS[staff].rows(issue.id, event_before or NO_BOUND, shape=shape)
     ]
+    links.mask_hidden(user, [entry.event for entry in done if entry.event is not None])
     # Merge the two newest-first streams; what is taken from each is always a prefix of it,
     # so "older than the last one taken" is exactly where each stream goes on.
     taken: list[Entry] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,9 @@ class Context:
 
     now: dt.datetime
     me: str | None = None
+    # Who is asking, for fields whose answer depends on what they may see (an issue's links:
+    # a link to an issue the viewer cannot see does not count). None: a trusted caller.
+    viewer: Any = None
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
