@@ -60,3 +60,14 @@ def test_a_member_made_reporter_no_longer_reads_a_note_in_their_inbox(cast):
     project_actions.set_member(actor=cast.alice, project=cast.web, user="bob", role="reporter")
     response = cast.api(cast.bob).get("/notifications")
     assert response.status_code == 200 and SECRET not in response.content.decode()
+
+
+def test_a_note_waiting_to_be_mailed_is_not_sent_to_someone_no_longer_staff(
+    cast, clock, smtp_server
+):
+    issue = make_issue(cast.carol, cast.web, title="Printer on fire")
+    comments.add_comment(actor=cast.alice, issue=issue, body=f"{SECRET} @bob", internal=True)
+    dispatch_all()
+    project_actions.set_member(actor=cast.alice, project=cast.web, user="bob", role="reporter")
+    mail_due(clock)
+    assert [m for m in smtp_server.delivered() if m["To"] == cast.bob.email] == []

@@ -38,7 +38,7 @@ from markupsafe import Markup
 from docket.accounts.actor import Actor
 from docket.accounts.models import User
 from docket.core.mail import new_message_id, send_later
-from docket.issues.access import can_see
+from docket.issues.access import can_see, sees_internal
 from docket.issues.fields import label_of
 from docket.issues.models import EventKind, Issue
 from docket.issues.references import render_all_for
@@ -127,7 +127,18 @@ def _still_wanted(user: User, issue: Issue, rows: list[Notification]) -> list[No
     if not user.is_active or not user.email or not can_see(Actor(user), issue):
         return []
     wishes = load_wishes([user.pk], [issue.project_id], [issue.id])
-    return [row for row in rows if not wishes.muted(user.pk, issue.project_id, issue.id, row.kind)]
+    staff = sees_internal(Actor(user), issue.project)  # notes: for staff, asked again at send
+    return [
+        row
+        for row in rows
+        if not wishes.muted(user.pk, issue.project_id, issue.id, row.kind)
+        and (staff or not _about_a_note(row))
+    ]
+
+
+def _about_a_note(row: Notification) -> bool:
+    event = row.event
+    return event is not None and event.comment is not None and event.comment.internal
 
 
 # --- the mail ----------------------------------------------------------------------------------
