@@ -266,6 +266,7 @@ class _Run:
         issue = Issue.objects.select_related("status", "project").get(pk=issue_id)
         record = self._record(row, users)
         changes = {f: record[f] for f in UPDATABLE if f in record}
+        changes["labels"] = record.get("labels", [])  # none left in the source: none here
         state = self.states.pick(row.record.get("status"), row.category)
         if state.pk != issue.status_id:
             changes["status"] = state.name

@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.functions import Lower
 
 from docket.accounts.access import is_site_admin
 from docket.accounts.actor import Who
 from docket.accounts.models import User
+from docket.audit.log import record as audit
 from docket.core.errors import Forbidden, Invalid
 from docket.issues.imports import known_ids, remember
 from docket.issues.models import ImportedRecord
@@ -22,19 +24,19 @@ NOT_IN_USERNAME = re.compile(r"[^A-Za-z0-9_.-]+")
 USERNAME_MAX = 140  # leaves room for a "-2" suffix within the 150 characters
 
 
-def username_for(person: Person) -> str:
-    """A free username from the person's login (or the part of their address before @)."""
+def _base_name(person: Person) -> str:
+    """A username from the person's login (or the part of their address before @)."""
     base = person.login or person.identity.split("@")[0] or "someone"
-    base = NOT_IN_USERNAME.sub("-", base).strip("-._")[:USERNAME_MAX] or "someone"
-    candidate, n = base, 1
-    while User.objects.filter(username__iexact=candidate).exists():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
+    return NOT_IN_USERNAME.sub("-", base).strip("-._")[:USERNAME_MAX] or "someone"
+
+
+def _address(person: Person) -> str:
+    return person.email or (person.identity if "@" in person.identity else "")
 
 
 class People:
-    """Identity → account for one import run, looked up and made per batch."""
+    """Identity → account for one import run, looked up and made a batch at a time (a few
+    queries per batch, whatever the number of people)."""
 
     def __init__(self, source: str, known: Iterable[Person]):
         self.source = source
@@ -48,45 +50,86 @@ class People:
         wanted = {i for i in identities if i and i not in self.users}
         if wanted:
             remembered = known_ids(self.source, ImportedRecord.Kind.USER, sorted(wanted))
-            for user in User.objects.filter(pk__in=remembered.values()):
-                for identity, pk in remembered.items():
-                    if pk == user.pk:
-                        self.users[identity] = user
-            for identity in sorted(wanted - set(self.users)):
-                self.users[identity] = self._account(identity)
+            accounts = User.objects.in_bulk(set(remembered.values()))
+            for identity, pk in remembered.items():
+                if pk in accounts:
+                    self.users[identity] = accounts[pk]
+            self._find_or_make(sorted(wanted - set(self.users)))
         return {i: self.users[i] for i in identities if i in self.users}
 
-    def _account(self, identity: str) -> User:
-        person = self.people.get(identity, Person(identity))
-        user = _same_address(person.email or (identity if "@" in identity else ""))
-        if user is None:
-            user = self._placeholder(person)
-        remember(self.source, ImportedRecord.Kind.USER, [(identity, user.pk)])
-        return user
+    def _find_or_make(self, identities: list[str]) -> None:
+        if not identities:
+            return
+        persons = [self.people.get(i, Person(i)) for i in identities]
+        by_address = _accounts_by_address({_address(p).lower() for p in persons} - {""})
+        missing = [p for p in persons if _address(p).lower() not in by_address]
+        made = self._placeholders(missing)
+        for person in persons:
+            found = by_address.get(_address(person).lower()) or made[person.identity]
+            self.users[person.identity] = found
+        pairs = [(i, self.users[i].pk) for i in identities]
+        remember(self.source, ImportedRecord.Kind.USER, pairs)
 
-    def _placeholder(self, person: Person) -> User:
-        user = User(username=username_for(person), is_active=False)
-        user.first_name = person.name[:150]
-        user.set_unusable_password()
-        user.save()
-        email = person.email or (person.identity if "@" in person.identity else "")
-        Placeholder.objects.create(
-            user=user, source=self.source, identity=person.identity[:255], email=email[:254]
+    def _placeholders(self, persons: list[Person]) -> dict[str, User]:
+        """New inactive accounts for `persons`, with free usernames."""
+        names = _free_usernames([_base_name(p) for p in persons])
+        users = []
+        for person, name in zip(persons, names, strict=True):
+            user = User(username=name, is_active=False, first_name=person.name[:150])
+            user.set_unusable_password()
+            users.append(user)
+        User.objects.bulk_create(users)
+        if connection.vendor != "postgresql" and users and users[0].pk is None:
+            users = list(User.objects.filter(username__in=names).order_by("pk"))  # no RETURNING
+        Placeholder.objects.bulk_create(
+            Placeholder(
+                user=user,
+                source=self.source,
+                identity=person.identity[:255],
+                email=_address(person)[:254],
+            )
+            for person, user in zip(persons, users, strict=True)
         )
-        self.made += 1
-        return user
+        self.made += len(users)
+        return {p.identity: u for p, u in zip(persons, users, strict=True)}
 
 
-def _same_address(email: str) -> User | None:
-    """An account (not a placeholder) with this address, or a placeholder another import
-    made for it: one person, one account, whichever source names them."""
-    if not email:
-        return None
-    account = User.objects.filter(email__iexact=email).order_by("pk").first()
-    if account is not None:
-        return account
-    found = Placeholder.objects.filter(email__iexact=email).select_related("user").first()
-    return found.user if found else None
+def _free_usernames(bases: list[str]) -> list[str]:
+    """Each base, or base-2, base-3… where taken (case-insensitively, here or in the list)."""
+    taken = {
+        name.lower()
+        for name in User.objects.annotate(low=Lower("username"))
+        .filter(
+            low__in=[b.lower() for b in bases] + [f"{b.lower()}-{n}" for b in bases for n in (2, 3)]
+        )
+        .values_list("username", flat=True)
+    }
+    free = []
+    for base in bases:
+        candidate, n = base, 1
+        while candidate.lower() in taken or (
+            n > 3 and User.objects.filter(username__iexact=candidate).exists()
+        ):
+            n += 1
+            candidate = f"{base}-{n}"
+        taken.add(candidate.lower())
+        free.append(candidate)
+    return free
+
+
+def _accounts_by_address(addresses: set[str]) -> dict[str, User]:
+    """Lower-cased address → an account with it, else the placeholder an import made for it:
+    one person, one account, whichever source names them."""
+    if not addresses:
+        return {}
+    found: dict[str, User] = {}
+    holders = Placeholder.objects.annotate(low=Lower("email")).filter(low__in=addresses)
+    for holder in holders.select_related("user").order_by("-pk"):
+        found[holder.email.lower()] = holder.user
+    accounts = User.objects.annotate(low=Lower("email")).filter(low__in=addresses)
+    for user in accounts.order_by("-pk"):  # the oldest account wins
+        found[user.email.lower()] = user
+    return found
 
 
 def placeholders() -> list[Placeholder]:
@@ -111,4 +154,5 @@ def claim(*, actor: Who, username: str, email: str) -> User:
     user.email, user.is_active = address, True
     user.save(update_fields=["email", "is_active"])
     found.delete()
+    audit(actor, "user.claimed", target=user.username, source=found.source)
     return user
