@@ -186,6 +186,10 @@ def served_type(head: bytes, *, is_text: bool, filename: str) -> str:
     return OCTET_STREAM
 
 
+# The types a page may show inline as an <img> thumbnail: raster images proven by their magic
+# bytes. Never SVG (it can carry script; it is stored as octet-stream anyway).
+PREVIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
 # Every Content-Type a download may have (for the OpenAPI document).
 SERVED_TYPES = (
     *sorted({content_type for _, content_type in _SIGNATURES} | {"image/webp"}),

@@ -45,6 +45,18 @@ def attachments_page(
     )
 
 
+def download_url(attachment_id: int) -> str:
+    """The one download path (the API's, with its safe headers), for the API and the pages."""
+    return reverse("api-v1:attachment_download", kwargs={"attachment_id": attachment_id})
+
+
+def live_names(issue: Issue) -> dict[str, int]:
+    """The issue's attachments that are not deleted, by filename (the newest of a name), so
+    the timeline can link the files its events name while they still exist."""
+    rows = Attachment.objects.filter(issue=issue, deleted_at__isnull=True).order_by("pk")
+    return dict(rows.values_list("filename", "pk"))
+
+
 def attachment_out(attachment: Attachment) -> dict[str, Any]:
     return {
         "id": attachment.pk,
@@ -55,7 +67,5 @@ def attachment_out(attachment: Attachment) -> dict[str, Any]:
         "sha256": attachment.sha256,
         "uploaded_by": attachment.uploaded_by.username,
         "created_at": attachment.created_at,
-        "download_url": reverse(
-            "api-v1:attachment_download", kwargs={"attachment_id": attachment.pk}
-        ),
+        "download_url": download_url(attachment.pk),
     }

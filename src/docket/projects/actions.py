@@ -206,16 +206,85 @@ def set_component_lead(
     return found
 
 
+def _date(field: str, raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise Invalid.field(field, "must be a real date like 2026-12-31") from None
+
+
+def _check_span(start: dt.date | None, due: dt.date | None) -> None:
+    if start and due and start > due:
+        raise Invalid.field("start_date", "must be on or before the due date")
+
+
+def _milestone_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Invalid.field("name", "must be 1-100 characters")
+    return name
+
+
 @transaction.atomic
 def add_milestone(
-    *, actor: Who, project: Project, name: str, due_date: str | None = None
+    *,
+    actor: Who,
+    project: Project,
+    name: str,
+    due_date: str | None = None,
+    start_date: str | None = None,
 ) -> Milestone:
     require(actor, project, Perm.MANAGE_PROJECT)
+    name = _milestone_name(name)
     if Milestone.objects.filter(project=project, name=name).exists():
         raise Conflict(f"{project.key} already has a milestone {name!r}")
-    try:
-        due = dt.date.fromisoformat(due_date) if due_date else None
-    except ValueError:
-        raise Invalid.field("due_date", "must be a real date like 2026-12-31") from None
-    audit(actor, "milestone.created", project=project, target=name, due_date=due_date)
-    return Milestone.objects.create(project=project, name=name, due_date=due)
+    start, due = _date("start_date", start_date), _date("due_date", due_date)
+    _check_span(start, due)
+    audit(
+        actor, "milestone.created", project=project, target=name,
+        start_date=start_date, due_date=due_date,
+    )  # fmt: skip
+    return Milestone.objects.create(project=project, name=name, start_date=start, due_date=due)
+
+
+MILESTONE_CHANGES = {"name", "start_date", "due_date", "closed"}
+
+
+@transaction.atomic
+def update_milestone(
+    *, actor: Who, project: Project, name: str, changes: dict[str, Any]
+) -> Milestone:
+    """Rename, re-date, close or reopen a milestone (project admins). `changes` holds only
+    what is changed: `name`, `start_date`/`due_date` (ISO dates or None), `closed`."""
+    require(actor, project, Perm.MANAGE_PROJECT)
+    unknown = set(changes) - MILESTONE_CHANGES
+    if unknown:
+        raise Invalid.field(sorted(unknown)[0], "is not a milestone field")
+    found = Milestone.objects.select_for_update().filter(project=project, name=name).first()
+    if found is None:
+        raise NotFound(f"no milestone {name[:100]!r} in {project.key}")
+    new_name = _milestone_name(changes.get("name", found.name))
+    if new_name != found.name and Milestone.objects.filter(project=project, name=new_name).exists():
+        raise Conflict(f"{project.key} already has a milestone {new_name!r}")
+    start = (
+        _date("start_date", changes["start_date"]) if "start_date" in changes else found.start_date
+    )
+    due = _date("due_date", changes["due_date"]) if "due_date" in changes else found.due_date
+    _check_span(start, due)
+    after = {"name": new_name, "start_date": start, "due_date": due,
+             "closed": bool(changes.get("closed", found.closed))}  # fmt: skip
+    diff = {
+        field: [_plain(getattr(found, field)), _plain(value)]
+        for field, value in after.items()
+        if getattr(found, field) != value
+    }
+    if diff:
+        for field, value in after.items():
+            setattr(found, field, value)
+        found.save(update_fields=list(after))
+        audit(actor, "milestone.changed", project=project, target=name, **diff)
+    return found
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from ninja import Query, Router, Schema, Status
@@ -9,6 +10,7 @@ from pydantic import ConfigDict, Field
 
 from docket.accounts.actor import Who
 from docket.accounts.api_auth import ApiRequest
+from docket.core.errors import Invalid
 from docket.projects import actions
 from docket.projects.access import (
     Perm,
@@ -107,12 +109,28 @@ class ComponentOut(Schema):
     lead: str | None
 
 
-class NamedIn(NameIn):  # a milestone: a name and an optional due date
-    due_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
-class NamedOut(Schema):
+class NamedIn(NameIn):  # a milestone: a name and optional start and due dates
+    start_date: str | None = Field(default=None, pattern=ISO_DATE)
+    due_date: str | None = Field(default=None, pattern=ISO_DATE)
+
+
+class MilestoneUpdate(StrictIn):
+    """Only the fields sent change; a date sent as null is cleared."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    start_date: str | None = Field(default=None, pattern=ISO_DATE)
+    due_date: str | None = Field(default=None, pattern=ISO_DATE)
+    closed: bool | None = None
+
+
+class MilestoneOut(Schema):
     name: str
+    start_date: date | None
+    due_date: date | None
+    closed: bool
 
 
 class MemberQuery(Schema):
@@ -223,19 +241,33 @@ def update_component(request: ApiRequest, key: str, name: str, payload: Componen
     return component_out(component)
 
 
-@router.get("/projects/{key}/milestones", response=list[NamedOut])
+@router.get("/projects/{key}/milestones", response=list[MilestoneOut])
 def list_milestones(request: ApiRequest, key: str) -> Any:
     project = get_project_for(request.auth, key)
     return list(Milestone.objects.filter(project=project).order_by("name"))
 
 
-@router.post("/projects/{key}/milestones", response={201: NamedOut})
+@router.post("/projects/{key}/milestones", response={201: MilestoneOut})
 def add_milestone(request: ApiRequest, key: str, payload: NamedIn) -> Any:
     project = get_project_for(request.auth, key, Perm.VIEW)
     milestone = actions.add_milestone(
-        actor=request.auth, project=project, name=payload.name, due_date=payload.due_date
+        actor=request.auth,
+        project=project,
+        name=payload.name,
+        start_date=payload.start_date,
+        due_date=payload.due_date,
     )
     return Status(201, milestone)
+
+
+@router.patch("/projects/{key}/milestones/{name}", response=MilestoneOut)
+def update_milestone(request: ApiRequest, key: str, name: str, payload: MilestoneUpdate) -> Any:
+    """Rename, re-date, close or reopen a milestone (project admins)."""
+    project = get_project_for(request.auth, key, Perm.VIEW)
+    changes = payload.model_dump(exclude_unset=True)
+    if changes.get("name", "") is None or changes.get("closed", False) is None:
+        raise Invalid.field("name" if "name" in changes else "closed", "may not be null")
+    return actions.update_milestone(actor=request.auth, project=project, name=name, changes=changes)
 
 
 __all__ = ["router", "Perm"]

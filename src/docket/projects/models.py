@@ -168,6 +168,7 @@ class Component(models.Model):
 class Milestone(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
     name = models.CharField(max_length=100)
+    start_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     closed = models.BooleanField(default=False)
 

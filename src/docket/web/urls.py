@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from docket.web.views import (
+    attachments,
     auth,
     board,
     export,
@@ -17,6 +18,7 @@ from docket.web.views import (
     issue_transitions,
     live,
     mail_quarantine,
+    milestones,
     notification_settings,
     projects,
     repositories,
@@ -54,6 +56,9 @@ urlpatterns = [
     path("projects/new", projects.create_project, name="create_project"),
     path("p/<str:project_key>/members", projects.members, name="members"),
     path("p/<str:project_key>/components", projects.components, name="components"),
+    # milestones.py: a project's milestones, their progress and issues
+    path("p/<str:project_key>/milestones", milestones.milestones, name="milestones"),
+    path("p/<str:project_key>/milestones/<path:name>", milestones.milestone, name="milestone"),
     # rules.py, rule_form.py, rule_runs.py: automation rules (a project's, or the global ones)
     path("p/<str:project_key>/rules", rules.rules_page, name="project_rules"),
     path("p/<str:project_key>/rules/new", rule_form.rule_form, name="project_rule_new"),
@@ -146,6 +151,13 @@ urlpatterns = [
         name="issue_comment_delete",
     ),
     re_path(rf"^{ISSUE_KEY}/people$", issue_comments.people, name="issue_people"),
+    # attachments.py: the issue page's attachments (downloads are the API's)
+    re_path(rf"^{ISSUE_KEY}/attachments$", attachments.issue_attachments, name="issue_attachments"),
+    re_path(
+        rf"^{ISSUE_KEY}/attachments/(?P<attachment_id>[1-9][0-9]{{0,17}})/delete$",
+        attachments.delete_attachment,
+        name="issue_attachment_delete",
+    ),
     re_path(rf"^{ISSUE_KEY}/preview$", issue_comments.preview, name="issue_preview"),
     # issue_page.py: one issue (keep last: the key pattern is the most general)
     re_path(rf"^{ISSUE_KEY}$", issue_page.issue_page, name="issue"),

@@ -12,11 +12,14 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from docket.accounts.actor import Actor
 from docket.accounts.middleware import actor_of
+from docket.attachments.content import PREVIEWABLE
+from docket.attachments.queries import attachments_page, download_url, live_names
 from docket.automation.bot import BOT_USERNAME
 from docket.automation.queries import rule_names
 from docket.core import markdown
@@ -37,6 +40,7 @@ from docket.web.views.issue_common import back_to_issue, partial
 from docket.web.views.notification_settings import mute_state
 
 TIMELINE_PAGE = 50
+ATTACHMENTS_SHOWN = 200  # an issue with more is rare; the API pages through them all
 TIMELINE_RENDER_SECONDS = 0.5  # Markdown rendering per page of comments; later ones go plain
 # The page's views of the one table of issue fields (issues/fields.py): what it edits in place
 # (in order), with which widget, and which may be cleared.
@@ -208,6 +212,7 @@ def timeline_entries(user: Actor, issue: Issue, entries: list[Entry]) -> list[di
         [c.author.username for c in said]
         + [e.event.get("actor") or "" for e in entries if e.event is not None]
     )
+    files = _attachment_names(issue, entries)
     shown = []
     for entry in reversed(entries):
         if entry.comment is not None:
@@ -222,8 +227,30 @@ def timeline_entries(user: Actor, issue: Issue, entries: list[Entry]) -> list[di
             actor = entry.event.get("actor")
             if actor in intakes:
                 entry.event = {**entry.event, "actor": intakes[actor]}
-            shown.append(event_entry(entry.event))
+            shown.append(_with_file_link(event_entry(entry.event), files))
     return shown
+
+
+def _attachment_names(issue: Issue, entries: list[Entry]) -> dict[str, int]:
+    """Live attachments by name, asked only when the page has an attachment event."""
+    if any(e.event is not None and e.event.get("field") == "attachments" for e in entries):
+        return live_names(issue)
+    return {}
+
+
+def _with_file_link(entry: dict[str, Any], files: dict[str, int]) -> dict[str, Any]:
+    """ "attached trace.log" (a download link while the file is still there) or "removed
+    the attachment trace.log"."""
+    event = entry["event"]
+    if event.get("kind") != "changed" or event.get("field") != "attachments":
+        return entry
+    added, name = event.get("new") is not None, str(event.get("new") or event.get("old") or "")
+    if not added:
+        return {**entry, "words": [("text", "removed the attachment "), ("value", name)]}
+    if name in files:
+        href = download_url(files[name])
+        return {**entry, "words": [("text", "attached "), ("file", name)], "href": href}
+    return {**entry, "words": [("text", "attached "), ("value", name)]}
 
 
 def comment_entry(
@@ -275,7 +302,42 @@ def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
         "staff": sees_internal(user, issue.project),
         "sla": sla_shown(issue),
         "development": development_of(issue),
+        **attachments_section(user, issue, powers),
     }
+
+
+def attachments_section(
+    user: Actor, issue: Issue, powers: dict[str, bool], error: str = ""
+) -> dict[str, Any]:
+    """The context of issue/attachments.html: each attachment with its download link, size
+    in words, uploader, date, a thumbnail only for raster images proven by their bytes, and
+    whether `user` may delete it (the rule delete_attachment applies)."""
+    found, more = attachments_page(issue, limit=ATTACHMENTS_SHOWN)
+    items = [
+        {
+            "id": a.pk,
+            "filename": a.filename,
+            "size": filesizeformat(a.size),
+            "uploader": a.uploaded_by.username,
+            "at": a.created_at,
+            "url": download_url(a.pk),
+            "preview": a.content_type in PREVIEWABLE,
+            "may_delete": editing.may_change_comment(user, powers, a.uploaded_by_id),
+        }
+        for a in found
+    ]
+    return {
+        "attachments": items,
+        "attachments_more": more is not None,
+        "attachment_error": error,
+    }
+
+
+def page_response(
+    request: HttpRequest, issue: Issue, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """The whole issue page, with `extra` over its context (a refusal to show in place)."""
+    return page(request, "web/issue/page.html", {**_page_context(request, issue), **extra}, status)
 
 
 def _span(seconds: int) -> str:
