@@ -9,7 +9,7 @@ from django.test import Client
 from docket.issues.models import Issue
 from docket.transfer.importers.models import ImportRun
 from docket.worker.runner import run_ready_jobs
-from tests.transfer.importers.conftest import BUGZILLA, SEAMONKEY, sample
+from tests.transfer.importers.conftest import BUGZILLA, SEAMONKEY, docket_import, sample
 
 
 def _admin(cast) -> Client:
@@ -72,3 +72,22 @@ def test_only_site_admins_import(cast):
         == 403
     )
     assert not ImportRun.objects.exists()
+
+
+def test_a_run_whose_worker_died_goes_on_where_it_stopped(cast, tmp_path):
+    """A worker killed mid-import leaves the run 'running' and the job handed back to the
+    next worker, which finishes it: what the first got in is left alone, the rest comes in."""
+    lines = sample(BUGZILLA).read_text("utf-8").splitlines()
+    client = _admin(cast)
+    upload = SimpleUploadedFile("bugs.jsonl", "\n".join(lines).encode())
+    client.post("/settings/import", {"format": "bugzilla", "project": "WEB", "file": upload})
+    run = ImportRun.objects.get()
+    first_part = tmp_path / "first.jsonl"
+    first_part.write_text("\n".join(lines[:20]), "utf-8")
+    assert docket_import("--format", "bugzilla", str(first_part), "--project", "WEB").exit_code == 0
+    ImportRun.objects.filter(pk=run.pk).update(state="running", processed=20)  # as it was left
+
+    run_ready_jobs()
+    run.refresh_from_db()
+    assert (run.state, run.created, run.unchanged, run.failed) == ("done", 38, 20, 0)
+    assert Issue.objects.filter(project=cast.web).count() == len(lines) == 58

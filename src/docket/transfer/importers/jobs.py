@@ -89,8 +89,10 @@ def recent_runs(actor: Who, limit: int = 20) -> list[ImportRun]:
 def run_import(run_id: int) -> str:
     """The job: the run's final state."""
     run = ImportRun.objects.select_related("project", "by").filter(pk=run_id).first()
-    if run is None or run.state != ImportRun.State.QUEUED:
+    if run is None or run.state in (ImportRun.State.DONE, ImportRun.State.FAILED):
         return "gone" if run is None else run.state  # a repeated delivery does nothing
+    # Queued, or running when a worker died mid-import and the job was handed back: an
+    # import is idempotent, so this one goes on where that one stopped.
     ImportRun.objects.filter(pk=run.pk).update(state=ImportRun.State.RUNNING)
     try:
         summary = _load(run)

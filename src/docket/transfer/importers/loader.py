@@ -188,13 +188,18 @@ class _Run:
             origin=Origin(self.source, [row.source_id for row in rows]),
             where=[row.place for row in rows],
         )
-        made = {row.source_id: issue for row, issue in zip(rows, result.issues, strict=True)}
-        self._history(rows, made, users)
+        # A concurrent import of the same source may have brought some in meanwhile: the
+        # action skipped those (under the project's lock), so they count as unchanged here.
+        skipped = set(result.skipped)
+        created = [i for i in range(len(rows)) if i not in skipped]
+        made = {rows[i].source_id: issue for i, issue in zip(created, result.issues, strict=True)}
+        self._history([rows[i] for i in created], made, users)
         # plain INSERTs: model instances would cost more than the digests themselves
-        digests = [(self.source, row.source_id, sums) for row, sums in fresh]
+        digests = [(self.source, rows[i].source_id, fresh[i][1]) for i in created]
         insert_rows(RecordDigest, ["source", "source_id", "digest"], digests)
         self.summary.created += len(result.issues)
-        self.summary.comments += sum(len(r.get("comments", [])) for r in records)
+        self.summary.unchanged += len(skipped)
+        self.summary.comments += sum(len(records[i].get("comments", [])) for i in created)
 
     def _record(self, row: Row, users: dict[str, User]) -> dict[str, Any]:
         """The row as the bulk action takes it: people as usernames, a state of this
