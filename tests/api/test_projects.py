@@ -538,7 +538,9 @@ def test_leaving_a_team_removes_the_access_it_granted(cast, frontend):
 @pytest.mark.parametrize("kind", ["components", "milestones"])
 def test_an_admin_adds_and_everyone_who_can_see_lists(cast, kind):
     alice = cast.api(cast.alice)
-    lead = {"lead": None} if kind == "components" else {}  # components have a lead (or none)
+    # Components have a lead (or none); milestones their dates and whether they are closed.
+    dated = {"start_date": None, "due_date": None, "closed": False}
+    lead = {"lead": None} if kind == "components" else dated
     for name in ("Zeta", "Alpha"):
         response = alice.post(f"/projects/WEB/{kind}", {"name": name})
         assert response.status_code == 201, response.content
@@ -584,7 +586,8 @@ def test_anonymous_visitors_list_components_and_milestones_of_public_projects(
     cast, others, anon, kind
 ):
     cast.api(cast.bob).post(f"/projects/PUB/{kind}", {"name": "Docs"})
-    lead = {"lead": None} if kind == "components" else {}
+    dated = {"start_date": None, "due_date": None, "closed": False}
+    lead = {"lead": None} if kind == "components" else dated
     assert anon.get(f"/projects/PUB/{kind}").json() == [{"name": "Docs", **lead}]
     assert anon.get(f"/projects/WEB/{kind}").status_code == 404
 
