@@ -52,6 +52,7 @@ class Listener:
     host: str
     port: int
     mode: str
+    pid: int | None = None  # of a `docket mail` process
 
     def client(self) -> smtplib.SMTP:
         if self.mode == "lmtp":
@@ -144,7 +145,7 @@ def mail_process(env: dict[str, str], log: Path, mode: str = "lmtp") -> Iterator
             if time.monotonic() > deadline:
                 pytest.fail(f"docket mail did not listen within 60 s:\n{log.read_text()}")
             time.sleep(0.1)
-        yield Listener("127.0.0.1", port, mode)
+        yield Listener("127.0.0.1", port, mode, process.pid)
     finally:
         process.terminate()
         try:
