@@ -66,3 +66,20 @@ def test_an_updated_source_record_updates_its_issue(cast, tmp_path):
     # and once more: the updated record is now unchanged
     third = docket_import("--format", "bugzilla", str(path), "--project", "UPD")
     assert "0 created, 0 updated, 58 unchanged" in third.output
+
+
+def test_an_issue_deleted_here_stays_deleted_when_its_record_changes(cast, tmp_path):
+    from docket.issues.actions import delete_issue
+    from tests.transfer.importers.conftest import JIRA_XML
+
+    text = sample(JIRA_XML).read_text("utf-8")
+    path = tmp_path / "jira.xml"
+    path.write_text(text, "utf-8")
+    assert docket_import("--format", "jira-xml", str(path), "--project", "AR").exit_code == 0
+    gone = Issue.objects.get(project__key="AR", title="Investigate feature area")
+    delete_issue(actor=cast.root, issue=gone)
+    path.write_text(text.replace("Investigate feature area", "Investigate it again"), "utf-8")
+    result = docket_import("--format", "jira-xml", str(path), "--project", "AR")
+    assert "0 created, 0 updated, 2 unchanged" in result.output
+    gone.refresh_from_db()
+    assert gone.deleted_at is not None and gone.title == "Investigate feature area"

@@ -256,6 +256,9 @@ class _Run:
     def _update(
         self, row: Row, sums: str, issue_id: int, users: dict[str, User], strict: bool
     ) -> None:
+        if Issue.objects.filter(pk=issue_id, deleted_at__isnull=False).exists():
+            self.summary.unchanged += 1  # deleted here since: a re-run does not bring it back
+            return
         try:
             with transaction.atomic():
                 self._apply(row, issue_id, users)
