@@ -87,6 +87,8 @@ def create_issue(*, actor: Who, project: Project, fields: dict[str, Any]) -> Iss
         raise Invalid.field(sorted(unknown)[0], "cannot be set when creating an issue")
     if ("status" in fields or "resolution" in fields) and Perm.EDIT_ISSUE not in perms:
         raise Forbidden("only members can set the status or resolution of a new issue")
+    if fields.get("parent") is not None and Perm.EDIT_ISSUE not in perms:
+        raise Forbidden("only members can file a sub-task")  # as update_issue's field rule
     values = to_stored(project, fields)
     moment = now()
     status = values.pop("status", None) or initial_state(project)

@@ -13,6 +13,7 @@ from docket.web.views import (
     issue_comments,
     issue_create,
     issue_fields,
+    issue_links,
     issue_list,
     issue_page,
     issue_transitions,
@@ -159,6 +160,14 @@ urlpatterns = [
         name="issue_attachment_delete",
     ),
     re_path(rf"^{ISSUE_KEY}/preview$", issue_comments.preview, name="issue_preview"),
+    # issue_links.py: links and the parent (the section is issue_structure.py)
+    re_path(rf"^{ISSUE_KEY}/links$", issue_links.add_link, name="issue_links"),
+    re_path(
+        rf"^{ISSUE_KEY}/links/(?P<link_id>[1-9][0-9]{{0,17}})/delete$",
+        issue_links.remove_link,
+        name="issue_link_delete",
+    ),
+    re_path(rf"^{ISSUE_KEY}/parent$", issue_links.set_parent, name="issue_parent"),
     # issue_page.py: one issue (keep last: the key pattern is the most general)
     re_path(rf"^{ISSUE_KEY}$", issue_page.issue_page, name="issue"),
 ]

@@ -36,7 +36,7 @@ from docket.web.views.common import page, web_view
 TYPES = list(TYPE_NAMES)
 # The form asks for what the issue page edits in place, shown by each field's widget
 # (issues/fields.py).
-FORM_FIELDS = INLINE_FIELDS
+FORM_FIELDS = (*INLINE_FIELDS, "parent")  # the parent: prefilled by "Add sub-task"
 
 
 def defaults(issue_type: str | None) -> dict[str, Any]:
@@ -111,6 +111,7 @@ def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
             return HttpResponseRedirect(reverse("web:issue", args=[issue.key]))
     else:
         form = defaults(request.GET.get("type"))
+        form["parent"] = request.GET.get("parent", "")[:40]
     context = {
         "nav": "projects",
         "project": project,

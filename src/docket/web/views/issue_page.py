@@ -29,6 +29,7 @@ from docket.integrations.vcs.queries import development_of
 from docket.issues import editing, watching
 from docket.issues.access import get_issue_for, sees_internal
 from docket.issues.fields import FIELDS, INLINE_FIELDS, label_of
+from docket.issues.links import LABELS as LINK_LABELS
 from docket.issues.models import Comment, Issue
 from docket.issues.queries import issue_out
 from docket.issues.references import render_all_for, render_for
@@ -37,6 +38,7 @@ from docket.notifications.emails import sla_words
 from docket.sla import queries as sla_queries
 from docket.web.views.common import is_htmx, page, web_view
 from docket.web.views.issue_common import back_to_issue, partial
+from docket.web.views.issue_structure import links_section
 from docket.web.views.notification_settings import mute_state
 
 TIMELINE_PAGE = 50
@@ -154,10 +156,22 @@ def _event_words(event: dict[str, Any]) -> Words:
         told: Words = [("text", "notified "), ("value", _shown(new.get("to") or []))]
         message = new.get("message")
         return told + ([("text", ": "), ("value", message)] if message else [])
+    if kind in ("linked", "unlinked"):
+        return _link_words(kind, new if kind == "linked" else old)
     if kind == "webhook_requested" and isinstance(new, dict):
         hook = _shown(new.get("hook") or "")
         return [("text", "asked webhook "), ("value", hook), ("text", " to send the issue")]
     return [("text", str(kind).replace("_", " "))]
+
+
+def _link_words(kind: str, value: Any) -> Words:
+    """ "linked: blocks OPS-3"; the other issue is blanked for readers who may not see it
+    (issues/links.mask_hidden)."""
+    value = value if isinstance(value, dict) else {}
+    other = value.get("issue") or "an issue you cannot see"
+    how = LINK_LABELS.get(str(value.get("kind")), "linked to")
+    verb = "linked: this issue " if kind == "linked" else "removed the link: this issue "
+    return [("text", verb), ("text", f"{how} "), ("value", str(other))]
 
 
 def _development_words(kind: str, new: dict[str, Any]) -> Words:
@@ -303,6 +317,7 @@ def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
         "sla": sla_shown(issue),
         "development": development_of(issue),
         **attachments_section(user, issue, powers),
+        **links_section(user, issue, editable),
     }
 
 
