@@ -15,9 +15,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, _require_browser, screenshot
-from tests.mail import SmtpServer, _free_port
-from tests.mailin.conftest import mail_process
+from tests.browser.conftest import CHROMIUM, Site, screenshot
+from tests.mail import SmtpServer
+from tests.mailin.conftest import free_port, mail_process
 from tests.servers import running_server, scratch_environment
 
 ADDRESS = "help@support.example.com"
@@ -26,7 +26,7 @@ CUSTOMER = "maria.lopez@customer.example"
 
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer("127.0.0.1", _free_port())
+    server = SmtpServer("127.0.0.1", free_port())
     controller = Controller(server, hostname=server.host, port=server.port)
     controller.start()
     yield server
@@ -36,7 +36,8 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Site]:
     """This module's server: its worker sends mail to `smtp`."""
-    _require_browser()
+    if not Path(CHROMIUM).exists():  # as the `browser` fixture says, before starting a server
+        pytest.skip(f"no Chromium at {CHROMIUM}")
     base = tmp_path_factory.mktemp("site")
     with scratch_environment(base / "data", ready=True) as env:
         env |= {"DOCKET_SMTP_HOST": smtp.host, "DOCKET_SMTP_PORT": str(smtp.port),
