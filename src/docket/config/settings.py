@@ -236,6 +236,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DOCKET_MAX_REQUEST_BYTES", 2 * 1024 * 102
 # (core/middleware.py); an uploaded file over 1 MiB streams to a temporary file, not memory.
 DOCKET_ATTACHMENTS_DIR = env_path("DOCKET_ATTACHMENTS_DIR", DATA_DIR / "attachments")
 DOCKET_MAX_ATTACHMENT_BYTES = env_int("DOCKET_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024)
+# The import page's upload (docs/import-export.md); its route alone may take a body this big.
+DOCKET_MAX_IMPORT_BYTES = env_int("DOCKET_MAX_IMPORT_BYTES", 50 * 1024 * 1024)
 DOCKET_ATTACHMENT_QUOTA_BYTES = env_int("DOCKET_ATTACHMENT_QUOTA_BYTES", 1024 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 SESSION_ENGINE = "docket.accounts.sessions"  # Django's database sessions, read faster

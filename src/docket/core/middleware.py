@@ -30,6 +30,7 @@ Handler = Callable[[HttpRequest], Any]
 # The one route allowed a body above DATA_UPLOAD_MAX_MEMORY_SIZE: an attachment upload, up to
 # DOCKET_MAX_ATTACHMENT_BYTES plus room for the multipart framing around the file.
 ATTACHMENT_UPLOAD = re.compile(r"/api/v1/issues/[^/]+/attachments/?")
+IMPORT_UPLOAD = re.compile(r"/settings/import/?")  # the import page (site admins)
 MULTIPART_OVERHEAD = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SAFE_METHODS = ("GET", "HEAD")
@@ -69,6 +70,8 @@ class BodySizeLimit(_BothModes):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if request.method == "POST" and ATTACHMENT_UPLOAD.fullmatch(request.path_info):
             limit = settings.DOCKET_MAX_ATTACHMENT_BYTES + MULTIPART_OVERHEAD
+        elif request.method == "POST" and IMPORT_UPLOAD.fullmatch(request.path_info):
+            limit = settings.DOCKET_MAX_IMPORT_BYTES + MULTIPART_OVERHEAD
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -91,3 +91,29 @@ def test_a_run_whose_worker_died_goes_on_where_it_stopped(cast, tmp_path):
     run.refresh_from_db()
     assert (run.state, run.created, run.unchanged, run.failed) == ("done", 38, 20, 0)
     assert Issue.objects.filter(project=cast.web).count() == len(lines) == 58
+
+
+def test_the_hadoop_csv_through_the_page(cast):
+    """2.7 MB: larger than an ordinary request may be, but the import page takes it."""
+    import csv
+
+    from tests.transfer.importers.conftest import HADOOP
+
+    data = sample(HADOOP).read_bytes()
+    with HADOOP.open(encoding="utf-8", newline="") as handle:
+        rows = sum(1 for _ in csv.DictReader(handle))
+    client = _admin(cast)
+    answer = client.post(
+        "/settings/import",
+        {
+            "format": "csv",
+            "project": "WEB",
+            "preset": "gitbugs-jira",
+            "file": SimpleUploadedFile("hadoop_jira_bugs.csv", data),
+        },
+    )
+    assert len(data) > 2 * 1024 * 1024 and answer.status_code == 302
+    run_ready_jobs()
+    run = ImportRun.objects.get()
+    assert (run.state, run.total, run.created, run.failed) == ("done", rows, rows, 0)
+    assert Issue.objects.filter(project=cast.web).count() == rows == 2503

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django_tasks import task
 
@@ -21,7 +22,6 @@ from docket.transfer.importers.loader import Summary, load
 from docket.transfer.importers.models import ImportRun
 
 log = logging.getLogger(__name__)
-MAX_UPLOAD = 50 * 1024 * 1024
 ERRORS_KEPT = 200
 
 
@@ -51,8 +51,9 @@ def start(
         raise Invalid.field("project", f"no project {project_key!r}")
     if not content:
         raise Invalid.field("file", "choose a file to import")
-    if len(content) > MAX_UPLOAD:
-        raise Invalid.field("file", f"larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+    if len(content) > settings.DOCKET_MAX_IMPORT_BYTES:
+        limit = settings.DOCKET_MAX_IMPORT_BYTES // (1024 * 1024)
+        raise Invalid.field("file", f"larger than {limit} MiB (DOCKET_MAX_IMPORT_BYTES)")
     if preset and preset not in PRESETS:
         raise Invalid.field("preset", f"choose one of {', '.join(PRESETS)}")
     mapping = csv_mapping.mapping_file(mapping_text) if mapping_text.strip() else {}
