@@ -92,3 +92,35 @@ def test_add_subtask_prefills_the_create_form(two):
     )
     assert made.status_code == 302, made.content.decode()[:2000]
     assert issue("WEB-5").parent_id == issue("WEB-1").pk
+
+
+def _list_and_board_queries(client) -> tuple[int, int, str, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as listed:
+        list_html = client.get("/p/WEB/").content.decode()
+    with CaptureQueriesContext(connection) as boarded:
+        board_html = client.get("/p/WEB/board").content.decode()
+    return len(listed), len(boarded), list_html, board_html
+
+
+def test_the_blocked_badge_in_list_rows_and_on_board_cards_costs_no_query_per_row(two):
+    client = browser(two.bob)
+    _list_and_board_queries(client)  # warm per-process caches
+    alice = two.api(two.alice)
+    link(alice, "WEB-1", "blocks", "WEB-2")
+    link(alice, "OPS-1", "blocks", "WEB-3")  # hidden from bob: no badge for him
+    list_count, board_count, list_html, board_html = _list_and_board_queries(client)
+    for html in (list_html, board_html):
+        assert html.count('class="badge blocked"') == 1
+    row = list_html.split('data-key="WEB-2"', 1)[1].split("</tr>", 1)[0]
+    assert "Blocked" in row
+    card = board_html.split('id="card-WEB-2"', 1)[1].split("</li>", 1)[0]
+    assert "Blocked" in card
+    for n in range(5):
+        blocked = make_issue(two.alice, two.web, title=f"More {n}")
+        links.link_issues(actor=two.alice, issue=issue("WEB-1"), kind="blocks", other=blocked.key)
+    more = _list_and_board_queries(client)
+    assert (more[0], more[1]) == (list_count, board_count)
+    assert more[2].count('class="badge blocked"') == 6

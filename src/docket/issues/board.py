@@ -21,6 +21,7 @@ from django.db import connection, connections
 from django.db.models import QuerySet
 
 from docket.accounts.actor import Who
+from docket.issues import links
 from docket.issues.access import visible_issues
 from docket.issues.capped import SENTINEL, capped_counts, per_value
 from docket.issues.fields import priority_name
@@ -61,6 +62,7 @@ class Card:
     sla_state: str = ""
     sla_due_at: dt.datetime | None = None
     moves: list[str] = field(default_factory=list)  # statuses this person may move it to
+    blocked: bool = False  # an open blocker the viewer may see (issues/links.py)
 
 
 @dataclass
@@ -154,6 +156,10 @@ def build_board(
             cards.append(card)
         columns.append(Column(state=state, cards=cards, count=min(count, cap), capped=count > cap))
     _attach_labels([card for column in columns for card in column.cards])
+    all_cards = [card for column in columns for card in column.cards]
+    blocked = links.blocked_among(user, [card.id for card in all_cards])  # one query
+    for card in all_cards:
+        card.blocked = card.id in blocked
     return Board(
         project=project,
         columns=columns,

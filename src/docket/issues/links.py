@@ -221,6 +221,27 @@ def blocked_annotation(viewer: Who | None) -> Exists:
     return Exists(unresolved_blockers(viewer).filter(target=OuterRef("pk")))
 
 
+def blocked_among(viewer: Who | None, issue_ids: list[int]) -> set[int]:
+    """Which of these issues are blocked for `viewer`: one query for a whole list or board
+    (the Blocked badge), however many rows."""
+    if not issue_ids:
+        return set()
+    found = unresolved_blockers(viewer).filter(target_id__in=issue_ids)
+    return set(found.values_list("target_id", flat=True))
+
+
+def mark_blocked(viewer: Who | None, issues: list[dict[str, Any]]) -> None:
+    """Set `blocked` on API-shaped issue dicts (issues/queries.py's rows), in one query."""
+    keys = {(issue["project"], issue["number"]) for issue in issues}
+    found = unresolved_blockers(viewer).filter(
+        target__project__key__in={project for project, _ in keys},
+        target__number__in={number for _, number in keys},
+    )
+    blocked = set(found.values_list("target__project__key", "target__number")) if keys else set()
+    for issue in issues:
+        issue["blocked"] = (issue["project"], issue["number"]) in blocked
+
+
 def is_blocked(viewer: Who | None, issue: Issue) -> bool:
     return unresolved_blockers(viewer).filter(target=issue).exists()
 

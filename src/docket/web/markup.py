@@ -116,6 +116,8 @@ def issue_row(
         else ""
     )
     labels = "".join(f' <span class="label">{escape(name)}</span>' for name in issue["labels"])
+    if issue.get("blocked"):  # set by issues/links.mark_blocked
+        labels = ' <span class="badge blocked">Blocked</span>' + labels
     status = escape(issue["status"])
     pill = escape(status_class(issue["status_category"]))
     priority = escape(issue["priority"])
@@ -184,6 +186,8 @@ def _card(
     )
     who = f"@{seen[card.assignee]}" if card.assignee else "Unassigned"
     secret = ' <span class="confidential">confidential</span>' if card.confidential else ""
+    if card.blocked:
+        secret = ' <span class="badge blocked">Blocked</span>' + secret
     move = ""
     if card.moves:
         move = (

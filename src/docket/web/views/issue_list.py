@@ -27,6 +27,7 @@ from docket.core.rows import one_or_none
 from docket.issues import choices, editing, saved_filters
 from docket.issues.bulk import BulkChange, BulkResult, bulk_update
 from docket.issues.fields import PRIORITY_BY_NAME
+from docket.issues.links import mark_blocked
 from docket.issues.queries import IssueFilter, issues_by_id, list_issues
 from docket.issues.query_fields import ISSUE_QUERY
 from docket.issues.search import search_issues
@@ -102,6 +103,7 @@ def _issue_list(
         issues, next_cursor = list_issues(
             user, scope, query=q, sort=sort, cursor=cursor, limit=PAGE_SIZE
         )
+        mark_blocked(user, issues)  # the Blocked badge: one query for the page
     except (QueryError, BadParameter, BadCursor) as exc:
         error = query_error(q, exc)
     context = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from docket.accounts.actor import Actor
+from docket.issues.links import mark_blocked
 from docket.issues.queries import IssueFilter, list_issues
 
 COLUMNS = [
@@ -52,4 +53,6 @@ def run_query(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of visible issues matching `query` as API-shaped dicts (raises QueryError)."""
     found = IssueFilter(projects=[project] if project else [])
-    return list_issues(user, found, query=query, cursor=cursor, limit=limit)
+    issues, next_cursor = list_issues(user, found, query=query, cursor=cursor, limit=limit)
+    mark_blocked(user, issues)  # the Blocked badge: one query for the page
+    return issues, next_cursor
