@@ -37,7 +37,7 @@ def test_an_upload_runs_in_the_worker_and_shows_its_summary(cast):
     assert Issue.objects.filter(project=cast.web).count() == 58
     assert run.content == b""  # the upload is not kept
     shown = client.get(answer["Location"]).content.decode()
-    assert "Done" in shown and "<dd>58</dd>" in shown and "every 1s" not in shown
+    assert "Done" in shown and "<td>58</td>" in shown and "every 1s" not in shown
 
 
 def test_failed_rows_are_listed_and_a_csv_needs_a_mapping(cast):
