@@ -6,37 +6,111 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('issues', '0016_comment_internal'),
+        ("issues", "0016_comment_internal"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='issue',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='issues.issue'),
+            model_name="issue",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="children",
+                to="issues.issue",
+            ),
         ),
         migrations.AlterField(
-            model_name='issueevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('changed', 'Changed'), ('commented', 'Commented'), ('comment_edited', 'Comment Edited'), ('comment_deleted', 'Comment Deleted'), ('deleted', 'Deleted'), ('restored', 'Restored'), ('access_granted', 'Access Granted'), ('access_revoked', 'Access Revoked'), ('sla_warning', 'Sla Warning'), ('sla_breached', 'Sla Breached'), ('sla_escalated', 'Sla Escalated'), ('notice', 'Notice'), ('commit_linked', 'Commit Linked'), ('pr_linked', 'Pr Linked'), ('webhook_requested', 'Webhook Requested'), ('linked', 'Linked'), ('unlinked', 'Unlinked')], max_length=20),
+            model_name="issueevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("changed", "Changed"),
+                    ("commented", "Commented"),
+                    ("comment_edited", "Comment Edited"),
+                    ("comment_deleted", "Comment Deleted"),
+                    ("deleted", "Deleted"),
+                    ("restored", "Restored"),
+                    ("access_granted", "Access Granted"),
+                    ("access_revoked", "Access Revoked"),
+                    ("sla_warning", "Sla Warning"),
+                    ("sla_breached", "Sla Breached"),
+                    ("sla_escalated", "Sla Escalated"),
+                    ("notice", "Notice"),
+                    ("commit_linked", "Commit Linked"),
+                    ("pr_linked", "Pr Linked"),
+                    ("webhook_requested", "Webhook Requested"),
+                    ("linked", "Linked"),
+                    ("unlinked", "Unlinked"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='IssueLink',
+            name="IssueLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('blocks', 'Blocks'), ('duplicates', 'Duplicates'), ('relates_to', 'Relates')], max_length=20)),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links_out', to='issues.issue')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links_in', to='issues.issue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("blocks", "Blocks"),
+                            ("duplicates", "Duplicates"),
+                            ("relates_to", "Relates"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links_out",
+                        to="issues.issue",
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links_in",
+                        to="issues.issue",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['target', 'kind', 'source'], name='issue_link_target')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'target', 'kind'), name='issue_link_unique'), models.CheckConstraint(condition=models.Q(('source', models.F('target')), _negated=True), name='issue_link_not_self')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(fields=["target", "kind", "source"], name="issue_link_target")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "target", "kind"), name="issue_link_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("source", models.F("target")), _negated=True),
+                        name="issue_link_not_self",
+                    ),
+                ],
             },
         ),
     ]
