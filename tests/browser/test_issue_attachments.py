@@ -1,7 +1,8 @@
 """Attachments on the issue page in a real browser: a file chosen with the picker is uploaded
 by the plain form (htmx), an image pasted into the comment box is uploaded by attachments.js
-and its Markdown inserted at the cursor, the posted comment shows the image, and both files
-are listed with a thumbnail; then a milestone's page with its progress."""
+and its Markdown inserted at the cursor, a file dropped on the page is attached, the posted
+comment shows the image, and the files are listed (a thumbnail for the image only); then a
+milestone's page with its progress."""
 
 from __future__ import annotations
 
@@ -48,6 +49,15 @@ PASTE = """([box, data]) => {
 }"""
 
 
+DROP = """([data]) => {
+  const files = new DataTransfer();
+  files.items.add(new File([data], "steps.txt", {type: "text/plain"}));
+  const init = {dataTransfer: files, bubbles: true, cancelable: true};
+  document.querySelector("h1, main").dispatchEvent(new DragEvent("dragover", init));
+  document.querySelector("h1, main").dispatchEvent(new DragEvent("drop", init));
+}"""
+
+
 def test_upload_by_picker_and_by_pasting_into_a_comment(site, new_page) -> None:
     me = site.user()
     key = site.project(me)
@@ -82,6 +92,10 @@ def test_upload_by_picker_and_by_pasting_into_a_comment(site, new_page) -> None:
     )
     expect(section.locator("img")).to_have_count(1)  # the PNG's thumbnail; the log has none
     expect(section.locator(".attachment")).to_have_count(2)
+    # Files dropped anywhere on the page are attached too.
+    page.evaluate(DROP, ["1. Add to cart\n2. Save\n"])
+    expect(section.get_by_role("link", name="steps.txt")).to_be_visible()
+    expect(section.locator(".attachment")).to_have_count(3)
     page.get_by_role("button", name="Comment", exact=True).click()
     posted = page.locator("#issue-timeline .entry-comment .markdown img")
     expect(posted).to_be_visible()
