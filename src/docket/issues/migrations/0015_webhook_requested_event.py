@@ -4,15 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('issues', '0014_development_links'),
+        ("issues", "0014_development_links"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='issueevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('changed', 'Changed'), ('commented', 'Commented'), ('comment_edited', 'Comment Edited'), ('comment_deleted', 'Comment Deleted'), ('deleted', 'Deleted'), ('restored', 'Restored'), ('access_granted', 'Access Granted'), ('access_revoked', 'Access Revoked'), ('sla_warning', 'Sla Warning'), ('sla_breached', 'Sla Breached'), ('sla_escalated', 'Sla Escalated'), ('notice', 'Notice'), ('commit_linked', 'Commit Linked'), ('pr_linked', 'Pr Linked'), ('webhook_requested', 'Webhook Requested')], max_length=20),
+            model_name="issueevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("changed", "Changed"),
+                    ("commented", "Commented"),
+                    ("comment_edited", "Comment Edited"),
+                    ("comment_deleted", "Comment Deleted"),
+                    ("deleted", "Deleted"),
+                    ("restored", "Restored"),
+                    ("access_granted", "Access Granted"),
+                    ("access_revoked", "Access Revoked"),
+                    ("sla_warning", "Sla Warning"),
+                    ("sla_breached", "Sla Breached"),
+                    ("sla_escalated", "Sla Escalated"),
+                    ("notice", "Notice"),
+                    ("commit_linked", "Commit Linked"),
+                    ("pr_linked", "Pr Linked"),
+                    ("webhook_requested", "Webhook Requested"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
