@@ -82,6 +82,9 @@ def test_the_api_refuses_a_start_after_the_due_date_and_non_admins(cast):
     assert not Milestone.objects.get(name="Beta").closed
     missing = admin.patch("/projects/WEB/milestones/Nope", {"closed": True})
     assert missing.status_code == 404
+    unnamed = admin.patch("/projects/WEB/milestones/Beta", {"name": "B2", "closed": None})
+    assert unnamed.status_code == 422 and unnamed.json()["errors"][0]["field"] == "closed"
+    assert Milestone.objects.filter(name="Beta").exists()
 
 
 # --- the pages -------------------------------------------------------------------------------

@@ -265,8 +265,9 @@ def update_milestone(request: ApiRequest, key: str, name: str, payload: Mileston
     """Rename, re-date, close or reopen a milestone (project admins)."""
     project = get_project_for(request.auth, key, Perm.VIEW)
     changes = payload.model_dump(exclude_unset=True)
-    if changes.get("name", "") is None or changes.get("closed", False) is None:
-        raise Invalid.field("name" if "name" in changes else "closed", "may not be null")
+    for field in ("name", "closed"):  # only the dates may be cleared
+        if field in changes and changes[field] is None:
+            raise Invalid.field(field, "may not be null")
     return actions.update_milestone(actor=request.auth, project=project, name=name, changes=changes)
 
 
