@@ -96,6 +96,17 @@ def test_a_first_response_needs_staff_other_than_the_reporter(
     assert clock_of(issue, "first_response", clock.current)[0] == "met"
 
 
+def test_an_internal_note_is_no_first_response(cast: Any, clock: Any, desk: Any) -> None:
+    clock.current = at(LONDON, 2026, 1, 6, 10)
+    issue = make_issue(cast.carol, desk, title="Help")
+    comments.add_comment(actor=cast.bob, issue=issue, body="Ask billing", internal=True)
+    replay_all()
+    assert clock_of(issue, "first_response", clock.current)[0] == "running"
+    comments.add_comment(actor=cast.bob, issue=issue, body="On it")
+    replay_all()
+    assert clock_of(issue, "first_response", clock.current)[0] == "met"
+
+
 def test_over_a_dst_change_and_a_weekend(cast: Any, clock: Any, desk: Any) -> None:
     # Friday 27 March 2026 16:00 GMT; clocks go forward on Sunday 29 March.
     clock.current = at(LONDON, 2026, 3, 27, 16)

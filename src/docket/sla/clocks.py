@@ -123,8 +123,9 @@ def replay(events: Iterable[IssueEvent], rules: Rules) -> list[Checkpoint]:
 def _responds(event: IssueEvent, rules: Rules) -> bool:
     if event.actor_id is None or event.actor_id == rules.reporter_id:
         return False
-    if event.kind == EventKind.COMMENTED:
-        return rules.is_staff(event.actor_id)
+    if event.kind == EventKind.COMMENTED:  # an internal note is not an answer to the customer
+        internal = event.comment is not None and event.comment.internal
+        return not internal and rules.is_staff(event.actor_id)
     if event.kind == EventKind.CHANGED and event.field == "assignee" and event.new:
         return rules.is_staff(event.actor_id)
     return False

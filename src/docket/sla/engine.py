@@ -124,7 +124,9 @@ def recompute(issue_ids: Iterable[int], moment: dt.datetime) -> int:
     for policy in Policy.objects.filter(project_id__in={i.project_id for i in issues}):
         by_project[policy.project_id].append(policy)
     events: dict[int, list[IssueEvent]] = defaultdict(list)
-    for event in IssueEvent.objects.filter(issue_id__in=ids).order_by("id"):
+    # Each comment's `internal` flag (an internal note is no response): not its words.
+    read = IssueEvent.objects.filter(issue_id__in=ids).select_related("comment")
+    for event in read.defer("comment__body").order_by("id"):
         events[event.issue_id].append(event)
     existing: dict[int, dict[str, Clock]] = defaultdict(dict)
     for clock in Clock.objects.filter(issue_id__in=ids):
