@@ -27,7 +27,8 @@ def test_a_note_tells_staff_only_in_the_inbox_and_by_mail(cast, clock, smtp_serv
     received = smtp_server.delivered()
     assert sorted(m["To"] for m in received) == ["alice@example.com", "root@example.com"]
     for mail in received:
-        assert SECRET in mail.get_body(("plain",)).get_content()
+        plain = mail.get_body(("plain",)).get_content()
+        assert SECRET in plain and "bob wrote an internal note (staff only" in plain
 
 
 def test_a_public_comment_after_a_note_still_reaches_the_reporter_without_it(

@@ -275,6 +275,9 @@ def describe(row: Notification, moderator: bool) -> Line:
         assigned = " and assigned it to you" if row.kind == Kind.ASSIGNED else ""
         what = "created the issue" + assigned
         return Line(who, what, _quoted((event.new or {}).get("description")))
+    if event.kind == EventKind.COMMENTED and event.comment is not None and event.comment.internal:
+        # Said outright: a reply to this mail is a public comment, not another note.
+        return Line(who, "wrote an internal note (staff only; a reply by mail is public)", words)
     if event.kind == EventKind.COMMENTED:
         return Line(
             who, "mentioned you in a comment" if row.kind == Kind.MENTIONED else "commented", words
