@@ -45,6 +45,7 @@ CREATED = {
     "components": [],
     "milestone": None,
     "confidential": False,
+    "parent": None,
 }
 FIREFOX = "I can reproduce this on Firefox"
 FIREFOX_128 = "I can reproduce this on Firefox 128"
@@ -146,6 +147,7 @@ def test_the_scripted_issue_ends_in_the_state_its_history_describes(cast, lived)
         "components": [],
         "milestone": None,
         "confidential": True,
+        "parent": None,
     }
     assert issue["version"] == EXPECTED[-1][1][5]
     comments = cast.api(cast.bob).get("/issues/WEB-1/comments").json()["items"]

@@ -78,6 +78,7 @@ def test_a_new_issue_gets_sensible_defaults(cast, clock):
         "milestone": None,
         "team": None,
         "confidential": False,
+        "parent": None,
         "version": 1,
         "resolved_at": None,
         "sla_state": None,  # no SLA policy holds it (tests/sla/test_issue_fields_api.py)
@@ -132,6 +133,7 @@ def test_every_field_can_be_set_when_filing_an_issue(cast, parts):
         "milestone": "1.0",
         "team": "sre",
         "confidential": True,
+        "parent": None,
         "version": 1,
         "resolved_at": None,
         "sla_state": None,

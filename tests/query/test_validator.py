@@ -106,11 +106,10 @@ def test_issue_keys():
     assert "not an issue key" in error("key:WEB-99999999999").message
 
 
-@pytest.mark.parametrize("field", ["parent"])
-def test_fields_without_data_yet(field):
-    exc = error(f"{field}:x")
-    assert exc.message == f"field '{field}' is not available yet"
-    assert "not available yet" in error(f"has:{field}").message
+@pytest.mark.parametrize("field", ["parent", "blocks", "linked"])
+def test_fields_naming_an_issue_take_a_key(field):
+    assert cond(f"{field}:web-12").operands == (("WEB", 12),)
+    assert "not an issue key" in error(f"{field}:x").message
 
 
 def test_is_flags_expand_to_queries():

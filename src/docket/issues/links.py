@@ -176,6 +176,8 @@ def links_of(viewer: Who, issue: Issue) -> list[LinkView]:
         IssueLink.objects.filter(Q(source=issue) | Q(target=issue)).order_by("id")[:MAX_LINKS]
     )
     others = {r.target_id if r.source_id == issue.pk else r.source_id for r in rows}
+    if not others:
+        return []
     seen = {
         i.pk: i
         for i in visible_issues(viewer).filter(pk__in=others).select_related("project", "status")
