@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "docket.live",
     "docket.notifications",
     "docket.automation",
+    "docket.reports",
     "docket.integrations.vcs",
     "docket.integrations.alerts",
     "docket.integrations.hooks",

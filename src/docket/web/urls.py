@@ -6,6 +6,7 @@ from docket.web.views import (
     attachments,
     auth,
     board,
+    dashboard,
     export,
     home,
     import_page,
@@ -57,6 +58,9 @@ urlpatterns = [
     path("projects/new", projects.create_project, name="create_project"),
     path("p/<str:project_key>/members", projects.members, name="members"),
     path("p/<str:project_key>/components", projects.components, name="components"),
+    # dashboard.py: project health (docket.reports)
+    path("dashboard", dashboard.my_dashboard, name="dashboard"),
+    path("p/<str:project_key>/dashboard", dashboard.project_dashboard, name="project_dashboard"),
     # milestones.py: a project's milestones, their progress and issues
     path("p/<str:project_key>/milestones", milestones.milestones, name="milestones"),
     path("p/<str:project_key>/milestones/<path:name>", milestones.milestone, name="milestone"),

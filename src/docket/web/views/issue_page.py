@@ -37,6 +37,7 @@ from docket.issues.timeline import Entry, timeline_page
 from docket.notifications.emails import sla_words
 from docket.sla import queries as sla_queries
 from docket.web.views.common import is_htmx, page, web_view
+from docket.web.views.dashboard import issue_as_of_page
 from docket.web.views.issue_common import back_to_issue, partial
 from docket.web.views.issue_structure import links_section
 from docket.web.views.notification_settings import mute_state
@@ -387,6 +388,8 @@ def sla_shown(issue: Issue) -> list[dict[str, Any]]:
 @require_GET
 def issue_page(request: HttpRequest, key: str) -> HttpResponse:
     issue = get_issue_for(actor_of(request), key)
+    if "as_of" in request.GET:  # the fields as they were that day, read-only
+        return issue_as_of_page(request, issue, request.GET["as_of"])
     return page(request, "web/issue/page.html", _page_context(request, issue))
 
 

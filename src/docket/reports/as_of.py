@@ -1,0 +1,118 @@
+"""History "as of" a past day: an issue's fields, and a project's open counts, as they were
+at the end of that day (UTC). Both undo the `changed` events recorded after that moment:
+each such event's `old` is the value the field had before it, so the earliest later change
+of a field says what it was then, and no later change means it is what it is now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, JSONField, OuterRef, QuerySet, Subquery
+
+from docket.core.errors import Invalid, NotFound
+from docket.issues.fields import PRIORITY_NAMES, snapshot
+from docket.issues.models import EventKind, Issue, IssueEvent
+from docket.projects.models import WorkflowState
+from docket.reports.scope import Scope
+
+DONE = WorkflowState.Category.DONE
+COUNTED = ("status", "priority", "assignee")
+
+
+def parse_day(text: str, today: dt.date) -> dt.date:
+    """A `YYYY-MM-DD` day not after today (422 naming the parameter otherwise)."""
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise Invalid(f"as_of must be a date like 2026-11-01, not {text[:20]!r}") from None
+    if day > today:
+        raise Invalid(f"as_of {day.isoformat()} is in the future")
+    return day
+
+
+def end_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+def issue_as_of(issue: Issue, day: dt.date) -> dict[str, Any]:
+    """The issue's fields (their API values) at the end of `day`: today's values with every
+    later change undone, newest first. One indexed query on (issue, version)."""
+    moment = end_of(day)
+    if issue.created_at >= moment:
+        raise NotFound(f"{issue.project.key}-{issue.number} did not exist on {day.isoformat()}")
+    fields = snapshot(issue)
+    later = (
+        IssueEvent.objects.filter(issue=issue, kind=EventKind.CHANGED, created_at__gte=moment)
+        .order_by("-version")
+        .values_list("field", "old")
+    )
+    for name, old in later:
+        if name in fields:
+            fields[name] = old
+    return fields
+
+
+def _later_change(name: str, moment: dt.datetime) -> QuerySet[IssueEvent]:
+    return IssueEvent.objects.filter(
+        issue=OuterRef("pk"), kind=EventKind.CHANGED, field=name, created_at__gte=moment
+    ).order_by("version")
+
+
+@dataclass
+class Counts:
+    day: dt.date
+    total: int
+    by_status: list[tuple[str, int]]
+    open_by_priority: list[tuple[str, int]]
+    open_by_assignee: list[tuple[str, int]]
+
+
+def _then(row: dict[str, Any], name: str, now_value: Any) -> Any:
+    return row[f"{name}_old"] if row[f"{name}_moved"] else now_value
+
+
+def _add(into: dict[Any, int], key: Any, n: int) -> None:
+    into[key] = into.get(key, 0) + n
+
+
+def counts_as_of(scope: Scope, day: dt.date) -> Counts:
+    """The scope's issues that existed at the end of `day`, by status then, and the open ones
+    by priority and assignee then. One grouped query with per-issue subqueries on the event
+    index; the gate is today's (an issue the viewer cannot see now is never counted)."""
+    moment = end_of(day)
+    issues = scope.issues.filter(created_at__lt=moment)
+    marks: dict[str, Any] = {}
+    for name in COUNTED:
+        later = _later_change(name, moment)
+        marks[f"{name}_moved"] = Exists(later)
+        marks[f"{name}_old"] = Subquery(later.values("old")[:1], output_field=JSONField())
+    rows = (
+        issues.annotate(**marks)
+        .values(*marks, "status__name", "priority", "assignee__username")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    done = {
+        s.lower()
+        for s in WorkflowState.objects.filter(category=DONE).values_list("name", flat=True)
+    }
+    by_status: dict[str, int] = {}
+    by_priority: dict[str, int] = {}
+    by_assignee: dict[str, int] = {}
+    total = 0
+    for row in rows:
+        n = row["n"]
+        total += n
+        status = _then(row, "status", row["status__name"].lower())
+        _add(by_status, status, n)
+        if status in done:
+            continue
+        _add(by_priority, _then(row, "priority", PRIORITY_NAMES[row["priority"]]), n)
+        _add(by_assignee, _then(row, "assignee", row["assignee__username"]) or "(unassigned)", n)
+    return Counts(day, total, _ranked(by_status), _ranked(by_priority), _ranked(by_assignee))
+
+
+def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))

@@ -1,0 +1,341 @@
+"""The dashboard's widgets. Each is one or two GROUP BY queries over the scope's issues (the
+gate already applied, see scope.py); Python only folds the few grouped rows (days into
+weeks, buckets into percentiles), never loops over the event log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncDate
+
+from docket.issues.fields import PRIORITY_NAMES, SEVERITY_NAMES
+from docket.issues.models import EventKind, Issue, IssueEvent
+from docket.projects.models import Milestone, WorkflowState
+from docket.reports.scope import Scope
+
+DONE = WorkflowState.Category.DONE
+IN_PROGRESS = WorkflowState.Category.IN_PROGRESS
+AGE_BUCKETS = [(0, 1, "< 1 day"), (1, 7, "1–7 days"), (7, 30, "1–4 weeks"),
+               (30, 90, "1–3 months"), (90, None, "> 3 months")]  # fmt: skip
+TIME_BUCKETS = [(0, 1, "< 1 d"), (1, 3, "1–3 d"), (3, 7, "3–7 d"), (7, 14, "1–2 w"),
+                (14, 30, "2–4 w"), (30, 90, "1–3 mo"), (90, None, "> 3 mo")]  # fmt: skip
+DURATION_WINDOW_DAYS = 90  # cycle and lead time: issues resolved in the last 90 days
+OVERDUE_LISTED = 10
+BURNDOWN_MAX_DAYS = 120
+
+
+@dataclass
+class Widget:
+    """One widget: its table (also its CSV) and how to draw it. `series` names the value
+    columns drawn (all after the first when empty); `summary` is text shown above the chart."""
+
+    slug: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    chart: str  # "bars" (one value per label), "lines" (series over time), "columns", "table"
+    summary: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+def _open(issues: QuerySet[Issue]) -> QuerySet[Issue]:
+    return issues.exclude(status__category=DONE)
+
+
+def _grouped(issues: QuerySet[Issue], column: str) -> list[tuple[Any, int]]:
+    rows = issues.values(column).annotate(n=Count("id")).order_by("-n", column)
+    return [(row[column], row["n"]) for row in rows]
+
+
+def open_by_status(scope: Scope) -> Widget:
+    rows = [[name, n] for name, n in _grouped(_open(scope.issues), "status__name")]
+    return Widget("status", "Open issues by status", ["status", "open"], rows, "bars")
+
+
+def open_by_priority(scope: Scope) -> Widget:
+    counts = dict(_grouped(_open(scope.issues), "priority"))
+    rows = [[PRIORITY_NAMES[p], counts[p]] for p in sorted(counts, reverse=True)]
+    return Widget("priority", "Open issues by priority", ["priority", "open"], rows, "bars")
+
+
+def open_by_severity(scope: Scope) -> Widget:
+    counts = dict(_grouped(_open(scope.issues), "severity"))
+    rows = [[SEVERITY_NAMES[s], counts[s]] for s in sorted(counts, reverse=True)]
+    return Widget("severity", "Open issues by severity", ["severity", "open"], rows, "bars")
+
+
+def open_by_assignee(scope: Scope) -> Widget:
+    grouped = _grouped(_open(scope.issues), "assignee__username")
+    rows = [[name or "(unassigned)", n] for name, n in grouped]
+    return Widget("assignee", "Open issues by assignee", ["assignee", "open"], rows, "bars")
+
+
+def _per_day(issues: QuerySet[Issue], column: str, since: dt.datetime) -> dict[dt.date, int]:
+    rows = (
+        issues.filter(**{f"{column}__gte": since})
+        .annotate(day=TruncDate(column))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["day"]: row["n"] for row in rows}
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _period_of(day: dt.date, weekly: bool) -> dt.date:
+    return day - dt.timedelta(days=day.weekday()) if weekly else day
+
+
+def _periods(today: dt.date, weekly: bool, count: int) -> list[dt.date]:
+    step = 7 if weekly else 1
+    last = _period_of(today, weekly)
+    return [last - dt.timedelta(days=step * i) for i in reversed(range(count))]
+
+
+def _fold(per_day: dict[dt.date, int], weekly: bool) -> dict[dt.date, int]:
+    folded: dict[dt.date, int] = {}
+    for day, n in per_day.items():
+        key = _period_of(day, weekly)
+        folded[key] = folded.get(key, 0) + n
+    return folded
+
+
+def created_vs_resolved(scope: Scope, today: dt.date, *, weekly: bool = False) -> Widget:
+    periods = _periods(today, weekly, 12 if weekly else 30)
+    since = _day_start(periods[0])
+    created = _fold(_per_day(scope.issues, "created_at", since), weekly)
+    resolved = _fold(_per_day(scope.issues, "resolved_at", since), weekly)
+    rows = [[p.isoformat(), created.get(p, 0), resolved.get(p, 0)] for p in periods]
+    unit = "week" if weekly else "day"
+    title = f"Created vs resolved per {unit}"
+    return Widget("flow", title, [unit, "created", "resolved"], rows, "lines")
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile of sorted `values` (non-empty)."""
+    rank = max(1, -(-len(values) * pct // 100))
+    return values[int(rank) - 1]
+
+
+def _bucket_counts(days: list[float], buckets: Iterable[tuple[int, int | None, str]]) -> list[int]:
+    return [
+        sum(1 for d in days if low <= d and (high is None or d < high)) for low, high, _ in buckets
+    ]
+
+
+def _started_at(in_progress: list[str]) -> Subquery:
+    """When the issue first moved into an in-progress state (a `changed` status event)."""
+    into = Q()
+    for name in in_progress:
+        into |= Q(new=name.lower())  # events hold status names as the API shows them
+    events = IssueEvent.objects.filter(
+        into, issue=OuterRef("pk"), kind=EventKind.CHANGED, field="status"
+    ).order_by("version")
+    return Subquery(events.values("created_at")[:1], output_field=DateTimeField())
+
+
+def _summary(label: str, days: list[float]) -> str:
+    if not days:
+        return f"{label}: no resolved issues"
+    p50, p85, p95 = (percentile(days, p) for p in (50, 85, 95))
+    return f"{label} (n={len(days)}): p50 {p50:.1f} d · p85 {p85:.1f} d · p95 {p95:.1f} d"
+
+
+def cycle_and_lead_time(scope: Scope, now: dt.datetime) -> Widget:
+    """Lead time: created → resolved; cycle time: first move to an in-progress state →
+    resolved (issues that never went through one have no cycle time)."""
+    in_progress = list(
+        WorkflowState.objects.filter(category=IN_PROGRESS).values_list("name", flat=True).distinct()
+    )
+    since = now - dt.timedelta(days=DURATION_WINDOW_DAYS)
+    done = scope.issues.filter(resolved_at__gte=since, status__category=DONE)
+    rows = done.annotate(started=_started_at(in_progress)).values_list(
+        "created_at", "started", "resolved_at"
+    )
+    day = 86400.0
+    lead, cycle = [], []
+    for created, started, resolved in rows:
+        if resolved is None:
+            continue
+        lead.append((resolved - created).total_seconds() / day)
+        if started is not None and started <= resolved:
+            cycle.append((resolved - started).total_seconds() / day)
+    lead.sort()
+    cycle.sort()
+    cycles, leads = _bucket_counts(cycle, TIME_BUCKETS), _bucket_counts(lead, TIME_BUCKETS)
+    table = [[b[2], c, lt] for b, c, lt in zip(TIME_BUCKETS, cycles, leads, strict=True)]
+    summary = [_summary("Cycle time", cycle), _summary("Lead time", lead)]
+    return Widget(
+        "durations", f"Cycle and lead time (resolved in the last {DURATION_WINDOW_DAYS} days)",
+        ["time", "cycle time", "lead time"], table, "columns", summary,
+    )  # fmt: skip
+
+
+def ageing(scope: Scope, now: dt.datetime) -> Widget:
+    counts: dict[str, Any] = {}
+    for i, (low, high, _) in enumerate(AGE_BUCKETS):
+        window = Q(created_at__lte=now - dt.timedelta(days=low))
+        if high is not None:
+            window &= Q(created_at__gt=now - dt.timedelta(days=high))
+        counts[f"b{i}"] = Count("id", filter=window)
+    found = _open(scope.issues).aggregate(**counts)
+    rows = [[label, found[f"b{i}"]] for i, (_, _, label) in enumerate(AGE_BUCKETS)]
+    return Widget("ageing", "Ageing of open issues", ["age", "open"], rows, "bars")
+
+
+def overdue(scope: Scope, today: dt.date) -> Widget:
+    late = _open(scope.issues).filter(due_date__lt=today)
+    total = late.count()
+    listed = late.order_by("due_date", "id").values_list(
+        "project__key", "number", "title", "due_date", "assignee__username"
+    )[:OVERDUE_LISTED]
+    rows = [
+        [f"{key}-{number}", title, due.isoformat() if due else "", who or ""]
+        for key, number, title, due, who in listed
+    ]
+    shown = f" (the {len(rows)} most overdue shown)" if total > len(rows) else ""
+    return Widget(
+        "overdue", "Overdue", ["issue", "title", "due", "assignee"], rows, "table",
+        [f"{total} open issue{'s' if total != 1 else ''} past their due date{shown}"],
+    )  # fmt: skip
+
+
+def _estimate_column() -> str | None:
+    """Estimates arrive with the time-logging work; count them once the column exists."""
+    names = {f.name for f in Issue._meta.get_fields()}
+    return next((n for n in ("estimate", "estimate_minutes") if n in names), None)
+
+
+def workload(scope: Scope) -> Widget:
+    assigned = _open(scope.issues).filter(assignee__isnull=False)
+    estimate = _estimate_column()
+    sums: dict[str, Any] = {"n": Count("id")}
+    if estimate:
+        sums["estimate"] = Sum(estimate)
+    rows_q = assigned.values("assignee__username").annotate(**sums).order_by("-n")
+    columns = ["person", "open assigned"] + ([estimate] if estimate else [])
+    rows = [
+        [r["assignee__username"], r["n"]] + ([r["estimate"] or 0] if estimate else [])
+        for r in rows_q
+    ]
+    return Widget("workload", "Workload per person", columns, rows, "bars")
+
+
+def _milestone_for(scope: Scope, name: str) -> Milestone | None:
+    if scope.project is None:
+        return None
+    milestones = Milestone.objects.filter(project=scope.project)
+    if name:
+        return milestones.filter(name=name).first()
+    upcoming = milestones.filter(closed=False).order_by(F("due_date").asc(nulls_last=True), "id")
+    return upcoming.first()
+
+
+def burndown(scope: Scope, today: dt.date, name: str = "") -> Widget | None:
+    """Issues of the milestone not yet resolved at the end of each day, from its start (or
+    its first issue) to today or its due date. Membership is the issues' milestone today."""
+    milestone = _milestone_for(scope, name)
+    if milestone is None:
+        return None
+    issues = scope.issues.filter(milestone=milestone)
+    first = issues.order_by("created_at").values_list("created_at", flat=True).first()
+    start = milestone.start_date or (first.date() if first else today)
+    end = min(today, milestone.due_date) if milestone.due_date else today
+    start = max(start, end - dt.timedelta(days=BURNDOWN_MAX_DAYS))
+    since = _day_start(start)
+    created = _per_day(issues, "created_at", since)
+    resolved = _per_day(issues, "resolved_at", since)
+    remaining = issues.filter(created_at__lt=since).exclude(resolved_at__lt=since).count()
+    rows = []
+    day = start
+    while day <= end:
+        remaining += created.get(day, 0) - resolved.get(day, 0)
+        rows.append([day.isoformat(), remaining])
+        day += dt.timedelta(days=1)
+    title = f"Burndown: {milestone.name}"
+    return Widget("burndown", title, ["day", "remaining"], rows, "lines")
+
+
+def sla_compliance(scope: Scope, today: dt.date) -> Widget:
+    """Per week: resolved issues whose SLA clocks were met or breached (the issues' summary
+    column), and the breach and warning events the SLA engine recorded that week."""
+    periods = _periods(today, True, 12)
+    since = _day_start(periods[0])
+    resolved = scope.issues.filter(resolved_at__gte=since, sla_state__in=["met", "breached"])
+    outcome = (
+        resolved.annotate(day=TruncDate("resolved_at"))
+        .values("day", "sla_state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    met: dict[dt.date, int] = {}
+    breached: dict[dt.date, int] = {}
+    for row in outcome:
+        into = met if row["sla_state"] == "met" else breached
+        week = _period_of(row["day"], True)
+        into[week] = into.get(week, 0) + row["n"]
+    events = (
+        IssueEvent.objects.filter(
+            issue__in=scope.issues.values("id"),
+            kind__in=[EventKind.SLA_BREACHED, EventKind.SLA_WARNING],
+            created_at__gte=since,
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    warned: dict[dt.date, int] = {}
+    broke: dict[dt.date, int] = {}
+    for row in events:
+        into = broke if row["kind"] == EventKind.SLA_BREACHED else warned
+        week = _period_of(row["day"], True)
+        into[week] = into.get(week, 0) + row["n"]
+    rows = [
+        [p.isoformat(), met.get(p, 0), breached.get(p, 0), broke.get(p, 0), warned.get(p, 0)]
+        for p in periods
+    ]
+    columns = ["week", "resolved, met", "resolved, breached", "breach events", "warning events"]
+    return Widget("sla", "SLA compliance per week", columns, rows, "lines")
+
+
+def _builders(
+    scope: Scope, now: dt.datetime, weekly: bool, milestone: str
+) -> dict[str, Callable[[], Widget | None]]:
+    today = now.date()
+    return {
+        "status": lambda: open_by_status(scope),
+        "priority": lambda: open_by_priority(scope),
+        "severity": lambda: open_by_severity(scope),
+        "assignee": lambda: open_by_assignee(scope),
+        "flow": lambda: created_vs_resolved(scope, today, weekly=weekly),
+        "durations": lambda: cycle_and_lead_time(scope, now),
+        "ageing": lambda: ageing(scope, now),
+        "overdue": lambda: overdue(scope, today),
+        "workload": lambda: workload(scope),
+        "burndown": lambda: burndown(scope, today, milestone),
+        "sla": lambda: sla_compliance(scope, today),
+    }
+
+
+def dashboard(
+    scope: Scope, now: dt.datetime, *, weekly: bool = False, milestone: str = ""
+) -> list[Widget]:
+    """Every widget of a dashboard (burndown only on a project's, with a milestone)."""
+    built = (build() for build in _builders(scope, now, weekly, milestone).values())
+    return [w for w in built if w is not None]
+
+
+def widget_named(
+    scope: Scope, slug: str, now: dt.datetime, *, weekly: bool = False, milestone: str = ""
+) -> Widget | None:
+    """One widget by its slug (for its CSV); None for an unknown slug or no burndown."""
+    build = _builders(scope, now, weekly, milestone).get(slug)
+    return build() if build else None
