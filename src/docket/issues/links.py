@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from docket.accounts.actor import Who, account_of
 from docket.core.clock import now
-from docket.core.errors import Invalid, NotFound
+from docket.core.errors import Conflict, Invalid, NotFound
 from docket.issues.access import get_issue_for, require_on_issue, visible_issues
 from docket.issues.actions import transition
 from docket.issues.events import record
@@ -98,9 +98,17 @@ def link_issues(
     if IssueLink.objects.filter(Q(source=issue) | Q(target=issue)).count() >= MAX_LINKS:
         raise Invalid(f"{issue.key} has {MAX_LINKS} links already")
     moment = now()
-    link = IssueLink.objects.create(
-        source=source, target=dest, kind=stored, created_by=account_of(actor), created_at=moment
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent twin is a 409, not a 500
+            link = IssueLink.objects.create(
+                source=source,
+                target=dest,
+                kind=stored,
+                created_by=account_of(actor),
+                created_at=moment,
+            )
+    except IntegrityError:
+        raise Conflict(f"{issue.key} already {LABELS[kind]} {target.key}") from None
     _record_both(actor, link, EventKind.LINKED, moment)
     if resolve_duplicate:
         resolve_as_duplicate(actor, source)
