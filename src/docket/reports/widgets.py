@@ -47,7 +47,8 @@ def _open(issues: QuerySet[Issue]) -> QuerySet[Issue]:
 
 
 def _grouped(issues: QuerySet[Issue], column: str) -> list[tuple[Any, int]]:
-    rows = issues.values(column).annotate(n=Count("id")).order_by("-n", column)
+    ordering = ("-n", F(column).asc(nulls_first=True))  # the same order on both databases
+    rows = issues.values(column).annotate(n=Count("id")).order_by(*ordering)
     return [(row[column], row["n"]) for row in rows]
 
 
