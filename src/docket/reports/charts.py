@@ -13,8 +13,8 @@ from docket.reports.widgets import Widget
 
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
 DASHES = ["", "6 3", "2 3", "8 3 2 3", "", "4 4"]
-WIDTH = 480
-LABEL_WIDTH = 140
+WIDTH = 400
+LABEL_WIDTH = 120
 BAR_HEIGHT = 18
 ROW_HEIGHT = 24
 PLOT_HEIGHT = 160
@@ -47,7 +47,7 @@ def bars(widget: Widget) -> Markup:
         length = max(1, round(room * row[1] / top)) if row[1] else 0
         body.append(
             f'<text x="{LABEL_WIDTH - 6}" y="{y + 13}" text-anchor="end" fill="#1f2937">'
-            f"{escape(_short(row[0]))}</text>"
+            f"{escape(_short(row[0], 16))}</text>"
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR_HEIGHT}" '
             f'fill="{PALETTE[0]}"/>'
             f'<text x="{LABEL_WIDTH + length + 6}" y="{y + 13}" fill="#1f2937">{row[1]}</text>'
