@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 def test_parent_is_a_field_with_history(two):
     alice = two.api(two.alice)
@@ -45,3 +47,16 @@ def test_reporters_may_not_set_a_parent(two):
     carol = two.api(two.carol)
     mine = carol.post("/projects/WEB/issues", {"title": "Mine"}).json()["key"]
     assert carol.patch(f"/issues/{mine}", {"parent": "WEB-1"}).status_code == 403
+
+
+def test_a_json_export_leaves_the_parent_out_so_it_imports(two):
+    alice = two.api(two.alice)
+    alice.patch("/issues/WEB-2", {"parent": "WEB-1"})
+    response = alice.get("/projects/WEB/export", format="json")
+    lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    issues = [record for record in lines if record["kind"] == "issue"]
+    assert len(issues) == 4
+    assert all("parent" not in record for record in issues)
+    csv = alice.get("/projects/WEB/export", format="csv", columns="key,parent")
+    rows = b"".join(csv.streaming_content).decode().splitlines()
+    assert "WEB-2,WEB-1" in rows  # the CSV names the parent, when asked for

@@ -316,7 +316,10 @@ def _issue_record(
     issue: dict[str, Any], comments: list[dict[str, Any]], history: list[dict[str, Any]]
 ) -> dict[str, Any]:
     record: dict[str, Any] = {"kind": "issue", "project": issue["project"], "id": issue["number"]}
-    record.update({name: issue[name] for name in FIELDS if issue[name] is not None})
+    # Not the parent: an import numbers issues afresh, so a parent's key would name another
+    # issue, or none (docs/import-export.md); the CSV shows it.
+    kept = (name for name in FIELDS if name != "parent")
+    record.update({name: issue[name] for name in kept if issue[name] is not None})
     record.update(
         reporter=issue["reporter"],
         created_at=issue["created_at"],
