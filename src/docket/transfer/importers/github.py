@@ -61,10 +61,11 @@ def convert(text: str) -> Converted:
     return Converted([*people.values(), *items], skipped=skipped)
 
 
-def _login(user: Any, people: dict[str, Person]) -> str | None:
-    if not isinstance(user, dict) or not user.get("login"):
+def _login(account: object, people: dict[str, Person]) -> str | None:
+    """The login of a GitHub user object (JSON), noted among the people to import."""
+    if not isinstance(account, dict) or not account.get("login"):
         return None
-    login = user["login"]
+    login = account["login"]
     people.setdefault(login, Person(login, login=login))
     return login
 
