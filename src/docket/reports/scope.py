@@ -3,7 +3,8 @@ project or all, narrowed by a query in the Docket query language or a saved filt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -22,6 +23,8 @@ class Scope:
     issues: QuerySet[Issue]
     project: Project | None
     query: str
+    # Figures several widgets share, computed once per request (widgets.open_cube).
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 def _query_of(viewer: Who, query: str, filter_id: str) -> tuple[str, Project | None]:

@@ -9,7 +9,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 
 from docket.issues.fields import PRIORITY_NAMES, SEVERITY_NAMES
@@ -23,9 +36,11 @@ AGE_BUCKETS = [(0, 1, "< 1 day"), (1, 7, "1–7 days"), (7, 30, "1–4 weeks"),
                (30, 90, "1–3 months"), (90, None, "> 3 months")]  # fmt: skip
 TIME_BUCKETS = [(0, 1, "< 1 d"), (1, 3, "1–3 d"), (3, 7, "3–7 d"), (7, 14, "1–2 w"),
                 (14, 30, "2–4 w"), (30, 90, "1–3 mo"), (90, None, "> 3 mo")]  # fmt: skip
-DURATION_WINDOW_DAYS = 90  # cycle and lead time: issues resolved in the last 90 days
+DURATION_WINDOW_DAYS = 90  # cycle and lead time: issues resolved in the last 90 days,
+DURATION_SAMPLE = 2000  # the latest 2,000 of them (a percentile needs no more)
 OVERDUE_LISTED = 10
 BURNDOWN_MAX_DAYS = 120
+BURNDOWN_DEFAULT_DAYS = 30  # a milestone without a start date: its last 30 days
 
 
 @dataclass
@@ -46,31 +61,73 @@ def _open(issues: QuerySet[Issue]) -> QuerySet[Issue]:
     return issues.exclude(status__category=DONE)
 
 
-def _grouped(issues: QuerySet[Issue], column: str) -> list[tuple[Any, int]]:
-    ordering = ("-n", F(column).asc(nulls_first=True))  # the same order on both databases
-    rows = issues.values(column).annotate(n=Count("id")).order_by(*ordering)
-    return [(row[column], row["n"]) for row in rows]
+CUBE = ("status__name", "priority", "severity", "assignee__username", "age", "late")
 
 
-def open_by_status(scope: Scope) -> Widget:
-    rows = [[name, n] for name, n in _grouped(_open(scope.issues), "status__name")]
+def _age_bucket(now: dt.datetime) -> Case:
+    """Which AGE_BUCKETS entry an issue's age falls in (its index)."""
+    whens = [
+        When(created_at__gt=now - dt.timedelta(days=high), then=Value(i))
+        for i, (_, high, _) in enumerate(AGE_BUCKETS)
+        if high is not None
+    ]
+    return Case(*whens, default=Value(len(AGE_BUCKETS) - 1), output_field=IntegerField())
+
+
+def open_cube(scope: Scope, now: dt.datetime) -> list[dict[str, Any]]:
+    """Open issues counted by status, priority, severity, assignee, age bucket and overdue
+    together (with their estimate total once issues have estimates): one scan serves the
+    four "open by" widgets, ageing, the overdue count and the workload."""
+    if "open" not in scope.shared:
+        late = Case(When(due_date__lt=now.date(), then=Value(1)), default=Value(0))
+        sums: dict[str, Any] = {"n": Count("id")}
+        estimate = _estimate_column()
+        if estimate:
+            sums["estimate"] = Sum(estimate)
+        rows = (
+            _open(scope.issues)
+            .annotate(age=_age_bucket(now), late=late)
+            .values(*CUBE)
+            .annotate(**sums)
+            .order_by()
+        )
+        scope.shared["open"] = list(rows)
+    cube: list[dict[str, Any]] = scope.shared["open"]
+    return cube
+
+
+def _summed(cube: list[dict[str, Any]], column: str, value: str = "n") -> dict[Any, int]:
+    counts: dict[Any, int] = {}
+    for row in cube:
+        counts[row[column]] = counts.get(row[column], 0) + (row.get(value) or 0)
+    return counts
+
+
+def _grouped(scope: Scope, now: dt.datetime, column: str) -> list[tuple[Any, int]]:
+    counts = _summed(open_cube(scope, now), column)
+    # most first, then by name with "none" first: the same order on both databases
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is not None, str(kv[0])))
+
+
+def open_by_status(scope: Scope, now: dt.datetime) -> Widget:
+    rows = [[name, n] for name, n in _grouped(scope, now, "status__name")]
     return Widget("status", "Open issues by status", ["status", "open"], rows, "bars")
 
 
-def open_by_priority(scope: Scope) -> Widget:
-    counts = dict(_grouped(_open(scope.issues), "priority"))
+def open_by_priority(scope: Scope, now: dt.datetime) -> Widget:
+    counts = dict(_grouped(scope, now, "priority"))
     rows = [[PRIORITY_NAMES[p], counts[p]] for p in sorted(counts, reverse=True)]
     return Widget("priority", "Open issues by priority", ["priority", "open"], rows, "bars")
 
 
-def open_by_severity(scope: Scope) -> Widget:
-    counts = dict(_grouped(_open(scope.issues), "severity"))
+def open_by_severity(scope: Scope, now: dt.datetime) -> Widget:
+    counts = dict(_grouped(scope, now, "severity"))
     rows = [[SEVERITY_NAMES[s], counts[s]] for s in sorted(counts, reverse=True)]
     return Widget("severity", "Open issues by severity", ["severity", "open"], rows, "bars")
 
 
-def open_by_assignee(scope: Scope) -> Widget:
-    grouped = _grouped(_open(scope.issues), "assignee__username")
+def open_by_assignee(scope: Scope, now: dt.datetime) -> Widget:
+    grouped = _grouped(scope, now, "assignee__username")
     rows = [[name or "(unassigned)", n] for name, n in grouped]
     return Widget("assignee", "Open issues by assignee", ["assignee", "open"], rows, "bars")
 
@@ -157,7 +214,8 @@ def cycle_and_lead_time(scope: Scope, now: dt.datetime) -> Widget:
     )
     since = now - dt.timedelta(days=DURATION_WINDOW_DAYS)
     done = scope.issues.filter(resolved_at__gte=since, status__category=DONE)
-    rows = done.annotate(started=_started_at(in_progress)).values_list(
+    latest = done.order_by("-resolved_at", "-id")[:DURATION_SAMPLE]
+    rows = latest.annotate(started=_started_at(in_progress)).values_list(
         "created_at", "started", "resolved_at"
     )
     day = 86400.0
@@ -180,20 +238,14 @@ def cycle_and_lead_time(scope: Scope, now: dt.datetime) -> Widget:
 
 
 def ageing(scope: Scope, now: dt.datetime) -> Widget:
-    counts: dict[str, Any] = {}
-    for i, (low, high, _) in enumerate(AGE_BUCKETS):
-        window = Q(created_at__lte=now - dt.timedelta(days=low))
-        if high is not None:
-            window &= Q(created_at__gt=now - dt.timedelta(days=high))
-        counts[f"b{i}"] = Count("id", filter=window)
-    found = _open(scope.issues).aggregate(**counts)
-    rows = [[label, found[f"b{i}"]] for i, (_, _, label) in enumerate(AGE_BUCKETS)]
+    counts = _summed(open_cube(scope, now), "age")
+    rows = [[label, counts.get(i, 0)] for i, (_, _, label) in enumerate(AGE_BUCKETS)]
     return Widget("ageing", "Ageing of open issues", ["age", "open"], rows, "bars")
 
 
-def overdue(scope: Scope, today: dt.date) -> Widget:
-    late = _open(scope.issues).filter(due_date__lt=today)
-    total = late.count()
+def overdue(scope: Scope, now: dt.datetime) -> Widget:
+    late = _open(scope.issues).filter(due_date__lt=now.date())
+    total = _summed(open_cube(scope, now), "late").get(1, 0)
     listed = late.order_by("due_date", "id").values_list(
         "project__key", "number", "title", "due_date", "assignee__username"
     )[:OVERDUE_LISTED]
@@ -214,18 +266,17 @@ def _estimate_column() -> str | None:
     return next((n for n in ("estimate", "estimate_minutes") if n in names), None)
 
 
-def workload(scope: Scope) -> Widget:
-    assigned = _open(scope.issues).filter(assignee__isnull=False)
-    estimate = _estimate_column()
-    sums: dict[str, Any] = {"n": Count("id")}
-    if estimate:
-        sums["estimate"] = Sum(estimate)
-    rows_q = assigned.values("assignee__username").annotate(**sums).order_by("-n")
-    columns = ["person", "open assigned"] + ([estimate] if estimate else [])
-    rows = [
-        [r["assignee__username"], r["n"]] + ([r["estimate"] or 0] if estimate else [])
-        for r in rows_q
-    ]
+def workload(scope: Scope, now: dt.datetime) -> Widget:
+    """Open assigned issues per person, and their estimates' total once issues have them."""
+    cube = open_cube(scope, now)
+    counts = _summed(cube, "assignee__username")
+    people = sorted((n for n in counts if n), key=lambda n: (-counts[n], n))
+    if _estimate_column() is None:
+        rows = [[name, counts[name]] for name in people]
+        return Widget("workload", "Workload per person", ["person", "open assigned"], rows, "bars")
+    minutes = _summed(cube, "assignee__username", "estimate")
+    rows = [[name, counts[name], minutes.get(name, 0)] for name in people]
+    columns = ["person", "open assigned", "estimated minutes"]  # the column is in minutes
     return Widget("workload", "Workload per person", columns, rows, "bars")
 
 
@@ -241,15 +292,14 @@ def _milestone_for(scope: Scope, name: str) -> Milestone | None:
 
 def burndown(scope: Scope, today: dt.date, name: str = "") -> Widget | None:
     """Issues of the milestone not yet resolved at the end of each day, from its start (or
-    its first issue) to today or its due date. Membership is the issues' milestone today."""
+    30 days back) to today or its due date. Membership is the issues' milestone today."""
     milestone = _milestone_for(scope, name)
     if milestone is None:
         return None
     issues = scope.issues.filter(milestone=milestone)
-    first = issues.order_by("created_at").values_list("created_at", flat=True).first()
-    start = milestone.start_date or (first.date() if first else today)
     end = min(today, milestone.due_date) if milestone.due_date else today
-    start = max(start, end - dt.timedelta(days=BURNDOWN_MAX_DAYS))
+    start = milestone.start_date or end - dt.timedelta(days=BURNDOWN_DEFAULT_DAYS)
+    start = min(end, max(start, end - dt.timedelta(days=BURNDOWN_MAX_DAYS)))
     since = _day_start(start)
     created = _per_day(issues, "created_at", since)
     resolved = _per_day(issues, "resolved_at", since)
@@ -269,7 +319,10 @@ def sla_compliance(scope: Scope, today: dt.date) -> Widget:
     column), and the breach and warning events the SLA engine recorded that week."""
     periods = _periods(today, True, 12)
     since = _day_start(periods[0])
-    resolved = scope.issues.filter(resolved_at__gte=since, sla_state__in=["met", "breached"])
+    # Only issues an SLA clock ever ran on have SLA events, and those keep a summary state:
+    # the (sla_state, id) index narrows both queries to them.
+    held = scope.issues.filter(sla_state__gt="")
+    resolved = held.filter(resolved_at__gte=since, sla_state__in=["met", "breached"])
     outcome = (
         resolved.annotate(day=TruncDate("resolved_at"))
         .values("day", "sla_state")
@@ -284,7 +337,7 @@ def sla_compliance(scope: Scope, today: dt.date) -> Widget:
         into[week] = into.get(week, 0) + row["n"]
     events = (
         IssueEvent.objects.filter(
-            issue__in=scope.issues.values("id"),
+            issue__in=held.values("id"),
             kind__in=[EventKind.SLA_BREACHED, EventKind.SLA_WARNING],
             created_at__gte=since,
         )
@@ -312,15 +365,15 @@ def _builders(
 ) -> dict[str, Callable[[], Widget | None]]:
     today = now.date()
     return {
-        "status": lambda: open_by_status(scope),
-        "priority": lambda: open_by_priority(scope),
-        "severity": lambda: open_by_severity(scope),
-        "assignee": lambda: open_by_assignee(scope),
+        "status": lambda: open_by_status(scope, now),
+        "priority": lambda: open_by_priority(scope, now),
+        "severity": lambda: open_by_severity(scope, now),
+        "assignee": lambda: open_by_assignee(scope, now),
         "flow": lambda: created_vs_resolved(scope, today, weekly=weekly),
         "durations": lambda: cycle_and_lead_time(scope, now),
         "ageing": lambda: ageing(scope, now),
-        "overdue": lambda: overdue(scope, today),
-        "workload": lambda: workload(scope),
+        "overdue": lambda: overdue(scope, now),
+        "workload": lambda: workload(scope, now),
         "burndown": lambda: burndown(scope, today, milestone),
         "sla": lambda: sla_compliance(scope, today),
     }
