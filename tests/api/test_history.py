@@ -45,6 +45,7 @@ CREATED = {
     "components": [],
     "milestone": None,
     "confidential": False,
+    "estimate": None,
     "parent": None,
 }
 FIREFOX = "I can reproduce this on Firefox"
@@ -147,6 +148,7 @@ def test_the_scripted_issue_ends_in_the_state_its_history_describes(cast, lived)
         "components": [],
         "milestone": None,
         "confidential": True,
+        "estimate": None,
         "parent": None,
     }
     assert issue["version"] == EXPECTED[-1][1][5]

@@ -162,5 +162,5 @@ def test_the_page_link_downloads_the_same_json(cast):
     text = b"".join(page.streaming_content).decode()
     issues = [json.loads(line) for line in text.splitlines() if '"kind": "issue"' in line]
     assert sorted(i["title"] for i in issues) == ["Plain", "Typo on the home page"]
-    optional = {"assignee", "due_date", "milestone", "team", "resolution", "parent"}
+    optional = {"assignee", "due_date", "milestone", "team", "resolution", "parent", "estimate"}
     assert set(FIELDS) - optional <= set(issues[0])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import reduce
 from operator import and_
 from typing import Any
 
 from django.core import signing
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import OrderBy
 
 from docket.core.errors import DocketError
@@ -47,6 +48,8 @@ def _tag(value: Any) -> list[Any]:
         return ["dt", value.isoformat()]
     if isinstance(value, dt.date):
         return ["d", value.isoformat()]
+    if isinstance(value, Decimal):
+        return ["n", str(value)]
     return ["v", value]
 
 
@@ -57,20 +60,19 @@ def _untag(pair: Any) -> Any:
             return dt.datetime.fromisoformat(raw)
         if kind == "d":
             return dt.date.fromisoformat(raw)
+        if kind == "n" and isinstance(raw, str):
+            return Decimal(raw)
         if kind == "v" and (raw is None or isinstance(raw, str | int | float | bool)):
             return raw
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, ArithmeticError):
         pass
     raise BadCursor("cursor is malformed")
 
 
-def _sort_keys(ordering: list[OrderBy]) -> list[tuple[str, bool, bool]]:
-    """(column, descending, nulls_last) for each `OrderBy(F(column))`."""
-    keys = []
-    for order in ordering:
-        column = order.expression.name  # type: ignore[union-attr]
-        keys.append((column, order.descending, bool(order.nulls_last)))
-    return keys
+def _sort_keys(ordering: list[OrderBy]) -> list[tuple[Any, bool, bool]]:
+    """(expression, descending, nulls_last) for each `OrderBy(F(column))` (or of another
+    expression, e.g. a custom field's value as a subquery)."""
+    return [(order.expression, order.descending, bool(order.nulls_last)) for order in ordering]
 
 
 def _after(column: str, desc: bool, nulls_last: bool, value: Any) -> Q:
@@ -94,7 +96,7 @@ def keyset_page(
     keys = _sort_keys(ordering)
     names = [f"_key{i}" for i in range(len(keys))]
     rows = rows.annotate(
-        **{name: F(column) for name, (column, _, _) in zip(names, keys, strict=True)}
+        **{name: expression for name, (expression, _, _) in zip(names, keys, strict=True)}
     )
     if cursor:
         values = [_untag(pair) for pair in decode_cursor(listing, cursor, len(keys))]

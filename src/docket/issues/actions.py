@@ -16,6 +16,7 @@ from docket.accounts.actor import Who, account_of
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from docket.issues import custom_fields
 from docket.issues.access import check_field_permissions, require_on_issue
 from docket.issues.events import record
 from docket.issues.fields import (
@@ -74,7 +75,11 @@ def allocate_numbers(project: Project, count: int = 1) -> int:
 
 @transaction.atomic
 def create_issue(*, actor: Who, project: Project, fields: dict[str, Any]) -> Issue:
-    """File a new issue. `fields` uses outside values; title is required."""
+    """File a new issue. `fields` uses outside values; title is required. Its
+    `custom_fields` ({name: value}) are the project's custom fields (custom_fields.py)."""
+    fields = dict(fields)
+    custom = custom_fields.cleaned(project, fields.pop("custom_fields", None) or {})
+    custom_fields.missing_required(project, custom)
     perms = permissions_in(actor, project)
     if Perm.CREATE_ISSUE not in perms:
         if not actor.is_authenticated:
@@ -108,7 +113,12 @@ def create_issue(*, actor: Who, project: Project, fields: dict[str, Any]) -> Iss
     issue.save()
     issue.labels.set(labels)
     issue.components.set(components)
-    record(issue, actor, EventKind.CREATED, moment, new=snapshot(issue))
+    custom_fields.write(issue, custom)
+    created = snapshot(issue)
+    created.update(
+        (custom_fields.PREFIX + name, v) for name, v in custom.items() if v not in (None, [])
+    )
+    record(issue, actor, EventKind.CREATED, moment, new=created)
     add_watchers(issue, [actor, issue.assignee], moment)  # reporter and assignee follow it
     record_mentions(issue, issue.description, moment, first=True)
     return issue
@@ -158,7 +168,10 @@ def update_issue(
 ) -> Issue:
     """Change fields of an issue. `changes` uses outside values. With `base_version`, a
     change to a field that moved since that version is refused (409); others merge.
-    A status change takes a transition of the workflow and obeys its rules, as `transition`."""
+    A status change takes a transition of the workflow and obeys its rules, as `transition`.
+    `custom_fields` ({name: value}) changes the project's custom fields, one event each."""
+    changes = dict(changes)
+    custom = changes.pop("custom_fields", None)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid.field(sorted(unknown)[0], "is not an editable issue field")
@@ -166,7 +179,10 @@ def update_issue(
     # Who may move the status (and give a resolution with it) is the transition's rule.
     ruled = {"status", "resolution"} if "status" in changes else set()
     check_field_permissions(actor, issue, set(changes) - ruled)
+    if custom is not None:
+        check_field_permissions(actor, issue, {"custom_fields"})
     _check_conflicts(issue, changes, base_version)
+    custom_values = custom_fields.cleaned(issue.project, custom or {})
     values = to_stored(issue.project, changes)
     # An unchanged resolution stays for now, so a reopen that also sends it is refused below.
     values = {f: v for f, v in values.items() if f == "resolution" or _differs(issue, f, v)}
@@ -177,7 +193,7 @@ def update_issue(
         rule, _ = choose_rule(actor, issue, target=values["status"])
     elif ruled:  # the status does not move, so no transition vouches for the other fields
         check_field_permissions(actor, issue, set(changes))
-    return _change(actor, issue, values, rule=rule)
+    return _change(actor, issue, values, rule=rule, custom=custom_values)
 
 
 @transaction.atomic
@@ -230,17 +246,22 @@ def _change(
     *,
     rule: Rule | None = None,
     comment: str | None = None,
+    custom: dict[str, Any] | None = None,
 ) -> Issue:
-    """Apply resolved `values` (and a transition's rules) to a locked issue as one version."""
+    """Apply resolved `values` (and a transition's rules) to a locked issue as one version;
+    `custom`: clean custom field values (custom_fields.py)."""
     moment = now()
     if rule is not None:
         apply_rule(actor, issue, rule, values, comment)
     if "status" in values or "resolution" in values:
         follow_status(issue, values, moment)
     values = {f: v for f, v in values.items() if _differs(issue, f, v)}
-    if not values and comment is None:
+    custom_changes = custom_fields.write(issue, custom or {})
+    if not values and comment is None and not custom_changes:
         return issue
     _write(issue, actor, values, moment)
+    for field, old, new in custom_changes:  # after the table's fields, in the version
+        record(issue, actor, EventKind.CHANGED, moment, field=field, old=old, new=new)
     if comment is not None:
         note = Comment.objects.create(
             issue=issue,

@@ -20,6 +20,7 @@ from dataclasses import field as dataclass_field
 from typing import Any, Protocol
 
 from docket.core.errors import Invalid
+from docket.issues.durations import MAX_MINUTES, parse_duration
 from docket.issues.models import Issue, IssueType, Priority, Resolution, Severity
 from docket.projects.access import Perm
 from docket.projects.workflow_rules import REQUIRABLE_FIELDS
@@ -167,6 +168,22 @@ def _parent(value: Any) -> str | None:
     return value.strip().upper()
 
 
+def _estimate(value: Any) -> int | None:
+    """Minutes: a whole number, or a duration like "3h 30m" (durations.py); "" or null clears."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise Invalid.field("estimate", str(exc)) from None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINUTES:
+        raise Invalid.field(
+            "estimate", f"must be minutes from 0 to {MAX_MINUTES}, or a duration like 3h 30m"
+        )
+    return value
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise Invalid.field("confidential", "must be true or false")
@@ -310,6 +327,11 @@ FIELDS: dict[str, IssueField] = {
         ),
         # Sub-tasks: the parent is an issue of the same project (a key; update_issue refuses
         # a cycle). Edited by its own form on the issue page.
+        # Minutes; the page shows and takes "3h 30m" (durations.py), the API minutes.
+        IssueField(
+            "estimate", "Estimate", _estimate, column="estimate",
+            clearable=True,
+        ),
         IssueField(
             "parent", "Parent", _parent, store=lambda v, r: None if v is None else r.parent(v),
             column="parent__number", issue_number=True, inline=False, clearable=True,
@@ -321,7 +343,8 @@ EDITABLE_FIELDS: tuple[str, ...] = tuple(FIELDS)
 # The page edits these in place, in this order.
 INLINE_FIELDS: tuple[str, ...] = tuple(
     name for name in ("title", "description", "type", "priority", "severity", "assignee",
-                      "team", "labels", "components", "milestone", "due_date", "confidential")
+                      "team", "labels", "components", "milestone", "due_date", "estimate",
+                      "confidential")
     if FIELDS[name].inline
 )  # fmt: skip
 REPORTER_FIELDS = frozenset(f.name for f in FIELDS.values() if f.reporter_may_edit)

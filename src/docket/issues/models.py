@@ -101,6 +101,7 @@ class Issue(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    estimate = models.PositiveIntegerField(null=True, blank=True)  # minutes (fields.py)
 
     class Meta:
         constraints = [
@@ -187,6 +188,9 @@ class EventKind(models.TextChoices):
     # `new`/`old` hold {"kind": <as seen from this issue>, "issue": <the other issue's key>}.
     LINKED = "linked"
     UNLINKED = "unlinked"
+    # Time logged or its entry removed (issues/worklog.py): `new`/`old` hold the entry.
+    WORK_LOGGED = "work_logged"
+    WORK_DELETED = "work_deleted"
 
 
 class IssueEvent(models.Model):
@@ -421,3 +425,77 @@ class RoundRobinCursor(models.Model):
 
     def __str__(self) -> str:
         return f"round robin of team {self.team_id} ({self.scope or 'default'})"
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    SELECT = "select"  # one of `options`
+    MULTI_SELECT = "multi_select"  # some of `options`
+    USER = "user"  # a person who may be assigned in the project
+
+
+class CustomField(models.Model):
+    """A field a project's admins add to its issues (issues/custom_fields.py). Its `name` is
+    what the API, history (`cf.<name>`) and the query language (`cf.<name>:`) use."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="custom_fields")
+    name = models.CharField(max_length=27)  # `cf.` + name fits IssueEvent.field
+    label = models.CharField(max_length=100)
+    type = models.CharField(max_length=20, choices=CustomFieldType.choices)
+    options = models.JSONField(default=list, blank=True)  # select / multi_select choices
+    required = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="custom_field_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}:{self.name}"
+
+
+class CustomValue(models.Model):
+    """One value of a custom field on an issue: one row per value (a multi select has one per
+    option chosen), in the typed column of the field's type, so filters and sorts are plain
+    indexed comparisons on both databases."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="custom_values")
+    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
+    text = models.CharField(max_length=1000, null=True, blank=True)  # text, select options
+    number = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["field", "text", "issue"], name="cfvalue_text"),
+            models.Index(fields=["field", "number", "issue"], name="cfvalue_number"),
+            models.Index(fields=["field", "date", "issue"], name="cfvalue_date"),
+            models.Index(fields=["field", "user", "issue"], name="cfvalue_user"),
+            models.Index(fields=["issue", "field"], name="cfvalue_issue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"value of field {self.field_id} on issue {self.issue_id}"
+
+
+class WorkLog(models.Model):
+    """Time someone spent on an issue (issues/worklog.py): on which day, how many minutes."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="worklog")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    minutes = models.PositiveIntegerField()
+    note = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["issue", "day", "id"], name="worklog_issue_day")]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on issue {self.issue_id}"

@@ -13,7 +13,7 @@ from django.db.models.expressions import OrderBy
 from docket.accounts.actor import Who
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
-from docket.issues import links
+from docket.issues import custom_fields, links
 from docket.issues.access import sees_internal, visible_issues
 from docket.issues.fields import (
     MAX_NAMES,
@@ -165,7 +165,11 @@ def issue_detail_out(issue: Issue, reader: Who) -> dict[str, Any]:
     """One issue on its own: `issue_out` plus the description rendered to safe HTML for
     `reader` (references: issues/references.py). Kept out of list rows, where rendering every
     description would cost too much."""
-    return {**issue_out(issue), "description_html": render_for(reader, issue.description)}
+    return {
+        **issue_out(issue),
+        "description_html": render_for(reader, issue.description),
+        "custom_fields": custom_fields.values_for(reader, issue),
+    }
 
 
 def _usernames(field: str, names: list[str], me: Who) -> Q:

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 
 from docket.accounts.actor import Who
@@ -19,6 +19,7 @@ from docket.accounts.models import Team
 from docket.core.clock import now as clock_now
 from docket.issues import links
 from docket.issues.access import ISSUE_KEY
+from docket.issues.durations import parse_duration
 from docket.issues.fields import FIELDS as ISSUE_FIELDS
 from docket.issues.fields import (
     PRIORITY_BY_NAME,
@@ -26,7 +27,7 @@ from docket.issues.fields import (
     SEVERITY_BY_NAME,
     TYPE_NAMES,
 )
-from docket.issues.models import Comment, Issue, Mention, Watch
+from docket.issues.models import Comment, CustomField, CustomValue, Issue, Mention, Watch
 from docket.issues.search_index import ISSUE_TEXT
 from docket.projects.access import visible_projects
 from docket.projects.models import WorkflowState
@@ -147,6 +148,69 @@ def _parent_test(issue: Issue, op: str, operand: Any, ctx: Context) -> bool:
     if operand is EMPTY:
         return issue.parent_id is None
     return issue.parent_id is not None and _keyed(operand, ctx).filter(pk=issue.parent_id).exists()
+
+
+# --- custom fields: `cf.<name>` (issues/custom_fields.py) ---------------------------------
+# A name means the fields of that name in the projects the viewer can see; their values are
+# rows of CustomValue, so a term is one `pk IN (SELECT issue_id …)` on its typed index, and
+# the terms of one field in an AND or OR gather into one subquery as labels' do.
+CUSTOM_PREFIX = "cf."
+CUSTOM_KINDS = {  # field type -> (query kind, CustomValue column compared)
+    "text": (Kind.TEXT, "text"),
+    "select": (Kind.NAME, "text"),
+    "multi_select": (Kind.NAME, "text"),
+    "number": (Kind.NUMBER, "number"),
+    "date": (Kind.DATE, "date"),
+    "user": (Kind.USER, "user__username"),
+}
+# The fields made while one query is checked: `cf.x:a cf.x:b` must be one Field to gather.
+_CUSTOM: ContextVar[dict[str, Field] | None] = ContextVar("docket_query_custom", default=None)
+
+
+def _custom_field(name: str) -> Field | None:
+    """The query field `cf.<name>`; ValueError naming it if no visible project has it."""
+    if not name.startswith(CUSTOM_PREFIX):
+        return None
+    made = _CUSTOM.get()
+    if made is not None and name in made:
+        return made[name]
+    field = _make_custom(name)
+    if made is not None:
+        made[name] = field
+    return field
+
+
+def _make_custom(name: str) -> Field:
+    short = name[len(CUSTOM_PREFIX) :]
+    viewer = _VIEWER.get()
+    definitions = CustomField.objects.filter(name=short)
+    if viewer is not None:
+        definitions = definitions.filter(project__in=visible_projects(viewer))
+    types = sorted(set(definitions.values_list("type", flat=True)))
+    if not types:
+        raise ValueError(f"unknown custom field '{name}'")
+    kinds = {CUSTOM_KINDS[t] for t in types}
+    if len(kinds) > 1:
+        raise ValueError(f"custom field '{name}' has different types in different projects")
+    kind, column = kinds.pop()
+    rows = Related(
+        lambda: CustomValue.objects.filter(field__name=short, field__type__in=types), "issue_id"
+    )
+
+    def values(issue: Issue) -> list[Any]:
+        found = CustomValue.objects.filter(issue_id=issue.pk, field__name=short)
+        return list(found.filter(field__type__in=types).values_list(column, flat=True))
+
+    first = (
+        CustomValue.objects.filter(issue_id=OuterRef("pk"), field__name=short)
+        .filter(field__type__in=types)
+        .order_by(column)
+        .values(column)[:1]
+    )
+    return Field(
+        name, kind, column, values, nullable=True, within=rows.within,
+        within_all=rows.within_all, sort=(Subquery(first),),
+    )  # fmt: skip
 
 
 def _username(user: Who) -> str | None:
@@ -285,6 +349,11 @@ FIELDS = (
         nullable=True, sort=("milestone__name",),
     ),
     Field("confidential", Kind.BOOL, _column("confidential"), lambda i: i.confidential),
+    Field(
+        "estimate", Kind.NUMBER, _column("estimate"), lambda i: i.estimate, nullable=True,
+        sort=("estimate",), parse_value=parse_duration,
+        help="estimate:>2h, estimate:<=90 (minutes), estimate:none",
+    ),
     Field("created", Kind.DATETIME, "created_at", lambda i: i.created_at, sort=("created_at",)),
     Field("updated", Kind.DATETIME, "updated_at", lambda i: i.updated_at, sort=("updated_at",)),
     Field(
@@ -357,6 +426,7 @@ ISSUE_QUERY = Registry(
     flags=FLAGS,
     search=ISSUE_TEXT,  # the full-text index (search_index.py)
     default_sort=(("created", True),),
+    dynamic=_custom_field,
 )
 
 
@@ -369,9 +439,11 @@ def check_issue_query(query: str | Query, viewer: Who | None = None) -> CheckedQ
     """Parse (if text) and validate once; keep the result to compile or evaluate many times.
     Pass the `viewer` whenever the query comes from a user (it limits what errors reveal)."""
     token = _VIEWER.set(viewer)
+    made = _CUSTOM.set({})
     try:
         return validate(parse(query) if isinstance(query, str) else query, ISSUE_QUERY)
     finally:
+        _CUSTOM.reset(made)
         _VIEWER.reset(token)
 
 

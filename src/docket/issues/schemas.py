@@ -65,6 +65,14 @@ class IssueCreate(StrictIn):
     parent: str | None = Field(
         default=None, max_length=MAX_NAME, description="Make it a sub-task of this issue (a key)"
     )
+    estimate: int | str | None = Field(
+        default=None,
+        description='Minutes (210) or a duration ("3h 30m", "2h", "45m"); null clears it',
+    )
+    custom_fields: dict[str, Any] = Field(
+        default=None,  # type: ignore[arg-type]
+        description="Custom field values by name (GET /projects/{key}/fields); null clears one",
+    )
 
 
 class BulkChanges(StrictIn):
@@ -87,6 +95,10 @@ class BulkChanges(StrictIn):
         max_length=MAX_NAME,
         description="The parent issue's key (same project; a cycle is a 422), null: none",
     )
+    estimate: int | str | None = Field(
+        default=None,
+        description='Minutes (210) or a duration ("3h 30m", "2h", "45m"); null clears it',
+    )
 
 
 class IssueUpdate(BulkChanges):
@@ -94,6 +106,10 @@ class IssueUpdate(BulkChanges):
 
     status: str = Field(default=None, max_length=MAX_NAME)  # type: ignore[assignment]
     labels: Names = Field(default=None, max_length=MAX_NAMES)  # type: ignore[arg-type]
+    custom_fields: dict[str, Any] = Field(
+        default=None,  # type: ignore[arg-type]
+        description="Custom field values by name (GET /projects/{key}/fields); null clears one",
+    )
     version: int | None = Field(
         default=None, ge=1, description="The version your change is based on (or send If-Match)"
     )
@@ -155,6 +171,7 @@ class IssueOut(Schema):
     team: str | None = Field(description="The slug of the team the issue is routed to")
     confidential: bool
     parent: str | None = Field(description="The key of the issue this is a sub-task of")
+    estimate: int | None = Field(description="The estimate in minutes (null: none)")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -176,6 +193,11 @@ class IssueDetail(IssueOut):
     description_html: str = Field(
         description="`description` rendered from Markdown (CommonMark + tables and "
         "strikethrough) to sanitized HTML; safe to insert into a page as is"
+    )
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The project's custom fields by name: text, number, ISO date, option, "
+        "list of options or username; null (or []) when not set",
     )
 
 

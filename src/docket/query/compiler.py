@@ -167,7 +167,11 @@ def _empty(field: Field) -> Q:
 def ordering(sort: tuple[SortBy, ...]) -> list[OrderBy]:
     """Sort columns in order, empty values last, then the primary key as a tie-breaker."""
     columns = [
-        OrderBy(F(column), descending=key.desc, nulls_last=True if key.field.nullable else None)
+        OrderBy(
+            F(column) if isinstance(column, str) else column,
+            descending=key.desc,
+            nulls_last=True if key.field.nullable else None,
+        )
         for key in sort
         for column in key.field.sort
     ]

@@ -24,13 +24,14 @@ class Kind(enum.StrEnum):
     NAME = "name"  # `:` is a case-insensitive whole-name match
     ENUM = "enum"  # one of `values`; comparisons when `ordered`
     USER = "user"  # a username, or `@me`
+    NUMBER = "number"  # a number column: `:` is equality, comparisons too
     DATE = "date"  # a date column
     DATETIME = "datetime"  # a timestamp column, compared by whole days in Context.now's zone
     BOOL = "bool"  # true/false/yes/no
     SEARCH = "search"  # handed to the registry's TextSearch, like free words (see `searches`)
 
 
-ORDERED_KINDS = (Kind.DATE, Kind.DATETIME)
+ORDERED_KINDS = (Kind.NUMBER, Kind.DATE, Kind.DATETIME)
 RESERVED = ("is", "has", "sort")
 
 
@@ -91,7 +92,7 @@ class Field:
     empty_value: Any = None  # what "empty" is stored as, if not NULL
     within: Callable[[Q], Q] | None = None
     within_all: Callable[[Sequence[Q]], Q] | None = None
-    sort: tuple[str, ...] = ()  # ORM columns for `sort:`; empty: cannot sort
+    sort: tuple[Any, ...] = ()  # ORM columns (or expressions) for `sort:`; empty: cannot sort
     parse_value: Callable[[str], Any] | None = None  # raise ValueError(message) if invalid
     compile: Callable[[str, Any, Context], Q] | None = None  # (op, operand, ctx): custom lookup
     test: Callable[[Any, str, Any, Context], bool] | None = None  # (obj, op, operand, ctx)
@@ -127,10 +128,14 @@ class Registry:
         flags: Sequence[Flag] = (),
         search: TextSearch | None = None,
         default_sort: tuple[tuple[str, bool], ...] = (),  # (field name, descending)
+        dynamic: Callable[[str], Field | None] | None = None,
     ):
         self.fields = tuple(fields)
         self.search = search
         self.default_sort = default_sort
+        # Fields not known in advance (custom fields): asked for a name none of `fields` has.
+        # It raises QueryError itself for a name of its own that does not exist.
+        self.dynamic = dynamic
         self.expanded: dict[str, Any] = {}  # checked flag queries, filled by the validator
         self._flags = {flag.name: flag for flag in flags}
         self._by_name: dict[str, Field] = {}
@@ -141,7 +146,10 @@ class Registry:
                 self._by_name[name] = f
 
     def field(self, name: str) -> Field | None:
-        return self._by_name.get(name.lower())
+        found = self._by_name.get(name.lower())
+        if found is None and self.dynamic is not None:
+            return self.dynamic(name.lower())
+        return found
 
     def flag(self, name: str) -> Flag | None:
         return self._flags.get(name.lower())

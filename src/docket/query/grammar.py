@@ -26,7 +26,7 @@ term: FIELD OP value (COMMA value)*
 ?value: VALUE | STRING
 ?text: WORD | STRING
 
-FIELD.2: /[A-Za-z_][A-Za-z0-9_]*(?=:)/
+FIELD.2: /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?(?=:)/
 OP: /:(?:[<>]=?)?/
 VALUE: /[^\s(),"]+/
 WORD: /(?!(?:AND|OR|NOT)(?:[\s()"]|$))[^\s()",:\-][^\s()"]*/

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from docket.query.ast import Value
@@ -44,6 +45,8 @@ def _typed(field: Field, value: Value) -> Any:
         return _choice(field, value, {name: name for name in field.known()})
     if field.kind in (Kind.DATE, Kind.DATETIME):
         return parse_date(word)
+    if field.kind == Kind.NUMBER:
+        return _number(field, word)
     if field.kind == Kind.BOOL:
         if word.lower() not in BOOLS:
             raise QueryError(
@@ -51,6 +54,16 @@ def _typed(field: Field, value: Value) -> Any:
             )
         return BOOLS[word.lower()]
     return word
+
+
+def _number(field: Field, word: str) -> Decimal:
+    try:
+        number = Decimal(word)
+    except ArithmeticError:
+        raise ValueError(f"'{field.name}' is a number, not '{word}'") from None
+    if not number.is_finite():
+        raise ValueError(f"'{field.name}' is a number, not '{word}'")
+    return number
 
 
 def _choice(field: Field, value: Value, choices: dict[str, Any]) -> Any:

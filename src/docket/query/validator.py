@@ -53,7 +53,7 @@ def _term(term: Term, registry: Registry) -> Checked:
 
 
 def _field(name: str, pos: int, registry: Registry) -> Field:
-    field = registry.field(name)
+    field = _lookup(name, pos, registry)
     if field is None:
         suggestion = closest(name, registry.field_names)
         raise QueryError(f"unknown field '{name}'", pos, suggestion=suggestion)
@@ -137,8 +137,16 @@ def _any(nodes: list[Checked]) -> Checked:
     return nodes[0] if len(nodes) == 1 else AnyOf(tuple(nodes))
 
 
+def _lookup(name: str, pos: int, registry: Registry) -> Field | None:
+    """The registry's field; its dynamic fields say themselves why a name is unknown."""
+    try:
+        return registry.field(name)
+    except ValueError as exc:
+        raise QueryError(str(exc), pos) from None
+
+
 def _sort(key: SortKey, registry: Registry) -> SortBy:
-    field = registry.field(key.name)
+    field = _lookup(key.name, key.pos, registry)
     if field is None or not field.sort or not field.available:
         sortable = [f.name for f in registry.fields if f.sort and f.available]
         raise QueryError(

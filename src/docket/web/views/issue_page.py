@@ -28,6 +28,7 @@ from docket.integrations.alerts.queries import bot_names
 from docket.integrations.vcs.queries import development_of
 from docket.issues import editing, watching
 from docket.issues.access import get_issue_for, sees_internal
+from docket.issues.durations import format_duration
 from docket.issues.fields import FIELDS, INLINE_FIELDS, label_of
 from docket.issues.links import LABELS as LINK_LABELS
 from docket.issues.models import Comment, Issue
@@ -61,7 +62,8 @@ def field_shown(name: str, data: dict[str, Any], editable: frozenset[str]) -> di
     return {
         "name": name,
         "label": FIELD_LABELS[name],
-        "value": data[name],
+        # An estimate reads "3h 30m", as its form takes it (issues/durations.py).
+        "value": format_duration(data[name]) if name == "estimate" else data[name],
         "editable": name in editable,
         "version": data["version"],
         "sig": signature(data[name]),
