@@ -86,6 +86,8 @@ def test_a_reserialised_body_fails(cast, vector: dict[str, Any]) -> None:
 def test_githubs_documented_example_verifies(cast) -> None:
     """The GitHub docs' pair ("Hello, World!" is not JSON): past the signature, the parser
     refuses it with 400 — a wrong secret would have been 401."""
+    if not VECTORS:
+        pytest.skip(f"the shared webhook payloads are not at {WEBHOOKS}")
     vector = next(v for v in VECTORS if v["provider"] == "github")
     repository = connect(cast, "github", "acme/web", secret=vector["secret"])
     body = vector["body_literal"].encode()
