@@ -60,6 +60,7 @@ api.add_router("", audit_router)
 api.add_router("", "docket.issues.watchers_api.router")  # watching issues
 api.add_router("", "docket.issues.links_api.router")  # links between issues
 api.add_router("", "docket.issues.custom_fields_api.router")  # custom field definitions
+api.add_router("", "docket.issues.worklog_api.router")  # time logged on issues
 api.add_router("", "docket.worker.api.router")  # background jobs (site admins)
 api.add_router("", "docket.notifications.api.router")  # inbox, preferences, mutes
 api.add_router("", "docket.automation.api.router")  # rules, their run log, dry runs

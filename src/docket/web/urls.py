@@ -18,6 +18,7 @@ from docket.web.views import (
     issue_list,
     issue_page,
     issue_transitions,
+    issue_work,
     live,
     mail_quarantine,
     milestones,
@@ -172,6 +173,16 @@ urlpatterns = [
         name="issue_link_delete",
     ),
     re_path(rf"^{ISSUE_KEY}/parent$", issue_links.set_parent, name="issue_parent"),
+    # issue_work.py: custom fields and time
+    re_path(
+        rf"^{ISSUE_KEY}/custom-fields$", issue_work.save_custom_fields, name="issue_custom_fields"
+    ),
+    re_path(rf"^{ISSUE_KEY}/worklog$", issue_work.log_time, name="issue_worklog"),
+    re_path(
+        rf"^{ISSUE_KEY}/worklog/(?P<entry_id>[1-9][0-9]{{0,17}})/delete$",
+        issue_work.delete_time,
+        name="issue_worklog_delete",
+    ),
     # issue_page.py: one issue (keep last: the key pattern is the most general)
     re_path(rf"^{ISSUE_KEY}$", issue_page.issue_page, name="issue"),
 ]

@@ -41,6 +41,7 @@ from docket.web.views.common import is_htmx, page, web_view
 from docket.web.views.dashboard import issue_as_of_page
 from docket.web.views.issue_common import back_to_issue, partial
 from docket.web.views.issue_structure import links_section
+from docket.web.views.issue_work_section import work_section
 from docket.web.views.notification_settings import mute_state
 
 TIMELINE_PAGE = 50
@@ -161,6 +162,11 @@ def _event_words(event: dict[str, Any]) -> Words:
         return told + ([("text", ": "), ("value", message)] if message else [])
     if kind in ("linked", "unlinked"):
         return _link_words(kind, new if kind == "linked" else old)
+    if kind in ("work_logged", "work_deleted"):
+        entry = (new if kind == "work_logged" else old) or {}
+        spent = format_duration(entry.get("minutes") or 0)
+        verb = "logged " if kind == "work_logged" else "removed logged time "
+        return [("text", verb), ("value", spent), ("text", f" on {entry.get('day', '?')}")]
     if kind == "webhook_requested" and isinstance(new, dict):
         hook = _shown(new.get("hook") or "")
         return [("text", "asked webhook "), ("value", hook), ("text", " to send the issue")]
@@ -321,6 +327,7 @@ def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
         "development": development_of(issue),
         **attachments_section(user, issue, powers),
         **links_section(user, issue, editable),
+        **work_section(user, issue),
     }
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from docket.accounts.middleware import actor_of
 from docket.core.clock import now
 from docket.core.errors import DocketError
+from docket.issues import worklog
 from docket.issues.milestones import Progress, milestone_of, milestones_of
 from docket.projects import actions
 from docket.projects.access import Perm, get_project_for, permissions_in
@@ -116,6 +117,7 @@ def milestone(request: HttpRequest, project_key: str, name: str) -> HttpResponse
         "nav": "projects",
         "project": project,
         "ms": _shown(progress),
+        "time": worklog.milestone_totals(user, progress.milestone).out(),
         "can_manage": _may_manage(request, project),
         "error": error,
         "query": query,

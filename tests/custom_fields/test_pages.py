@@ -1,0 +1,78 @@
+"""The issue page shows the custom fields and time, members change them and log time through
+its forms (the actions' rules and 422s apply), the milestone page shows its time totals."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import make_issue
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def issue(fielded):
+    return make_issue(
+        fielded.alice, fielded.web, title="Typed", estimate=120,
+        custom_fields={"customer": "ACME", "tier": "gold", "platforms": ["ios"], "owner": "bob"},
+    )  # fmt: skip
+
+
+def test_the_issue_page_shows_and_edits_custom_fields(fielded, issue):
+    member = client_for(fielded.bob)
+    page = member.get("/WEB-1").content.decode()
+    assert 'id="cf-form"' in page and 'value="ACME"' in page
+    assert '<option value="gold" selected>' in page
+    saved = member.post(
+        "/WEB-1/custom-fields",
+        {"cf.customer": "Initech", "cf.points": "5", "cf.tier": "silver",
+         "cf.platforms": ["web", "ios"], "cf.owner": "alice", "cf.deadline": ""},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    api = fielded.api(fielded.bob).get("/issues/WEB-1").json()["custom_fields"]
+    assert api == {
+        "customer": "Initech", "points": 5, "deadline": None, "tier": "silver",
+        "platforms": ["web", "ios"], "owner": "alice",
+    }  # fmt: skip
+    page = member.get("/WEB-1").content.decode()
+    assert 'value="Initech"' in page
+    assert "changed cf.customer from" in page  # the timeline, as history names it
+
+
+def test_a_bad_value_shows_the_reason_and_changes_nothing(fielded, issue):
+    member = client_for(fielded.bob)
+    refused = member.post("/WEB-1/custom-fields", {"cf.points": "lots", "cf.customer": "X"})
+    assert refused.status_code == 422
+    assert "must be a number" in refused.content.decode()
+    assert (
+        fielded.api(fielded.bob).get("/issues/WEB-1").json()["custom_fields"]["customer"] == "ACME"
+    )
+
+
+def test_readers_without_the_right_see_values_but_no_forms(fielded, issue):
+    page = client_for(fielded.carol).get("/WEB-1").content.decode()
+    assert "ACME" in page and 'id="cf-form"' not in page and 'id="worklog-form"' not in page
+
+
+def test_logging_time_on_the_page(fielded, issue):
+    member = client_for(fielded.bob)
+    assert member.post("/WEB-1/worklog", {"time": "1h 30m", "note": "repro"}).status_code == 302
+    page = member.get("/WEB-1").content.decode()
+    assert "1h 30m</strong> by bob" in page
+    assert "Logged <strong>1h 30m</strong> of <strong>2h</strong>" in page
+    assert "logged " in page  # the timeline says so
+    bad = member.post("/WEB-1/worklog", {"time": "soon"})
+    assert bad.status_code == 422 and "not a duration" in bad.content.decode()
+
+
+def test_the_milestone_page_shows_time_totals(fielded):
+    fielded.api(fielded.alice).post("/projects/WEB/milestones", {"name": "1.0"})
+    make_issue(fielded.alice, fielded.web, title="A", estimate=60, milestone="1.0")
+    fielded.api(fielded.alice).post("/issues/WEB-1/worklog", {"time": 90})
+    page = client_for(fielded.bob).get("/p/WEB/milestones/1.0").content.decode()
+    assert "Time: <strong>1h 30m</strong> logged of <strong>1h</strong> estimated" in page
