@@ -22,6 +22,7 @@ import datetime as dt
 import os
 import random
 import statistics
+import sys
 import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docket.config.settings")
@@ -29,7 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docket.config.settings")
 
 def _ensure_pg_database() -> None:
     url = os.environ.get("DOCKET_DATABASE_URL", "")
-    if not url.startswith("postgres"):
+    if not url.startswith("postgres") or "--reuse" in sys.argv:
         return
     import psycopg
 

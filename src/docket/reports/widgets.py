@@ -12,8 +12,10 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
+    DateField,
     DateTimeField,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -23,7 +25,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
 
 from docket.accounts.models import User
 from docket.issues.fields import PRIORITY_NAMES, SEVERITY_NAMES
@@ -156,10 +157,17 @@ def open_by_assignee(scope: Scope, now: dt.datetime) -> Widget:
     return Widget("assignee", "Open issues by assignee", ["assignee", "open"], rows, "bars")
 
 
+def day_of(column: str) -> Func:
+    """The UTC day of a timestamp column with the database's own DATE() (both SQLite and
+    PostgreSQL have it; sessions are in UTC): Django's TruncDate is a Python function per
+    row on SQLite, several times slower over 100,000 rows."""
+    return Func(F(column), function="DATE", output_field=DateField())
+
+
 def _per_day(issues: QuerySet[Issue], column: str, since: dt.datetime) -> dict[dt.date, int]:
     rows = (
         issues.filter(**{f"{column}__gte": since})
-        .annotate(day=TruncDate(column))
+        .annotate(day=day_of(column))
         .values("day")
         .annotate(n=Count("id"))
         .order_by()
@@ -348,7 +356,7 @@ def sla_compliance(scope: Scope, today: dt.date) -> Widget:
     held = scope.issues.filter(sla_state__gt="")
     resolved = held.filter(resolved_at__gte=since, sla_state__in=["met", "breached"])
     outcome = (
-        resolved.annotate(day=TruncDate("resolved_at"))
+        resolved.annotate(day=day_of("resolved_at"))
         .values("day", "sla_state")
         .annotate(n=Count("id"))
         .order_by()
@@ -365,7 +373,7 @@ def sla_compliance(scope: Scope, today: dt.date) -> Widget:
             kind__in=[EventKind.SLA_BREACHED, EventKind.SLA_WARNING],
             created_at__gte=since,
         )
-        .annotate(day=TruncDate("created_at"))
+        .annotate(day=day_of("created_at"))
         .values("day", "kind")
         .annotate(n=Count("id"))
         .order_by()
