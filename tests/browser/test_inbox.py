@@ -93,7 +93,7 @@ def test_the_settings_page_saves_and_lists_mutes(site, new_page):
     screenshot(page, "notification-preferences")
     email.uncheck()
     page.get_by_label("Other changes: by e-mail").check()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Notification settings saved.")).to_be_visible()
     expect(page.get_by_label("New comments: by e-mail")).not_to_be_checked()
     expect(page.get_by_label("Other changes: by e-mail")).to_be_checked()

@@ -83,7 +83,9 @@ def fuzz_env(tmp_path_factory, django_db_modify_db_settings) -> Iterator[dict[st
 
 def _seed(url: str, token: str) -> dict[str, Any]:
     """A public and a private project, issues with every kind of field set, a comment, a
-    member, saved filters, and a spare token the fuzzer may revoke."""
+    member, saved filters, a spare token the fuzzer may revoke, and one of each thing the
+    integrations and automation address by id (rule, SLA policy, webhook, repository, alert
+    intake), so the fuzzer gets past their 404s."""
     with httpx.Client(
         base_url=url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as api:
@@ -122,6 +124,22 @@ def _seed(url: str, token: str) -> dict[str, Any]:
         send("POST", "/filters", {"name": "Team", "query": "is:open", "project": "WEB"})
         spare = send("POST", "/tokens", {"name": "spare", "scopes": ["read"]})
         workflow = send("GET", "/projects/WEB/workflow")
+        rule = send("POST", "/projects/WEB/rules", {
+            "name": "Label new", "trigger": {"on": "created"},
+            "actions": [{"type": "add_labels", "labels": ["new"]}],
+        })  # fmt: skip
+        policy = send("POST", "/projects/WEB/sla/policies", {
+            "name": "Urgent", "first_response": {"high": 60},
+        })  # fmt: skip
+        hook = send("POST", "/projects/WEB/webhooks", {
+            "name": "Chat", "url": "https://chat.example.com/hook",
+        })  # fmt: skip
+        repository = send("POST", "/projects/WEB/repositories", {
+            "provider": "github", "full_name": "acme/web",
+        })  # fmt: skip
+        intake = send("POST", "/projects/OPS/alert-intakes", {
+            "name": "Prometheus", "source": "alertmanager",
+        })  # fmt: skip
     return {
         "project_keys": ["WEB", "OPS"],
         "issue_keys": issues,
@@ -130,6 +148,11 @@ def _seed(url: str, token: str) -> dict[str, Any]:
         "spare_token_id": spare["id"],
         "states": [s["status"] for s in workflow["states"]],
         "transition_ids": [t["id"] for t in workflow["transitions"]],
+        "rule_id": rule["id"],
+        "policy_id": policy["id"],
+        "hook_id": hook["id"],
+        "repository_id": repository["id"],
+        "intake_id": intake["id"],
     }
 
 

@@ -55,7 +55,14 @@ def _real_path_parameters(seeded: dict[str, Any], path: str) -> dict[str, st.Sea
         "state": seeded["states"],
         "transition_id": seeded["transition_ids"],
         "username": ["bob"],
+        "rule_id": [seeded["rule_id"]],
+        "policy_id": [seeded["policy_id"]],
+        "repository_id": [seeded["repository_id"]],
     }
+    if "/webhooks/" in path:  # a hook's id; the forge delivery address's hook_id is a string
+        values["hook_id"] = [seeded["hook_id"]]
+    if "/alert-intakes/" in path:
+        values["intake_id"] = [seeded["intake_id"]]
     return {
         name: st.sampled_from(options) for name, options in values.items() if f"{{{name}}}" in path
     }
@@ -174,4 +181,5 @@ def test_fuzz_as_a_site_admin(fuzz_server: FuzzServer):
     )
     assert not outcome.failures, outcome.report(fuzz_server)
     # The run must have got past the refusals: most operations succeeded at least once.
-    assert outcome.reaching() > 0.6, outcome.answered
+    never = sorted(op for op, seen in outcome.answered.items() if not any(s < 300 for s in seen))
+    assert outcome.reaching() > 0.6, "\n".join(never)
