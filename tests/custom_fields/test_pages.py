@@ -76,3 +76,32 @@ def test_the_milestone_page_shows_time_totals(fielded):
     fielded.api(fielded.alice).post("/issues/WEB-1/worklog", {"time": 90})
     page = client_for(fielded.bob).get("/p/WEB/milestones/1.0").content.decode()
     assert "Time: <strong>1h 30m</strong> logged of <strong>1h</strong> estimated" in page
+
+
+def test_the_create_form_asks_for_custom_fields_and_an_estimate(fielded):
+    member = client_for(fielded.bob)
+    form = member.get("/p/WEB/new").content.decode()
+    assert 'name="cf.customer"' in form and 'name="cf.platforms"' in form
+    assert 'name="estimate"' in form and '<option value="bob">' in form
+    made = member.post(
+        "/p/WEB/new",
+        {"title": "From the form", "type": "bug", "priority": "medium", "severity": "major",
+         "estimate": "2h 15m", "cf.customer": "ACME", "cf.tier": "bronze",
+         "cf.platforms": ["android"], "cf.points": "", "cf.owner": ""},
+    )  # fmt: skip
+    assert made.status_code == 302, made.content.decode()[:2000]
+    issue = fielded.api(fielded.bob).get("/issues/WEB-1").json()
+    assert issue["estimate"] == 135
+    assert issue["custom_fields"]["customer"] == "ACME"
+    assert issue["custom_fields"]["platforms"] == ["android"]
+    assert issue["custom_fields"]["points"] is None
+
+
+def test_the_create_form_names_a_missing_required_field(fielded):
+    fielded.api(fielded.alice).patch("/projects/WEB/fields/customer", {"required": True})
+    refused = client_for(fielded.bob).post(
+        "/p/WEB/new", {"title": "T", "type": "bug", "priority": "medium", "severity": "major"}
+    )
+    assert refused.status_code == 422
+    assert "Customer: is required" in refused.content.decode()
+    assert fielded.api(fielded.bob).get("/issues", q="project:WEB").json()["items"] == []

@@ -178,11 +178,21 @@ def subtask_ids(reader: Who, issue: Issue) -> list[int]:
     return found
 
 
-def issue_totals(reader: Who, issue: Issue) -> dict[str, Any]:
-    """The issue's own totals, and with its visible sub-tasks rolled up."""
-    own = totals_of(Issue.objects.filter(pk=issue.pk))
+def issue_totals(
+    reader: Who, issue: Issue, shown: list[WorkLog] | None = None, *, limit: int = 200
+) -> dict[str, Any]:
+    """The issue's own totals, and with its visible sub-tasks rolled up. `shown`: its
+    entries as `entries(issue, limit=limit)` read them (all of them when fewer than `limit`:
+    then no query sums them again)."""
+    if shown is not None and len(shown) < limit:
+        own = Totals(issue.estimate, sum(e.minutes for e in shown))
+    else:
+        logged = WorkLog.objects.filter(issue=issue).aggregate(total=Sum("minutes"))["total"]
+        own = Totals(issue.estimate, logged or 0)
     children = subtask_ids(reader, issue)
-    rolled = totals_of(Issue.objects.filter(Q(pk=issue.pk) | Q(pk__in=children)))
+    rolled = own
+    if children:
+        rolled = totals_of(Issue.objects.filter(Q(pk=issue.pk) | Q(pk__in=children)))
     return {"issue": own.out(), "with_subtasks": rolled.out(), "subtasks": len(children)}
 
 

@@ -63,9 +63,10 @@ class WorklogOut(Schema):
 @router.get("/issues/{key}/worklog", response=WorklogOut, summary="Work log and totals")
 def list_entries(request: ApiRequest, key: str) -> Any:
     issue = get_issue_for(request.auth, key)
+    found = worklog.entries(issue)
     return {
-        "items": [worklog.entry_out(e) for e in worklog.entries(issue)],
-        "totals": worklog.issue_totals(request.auth, issue),
+        "items": [worklog.entry_out(e) for e in found],
+        "totals": worklog.issue_totals(request.auth, issue, found),
     }
 
 

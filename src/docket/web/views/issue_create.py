@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from docket.accounts.actor import Actor
 from docket.accounts.middleware import actor_of
 from docket.core.errors import Conflict, Invalid
-from docket.issues import actions, choices, editing
+from docket.issues import actions, choices, custom_fields, editing
 from docket.issues.fields import (
     FIELDS,
     INLINE_FIELDS,
@@ -32,6 +32,7 @@ from docket.issues.fields import (
 from docket.projects.access import Perm, get_project_for, permissions_in, visible_projects
 from docket.projects.models import Project
 from docket.web.views.common import page, web_view
+from docket.web.views.issue_work_section import custom_inputs, form_values
 
 TYPES = list(TYPE_NAMES)
 # The form asks for what the issue page edits in place, shown by each field's widget
@@ -85,6 +86,7 @@ def field_errors(error: Invalid | Conflict) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in error.errors:
         name, message = str(item.get("field") or ""), str(item.get("message"))
+        name = name.removeprefix("custom_fields.")  # a custom field reads by its name
         if name in FORM_FIELDS:
             found.setdefault(name, message)
         else:
@@ -98,12 +100,17 @@ def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
     # The same gate as the action (404 for outsiders, 403 for a viewer) before showing a form.
     project = get_project_for(actor_of(request), project_key, Perm.CREATE_ISSUE)
     errors: dict[str, str] = {}
+    custom_values: dict[str, Any] = {}
     if request.method == "POST":
         form = form_from(request.POST)
+        # Custom fields left empty are not sent (a required one is then named by the action).
+        sent = form_values(custom_fields.project_fields(project), request.POST)
+        custom_values = {name: v for name, v in sent.items() if v not in (None, [])}
         try:
-            issue = actions.create_issue(
-                actor=actor_of(request), project=project, fields=fields_from(form)
-            )
+            fields = fields_from(form)
+            if custom_values or custom_fields.project_fields(project):
+                fields["custom_fields"] = custom_values
+            issue = actions.create_issue(actor=actor_of(request), project=project, fields=fields)
         except (Invalid, Conflict) as exc:
             errors = field_errors(exc)
         else:
@@ -126,6 +133,7 @@ def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
         "milestones": choices.project_milestones(project),
         "teams": choices.team_slugs(),
         "max_description": MAX_DESCRIPTION,
+        "custom": custom_inputs(project, custom_values, people=True),
     }
     return page(request, "web/create_issue.html", context, 422 if errors else 200)
 

@@ -6,47 +6,20 @@ delete_entry); a refusal shows the page again with its reason in the section."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
 from docket.accounts.middleware import actor_of
 from docket.core.errors import DocketError
 from docket.issues import actions, custom_fields, worklog
 from docket.issues.access import get_issue_for
-from docket.issues.models import CustomField, Issue
+from docket.issues.models import Issue
 from docket.web.views.common import web_view
 from docket.web.views.issue_common import back_to_issue, error_message
 from docket.web.views.issue_page import page_response
+from docket.web.views.issue_work_section import form_values
 
 ANCHOR = "#issue-work"
-
-
-def form_values(fields: list[CustomField], data: QueryDict) -> dict[str, Any]:
-    """The outside values a custom fields form sent (only the fields it shows)."""
-    values: dict[str, Any] = {}
-    for f in fields:
-        key = f"cf.{f.name}"
-        if f.type == "multi_select":
-            values[f.name] = [v for v in data.getlist(key) if v]
-            continue
-        if key not in data:
-            continue
-        raw = data.get(key, "").strip()
-        if f.type == "number" and raw:
-            values[f.name] = _number(raw)
-        else:
-            values[f.name] = raw or None
-    return values
-
-
-def _number(raw: str) -> Any:
-    try:
-        number = float(raw)
-    except ValueError:
-        return raw  # the action names the field and says it must be a number
-    return int(number) if number.is_integer() else number
 
 
 def _refused(request: HttpRequest, issue: Issue, error: DocketError) -> HttpResponse:
