@@ -245,7 +245,7 @@ def cycle_and_lead_time(scope: Scope, now: dt.datetime) -> Widget:
         WorkflowState.objects.filter(category=IN_PROGRESS).values_list("name", flat=True).distinct()
     )
     since = now - dt.timedelta(days=DURATION_WINDOW_DAYS)
-    done = scope.issues.filter(resolved_at__gte=since, status__category=DONE)
+    done = scope.issues.filter(resolved_at__gte=since, status_id__in=_done_states())
     latest = done.order_by("-resolved_at", "-id")[:DURATION_SAMPLE]
     rows = latest.annotate(started=_started_at(in_progress)).values_list(
         "created_at", "started", "resolved_at"
