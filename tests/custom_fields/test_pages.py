@@ -105,3 +105,20 @@ def test_the_create_form_names_a_missing_required_field(fielded):
     assert refused.status_code == 422
     assert "Customer: is required" in refused.content.decode()
     assert fielded.api(fielded.bob).get("/issues", q="project:WEB").json()["items"] == []
+
+
+def test_the_settings_page_lists_adds_and_deletes_fields(cast):
+    admin, member = client_for(cast.alice), client_for(cast.bob)
+    added = admin.post(
+        "/p/WEB/fields",
+        {"name": "tier", "label": "Tier", "type": "select", "options": "gold, silver"},
+    )
+    assert added.status_code == 302
+    listing = member.get("/p/WEB/fields").content.decode()
+    assert "<code>cf.tier</code>" in listing and "gold, silver" in listing
+    assert 'name="delete"' not in listing  # members read, admins manage
+    assert member.post("/p/WEB/fields", {"name": "x", "type": "text"}).status_code == 403
+    bad = admin.post("/p/WEB/fields", {"name": "Bad Name", "type": "text"})
+    assert bad.status_code == 422 and "lower-case letters" in bad.content.decode()
+    assert admin.post("/p/WEB/fields", {"delete": "tier"}).status_code == 302
+    assert "No custom fields yet" in member.get("/p/WEB/fields").content.decode()

@@ -6,6 +6,7 @@ from docket.web.views import (
     attachments,
     auth,
     board,
+    custom_fields,
     dashboard,
     export,
     home,
@@ -63,6 +64,7 @@ urlpatterns = [
     path("dashboard", dashboard.my_dashboard, name="dashboard"),
     path("p/<str:project_key>/dashboard", dashboard.project_dashboard, name="project_dashboard"),
     # milestones.py: a project's milestones, their progress and issues
+    path("p/<str:project_key>/fields", custom_fields.fields_page, name="custom_fields"),
     path("p/<str:project_key>/milestones", milestones.milestones, name="milestones"),
     path("p/<str:project_key>/milestones/<path:name>", milestones.milestone, name="milestone"),
     # rules.py, rule_form.py, rule_runs.py: automation rules (a project's, or the global ones)
