@@ -18,7 +18,9 @@ from docket.projects.models import WorkflowState
 from docket.reports.scope import Scope
 
 DONE = WorkflowState.Category.DONE
-COUNTED = ("status", "priority", "assignee")
+# The fields counted, and whether a change's `old` may be empty (then "was it changed" needs
+# its own EXISTS; status and priority always had a value).
+COUNTED = {"status": False, "priority": False, "assignee": True}
 
 
 def parse_day(text: str, today: dt.date) -> dt.date:
@@ -70,7 +72,9 @@ class Counts:
 
 
 def _then(row: dict[str, Any], name: str, now_value: Any) -> Any:
-    return row[f"{name}_old"] if row[f"{name}_moved"] else now_value
+    old = row[f"{name}_old"]
+    moved = row.get(f"{name}_moved", old is not None)
+    return old if moved else now_value
 
 
 def _add(into: dict[Any, int], key: Any, n: int) -> None:
@@ -84,10 +88,11 @@ def counts_as_of(scope: Scope, day: dt.date) -> Counts:
     moment = end_of(day)
     issues = scope.issues.filter(created_at__lt=moment)
     marks: dict[str, Any] = {}
-    for name in COUNTED:
+    for name, may_be_empty in COUNTED.items():
         later = _later_change(name, moment)
-        marks[f"{name}_moved"] = Exists(later)
         marks[f"{name}_old"] = Subquery(later.values("old")[:1], output_field=JSONField())
+        if may_be_empty:
+            marks[f"{name}_moved"] = Exists(later)
     rows = (
         issues.annotate(**marks)
         .values(*marks, "status__name", "priority", "assignee__username")
