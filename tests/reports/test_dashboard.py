@@ -113,8 +113,11 @@ def test_ageing_overdue_and_workload(cast, history):
                       "> 3 months": "0"}  # fmt: skip
     assert _csv(bob, URL, "overdue")[1:] == [["WEB-2", "B", "2026-10-03", "alice"]]
     assert "1 open issue past their due date" in bob.get(URL).content.decode()
-    # person, open assigned (and an estimate total once issues have estimates)
-    assert [row[:2] for row in _csv(bob, URL, "workload")[1:]] == [["alice", "1"]]
+    Issue.objects.filter(pk=history["b"].pk).update(estimate=90)  # minutes
+    assert _csv(bob, URL, "workload") == [
+        ["person", "open assigned", "estimated minutes"],
+        ["alice", "1", "90"],
+    ]
 
 
 def test_milestone_burndown(cast, history):
