@@ -151,5 +151,7 @@ DRAW = {"bars": bars, "lines": lines, "columns": columns}
 
 
 def chart_of(widget: Widget) -> Markup | None:
+    """The widget's chart; None without rows, or for a histogram of nothing."""
     draw = DRAW.get(widget.chart)
-    return draw(widget) if draw and widget.rows else None
+    empty = widget.chart == "columns" and not any(v for row in widget.rows for v in row[1:])
+    return draw(widget) if draw and widget.rows and not empty else None
