@@ -40,6 +40,7 @@ from docket.accounts.access import is_site_admin
 from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
 from docket.core.errors import BadParameter
+from docket.issues import custom_fields
 from docket.issues.access import visible_issues
 from docket.issues.fields import FIELDS
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
@@ -233,8 +234,12 @@ def json_chunks(actor: Who, selection: Selection) -> Iterator[str]:
     for chunk in _rows(selection.issues.order_by("project__key", "number")):
         ids = [pk for pk, _ in chunk]
         comments, history = _comments_of(ids), _history_of(ids)
+        custom = custom_fields.values_by_issue(ids)  # custom fields: those set, by name
         yield "".join(
-            _line(_issue_record(issue, comments.get(pk, []), history.get(pk, [])))
+            _line(
+                _issue_record(issue, comments.get(pk, []), history.get(pk, []))
+                | ({"custom_fields": custom[pk]} if pk in custom else {})
+            )
             for pk, issue in chunk
         )
 

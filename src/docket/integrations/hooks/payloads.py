@@ -10,6 +10,7 @@ from django.conf import settings
 
 from docket.core.outbound import chat
 from docket.core.outbound.signing import signed_headers
+from docket.issues import custom_fields
 from docket.issues.models import EventKind, Issue, IssueEvent
 
 COMMENT_CHARS = 4000
@@ -31,7 +32,8 @@ def event_payload(event: IssueEvent, issue: Issue) -> dict[str, Any]:
             "key": key, "title": issue.title, "url": issue_url(key),
             "status": issue.status.name, "priority": issue.get_priority_display(),
             "assignee": issue.assignee.username if issue.assignee else None,
-            "confidential": issue.confidential,
+            "confidential": issue.confidential, "estimate": issue.estimate,
+            "custom_fields": custom_fields.stored_values(issue),
         },
         "project": issue.project.key,
         "actor": event.actor.username if event.actor else None,
