@@ -46,6 +46,11 @@ def test_the_project_dashboard_on_desktop_and_phone(site: Site, new_page: Any) -
     page.get_by_role("heading", name="As of 2026-10-15").wait_for()
     assert not errors, errors  # no CSP refusals, no script errors
 
+    page.goto("/WEB-1?as_of=2026-11-01")
+    assert page.get_by_role("status").inner_text().startswith("You are looking at WEB-1 as of")
+    assert page.get_by_role("rowheader", name="Status").is_visible()
+    screenshot(page, "issue-as-of")
+
     phone = new_page(viewport={"width": 390, "height": 844})
     sign_in(phone, "admin", ADMIN_PASSWORD)
     phone.goto("/p/WEB/dashboard")

@@ -126,7 +126,8 @@ def my_dashboard(request: HttpRequest) -> HttpResponse:
 def issue_as_of_page(request: HttpRequest, issue: Issue, text: str) -> HttpResponse:
     """The issue's fields as they were at the end of a day: read-only, with a banner. The
     caller (the issue page) has checked the viewer may see the issue."""
-    day = as_of.parse_day(text, now().date())
+    today = now().date()
+    day = as_of.parse_day(text, today)
     fields = as_of.issue_as_of(issue, day)
     rows = [
         {"label": FIELDS[name].label, "value": fields.get(name)}
@@ -138,6 +139,7 @@ def issue_as_of_page(request: HttpRequest, issue: Issue, text: str) -> HttpRespo
         "issue": issue,
         "key": f"{issue.project.key}-{issue.number}",
         "day": day.isoformat(),
+        "today": today.isoformat(),
         "title": fields.get("title", issue.title),
         "rows": rows,
     }
