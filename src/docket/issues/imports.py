@@ -51,7 +51,9 @@ HISTORY_KINDS = frozenset(EventKind.values) - {
     EventKind.COMMENT_EDITED,
     EventKind.COMMENT_DELETED,
 }
-RECORD_FIELDS = frozenset((*EDITABLE_FIELDS, *IMPORT_ONLY_FIELDS))
+# An export's custom field values are accepted and not imported: the target project's custom
+# fields (names, types, options) need not match the source's.
+RECORD_FIELDS = frozenset((*EDITABLE_FIELDS, *IMPORT_ONLY_FIELDS, "custom_fields"))
 # Ids per lookup query: SQLite allows 32,766 parameters in one statement.
 LOOKUP_CHUNK = 5000
 
