@@ -122,3 +122,13 @@ def test_the_settings_page_lists_adds_and_deletes_fields(cast):
     assert bad.status_code == 422 and "lower-case letters" in bad.content.decode()
     assert admin.post("/p/WEB/fields", {"delete": "tier"}).status_code == 302
     assert "No custom fields yet" in member.get("/p/WEB/fields").content.decode()
+
+
+def test_the_estimate_reads_and_edits_as_a_duration_in_place(fielded, issue):
+    member = client_for(fielded.bob)
+    assert ">2h<" in member.get("/WEB-1").content.decode().replace(" ", "")
+    form = member.get("/WEB-1/fields/estimate").content.decode()
+    assert 'value="2h"' in form
+    saved = member.post("/WEB-1/fields/estimate", {"value": "3h 30m", "version": "1"})
+    assert saved.status_code == 302
+    assert fielded.api(fielded.bob).get("/issues/WEB-1").json()["estimate"] == 210

@@ -16,6 +16,7 @@ from docket.accounts.middleware import actor_of
 from docket.core.errors import Conflict, DocketError, Forbidden, NotFound
 from docket.issues import actions, editing
 from docket.issues.access import get_issue_for
+from docket.issues.durations import format_duration
 from docket.issues.models import Issue
 from docket.issues.queries import issue_out
 from docket.web.views.common import is_htmx, web_view
@@ -56,6 +57,8 @@ def field(request: HttpRequest, key: str, name: str) -> HttpResponse:
             else None
         )
         current = issue_out(issue)[name]
+        if name == "estimate":  # edited as it reads: "3h 30m" (issues/durations.py)
+            current = format_duration(current)
         return _field_form(
             request, issue, name, value=current, version=issue.version, changed=changed_by
         )
