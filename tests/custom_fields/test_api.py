@@ -174,3 +174,17 @@ def test_a_person_the_reader_may_not_know_reads_as_null(cast):
     project_actions.set_member(actor=cast.alice, project=desk, user="bob", role="reporter")
     assert customer.get(f"/issues/{key}").json()["custom_fields"]["owner"] is None
     assert admin.get(f"/issues/{key}").json()["custom_fields"]["owner"] == "bob"
+
+
+def test_a_stale_change_to_a_custom_field_is_a_conflict(fielded):
+    alice, bob = fielded.api(fielded.alice), fielded.api(fielded.bob)
+    alice.post("/projects/WEB/issues", {"title": "T", "custom_fields": {"points": 1}})
+    assert alice.patch("/issues/WEB-1", {"custom_fields": {"points": 2}}).status_code == 200
+    stale = bob.patch("/issues/WEB-1", {"custom_fields": {"points": 3}, "version": 1})
+    assert stale.status_code == 409 and "cf.points" in stale.content.decode()
+    # another field merges; the same value as now is no clash
+    merged = bob.patch("/issues/WEB-1", {"custom_fields": {"tier": "gold"}, "version": 1})
+    assert merged.status_code == 200, merged.content
+    same = bob.patch("/issues/WEB-1", {"custom_fields": {"points": 2}, "version": 1})
+    assert same.status_code == 200
+    assert bob.get("/issues/WEB-1").json()["custom_fields"]["points"] == 2

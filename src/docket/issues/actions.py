@@ -151,6 +151,29 @@ def _check_conflicts(issue: Issue, changes: dict[str, Any], base_version: int | 
         )
 
 
+def _check_custom_conflicts(issue: Issue, values: dict[str, Any], base_version: int | None) -> None:
+    """As `_check_conflicts`, for custom fields (their events are `cf.<name>`)."""
+    if base_version is None or base_version == issue.version or not values:
+        return
+    moved = set(
+        IssueEvent.objects.filter(issue=issue, version__gt=base_version)
+        .filter(field__startswith=custom_fields.PREFIX)
+        .values_list("field", flat=True)
+    )
+    current = custom_fields.stored_values(issue)
+    clashing = sorted(
+        custom_fields.PREFIX + name
+        for name, value in values.items()
+        if custom_fields.PREFIX + name in moved and value != current.get(name)
+    )
+    if clashing:
+        raise Conflict(
+            f"{issue.key} changed since version {base_version}: {', '.join(clashing)}",
+            errors=[{"field": f, "message": "changed by someone else meanwhile"} for f in clashing],
+            current=snapshot(issue),
+        )
+
+
 def _comparable(field: str, value: Any) -> Any:
     """An outside value normalised the way `field_value` reports it (an invalid one is left
     as it is: it clashes, and the check after the conflict test names what is wrong)."""
@@ -183,6 +206,7 @@ def update_issue(
         check_field_permissions(actor, issue, {"custom_fields"})
     _check_conflicts(issue, changes, base_version)
     custom_values = custom_fields.cleaned(issue.project, custom or {})
+    _check_custom_conflicts(issue, custom_values, base_version)
     values = to_stored(issue.project, changes)
     # An unchanged resolution stays for now, so a reopen that also sends it is refused below.
     values = {f: v for f, v in values.items() if f == "resolution" or _differs(issue, f, v)}
