@@ -188,3 +188,25 @@ def test_a_stale_change_to_a_custom_field_is_a_conflict(fielded):
     same = bob.patch("/issues/WEB-1", {"custom_fields": {"points": 2}, "version": 1})
     assert same.status_code == 200
     assert bob.get("/issues/WEB-1").json()["custom_fields"]["points"] == 2
+
+
+def test_reading_an_issue_costs_the_same_with_many_custom_fields(fielded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = fielded.api(fielded.bob)
+    api.post("/projects/WEB/issues", {"title": "T", "custom_fields": ALL})
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as read:
+            assert api.get("/issues/WEB-1").status_code == 200
+        return len(read)
+
+    few = cost()
+    for n in range(30):
+        custom_fields.define(
+            actor=fielded.alice, project=fielded.web, values={"name": f"extra{n}", "type": "text"}
+        )
+        api.patch("/issues/WEB-1", {"custom_fields": {f"extra{n}": f"v{n}"}})
+    assert cost() == few
+    assert len(api.get("/issues/WEB-1").json()["custom_fields"]) == 36
