@@ -316,3 +316,21 @@ def test_a_deleted_comments_words_do_not_leave(cast: Cast, target: Receiver):
     deliver()
     [hit] = target.accepted()
     assert hit.json()["type"] == "issue.comment_deleted" and b"hunter2" not in hit.body
+
+
+def test_a_link_event_leaves_without_the_other_issue(cast: Cast) -> None:
+    """The other issue may be in a project the receivers may not see: the payload names the
+    link's kind only (payloads.py)."""
+    from docket.integrations.hooks.payloads import event_payload
+    from docket.issues.links import link_issues
+    from docket.issues.models import IssueEvent
+
+    private = project_actions.create_project(
+        actor=cast.alice, key="SEC", name="Security", visibility="private"
+    )
+    web_issue, secret = make_issue(cast.alice, cast.web), make_issue(cast.alice, private)
+    link_issues(actor=cast.alice, issue=web_issue, kind="blocks", other=f"SEC-{secret.number}")
+    event = IssueEvent.objects.get(issue=web_issue, kind="linked")
+    payload = event_payload(event, web_issue)
+    assert payload["data"]["event"]["new"] == {"kind": "blocks", "issue": None}
+    assert "SEC-" not in str(payload)

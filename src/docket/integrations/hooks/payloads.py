@@ -40,12 +40,22 @@ def event_payload(event: IssueEvent, issue: Issue) -> dict[str, Any]:
     }  # fmt: skip
     if event.kind == EventKind.COMMENT_DELETED:
         data["event"]["old"] = None  # a deleted comment's words stay deleted
+    if event.kind in (EventKind.LINKED, EventKind.UNLINKED):
+        _without_other_issue(data["event"])
     comment = event.comment if event.comment_id else None
     if comment is not None and comment.internal:
         _without_note(data, comment.id)
     elif comment is not None and comment.deleted_at is None:
         data["comment"] = {"id": comment.id, "body": comment.body[:COMMENT_CHARS]}
     return {"type": f"issue.{event.kind}", "timestamp": event.created_at.isoformat(), "data": data}
+
+
+def _without_other_issue(event: dict[str, Any]) -> None:
+    """A link names another issue, maybe in a project the hook's receivers may not see: the
+    payload says which kind of link was made or removed, never with what (docs/integrations.md)."""
+    for side in ("old", "new"):
+        if isinstance(event.get(side), dict):
+            event[side] = {"kind": event[side].get("kind"), "issue": None}
 
 
 def _without_note(data: dict[str, Any], comment_id: int) -> None:
