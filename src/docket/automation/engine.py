@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 
 from docket.accounts.actor import Actor
 from docket.accounts.models import User
@@ -25,8 +25,8 @@ from docket.automation.models import Rule, RuleEffect, RuleRun
 from docket.automation.spec import EVENT_TRIGGERS
 from docket.core.clock import now
 from docket.core.errors import DocketError
-from docket.issues.models import EventKind, Issue, IssueEvent, Watch
-from docket.issues.query_fields import check_issue_query, issue_context
+from docket.issues.models import EventKind, Issue, IssueEvent
+from docket.issues.query_fields import check_issue_query, issue_context, issues_for_evaluation
 from docket.query import CheckedQuery, Context, QueryError, evaluate
 
 log = logging.getLogger(__name__)
@@ -101,26 +101,8 @@ def rules_for(project_ids: Iterable[int], triggers: Iterable[str] = EVENT_TRIGGE
     return sorted(found, key=lambda r: (r.project_id is not None, r.position, r.id))
 
 
-def fresh_issues(issue_ids: Iterable[int]) -> dict[int, Issue]:
-    """The issues as they are now, with what conditions read (labels, components, watchers,
-    mentions) loaded in one go; deleted ones are left out."""
-    found = (
-        Issue.objects.filter(pk__in=list(issue_ids), deleted_at__isnull=True)
-        .select_related(
-            "project", "project__workflow", "status", "reporter", "assignee", "milestone"
-        )
-        .prefetch_related(
-            "labels",
-            "components",
-            Prefetch("watches", queryset=Watch.objects.select_related("user")),
-            "mentions__user",
-        )  # fmt: skip
-    )
-    return {issue.pk: issue for issue in found}
-
-
 def fresh_issue(issue_id: int) -> Issue | None:
-    return fresh_issues([issue_id]).get(issue_id)
+    return issues_for_evaluation([issue_id]).get(issue_id)
 
 
 @dataclass
@@ -234,7 +216,7 @@ def handle_events(events: list[IssueEvent]) -> int:
     runs = 0
     quiet: list[RuleRun] = []  # runs that changed nothing, inserted together at the end
     actors: dict[tuple[int | None, int], Actor] = {}  # the bot as each owner, per project
-    current = fresh_issues({e.issue_id for e in interesting if _sets_off_any(rules, e)})
+    current = issues_for_evaluation({e.issue_id for e in interesting if _sets_off_any(rules, e)})
     for event in interesting:
         key = f"event:{event.id}"
         issue = current.get(event.issue_id)

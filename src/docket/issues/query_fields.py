@@ -7,11 +7,12 @@ Permissions are not applied here: filter `visible_issues(user)` with the compile
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 
 from docket.accounts.actor import Who
@@ -461,3 +462,22 @@ def issue_matches(
     the issue, so prefetch them when testing many). Raises QueryError."""
     checked = query if isinstance(query, CheckedQuery) else check_issue_query(query, user)
     return evaluate(checked, issue, issue_context(user, now))
+
+
+def issues_for_evaluation(issue_ids: Iterable[int]) -> dict[int, Issue]:
+    """The issues as they are now, with what the in-memory evaluator reads (labels,
+    components, watchers, mentions) loaded in one go, by id; deleted ones are left out. For
+    automation conditions and webhook filters, which evaluate queries against one issue."""
+    found = (
+        Issue.objects.filter(pk__in=list(issue_ids), deleted_at__isnull=True)
+        .select_related(
+            "project", "project__workflow", "status", "reporter", "assignee", "milestone"
+        )
+        .prefetch_related(
+            "labels",
+            "components",
+            Prefetch("watches", queryset=Watch.objects.select_related("user")),
+            "mentions__user",
+        )  # fmt: skip
+    )
+    return {issue.pk: issue for issue in found}

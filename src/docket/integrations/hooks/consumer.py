@@ -18,16 +18,14 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Prefetch
-
 from docket.accounts.actor import Actor
 from docket.core.clock import now
 from docket.core.outbound.signing import new_message_id
 from docket.integrations.hooks.actions import max_attempts
 from docket.integrations.hooks.models import Delivery, Webhook
 from docket.integrations.hooks.payloads import event_payload
-from docket.issues.models import EventKind, Issue, IssueEvent, Watch
-from docket.issues.query_fields import check_issue_query, issue_context
+from docket.issues.models import EventKind, Issue, IssueEvent
+from docket.issues.query_fields import check_issue_query, issue_context, issues_for_evaluation
 from docket.query import CheckedQuery, QueryError, evaluate
 
 NAME = "hooks"
@@ -116,19 +114,7 @@ def _issues_for_queries(
     ids = {e.issue_id for e in events if e.issue.project_id in filtered}
     if not ids:
         return {}
-    rows = (
-        Issue.objects.filter(pk__in=ids, deleted_at__isnull=True)
-        .select_related(
-            "project", "project__workflow", "status", "reporter", "assignee", "milestone"
-        )
-        .prefetch_related(
-            "labels",
-            "components",
-            Prefetch("watches", queryset=Watch.objects.select_related("user")),
-            "mentions__user",
-        )  # fmt: skip
-    )
-    return {issue.pk: issue for issue in rows}
+    return issues_for_evaluation(ids)
 
 
 def _delivery(hook: Webhook, event: IssueEvent, moment: dt.datetime) -> Delivery:
