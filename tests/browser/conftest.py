@@ -28,7 +28,7 @@ SCREENSHOTS = (
 )
 
 
-def _require_browser() -> None:
+def require_browser() -> None:
     if Path(CHROMIUM).exists():
         return
     message = f"no Chromium at {CHROMIUM}: apt-get install chromium (CI installs it)"
@@ -78,7 +78,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    _require_browser()
+    require_browser()
     base = tmp_path_factory.mktemp("site")
     with (
         scratch_environment(base / "data", ready=True) as env,
@@ -90,7 +90,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -139,4 +139,4 @@ def screenshot(page: Any, name: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
 
 
-__all__ = ["ADMIN_PASSWORD", "PASSWORD", "Site", "screenshot", "sign_in"]
+__all__ = ["ADMIN_PASSWORD", "PASSWORD", "Site", "require_browser", "screenshot", "sign_in"]

@@ -5,19 +5,17 @@ stacks its widgets without scrolling sideways."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, Site, screenshot, sign_in
+from tests.browser.conftest import Site, require_browser, screenshot, sign_in
 from tests.servers import ADMIN_PASSWORD, run_docket, running_server, scratch_environment
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    require_browser()  # fails instead of skipping where CI requires the browser
     base = tmp_path_factory.mktemp("dashboard-site")
     with scratch_environment(base / "data", ready=True) as env:
         loaded = run_docket(env, "demo", "--issues", "300")

@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, Site, screenshot
+from tests.browser.conftest import Site, require_browser, screenshot
 from tests.mail import SmtpServer
 from tests.mailin.conftest import free_port, mail_process
 from tests.servers import running_server, scratch_environment
@@ -36,8 +36,7 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Site]:
     """This module's server: its worker sends mail to `smtp`."""
-    if not Path(CHROMIUM).exists():  # as the `browser` fixture says, before starting a server
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    require_browser()  # fails instead of skipping where CI requires the browser
     base = tmp_path_factory.mktemp("site")
     with scratch_environment(base / "data", ready=True) as env:
         env |= {"DOCKET_SMTP_HOST": smtp.host, "DOCKET_SMTP_PORT": str(smtp.port),

@@ -9,17 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, Site, screenshot, sign_in
+from tests.browser.conftest import Site, require_browser, screenshot, sign_in
 from tests.servers import ADMIN_PASSWORD, run_docket, running_server, scratch_environment
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A server with the demo loaded and a worker replaying its SLA clocks."""
-    from pathlib import Path
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    require_browser()  # fails instead of skipping where CI requires the browser
     base = tmp_path_factory.mktemp("sla-site")
     with scratch_environment(base / "data", ready=True) as env:
         loaded = run_docket(env, "demo", "--issues", "120")

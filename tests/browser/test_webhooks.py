@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, Site, screenshot
+from tests.browser.conftest import Site, require_browser, screenshot
 from tests.integrations.hooks.receiver import Receiver, receiver
 from tests.servers import running_server, scratch_environment
 
@@ -29,8 +29,7 @@ def target() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, target: Receiver) -> Iterator[Site]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    require_browser()  # fails instead of skipping where CI requires the browser
     base: Path = tmp_path_factory.mktemp("site")
     quick = {
         "DOCKET_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32",
