@@ -33,7 +33,9 @@ HELP = "help@support.example.com"
 def fixture_bytes(name: str) -> bytes:
     path = DATA / name
     if not path.exists():
-        pytest.skip(f"shared email fixtures not found at {DATA.resolve()} (see preamble)")
+        pytest.skip(
+            f"shared email fixtures not found at {DATA.resolve()} (../shared/data; CI has it)"
+        )
     return path.read_bytes()
 
 

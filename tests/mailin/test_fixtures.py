@@ -67,7 +67,7 @@ ORIGINALS = {
 def test_the_table_covers_every_fixture() -> None:
     names = fixture_names()
     if not names:
-        pytest.skip("shared email fixtures not found (see preamble)")
+        pytest.skip("shared email fixtures not found (../shared/data; CI has it)")
     assert sorted(EXPECTED) == names
 
 

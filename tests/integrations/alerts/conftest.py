@@ -21,7 +21,9 @@ def sample(name: str) -> bytes:
     """A sample payload's exact bytes (the test skips when the shared data is absent)."""
     path = DATA / name
     if not path.exists():
-        pytest.skip(f"shared alert samples not found at {DATA.resolve()} (see preamble)")
+        pytest.skip(
+            f"shared alert samples not found at {DATA.resolve()} (../shared/data; CI has it)"
+        )
     return path.read_bytes()
 
 

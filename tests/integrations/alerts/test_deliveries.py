@@ -12,6 +12,7 @@ import pytest
 from docket.integrations.alerts.models import AlertGroup
 from docket.issues.models import Comment, IssueEvent
 from tests.integrations.alerts.conftest import (
+    DATA,
     Intake,
     comments,
     incidents,
@@ -61,7 +62,9 @@ OPENS: dict[str, tuple[str, str, str] | None] = {
 def test_the_table_covers_every_sample() -> None:
     on_disk = set(samples("alertmanager") + samples("grafana"))
     if not on_disk:
-        pytest.skip("shared alert samples not found")
+        pytest.skip(
+            f"shared alert samples not found at {DATA.resolve()} (../shared/data; CI has it)"
+        )
     assert on_disk == set(OPENS)
 
 
