@@ -88,13 +88,6 @@ urlpatterns = [
         mail_quarantine.quarantined_message,
         name="mail_message",
     ),
-    # mail_quarantine.py: mail that arrived and was not taken in (admins)
-    path("settings/mail/quarantine", mail_quarantine.quarantine, name="mail_quarantine"),
-    path(
-        "settings/mail/quarantine/<int:entry_id>",
-        mail_quarantine.quarantined_message,
-        name="mail_message",
-    ),
     # import_page.py: imports from other trackers (site admins), run by the worker
     path("settings/import", import_page.import_page, name="import"),
     path("settings/import/<int:run_id>", import_page.import_run, name="import_run"),
