@@ -14,7 +14,15 @@ if [ ! -x .venv/bin/python ]; then
   echo "Setting up a virtual environment in .venv (first run only)…"
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+# Install (editable) only when pyproject.toml changed since the last install: code changes
+# need none, and pip spends ~18 s finding that out.
+stamp=".venv/.docket-installed"
+wanted="$(sha256sum pyproject.toml | cut -d' ' -f1) ."
+installed="$(cut -d' ' -f1 "$stamp" 2>/dev/null || true)"  # test.sh's ".[dev]" will do too
+if [ "$installed" != "${wanted%% *}" ] || [ ! -x .venv/bin/docket ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+  echo "$wanted" > "$stamp"
+fi
 
 args=()
 for arg in "$@"; do

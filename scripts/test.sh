@@ -13,7 +13,12 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+stamp=".venv/.docket-installed"  # as in start.sh: reinstall only when pyproject.toml changed
+wanted="$(sha256sum pyproject.toml | cut -d' ' -f1) .[dev]"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || [ ! -x .venv/bin/pytest ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+  echo "$wanted" > "$stamp"
+fi
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff"

@@ -1,5 +1,5 @@
-"""An online backup taken under concurrent writes, restored into an empty data dir (the
-reference's fault 10), the way docs/operations.md says to take it.
+"""An online backup taken under concurrent writes, restored into an empty instance (the
+reference's fault 10), with `docket backup` and `docket restore` (docs/operations.md).
 
 Contract: the restored database is intact and holds every write acknowledged before the
 backup started; a server started on it serves them.
@@ -7,93 +7,100 @@ backup started; a server started on it serves them.
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-import subprocess
+import json
+import os
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.faults.conftest import (
+    PROJECT,
     Fleet,
     Ledger,
     check_integrity,
     long_or,
     make_project,
+    on_postgres,
     writers,
 )
-from tests.servers import scratch_environment, spawn_server, stop_process_group
+from tests.servers import (
+    Server,
+    run_docket,
+    scratch_environment,
+    spawn_server,
+    stop_process_group,
+)
 
 WRITERS = long_or(8, 16)
 
 
-def backup(env: dict[str, str], target: Path) -> None:
-    """sqlite3's .backup or pg_dump -Fc, as in docs/operations.md."""
-    url = env.get("DOCKET_DATABASE_URL", "")
-    source = Path(env["DOCKET_DATA_DIR"]) / "docket.sqlite3"
-    if url:
-        if shutil.which("pg_dump") is None:
-            pytest.skip("pg_dump is not installed (apt-get install postgresql-client)")
-        command = ["pg_dump", "-Fc", "-f", str(target), url.replace("postgres://", "postgresql://")]
-    elif shutil.which("sqlite3") is None:  # the same online backup API as the shell's .backup
-        with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
-            live.backup(copy)
-        return
-    else:
-        command = ["sqlite3", str(source), f".backup '{target}'"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-
-
-def restore(dump: Path, env: dict[str, str]) -> None:
-    url = env.get("DOCKET_DATABASE_URL", "")
-    if url:
-        done = subprocess.run(
-            [
-                "pg_restore",
-                "--no-owner",
-                "-d",
-                url.replace("postgres://", "postgresql://"),
-                str(dump),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-    else:
-        data = Path(env["DOCKET_DATA_DIR"])
-        data.mkdir(parents=True, exist_ok=True)
-        shutil.copy(dump, data / "docket.sqlite3")
+def attach(server: Server, token: str, key: str, payload: bytes) -> int:
+    with server.client(token) as api:
+        made = api.post(f"/issues/{key}/attachments", files={"file": ("trace.log", payload)})
+    assert made.status_code == 201, made.text
+    return int(made.json()["id"])
 
 
 def test_a_backup_under_writes_restores_every_write_acknowledged_before_it(
     fleet: Fleet, tmp_path: Path
 ):
+    """`docket backup` while writers run, `docket restore` into an empty instance: every
+    write acknowledged before the backup is there, with attachments, users and tokens."""
     server = fleet.start(workers=long_or(1, 2))
     token = server.token()
     make_project(server, token)
+    with server.client(token) as api:
+        first = api.post(f"/projects/{PROJECT}/issues", json={"title": "has a file"}).json()
+    payload = os.urandom(200_000)
+    attachment = attach(server, token, first["key"], payload)
     ledger = Ledger()
-    dump = tmp_path / "backup.db"
+    copy = tmp_path / "backup"
     with writers(server, token, WRITERS, ledger):
         time.sleep(long_or(1.0, 5.0))
         with ledger.lock:
             before = Ledger(issues=dict(ledger.issues), comments=dict(ledger.comments))
-        backup(fleet.env, dump)
+        backed_up = run_docket(fleet.env, "backup", str(copy))
         time.sleep(0.3)  # writes go on after the backup too
+    assert backed_up.returncode == 0, backed_up.stderr
     fleet.kill9()  # the backup is taken; the old server's fate does not matter
     assert before.acknowledged() > 0
+    manifest = json.loads((copy / "manifest.json").read_text())
+    assert manifest["counts"]["attachments"] == 1 and manifest["missing_attachments"] == []
 
     with scratch_environment(tmp_path / "restored") as env:
-        restore(dump, env)
-        # Sessions and signed cursors need the same key; the database has the rest.
-        secret = Path(fleet.env["DOCKET_DATA_DIR"]) / "secret_key"
-        Path(env["DOCKET_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-        shutil.copy(secret, Path(env["DOCKET_DATA_DIR"]) / "secret_key")
+        restored_run = run_docket(env, "restore", str(copy))
+        assert restored_run.returncode == 0, restored_run.stderr
         restored, process = spawn_server(env, tmp_path / "restored.log", workers=1)
         try:
-            counts = check_integrity(env, before, restored, token)
+            counts = check_integrity(env, before, restored, token)  # the old token works
+            with restored.client(token) as api:
+                assert api.get("/me").json()["username"] == "admin"
+                download = api.get(f"/attachments/{attachment}/download")
+                assert download.status_code == 200 and download.content == payload
+                assert api.get(f"/issues/{first['key']}").json()["title"] == "has a file"
+            # Once it holds data, a second restore is refused and changes nothing.
+            again = run_docket(env, "restore", str(copy))
+            assert again.returncode == 1 and "not empty" in again.stderr
         finally:
             stop_process_group(process)
-    assert counts["issues"] >= len(before.issues)
+    assert counts["issues"] == manifest["counts"]["issues"] >= len(before.issues)
+    assert counts["comments"] == manifest["counts"]["comments"]
+
+
+def test_a_damaged_or_foreign_backup_is_refused_before_anything_changes(tmp_path: Path):
+    with scratch_environment(tmp_path / "source", ready=True) as source:
+        copy = tmp_path / "backup"
+        done = run_docket(source, "backup", str(copy))
+        assert done.returncode == 0, done.stderr
+        refused = run_docket(source, "backup", str(copy))
+        assert refused.returncode == 1 and "not empty" in refused.stderr
+    database = copy / ("database.pgdump" if on_postgres() else "database.sqlite3")
+    data = bytearray(database.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    database.write_bytes(bytes(data))
+    with scratch_environment(tmp_path / "target") as env:
+        damaged = run_docket(env, "restore", str(copy))
+        assert damaged.returncode == 1
+        assert f"{database.name} fails its checksum" in damaged.stderr
+        not_a_backup = run_docket(env, "restore", str(tmp_path))
+        assert not_a_backup.returncode == 1 and "no manifest.json" in not_a_backup.stderr
+        assert not (Path(env["DOCKET_DATA_DIR"]) / "docket.sqlite3").exists() or on_postgres()

@@ -115,6 +115,8 @@ def serve(
 
     from docket.core.staticfiles import collect_static
 
+    if _port_taken(host, port):
+        _fail(f"port {port} on {host} is already in use (another Docket?); choose one with --port")
     _migrate()
     _first_admin(admin_username, admin_email, admin_password)
     collect_static()
@@ -148,6 +150,21 @@ def serve(
         if companion is not None:
             companion.terminate()
             companion.wait(timeout=30)
+
+
+def _port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on host:port: said plainly before starting, rather
+    than after printing the address as if all were well."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def default_workers() -> int:
@@ -537,6 +554,85 @@ def check(
 
 def _seconds(value: float | None) -> str:
     return "never" if value is None else f"{value:.0f} s"
+
+
+@app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per finding")] = False,
+) -> None:
+    """Explain this site: configuration, database, migrations, worker, mail, disk, static
+    files and DOCKET_BASE_URL, each ok / warn / fail with the fix (exit 1 on a failure)."""
+    _django()
+    import json
+
+    from docket.cli.doctor import FAIL, examine
+
+    findings = examine()
+    out = Console(soft_wrap=True)
+    colours = {"ok": "green", "warn": "yellow", "fail": "red"}
+    for f in findings:
+        if as_json:
+            print(json.dumps(f.__dict__))
+            continue
+        fix = f"\n      [dim]fix:[/dim] {f.fix}" if f.fix and f.status != "ok" else ""
+        status = f"[{colours[f.status]}]{f.status:<4}[/{colours[f.status]}]"
+        out.print(f"{status}  [bold]{f.part}[/bold]: {f.detail}{fix}", highlight=False)
+    if any(f.status == FAIL for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="A new directory to write the backup into")],
+) -> None:
+    """Back up this instance while it runs: a consistent copy of the database, the
+    attachments and the secret key, with a manifest of checksums (docs/operations.md)."""
+    _django()
+    from docket.cli.backup import BackupError
+    from docket.cli.backup import backup as take_backup
+
+    started = time.monotonic()
+    try:
+        manifest = take_backup(path)
+    except BackupError as exc:
+        _fail(str(exc))
+    size = sum(f["size"] for f in manifest["files"])
+    counts = ", ".join(f"{n:,} {name}" for name, n in manifest["counts"].items())
+    err.print(f"Backed up to {path} in {time.monotonic() - started:.1f} s ({size / 1e6:.1f} MB)")
+    err.print(f"  {counts}")
+    if manifest["missing_attachments"]:
+        err.print(
+            f"[yellow]warning[/yellow]: {len(manifest['missing_attachments'])} attachment "
+            "file(s) were already missing on disk (listed in manifest.json)"
+        )
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A directory `docket backup` wrote")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an instance that holds projects or issues")
+    ] = False,
+) -> None:
+    """Restore a backup into this instance (empty, unless --force), then apply any newer
+    migrations. Stop the server first."""
+    _django()
+    from docket.cli.backup import BackupError, restored_counts
+    from docket.cli.backup import restore as bring_back
+
+    started = time.monotonic()
+    try:
+        manifest = bring_back(path, force=force)
+    except BackupError as exc:
+        _fail(str(exc))
+    _migrate()
+    counts = restored_counts()
+    if counts != manifest["counts"]:
+        _fail(f"restored counts {counts} differ from the backup's {manifest['counts']}")
+    shown = ", ".join(f"{n:,} {name}" for name, n in counts.items())
+    took = time.monotonic() - started
+    err.print(f"Restored {path} (taken {manifest['created_at']}) in {took:.1f} s")
+    err.print(f"  {shown}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -269,7 +269,7 @@ def storage_problems() -> list[str]:
     """Why writes may fail for lack of space now: a nearly full volume, or a recent failure."""
     problems = []
     floor = settings.DOCKET_MIN_FREE_BYTES
-    for what, path in _storage_paths():
+    for what, path in storage_paths():
         free = shutil.disk_usage(path).free
         if free < floor:
             problems.append(f"{what}: {free // 1024} KiB free at {path}, below {floor // 1024} KiB")
@@ -278,7 +278,8 @@ def storage_problems() -> list[str]:
     return problems
 
 
-def _storage_paths() -> list[tuple[str, Path]]:
+def storage_paths() -> list[tuple[str, Path]]:
+    """Where Docket writes: (what, the directory or its nearest existing parent)."""
     paths = [("attachments", Path(settings.DOCKET_ATTACHMENTS_DIR))]
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
