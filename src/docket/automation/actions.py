@@ -16,7 +16,7 @@ from docket.automation.bot import bot_actor
 from docket.automation.models import Rule
 from docket.automation.spec import check_actions, check_trigger
 from docket.core.clock import now
-from docket.core.errors import Invalid, NotFound
+from docket.core.errors import Invalid, NotFound, checked_name
 from docket.issues.models import Issue
 from docket.issues.query_fields import check_issue_query
 from docket.projects.access import Perm, require
@@ -42,10 +42,7 @@ def _clean(actor: Who, data: dict[str, Any], partial: bool) -> dict[str, Any]:
         raise Invalid.field(unknown[0], "is not a field of a rule")
     out: dict[str, Any] = {}
     if "name" in data or not partial:
-        name = data.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 100:
-            raise Invalid.field("name", "must be 1-100 characters")
-        out["name"] = name.strip()
+        out["name"] = checked_name(data.get("name"))
     if "trigger" in data or not partial:
         out["trigger"] = check_trigger(data.get("trigger"))
     if "actions" in data or not partial:

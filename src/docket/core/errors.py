@@ -46,6 +46,14 @@ class Invalid(DocketError):
         return cls(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
+def checked_name(value: Any, field: str = "name", limit: int = 100) -> str:
+    """A name as the settings forms and APIs take it: a string, stripped, 1 to `limit`
+    characters; raises Invalid naming the field otherwise."""
+    if not isinstance(value, str) or not 0 < len(value.strip()) <= limit:
+        raise Invalid.field(field, f"must be 1-{limit} characters")
+    return value.strip()
+
+
 class Conflict(DocketError):
     """The request was based on an old version and touches something changed since."""
 

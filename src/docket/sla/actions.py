@@ -13,7 +13,7 @@ from docket.accounts.actor import Who
 from docket.accounts.models import Team
 from docket.audit.log import record as audit
 from docket.core.clock import now
-from docket.core.errors import Invalid
+from docket.core.errors import Invalid, checked_name
 from docket.issues.fields import PRIORITY_BY_NAME
 from docket.issues.query_fields import check_issue_query
 from docket.projects.access import Perm, require
@@ -38,8 +38,8 @@ def clean(values: dict[str, Any], viewer: Who | None = None) -> dict[str, Any]:
     if unknown:
         raise Invalid.field(sorted(unknown)[0], "is not a policy field")
     out = dict(values)
-    if "name" in out and not (isinstance(out["name"], str) and 0 < len(out["name"].strip()) <= 100):
-        raise Invalid.field("name", "must be 1-100 characters")
+    if "name" in out:
+        checked_name(out["name"])
     if "query" in out:
         try:
             check_issue_query(out["query"], viewer) if out["query"].strip() else None

@@ -20,7 +20,14 @@ from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
 from docket.audit.log import record as audit
 from docket.core.clock import now
-from docket.core.errors import DocketError, Forbidden, Invalid, NotFound, Unauthenticated
+from docket.core.errors import (
+    DocketError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    checked_name,
+)
 from docket.integrations.alerts import render
 from docket.integrations.alerts.models import AlertGroup, AlertIntake
 from docket.integrations.alerts.payloads import Alert, AlertBatch, parse
@@ -81,10 +88,7 @@ def _clean(project: Project, data: dict[str, Any], partial: bool) -> dict[str, A
         raise Invalid.field(unknown[0], "is not a setting of an alert intake")
     out: dict[str, Any] = {}
     if "name" in data or not partial:
-        name = data.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
-            raise Invalid.field("name", "must be 1-100 characters")
-        out["name"] = name.strip()
+        out["name"] = checked_name(data.get("name"))
     if "source" in data or not partial:
         if data.get("source") not in AlertIntake.Source.values:
             raise Invalid.field("source", f"must be one of: {', '.join(AlertIntake.Source.values)}")

@@ -12,7 +12,7 @@ from django.db import transaction
 from docket.accounts.actor import Who, account_of
 from docket.audit.log import record as audit
 from docket.core.clock import now
-from docket.core.errors import Conflict, Invalid
+from docket.core.errors import Conflict, Invalid, checked_name
 from docket.core.outbound.client import target_problem
 from docket.core.outbound.signing import new_secret
 from docket.integrations.hooks.models import CHAT_FORMATS, Delivery, Format, Webhook
@@ -76,10 +76,7 @@ def _clean(actor: Who, data: dict[str, Any], partial: bool) -> dict[str, Any]:
         raise Invalid.field(unknown[0], "is not a field of a webhook")
     out: dict[str, Any] = {}
     if "name" in data or not partial:
-        name = data.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 100:
-            raise Invalid.field("name", "must be 1-100 characters")
-        out["name"] = name.strip()
+        out["name"] = checked_name(data.get("name"))
     if "url" in data or not partial:
         out["url"] = _check_url(data.get("url"))
     if "format" in data:
