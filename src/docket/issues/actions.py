@@ -352,6 +352,39 @@ def move_issues(
     return moved
 
 
+DETACHABLE = ("labels", "components", "milestone")
+
+
+@transaction.atomic
+def detach_from_issues(*, actor: Who, project: Project, field: str, item: Any) -> int:
+    """Take a label or component off every issue of `project` carrying it, or clear a
+    milestone from every issue in it (deleted issues too); returns how many changed.
+
+    For settings edits (the item is being deleted): like `move_issues`, each issue gets a new
+    version with a `changed` event, so nothing about an issue changes unrecorded.
+    """
+    require(actor, project, Perm.MANAGE_PROJECT)
+    if field not in DETACHABLE or item.project_id != project.pk:
+        raise Invalid(f"cannot detach {field} of another project")
+    issues = (
+        Issue.objects.select_for_update(of=("self",))
+        .select_related("project", "status", "assignee", "milestone", "team")
+        .prefetch_related("labels", "components")
+        .filter(**{field: item})
+        .order_by("id")
+    )
+    moment = now()
+    changed = 0
+    for issue in issues:
+        if field == "milestone":
+            values: dict[str, Any] = {"milestone": None}
+        else:
+            values = {field: [x for x in getattr(issue, field).all() if x.pk != item.pk]}
+        _write(issue, actor, values, moment)
+        changed += 1
+    return changed
+
+
 MAX_DEPTH = 50  # sub-task levels walked when looking for a cycle
 
 

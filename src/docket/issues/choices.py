@@ -83,9 +83,12 @@ def project_components(project: Project) -> list[str]:
     return list(rows.values_list("name", flat=True)[:MAX_CHOICES])
 
 
-def project_milestones(project: Project) -> list[str]:
-    """Open milestones first, then closed ones, each by due date."""
+def project_milestones(project: Project, *, open_only: bool = False) -> list[str]:
+    """Open milestones first, then closed ones (unless `open_only`: a new issue's choices),
+    each by due date."""
     rows = Milestone.objects.filter(project=project).order_by("closed", "due_date", "name")
+    if open_only:
+        rows = rows.filter(closed=False)
     return list(rows.values_list("name", flat=True)[:MAX_CHOICES])
 
 

@@ -82,8 +82,7 @@ def update_project(*, actor: Who, project: Project, changes: dict[str, Any]) -> 
     changed: dict[str, list[Any]] = {}
     for field, value in changes.items():
         before = _shown(getattr(project, field))
-        if field == "lead":
-            value = _user_by_name("lead", value) if value else None
+        value = _project_value(field, value)
         setattr(project, field, value)
         if before != _shown(value):
             changed[field] = [before, _shown(value)]
@@ -91,6 +90,21 @@ def update_project(*, actor: Who, project: Project, changes: dict[str, Any]) -> 
     if changed:
         audit(actor, "project.updated", project=project, target=project.key, changes=changed)
     return project
+
+
+def _project_value(field: str, value: Any) -> Any:
+    """A setting checked (the API's schema checks types too; pages send text)."""
+    if field == "lead":
+        return _user_by_name("lead", value) if value else None
+    if field == "name" and (not isinstance(value, str) or not 1 <= len(value.strip()) <= 200):
+        raise Invalid.field("name", "must be 1-200 characters")
+    if field == "visibility" and value not in Project.Visibility.values:
+        raise Invalid.field("visibility", f"must be one of {', '.join(Project.Visibility.values)}")
+    if field == "reporters_see_own_only" and not isinstance(value, bool):
+        raise Invalid.field("reporters_see_own_only", "must be true or false")
+    if field == "description" and (not isinstance(value, str) or len(value) > 10_000):
+        raise Invalid.field("description", "must be text of at most 10,000 characters")
+    return value.strip() if field == "name" else value
 
 
 def _shown(value: Any) -> Any:
@@ -163,8 +177,14 @@ def _keep_an_admin(project: Project, leaving: Membership) -> None:
 @transaction.atomic
 def add_component(*, actor: Who, project: Project, name: str, lead: str | None = None) -> Component:
     require(actor, project, Perm.MANAGE_PROJECT)
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise Invalid.field("name", "must be 1-100 characters")
     if Component.objects.filter(project=project, name=name).exists():
-        raise Conflict(f"{project.key} already has a component {name!r}")
+        raise Conflict(
+            f"{project.key} already has a component {name!r}",
+            errors=[{"field": "name", "message": "already taken"}],
+        )
     person = _component_lead(project, lead)
     audit(actor, "component.created", project=project, target=name, lead=lead)
     return Component.objects.create(project=project, name=name, lead=person)
@@ -237,7 +257,10 @@ def add_milestone(
     require(actor, project, Perm.MANAGE_PROJECT)
     name = _milestone_name(name)
     if Milestone.objects.filter(project=project, name=name).exists():
-        raise Conflict(f"{project.key} already has a milestone {name!r}")
+        raise Conflict(
+            f"{project.key} already has a milestone {name!r}",
+            errors=[{"field": "name", "message": "already taken"}],
+        )
     start, due = _date("start_date", start_date), _date("due_date", due_date)
     _check_span(start, due)
     audit(
@@ -265,7 +288,10 @@ def update_milestone(
         raise NotFound(f"no milestone {name[:100]!r} in {project.key}")
     new_name = _milestone_name(changes.get("name", found.name))
     if new_name != found.name and Milestone.objects.filter(project=project, name=new_name).exists():
-        raise Conflict(f"{project.key} already has a milestone {new_name!r}")
+        raise Conflict(
+            f"{project.key} already has a milestone {new_name!r}",
+            errors=[{"field": "name", "message": "already taken"}],
+        )
     start = (
         _date("start_date", changes["start_date"]) if "start_date" in changes else found.start_date
     )

@@ -37,6 +37,7 @@ from docket.core import markdown as markdown_renderer
 from docket.issues.references import render_for
 from docket.live.changes import newest_event_id
 from docket.notifications.queries import unread_count
+from docket.projects.access import Perm, permissions_in
 from docket.web.markup import card_sla_now, issue_rows, kanban_cards, status_class
 
 
@@ -80,6 +81,11 @@ def date_format(value: date | datetime | None, format_string: str = "Y-m-d") -> 
     return dateformat.format(value, format_string)
 
 
+def manages(request: Any, project: Any) -> bool:
+    """Whether the page's reader may change `project`'s settings (its admins, site admins)."""
+    return Perm.MANAGE_PROJECT in permissions_in(actor_of(request), project)
+
+
 def pluralize(count: Any, suffix: str = "s") -> str:
     """The suffix unless `count` (a number, or something with a length) is exactly one."""
     if not isinstance(count, int | float):
@@ -94,6 +100,7 @@ def environment(**options: Any) -> jinja2.Environment:
     env.globals["issue_rows"] = issue_rows  # web/partials/issue_table.html (Python: speed)
     env.globals["kanban_cards"] = kanban_cards  # web/board/board_region.html (Python: speed)
     env.globals["card_sla"] = card_sla_now  # web/board/card.html's SLA badge
+    env.globals["manages"] = manages  # the "Settings" link of a project's pages
     env.filters.update(
         markdown=markdown,
         date=date_format,

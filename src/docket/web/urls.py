@@ -24,6 +24,8 @@ from docket.web.views import (
     mail_quarantine,
     milestones,
     notification_settings,
+    project_settings,
+    project_settings_workflow,
     projects,
     repositories,
     rule_form,
@@ -60,6 +62,27 @@ urlpatterns = [
     path("projects/new", projects.create_project, name="create_project"),
     path("p/<str:project_key>/members", projects.members, name="members"),
     path("p/<str:project_key>/components", projects.components, name="components"),
+    # project_settings.py, project_settings_workflow.py: a project's settings (its admins)
+    path("p/<str:project_key>/settings/", project_settings.settings_home, name="settings"),
+    path("p/<str:project_key>/settings/details", project_settings.details, name="settings_details"),
+    path("p/<str:project_key>/settings/members", project_settings.members, name="settings_members"),
+    path("p/<str:project_key>/settings/labels", project_settings.labels, name="settings_labels"),
+    path(
+        "p/<str:project_key>/settings/components",
+        project_settings.components,
+        name="settings_components",
+    ),
+    path(
+        "p/<str:project_key>/settings/milestones",
+        project_settings.milestones,
+        name="settings_milestones",
+    ),
+    path(
+        "p/<str:project_key>/settings/workflow",
+        project_settings_workflow.workflow,
+        name="settings_workflow",
+    ),
+    path("p/<str:project_key>/settings/people", project_settings.people, name="settings_people"),
     # dashboard.py: project health (docket.reports)
     path("dashboard", dashboard.my_dashboard, name="dashboard"),
     path("p/<str:project_key>/dashboard", dashboard.project_dashboard, name="project_dashboard"),

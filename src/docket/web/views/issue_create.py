@@ -130,7 +130,7 @@ def create_issue(request: HttpRequest, project_key: str) -> HttpResponse:
         "people": editing.assignable_people(project),
         "labels": choices.project_labels(project, actor_of(request)),
         "components": choices.project_components(project),
-        "milestones": choices.project_milestones(project),
+        "milestones": choices.project_milestones(project, open_only=True),
         "teams": choices.team_slugs(),
         "max_description": MAX_DESCRIPTION,
         "custom": custom_inputs(project, custom_values, people=True),
