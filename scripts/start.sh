@@ -2,7 +2,7 @@
 # Set up and start Docket on SQLite: http://127.0.0.1:8000
 #
 #   ./scripts/start.sh            # first run prints the admin password once
-#   ./scripts/start.sh --demo     # also loads demo projects with a few hundred issues
+#   ./scripts/start.sh --demo     # also loads the demo: ten weeks of a small team's issues
 #   ./scripts/start.sh --port 9000 --host 0.0.0.0 --workers 2   # other options go to `docket serve`
 #
 # Data lives in ./docket-data unless DOCKET_DATA_DIR says otherwise (docs/configuration.md).
@@ -27,7 +27,7 @@ fi
 args=()
 for arg in "$@"; do
   if [ "$arg" = "--demo" ]; then
-    .venv/bin/docket demo || true   # refuses politely when the demo is already loaded
+    .venv/bin/docket demo   # says it is skipping when the demo is already loaded
   else
     args+=("$arg")
   fi

@@ -82,9 +82,10 @@ def test_demo_loads_issues_with_comments_and_history(scratch_env):
         " Comment.objects.count(), IssueEvent.objects.count()]))",
     )
     issues, comments, events = json.loads(shell.stdout)
-    assert issues == 120 and comments > 100 and events == issues + comments
+    assert issues == 120 and comments > 100
+    assert events > 2 * issues + comments  # each issue's history: created, moved, resolved…
     twice = run_docket(scratch_env, "demo")
-    assert twice.returncode == 1 and "already loaded" in twice.stderr
+    assert twice.returncode == 0 and "already loaded" in twice.stderr and "skipping" in twice.stderr
 
 
 def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(scratch_env, tmp_path):

@@ -486,29 +486,38 @@ def demo(
     issues: Annotated[int, typer.Option(help="How many issues")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed")] = 7,
 ) -> None:
-    """Load demo projects with realistic issues, comments and history."""
+    """Load demo projects: ten weeks of a small team's issues with their history, and what
+    the admin finds on My work. Skips (exit 0) when the demo is already loaded."""
     _django()
     import json
 
+    from docket.cli import demo_story
+    from docket.cli.demo_data import PEOPLE, PROJECTS, records
     from docket.cli.demo_rules import add_demo_rules
     from docket.cli.importfile import load
-    from docket.cli.sampledata import generate, users
     from docket.projects.models import Project
 
     _migrate()
     if Project.objects.filter(key="WEB").exists():
-        _fail("demo data is already loaded (project WEB exists)")
+        err.print("The demo data is already loaded (project WEB exists): skipping.")
+        return
+    started = time.monotonic()
     _first_admin("admin", "admin@localhost", os.environ.get("DOCKET_ADMIN_PASSWORD"))
     actor = _import_actor(None)
     moment = dt.datetime.now(dt.UTC)
-    lines = (json.dumps(r) for r in generate(issues, seed=seed, user_count=12, demo_now=moment))
-    stats = load(actor, lines, source="demo")
+    made = [json.dumps(r) for r in records(issues, now=moment, seed=seed, admin=actor.username)]
+    first_issue = next(i for i, line in enumerate(made) if line.startswith('{"kind": "issue"'))
+    load(actor, made[:first_issue], source="demo")  # people and projects
+    demo_story.prepare(actor, moment)  # milestones, leads, custom fields the issues use
+    stats = load(actor, made[first_issue:], source="demo")
+    demo_story.tell(actor)
+    rules = add_demo_rules(actor, PEOPLE)
     err.print(
-        f"Loaded {stats.issues} issues with {stats.comments} comments in "
-        f"{stats.projects} projects, {stats.users} users (they have no password)."
+        f"Loaded {stats.issues} issues with {stats.comments} comments and their history in "
+        f"{len(PROJECTS)} projects, {len(PEOPLE)} users (no password), {rules} automation rules "
+        f"in {time.monotonic() - started:.1f} s. Sign in as {actor.username}: My work has "
+        "the story."
     )
-    rules = add_demo_rules(actor, [person["username"] for person in users(12)])
-    err.print(f"Added {rules} automation rules (HELP, OPS, WEB: /p/KEY/rules).")
 
 
 @app.command()

@@ -1,6 +1,7 @@
 """A deterministic generator of realistic tracker data, in Docket's import format (JSON Lines).
 
-Used by `docket demo` and by the benchmark (bench/). Same seed, same data.
+Used by the benchmark (bench/) and the import tests; `docket demo` tells its own story
+(cli/demo_data.py) and borrows the people from here. Same seed, same data.
 """
 
 from __future__ import annotations
@@ -158,14 +159,6 @@ LABELS = [
     "good-first-issue",
 ]
 STATUS_WEIGHTS = [("new", 15), ("open", 25), ("in progress", 15), ("resolved", 25), ("closed", 20)]
-# The demo (not the benchmark's dataset) gives these projects the support and incident
-# workflows, whose default SLA policies then run on their recent issues (docs/sla.md).
-DEMO_WORKFLOWS = {
-    "HELP": ("support", [("new", 30), ("waiting on customer", 20), ("waiting on us", 30),
-                         ("solved", 20)], ["support"]),
-    "OPS": ("incident", [("triggered", 30), ("acknowledged", 30), ("mitigated", 15),
-                         ("resolved", 25)], ["incident"]),
-}  # fmt: skip
 TYPES = [
     ("bug", 50),
     ("task", 20),
@@ -214,12 +207,8 @@ def users(count: int) -> list[dict[str, Any]]:
     return people
 
 
-def generate(
-    issues: int, *, seed: int = 42, user_count: int = 50, demo_now: dt.datetime | None = None
-) -> Iterator[dict[str, Any]]:
-    """Yield records: users, then projects (with members), then issues spread over them.
-    With `demo_now` (the demo), HELP and OPS use the support and incident workflows and
-    their issues were filed in the three days before it, so their SLA clocks are live."""
+def generate(issues: int, *, seed: int = 42, user_count: int = 50) -> Iterator[dict[str, Any]]:
+    """Yield records: users, then projects (with members), then issues spread over them."""
     rng = random.Random(seed)
     people = users(user_count)
     yield from people
@@ -235,8 +224,6 @@ def generate(
             "components": ["backend", "frontend", "infrastructure"],
             "milestones": ["1.0", "1.1", "2.0"],
         }
-        if demo_now is not None and key in DEMO_WORKFLOWS:
-            project["workflow"] = DEMO_WORKFLOWS[key][0]
         yield project
     span = (dt.datetime(2026, 11, 1, tzinfo=dt.UTC) - START).total_seconds()
     for i in range(issues):
@@ -275,24 +262,11 @@ def generate(
             "created_at": created.isoformat(),
             "comments": comments,
         }
-        if demo_now is not None and key in DEMO_WORKFLOWS:
-            _demo_issue(rng, record, key, demo_now)
         if rng.random() < 0.3:
             record["due_date"] = (
                 (created + dt.timedelta(days=rng.randint(3, 90))).date().isoformat()
             )
         yield record
-
-
-def _demo_issue(rng: random.Random, record: dict[str, Any], key: str, moment: dt.datetime) -> None:
-    _, statuses, types = DEMO_WORKFLOWS[key]
-    created = moment - dt.timedelta(minutes=rng.randint(5, 3 * 24 * 60))
-    record["status"] = _pick(rng, statuses)
-    record["type"] = rng.choice(types)
-    record["created_at"] = created.isoformat()
-    for n, comment in enumerate(record["comments"]):
-        at = created + dt.timedelta(minutes=20 * (n + 1) * rng.randint(1, 6))
-        comment["created_at"] = min(at, moment).isoformat()
 
 
 def write(out: TextIO, issues: int, *, seed: int = 42, user_count: int = 50) -> None:
