@@ -126,7 +126,7 @@ def shoot(browser: Any, url: str, out: Path, scheme: str) -> None:
     page.goto("/")
     page.get_by_role("heading", name="Assigned to me").wait_for()
     save("my-work")
-    page.goto("/p/WEB/?q=is%3Aopen+sort%3Aupdated-desc")
+    page.goto("/p/WEB/?q=is%3Aopen+sort%3Apriority-desc")
     save("list")
     page.get_by_role("link", name=CHECKOUT).first.click()
     page.get_by_role("heading", name=CHECKOUT).wait_for()

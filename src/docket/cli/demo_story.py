@@ -20,6 +20,7 @@ from docket.core.clock import now
 from docket.issues import actions, custom_fields, links, worklog
 from docket.issues.comments import add_comment
 from docket.issues.models import Issue, Label
+from docket.issues.project_values import change_label
 from docket.issues.watching import watch
 from docket.projects.actions import add_milestone, set_component_lead, update_milestone
 from docket.projects.models import Project
@@ -31,12 +32,12 @@ LEADS = {
     "HELP": {"billing": "ada.lovelace", "accounts": "alan.ritchie"},
     "OPS": {"database": "margaret.allen", "network": "ken.backus"},
 }  # fmt: skip
-# Labels have no colour setting in the pages yet: the demo paints its own (no event: a label
-# is project furniture, not a change to an issue).
 COLOURS = {
     "regression": "#dc2626", "customer": "#2563eb", "ux": "#9333ea", "performance": "#d97706",
     "docs": "#0d9488", "good-first-issue": "#16a34a", "needs-info": "#64748b", "vip": "#db2777",
     "billing": "#0891b2", "paging": "#dc2626", "cve": "#b91c1c", "breaking-change": "#ea580c",
+    "bug-report": "#dc2626", "how-to": "#0d9488", "capacity": "#d97706", "postmortem": "#475569",
+    "pentest": "#7c3aed", "bounty": "#ca8a04",
 }  # fmt: skip
 TIER_FIELD, CUSTOMER_FIELD = "customer_tier", "customer"
 
@@ -66,7 +67,7 @@ def prepare(actor: User, now: dt.datetime) -> None:
 def tell(admin: User) -> None:
     """The story around the hand-written issues (demo_data.STORIES) and the admin."""
     people = {u.username: u for u in User.objects.filter(username__in=data.PEOPLE)}
-    _paint_labels()
+    _paint_labels(admin)
     _blockers(people)
     _dark_mode(people)
     _support_desk(admin, people)
@@ -78,9 +79,11 @@ def _issue(key: str, title: str) -> Issue:
     return Issue.objects.get(project__key=key, title=title)
 
 
-def _paint_labels() -> None:
-    for name, colour in COLOURS.items():
-        Label.objects.filter(name=name).update(color=colour)
+def _paint_labels(admin: User) -> None:
+    """Colours for the labels the issues brought (the importer makes them grey)."""
+    for label in Label.objects.filter(name__in=COLOURS).select_related("project"):
+        changes = {"color": COLOURS[label.name]}
+        change_label(actor=admin, project=label.project, name=label.name, changes=changes)
 
 
 def _blockers(people: dict[str, User]) -> None:
