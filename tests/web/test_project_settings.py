@@ -7,7 +7,10 @@ import pytest
 from django.test import Client
 
 from docket.audit.models import AuditEntry
+from docket.core.errors import Invalid
+from docket.issues import actions as issue_actions
 from docket.issues.models import EventKind, IssueEvent, Label
+from docket.issues.project_values import usage
 from docket.projects import actions as project_actions
 from docket.projects.models import Component, Membership, Milestone, WorkflowState
 from tests.factories import UserFactory, make_issue, make_project
@@ -478,3 +481,18 @@ def test_bad_transitions_are_refused_by_the_field(cast):
     assert contradiction.status_code == 422
     assert b'id="new-transition-effects-error"' in contradiction.content
     assert cast.web.workflow.transitions.count() == count
+
+
+def test_deleting_a_label_reaches_deleted_issues_and_never_another_project(cast):
+    gone = make_issue(cast.alice, cast.web, labels=["old"])
+    issue_actions.delete_issue(actor=cast.alice, issue=gone)
+    other = make_project(cast.alice, "OPS")
+    theirs = make_issue(cast.alice, other, labels=["old"])
+    label = Label.objects.get(project=cast.web, name="old")
+    assert usage(cast.web, "labels") == {label.pk: 1}
+    with pytest.raises(Invalid):
+        issue_actions.detach_from_issues(
+            actor=cast.alice, project=other, field="labels", item=label
+        )
+    assert _post(_as(cast.alice), "labels", "x", "delete", label="old").status_code == 302
+    assert list(gone.labels.all()) == [] and [lb.name for lb in theirs.labels.all()] == ["old"]
