@@ -11,7 +11,7 @@ from pydantic import Field
 
 from docket.accounts.api_auth import ApiRequest
 from docket.core import markdown
-from docket.issues import actions, comments, mentions
+from docket.issues import actions, comments, custom_fields, mentions
 from docket.issues.access import get_issue_for
 from docket.issues.bulk import BulkChange, bulk_update
 from docket.issues.etags import based_on, matches_none, with_etag
@@ -102,6 +102,7 @@ def list_all(request: ApiRequest, params: Query[ListParams]) -> Any:
         cursor=params.cursor,
         limit=params.limit,
     )
+    custom_fields.add_to_rows(request.auth, page)
     return {"items": page, "next_cursor": next_cursor}
 
 
@@ -110,8 +111,10 @@ def bulk_edit(request: ApiRequest, payload: BulkIn) -> Any:
     """The same change to up to 200 issues, each under its own lock and all or nothing, in
     order. One issue failing (not found, not allowed, a conflict, a workflow rule) does not
     stop the others: see each result's `status` and `message`."""
+    changes = payload.changes.model_dump(exclude_unset=True)
     change = BulkChange(
-        changes=payload.changes.model_dump(exclude_unset=True),
+        changes=changes,
+        custom_fields=changes.pop("custom_fields", None) or {},
         add_labels=tuple(payload.add_labels),
         remove_labels=tuple(payload.remove_labels),
         to=payload.to,
@@ -225,4 +228,5 @@ class HistoryParams(Schema):
 def history(request: ApiRequest, key: str, params: Query[HistoryParams]) -> Any:
     issue = get_issue_for(request.auth, key)
     items, next_cursor = history_page(request.auth, issue, cursor=params.cursor, limit=params.limit)
+    custom_fields.label_events(issue.project, items)
     return {"items": items, "next_cursor": next_cursor}

@@ -10,9 +10,9 @@ from typing import Any
 from django.db import transaction
 
 from docket.accounts.actor import Who, as_actor
-from docket.core.errors import DocketError, Invalid, Unauthenticated
-from docket.issues import actions
-from docket.issues.access import get_issue_for
+from docket.core.errors import DocketError, Invalid, NotFound, Unauthenticated
+from docket.issues import actions, custom_fields
+from docket.issues.access import get_issue_for, parse_key, visible_issues
 from docket.issues.fields import EDITABLE_FIELDS, FIELDS, TRANSITION_FIELDS, field_value
 from docket.issues.models import Issue
 
@@ -24,15 +24,19 @@ BULK_FIELDS = tuple(f for f in EDITABLE_FIELDS if f not in ("labels", "status"))
 @dataclass(frozen=True)
 class BulkChange:
     """What to do to every issue. `changes`: outside values of BULK_FIELDS; `to`: the state
-    to move to (by a transition of the workflow); labels to add and remove."""
+    to move to (by a transition of the workflow); labels to add and remove; `custom_fields`:
+    {name: outside value, null clears} of custom fields every issue's project has."""
 
     changes: dict[str, Any] = field(default_factory=dict)
+    custom_fields: dict[str, Any] = field(default_factory=dict)
     add_labels: tuple[str, ...] = ()
     remove_labels: tuple[str, ...] = ()
     to: str | None = None
 
     def is_empty(self) -> bool:
-        return not (self.changes or self.add_labels or self.remove_labels or self.to)
+        return not (
+            self.changes or self.custom_fields or self.add_labels or self.remove_labels or self.to
+        )
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,48 @@ def check_bulk(keys: list[str], change: BulkChange, versions: dict[str, int]) ->
         raise Invalid.field("labels", f"{sorted(clash)[0]!r} is both added and removed")
 
 
+def check_shared_fields(actor: Who, keys: list[str], names: list[str]) -> None:
+    """Refuse (422) custom fields that not every selected issue's project has: a field is
+    its project's own, so "set tier" means nothing on an issue of a project without one.
+    Only projects of issues `actor` may see are asked (an unseen key fails on its own, 404)."""
+    wanted: dict[str, set[int]] = {}
+    for key in keys:
+        try:
+            project_key, number = parse_key(key.strip())
+        except NotFound:
+            continue  # that issue answers 404 on its own
+        wanted.setdefault(project_key, set()).add(number)
+    found = visible_issues(actor).filter(project__key__in=list(wanted)).select_related("project")
+    seen: dict[str, Any] = {}
+    for issue in found.filter(number__in={n for ns in wanted.values() for n in ns}):
+        if issue.number in wanted[issue.project.key]:
+            seen[issue.project.key] = issue.project
+    for name in names:
+        if not isinstance(name, str):
+            raise Invalid.field("custom_fields", "field names are text")
+        lacking = sorted(k for k, p in seen.items() if not _has_field(p, name))
+        if lacking:
+            raise Invalid.field(f"custom_fields.{name}", _not_shared(name, lacking, seen))
+
+
+def _not_shared(name: str, lacking: list[str], seen: dict[str, Any]) -> str:
+    missing = (
+        f"{', '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} no custom field '{name}'"
+    )
+    having = sorted(set(seen) - set(lacking))
+    if not having:
+        return missing
+    return (
+        f"the selected issues span projects that do not share this field: {missing} "
+        f"(only {', '.join(having)} {'has' if len(having) == 1 else 'have'} it); select issues "
+        "of projects that share it"
+    )
+
+
+def _has_field(project: Any, name: str) -> bool:
+    return any(f.name == name for f in custom_fields.project_fields(project))
+
+
 def bulk_update(
     *,
     actor: Who,
@@ -87,6 +133,8 @@ def bulk_update(
         raise Unauthenticated("sign in or send an API token to edit issues")
     versions = base_versions or {}
     check_bulk(keys, change, versions)
+    if change.custom_fields:
+        check_shared_fields(actor, keys, list(change.custom_fields))
     return [_one(actor, key, change, versions.get(key)) for key in keys]
 
 
@@ -105,6 +153,8 @@ def _one(actor: Who, key: str, change: BulkChange, base_version: int | None) -> 
 
 def _apply(actor: Who, issue: Issue, change: BulkChange, base_version: int | None) -> Issue:
     changes = dict(change.changes)
+    if change.custom_fields:
+        changes["custom_fields"] = dict(change.custom_fields)
     if change.add_labels or change.remove_labels:
         # Read under the row lock taken above: nobody changes the labels between this read
         # and the write.

@@ -26,7 +26,7 @@ from docket.accounts.models import User
 from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Invalid, NotFound
 from docket.core.rows import one_or_none
-from docket.issues.fields import DATE_PATTERN, INVISIBLE
+from docket.issues.fields import DATE_PATTERN, INVISIBLE, label_of
 from docket.issues.models import CustomField, CustomFieldType, CustomValue, Issue
 from docket.projects.access import ASSIGNABLE_ROLES, Perm, require, visible_people
 from docket.projects.models import Project
@@ -406,3 +406,89 @@ def values_by_issue(ids: list[int]) -> dict[int, dict[str, Any]]:
         )  # fmt: skip
         _put(values, field, value)
     return found
+
+
+# --- many issues at once: list rows, history labels -----------------------------------------
+
+
+def add_to_rows(reader: Who, rows: list[dict[str, Any]]) -> None:
+    """Put `custom_fields` ({name: value}, every field of the row's project, as `values_for`
+    gives one issue) on API-shaped list rows: two queries for the page (the page's projects'
+    definitions and their values), plus one per project with a person in a user field (who
+    `reader` may know of), never one per issue."""
+    if not rows:
+        return
+    numbers: dict[str, list[int]] = {}
+    for row in rows:
+        numbers.setdefault(row["project"], []).append(row["number"])
+    defined = CustomField.objects.filter(project__key__in=list(numbers))
+    fields = list(defined.select_related("project").order_by("position", "id"))
+    by_project: dict[str, list[CustomField]] = {}
+    for f in fields:
+        by_project.setdefault(f.project.key, []).append(f)
+    values = {
+        (row["project"], row["number"]): {
+            f.name: empty(f) for f in by_project.get(row["project"], [])
+        }
+        for row in rows
+    }
+    if fields:
+        _fill(values, {f.id: f for f in fields}, numbers, by_project)
+        _mask_people(reader, by_project, values)
+    for row in rows:
+        row["custom_fields"] = values[(row["project"], row["number"])]
+
+
+def _fill(
+    values: dict[tuple[str, int], dict[str, Any]],
+    by_id: dict[int, CustomField],
+    numbers: dict[str, list[int]],
+    by_project: dict[str, list[CustomField]],
+) -> None:
+    where = Q()
+    for key in by_project:
+        where |= Q(issue__project__key=key, issue__number__in=numbers[key])
+    rows = CustomValue.objects.filter(where).order_by("id")
+    columns = ("field_id", "issue__project__key", "issue__number", "text", "number", "date")
+    for row in rows.values(*columns, "user__username"):
+        field = by_id[row["field_id"]]
+        found = values[(row["issue__project__key"], row["issue__number"])]
+        _put(found, field, _row_value(field, dict(row)))
+
+
+def _mask_people(
+    reader: Who,
+    by_project: dict[str, list[CustomField]],
+    values: dict[tuple[str, int], dict[str, Any]],
+) -> None:
+    """A person `reader` may not know of reads as null (as in `values_for`)."""
+    for key, fields in by_project.items():
+        people = [f.name for f in fields if f.type == CustomFieldType.USER]
+        shown = [v for (k, _), v in values.items() if k == key]
+        named = {v[name] for v in shown for name in people if v[name] is not None}
+        if not named:
+            continue
+        known = set(
+            User.objects.filter(visible_people(reader, fields[0].project))
+            .filter(username__in=list(named))
+            .values_list("username", flat=True)
+        )
+        for found in shown:
+            for name in people:
+                if found[name] not in known:
+                    found[name] = None
+
+
+def label_events(project: Project, events: list[dict[str, Any]]) -> None:
+    """Put `label` on history events that change a field: a custom field's label ("Customer
+    tier", where `field` keeps the stable `cf.tier`), a removed field's name, or the field
+    table's label."""
+    labels = {PREFIX + f.name: f.label for f in project_fields(project)}
+    for event in events:
+        name = event.get("field")
+        if not name:
+            event["label"] = None
+        elif name.startswith(PREFIX):
+            event["label"] = labels.get(name, name[len(PREFIX) :])
+        else:
+            event["label"] = label_of(name)

@@ -9,7 +9,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from docket.accounts.api_auth import ApiRequest
-from docket.issues import saved_filters
+from docket.issues import custom_fields, saved_filters
 from docket.issues.api import PageParams
 from docket.issues.models import SavedFilter
 from docket.issues.schemas import IssuePage
@@ -96,4 +96,5 @@ def run_filter(request: ApiRequest, filter_id: int, params: Query[PageParams]) -
     page, next_cursor = saved_filters.run_filter(
         request.auth, saved, cursor=params.cursor, limit=params.limit
     )
+    custom_fields.add_to_rows(request.auth, page)
     return {"items": page, "next_cursor": next_cursor}

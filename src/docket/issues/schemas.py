@@ -99,6 +99,11 @@ class BulkChanges(StrictIn):
         default=None,
         description='Minutes (210) or a duration ("3h 30m", "2h", "45m"); null clears it',
     )
+    custom_fields: dict[str, Any] = Field(
+        default=None,  # type: ignore[arg-type]
+        description="Custom field values by name; null clears one. In a bulk edit every "
+        "selected issue's project must have each field named (422 otherwise)",
+    )
 
 
 class IssueUpdate(BulkChanges):
@@ -213,8 +218,17 @@ class IssueWritten(IssueDetail):
     not_notified: list[str] = NOT_NOTIFIED
 
 
+class IssueRow(IssueOut):
+    """An issue in a list: with its project's custom fields (one query for the page)."""
+
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The project's custom fields by name, as on a single issue",
+    )
+
+
 class IssuePage(Schema):
-    items: list[IssueOut]
+    items: list[IssueRow]
     next_cursor: str | None
 
 
@@ -262,6 +276,11 @@ class EventOut(Schema):
     internal: bool = Field(False, description="About an internal note (staff only see these)")
     version: int
     at: datetime
+    label: str | None = Field(
+        None,
+        description="The changed field's label as people read it (a custom field's label, "
+        "e.g. `Customer tier` for field `cf.tier`); null for events without a field",
+    )
 
 
 class EventPage(Schema):

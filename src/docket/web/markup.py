@@ -139,13 +139,35 @@ def issue_row(
 
 
 def issue_rows(
-    issues: list[dict[str, Any]], selectable: bool = False, sla: bool = False
+    issues: list[dict[str, Any]],
+    selectable: bool = False,
+    sla: bool = False,
+    custom: list[str] | None = None,
 ) -> SafeString:
-    """The rows; `sla`: with the SLA column, relative to the request's clock."""
+    """The rows; `sla`: with the SLA column, relative to the request's clock; `custom`:
+    custom field columns (names) at the end, from each row's `custom_fields`."""
     base, zone = issue_base(), timezone.get_current_timezone()
     now = clock.now() if sla else None
-    html = "".join(issue_row(i, base, zone, selectable=selectable, sla_now=now) for i in issues)
+    html = "".join(
+        _with_custom(issue_row(i, base, zone, selectable=selectable, sla_now=now), i, custom)
+        for i in issues
+    )
     return mark_safe(html)  # noqa: S308 - every value above is escaped
+
+
+def _with_custom(row: str, issue: dict[str, Any], names: list[str] | None) -> str:
+    """`row` with a cell per custom field column before its </tr>."""
+    if not names:
+        return row
+    values = issue.get("custom_fields") or {}
+    cells = "".join(f'<td class="cf">{escape(_custom_text(values.get(n)))}</td>' for n in names)
+    return row.replace("</tr>\n", cells + "</tr>\n")
+
+
+def _custom_text(value: Any) -> str:
+    if value is None or value == []:
+        return ""
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 # --- board cards -------------------------------------------------------------------------------

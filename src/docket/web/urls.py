@@ -191,6 +191,7 @@ urlpatterns = [
         name="issue_link_delete",
     ),
     re_path(rf"^{ISSUE_KEY}/parent$", issue_links.set_parent, name="issue_parent"),
+    re_path(rf"^{ISSUE_KEY}/lookup$", issue_links.lookup_issues, name="issue_lookup"),
     # issue_work.py: custom fields and time
     re_path(
         rf"^{ISSUE_KEY}/custom-fields$", issue_work.save_custom_fields, name="issue_custom_fields"

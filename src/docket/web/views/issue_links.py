@@ -5,12 +5,12 @@ the page again with its reason in the section."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
 
 from docket.accounts.middleware import actor_of
 from docket.core.errors import DocketError
-from docket.issues import actions, links
+from docket.issues import actions, links, lookup
 from docket.issues.access import get_issue_for
 from docket.issues.models import Issue
 from docket.web.views.common import web_view
@@ -63,3 +63,18 @@ def set_parent(request: HttpRequest, key: str) -> HttpResponse:
     except DocketError as exc:
         return _refused(request, issue, exc)
     return back_to_issue(issue.key, "#issue-links")
+
+
+@web_view()
+@require_GET
+def lookup_issues(request: HttpRequest, key: str) -> HttpResponse:
+    """`?q=WEB-1` or `?q=login timeout` → JSON `{"issues": [{key, title, status}]}`: the
+    visible issues the link and parent inputs may point at (issue.js fills a <datalist>)."""
+    user = actor_of(request)
+    issue = get_issue_for(user, key)
+    found = lookup.matching_issues(
+        user, request.GET.get("q", ""), project=issue.project, leave_out=issue
+    )
+    response = JsonResponse({"issues": found})
+    response["Cache-Control"] = "private, no-store"  # what one may see changes
+    return response

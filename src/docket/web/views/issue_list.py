@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
@@ -21,10 +21,11 @@ from django.views.decorators.http import require_GET, require_POST
 from docket.accounts.actor import Actor
 from docket.accounts.middleware import actor_of
 from docket.accounts.models import Team
-from docket.core.errors import BadParameter, DocketError, NotFound
+from docket.core.errors import BadParameter, DocketError, Invalid, NotFound
 from docket.core.pagination import BadCursor
 from docket.core.rows import one_or_none
-from docket.issues import choices, editing, saved_filters
+from docket.issues import choices, custom_fields, editing, saved_filters
+from docket.issues.access import get_issue_for
 from docket.issues.bulk import BulkChange, BulkResult, bulk_update
 from docket.issues.fields import PRIORITY_BY_NAME
 from docket.issues.links import mark_blocked
@@ -35,6 +36,7 @@ from docket.projects.access import Perm, get_project_for, permissions_in
 from docket.projects.models import Project
 from docket.query import MAX_LENGTH, QueryError
 from docket.web.views.common import is_htmx, page, safe_next, web_view
+from docket.web.views.issue_work_section import form_values
 from docket.web.views.tables import chosen_columns, table
 
 PAGE_SIZE = 50
@@ -91,7 +93,9 @@ def _issue_list(
     q = request.GET.get("q", "is:open" if team is not None else "")
     sort = request.GET.get("sort", "").strip() or None
     cursor = request.GET.get("cursor") or None
-    extra = chosen_columns(request.GET.get("columns", "")[:100])
+    asked = ",".join(request.GET.getlist("columns"))[:500]  # the column chooser sends several
+    custom = _custom_labels(project) if "cf." in asked else {}
+    extra = chosen_columns(asked, custom)
     shown = ",".join(extra)  # kept in every link the list makes
     scope = IssueFilter(
         projects=[project.key] if project else [], teams=[team.slug] if team else []
@@ -104,6 +108,8 @@ def _issue_list(
             user, scope, query=q, sort=sort, cursor=cursor, limit=PAGE_SIZE
         )
         mark_blocked(user, issues)  # the Blocked badge: one query for the page
+        if custom:
+            custom_fields.add_to_rows(user, issues)  # their columns: one query for the page
     except (QueryError, BadParameter, BadCursor) as exc:
         error = query_error(q, exc)
     context = {
@@ -116,7 +122,11 @@ def _issue_list(
         "error": error,
         "max_length": MAX_LENGTH,
         **table(
-            issues, extra_columns=extra, selectable=True, **_sorting(request.path, q, sort, shown)
+            issues,
+            extra_columns=extra,
+            custom=custom,
+            selectable=True,
+            **_sorting(request.path, q, sort, shown),
         ),
         "empty_text": "No issues match this query." if q else "No issues here yet.",
         "next_url": (
@@ -137,9 +147,17 @@ def _issue_list(
     else:
         context.update(_sidebar(request, project, q))
         context.update(priorities=list(PRIORITY_BY_NAME), unassign=UNASSIGN)
+        context.update(bulk_fields=bulk_fields(project))
         response = page(request, "web/issues/list.html", context, status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _custom_labels(project: Project | None) -> dict[str, str]:
+    """A project's custom fields by name with their labels (their list columns)."""
+    if project is None:
+        return {}
+    return {f.name: f.label for f in custom_fields.project_fields(project)}
 
 
 def query_error(text: str, exc: DocketError) -> dict[str, Any]:
@@ -375,18 +393,18 @@ def bulk_edit(request: HttpRequest) -> HttpResponse:
     """Apply the bulk bar's changes to each selected issue through the bulk edit action, and
     report every issue's outcome (nothing fails silently)."""
     keys = list(dict.fromkeys(k.strip() for k in request.POST.getlist("selected") if k.strip()))
-    problem, results, change = "", [], _bulk_change(request)
-    if not keys:
-        problem = "Select at least one issue."
-    elif change.is_empty():
-        problem = "Choose something to change."
-    else:
-        try:
-            outcome = bulk_update(actor=actor_of(request), keys=keys, change=change)
-        except DocketError as exc:
-            problem = _sentence(exc)
+    problem, results = "", []
+    try:
+        change = _bulk_change(request, keys)
+        if not keys:
+            problem = "Select at least one issue."
+        elif change.is_empty():
+            problem = "Choose something to change."
         else:
+            outcome = bulk_update(actor=actor_of(request), keys=keys, change=change)
             results = [_result(result) for result in outcome]
+    except DocketError as exc:
+        problem = _sentence(exc)
     changed = sum(1 for r in results if r["ok"] and r["changed"])
     refused = sum(1 for r in results if not r["ok"])
     summary = problem or _summary(changed, refused, len(results))
@@ -404,8 +422,9 @@ def bulk_edit(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(safe_next(request, reverse("web:issues")))
 
 
-def _bulk_change(request: HttpRequest) -> BulkChange:
-    """The bulk bar's choices as a bulk change (one label to add or remove, one state)."""
+def _bulk_change(request: HttpRequest, keys: list[str]) -> BulkChange:
+    """The bulk bar's choices as a bulk change (one label to add or remove, one state, one
+    custom field to set or clear)."""
     wanted = _bulk_wanted(request)
     changes: dict[str, Any] = {}
     if "assignee" in wanted:
@@ -420,7 +439,32 @@ def _bulk_change(request: HttpRequest) -> BulkChange:
         add_labels=tuple(filter(None, [wanted.get("add_label")])),
         remove_labels=tuple(filter(None, [wanted.get("remove_label")])),
         to=wanted.get("to"),
+        custom_fields=_bulk_custom(request, keys),
     )
+
+
+def _bulk_custom(request: HttpRequest, keys: list[str]) -> dict[str, Any]:
+    """The bar's custom field (`cf_field`) with its value (`cf_value`, several options
+    comma-separated) or cleared (`cf_clear`), read as the issue page's form reads it: by
+    the field's type in the first selected issue's project (the action checks each)."""
+    name = request.POST.get("cf_field", "").strip()
+    if not name or not keys:
+        return {}
+    raw, clear = request.POST.get("cf_value", "").strip(), bool(request.POST.get("cf_clear"))
+    if clear == bool(raw):
+        raise Invalid.field(name, "give a value to set, or tick Clear (not both)")
+    field = custom_fields.field_named(get_issue_for(actor_of(request), keys[0]).project, name)
+    given = [v.strip() for v in raw.split(",")] if field.type == "multi_select" else [raw]
+    form = QueryDict(mutable=True)
+    form.setlist(f"cf.{name}", [] if clear else given)
+    return form_values([field], form)
+
+
+def bulk_fields(project: Project | None) -> list[dict[str, str]]:
+    """The custom fields the bar offers on a project's list (by name and label)."""
+    if project is None:
+        return []
+    return [{"name": f.name, "label": f.label} for f in custom_fields.project_fields(project)]
 
 
 def _sentence(exc: DocketError) -> str:

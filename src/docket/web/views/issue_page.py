@@ -26,8 +26,9 @@ from docket.core import markdown
 from docket.core.clock import now as clock_now
 from docket.integrations.alerts.queries import bot_names
 from docket.integrations.vcs.queries import development_of
-from docket.issues import editing, watching
+from docket.issues import custom_fields, editing, watching
 from docket.issues.access import get_issue_for, sees_internal
+from docket.issues.custom_fields import PREFIX as CF_PREFIX
 from docket.issues.durations import format_duration
 from docket.issues.fields import FIELDS, INLINE_FIELDS, label_of
 from docket.issues.links import LABELS as LINK_LABELS
@@ -101,9 +102,10 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
-def _change_words(field: str, old: Any, new: Any) -> Words:
-    """A field change in words: "changed priority from medium to high"."""
-    label = label_of(field).lower()
+def _change_words(field: str, old: Any, new: Any, named: str | None = None) -> Words:
+    """A field change in words: "changed priority from medium to high"; `named`: the label
+    a custom field goes by ("changed Customer tier from gold to silver")."""
+    label = named if field.startswith(CF_PREFIX) and named else label_of(field).lower()
     if field == "status":
         return [("text", "moved the issue from "), ("value", _shown(old)), ("text", " to "),
                 ("value", _shown(new))]  # fmt: skip
@@ -141,7 +143,7 @@ def _event_words(event: dict[str, Any]) -> Words:
     if kind == "created":
         return [("text", "created the issue")]
     if kind == "changed":
-        return _change_words(event.get("field") or "", old, new)
+        return _change_words(event.get("field") or "", old, new, event.get("label"))
     if kind == "access_granted":
         return [("text", "gave "), ("value", _shown(new)), ("text", " access to this issue")]
     if kind == "access_revoked":
@@ -236,6 +238,7 @@ def timeline_entries(user: Actor, issue: Issue, entries: list[Entry]) -> list[di
         + [e.event.get("actor") or "" for e in entries if e.event is not None]
     )
     files = _attachment_names(issue, entries)
+    custom_fields.label_events(issue.project, [e.event for e in entries if e.event is not None])
     shown = []
     for entry in reversed(entries):
         if entry.comment is not None:
@@ -323,6 +326,9 @@ def _page_context(request: HttpRequest, issue: Issue) -> dict[str, Any]:
         "timeline_sig": _timeline_sig(entries),
         "powers": powers,
         "staff": sees_internal(user, issue.project),
+        # "View as of…" (the history's date control): a day from the issue's first to today.
+        "created_day": issue.created_at.date().isoformat(),
+        "today": clock_now().date().isoformat(),
         "sla": sla_shown(issue),
         "development": development_of(issue),
         **attachments_section(user, issue, powers),

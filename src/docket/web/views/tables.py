@@ -20,22 +20,32 @@ COLUMNS = [
 OPTIONAL_COLUMNS = {"assignee", "due", "updated"}  # hidden on narrow screens
 # Columns a list shows when asked (`?columns=sla`), each after the column named here.
 EXTRA_COLUMNS = {"sla": ("SLA", "priority")}
+CF = "cf."  # a custom field's column: `?columns=cf.tier` on a project's list
 
 
-def chosen_columns(text: str) -> list[str]:
+def chosen_columns(text: str, custom: dict[str, str] | None = None) -> list[str]:
     """The extra columns a `columns=` parameter names (comma-separated; unknown names are
-    left out), in the order of EXTRA_COLUMNS."""
+    left out), in the order of EXTRA_COLUMNS, then `cf.<name>` for the custom fields of
+    `custom` ({name: label}, a project's list) in their order."""
     wanted = {part.strip().lower() for part in text.split(",")}
-    return [name for name in EXTRA_COLUMNS if name in wanted]
+    fixed = [name for name in EXTRA_COLUMNS if name in wanted]
+    return fixed + [CF + name for name in custom or {} if CF + name in wanted]
 
 
 def table(
-    issues: list[Any], *, extra_columns: list[str] | None = None, **more: Any
+    issues: list[Any],
+    *,
+    extra_columns: list[str] | None = None,
+    custom: dict[str, str] | None = None,
+    **more: Any,
 ) -> dict[str, Any]:
     """Context for jinja2/web/partials/issue_table.html; `extra_columns` from
-    `chosen_columns` (the SLA column's badges: web/markup.py `sla_badge`)."""
+    `chosen_columns` (the SLA column's badges: web/markup.py `sla_badge`; custom field
+    columns last, titled by the labels of `custom`, their rows need `custom_fields`)."""
     columns = list(COLUMNS)
-    for name in extra_columns or []:
+    shown_custom = [n[len(CF) :] for n in extra_columns or [] if n.startswith(CF)]
+    columns += [(CF + name, (custom or {}).get(name, name)) for name in shown_custom]
+    for name in [n for n in extra_columns or [] if not n.startswith(CF)]:
         title, after = EXTRA_COLUMNS[name]
         at = next(n for n, (column, _) in enumerate(columns) if column == after) + 1
         columns.insert(at, (name, title))
@@ -44,6 +54,7 @@ def table(
         "columns": columns,
         "optional_columns": OPTIONAL_COLUMNS,
         "sla_column": "sla" in (extra_columns or []),
+        "custom_columns": shown_custom,
         **more,
     }
 

@@ -289,4 +289,52 @@
       if (document.activeElement !== mention.box) close();
     }, 0);
   });
+
+  // --- issue keys for the link and parent inputs: a <datalist> of the visible matches --------------
+  // The browser shows and announces the list itself; the status line says how many there are.
+  var lookupTimer = null, lookupSeq = 0;
+  document.addEventListener("input", function (e) {
+    var box = e.target;
+    if (!box.matches || !box.matches("input[data-lookup]")) return;
+    var list = document.getElementById(box.getAttribute("list"));
+    if (!list) return;
+    var text = box.value.trim();
+    clearTimeout(lookupTimer);
+    if (!text) return;
+    var seq = ++lookupSeq;
+    lookupTimer = setTimeout(function () {
+      fetch(list.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(text), {
+        credentials: "same-origin", headers: { Accept: "application/json" }
+      })
+        .then(function (r) { return r.ok ? r.json() : { issues: [] }; })
+        .then(function (data) {
+          if (seq !== lookupSeq) return; // a later keystroke asked again
+          list.textContent = "";
+          data.issues.forEach(function (issue) {
+            var option = document.createElement("option");
+            option.value = issue.key;
+            option.label = issue.title + " (" + issue.status + ")"; // text, never HTML
+            list.appendChild(option);
+          });
+          var status = document.getElementById("issue-matches-status");
+          if (status) {
+            var n = data.issues.length;
+            status.textContent = n ? n + " matching issue" + (n === 1 ? "" : "s") + " suggested" : "No matching issues";
+          }
+        })
+        .catch(function () {});
+    }, 150);
+  });
+
+  // --- on a phone an empty section is one "Add …" row (issue.css); this opens it --------------------
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-section-open]");
+    if (!button) return;
+    var section = button.closest(".issue-section");
+    section.classList.add("is-open");
+    section.setAttribute("data-expanded", ""); // live refresh leaves an opened section be
+    button.setAttribute("aria-expanded", "true");
+    var first = section.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
+  });
 })();
