@@ -654,6 +654,12 @@ def manage(ctx: typer.Context) -> None:
 
 
 def main() -> None:
+    from docket.cli.launch import wants_client
+
+    if wants_client(sys.argv[1:]):  # `python -m docket.cli.main issue list` works too
+        from docket_client.app import main as client
+
+        client()
     app()
 
 
