@@ -49,7 +49,7 @@ def _files(root: Path) -> list[Path]:
 
 
 def _section(html: str) -> str:
-    found = re.search(r'<section class="attachments".*?</section>', html, re.S)
+    found = re.search(r'<section class="attachments[ "].*?</section>', html, re.S)
     assert found, "no Attachments section"
     return found.group(0)
 
