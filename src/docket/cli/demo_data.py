@@ -23,6 +23,7 @@ PEOPLE = [person["username"] for person in users(12)]
 SUPPORT, SRE, DEVELOPERS = PEOPLE[0:4], PEOPLE[4:7], PEOPLE[6:12]  # demo_rules.TEAMS agrees
 HISTORY_DAYS = 70
 SPRINT = "Sprint 14"
+RECENT_HOURS = {"support": 96, "incident": 12}  # how old the open tickets and incidents are
 
 # key, name, visibility, workflow template, share of the issues
 PROJECTS = [
@@ -52,20 +53,20 @@ PATHS = {
         (5, ["new", "open", "in progress", "resolved", "open"]),
     ],
     "support": [
-        (15, ["new"]),
-        (20, ["new", "waiting on us"]),
-        (15, ["new", "waiting on us", "waiting on customer"]),
-        (25, ["new", "waiting on us", "waiting on customer", "waiting on us", "solved"]),
-        (20, ["new", "waiting on us", "solved", "closed"]),
-        (5, ["new", "waiting on us", "solved", "waiting on us"]),
+        (6, ["new"]),
+        (8, ["new", "waiting on us"]),
+        (10, ["new", "waiting on us", "waiting on customer"]),
+        (38, ["new", "waiting on us", "waiting on customer", "waiting on us", "solved"]),
+        (35, ["new", "waiting on us", "solved", "closed"]),
+        (3, ["new", "waiting on us", "solved", "waiting on us"]),
     ],
     "incident": [
-        (8, ["triggered"]),
-        (12, ["triggered", "acknowledged"]),
-        (10, ["triggered", "acknowledged", "mitigated"]),
-        (35, ["triggered", "acknowledged", "mitigated", "resolved"]),
-        (30, ["triggered", "acknowledged", "mitigated", "resolved", "post-mortem done"]),
-        (5, ["triggered", "acknowledged", "resolved", "triggered", "acknowledged"]),
+        (2, ["triggered"]),
+        (4, ["triggered", "acknowledged"]),
+        (4, ["triggered", "acknowledged", "mitigated"]),
+        (45, ["triggered", "acknowledged", "mitigated", "resolved"]),
+        (43, ["triggered", "acknowledged", "mitigated", "resolved", "post-mortem done"]),
+        (2, ["triggered", "acknowledged", "resolved", "triggered", "acknowledged"]),
     ],
 }
 DELAYS = {  # hours from the previous status into this one
@@ -317,6 +318,8 @@ def _filler(rng: random.Random, key: str, workflow: str, now: dt.datetime) -> di
     while title in STORY_TITLES:  # the story finds its issues by title
         title, description, kind = _words(rng, key)
     statuses = _path(rng, workflow, created, now)
+    if workflow != "default" and statuses[-1] not in DONE:  # a desk keeps up: open is recent
+        created = now - dt.timedelta(hours=rng.uniform(0.5, RECENT_HOURS[workflow]))
     team = SUPPORT if key == "HELP" else SRE if key == "OPS" else DEVELOPERS
     assignee = rng.choice(team) if statuses != [statuses[0]] or rng.random() < 0.5 else None
     record = _issue(

@@ -22,7 +22,12 @@ from docket.issues.comments import add_comment
 from docket.issues.models import Issue, Label
 from docket.issues.project_values import change_label
 from docket.issues.watching import watch
-from docket.projects.actions import add_milestone, set_component_lead, update_milestone
+from docket.projects.actions import (
+    add_milestone,
+    set_component_lead,
+    update_milestone,
+    update_project,
+)
 from docket.projects.models import Project
 
 LEADS = {
@@ -39,6 +44,7 @@ COLOURS = {
     "bug-report": "#dc2626", "how-to": "#0d9488", "capacity": "#d97706", "postmortem": "#475569",
     "pentest": "#7c3aed", "bounty": "#ca8a04",
 }  # fmt: skip
+PROJECT_LEADS = {"API": "radia.perlman", "HELP": "ada.lovelace", "OPS": "margaret.allen"}
 TIER_FIELD, CUSTOMER_FIELD = "customer_tier", "customer"
 
 
@@ -55,6 +61,8 @@ def prepare(actor: User, now: dt.datetime) -> None:
         project = Project.objects.get(key=key)
         for component, lead in leads.items():
             set_component_lead(actor=actor, project=project, component=component, lead=lead)
+    for key, lead in PROJECT_LEADS.items():  # SLA escalations reach them (notify_lead)
+        update_project(actor=actor, project=Project.objects.get(key=key), changes={"lead": lead})
     help_desk = Project.objects.get(key="HELP")
     custom_fields.define(actor=actor, project=help_desk, values={
         "name": TIER_FIELD, "label": "Customer tier", "type": "select", "options": data.TIERS,
