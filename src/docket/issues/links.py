@@ -270,18 +270,39 @@ def hidden_keys(viewer: Who, keys: set[str]) -> set[str]:
 
 
 def mask_hidden(viewer: Who, events: list[dict[str, Any]]) -> None:
-    """In history rows (`event_out`'s shape), blank the other issue of each link event that
-    `viewer` may not see: {"kind": …, "issue": null} reads "an issue you cannot see"."""
+    """In history rows (`event_out`'s shape), blank each issue key `viewer` may not see: the
+    other issue of a link event ({"kind": …, "issue": null} reads "an issue you cannot see")
+    and a parent before or after a change (null). A parent change that then says nothing
+    (every key in it hidden) is left out."""
     linked = [e for e in events if e["kind"] in (EventKind.LINKED, EventKind.UNLINKED)]
+    parents = [e for e in events if e["kind"] == EventKind.CHANGED and e.get("field") == "parent"]
     keys = {
         value["issue"]
         for e in linked
         for value in (e["old"], e["new"])
         if isinstance(value, dict) and isinstance(value.get("issue"), str)
-    }
+    } | {value for e in parents for value in (e["old"], e["new"]) if isinstance(value, str)}
     hidden = hidden_keys(viewer, keys) if keys else set()
+    if not hidden:
+        return
     for event in linked:
         for side in ("old", "new"):
             value = event[side]
             if isinstance(value, dict) and value.get("issue") in hidden:
                 event[side] = {"kind": value.get("kind"), "issue": None}
+    for event in parents:
+        for side in ("old", "new"):
+            if event[side] in hidden:
+                event[side] = None
+        if event["old"] is None and event["new"] is None:
+            events.remove(event)
+
+
+def mask_hidden_parents(viewer: Who, issues: list[dict[str, Any]]) -> None:
+    """In API-shaped issues, a parent `viewer` may not see reads as none (a desk reporter's
+    ticket under another customer's, a sub-task of a confidential issue, a shared issue)."""
+    keys = {issue["parent"] for issue in issues if issue.get("parent")}
+    hidden = hidden_keys(viewer, keys) if keys else set()
+    for issue in issues:
+        if issue.get("parent") in hidden:
+            issue["parent"] = None

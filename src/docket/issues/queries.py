@@ -158,15 +158,19 @@ def rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def issues_by_id(user: Who, ids: list[int]) -> dict[int, dict[str, Any]]:
     """API-shaped issues by id (search hits), of those `user` may see."""
     rows = list(visible_issues(user).filter(pk__in=ids).values(*ROW_FIELDS))
-    return {row["id"]: issue for row, issue in zip(rows, rows_out(rows), strict=True)}
+    shaped = rows_out(rows)
+    links.mask_hidden_parents(user, shaped)
+    return {row["id"]: issue for row, issue in zip(rows, shaped, strict=True)}
 
 
 def issue_detail_out(issue: Issue, reader: Who) -> dict[str, Any]:
     """One issue on its own: `issue_out` plus the description rendered to safe HTML for
     `reader` (references: issues/references.py). Kept out of list rows, where rendering every
     description would cost too much."""
+    shaped = issue_out(issue)
+    links.mask_hidden_parents(reader, [shaped])
     return {
-        **issue_out(issue),
+        **shaped,
         "description_html": render_for(reader, issue.description),
         "custom_fields": custom_fields.values_for(reader, issue),
     }
@@ -262,7 +266,9 @@ def list_issues(
     where, ordering = _ordering(query, sort, user)
     issues = filter_issues(visible_issues(user), f, user).filter(where)
     page, next_cursor = keyset_page(issues.values(*ROW_FIELDS), ordering, "issues", cursor, limit)
-    return rows_out(page), next_cursor
+    shaped = rows_out(page)
+    links.mask_hidden_parents(user, shaped)
+    return shaped, next_cursor
 
 
 def comments_page(

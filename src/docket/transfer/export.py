@@ -40,7 +40,7 @@ from docket.accounts.access import is_site_admin
 from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
 from docket.core.errors import BadParameter
-from docket.issues import custom_fields
+from docket.issues import custom_fields, links
 from docket.issues.access import visible_issues
 from docket.issues.fields import FIELDS
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
@@ -68,6 +68,7 @@ class Selection:
 
     issues: QuerySet[Issue]
     projects: list[Project]
+    viewer: Who  # whose gate: keys of issues they may not see are left out of every record
 
 
 def select(
@@ -86,7 +87,7 @@ def select(
     issues = filter_issues(visible_issues(actor), scope, actor).filter(where)
     project_ids = issues.order_by().values("project_id").distinct()
     projects = list(Project.objects.filter(pk__in=project_ids).select_related("workflow"))
-    return Selection(issues.order_by(*ordering), projects)
+    return Selection(issues.order_by(*ordering), projects, actor)
 
 
 def _sorted_by(sort: str, actor: Who) -> list[OrderBy]:
@@ -98,20 +99,23 @@ def _sorted_by(sort: str, actor: Who) -> list[OrderBy]:
         raise BadParameter.field("sort", exc.message) from None
 
 
-def _rows(issues: QuerySet[Issue]) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+def _rows(issues: QuerySet[Issue], viewer: Who) -> Iterator[list[tuple[int, dict[str, Any]]]]:
     """(id, the issue in the API shape: `queries.rows_out`), a chunk at a time."""
     chunk: list[dict[str, Any]] = []
     for row in issues.values(*ROW_FIELDS).iterator(chunk_size=CHUNK):
         chunk.append(row)
         if len(chunk) == CHUNK:
-            shaped, chunk = _shaped(chunk), []  # the raw rows go before the text is written
+            # the raw rows go before the text is written
+            shaped, chunk = _shaped(chunk, viewer), []
             yield shaped
     if chunk:
-        yield _shaped(chunk)
+        yield _shaped(chunk, viewer)
 
 
-def _shaped(rows: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
-    return list(zip([row["id"] for row in rows], rows_out(rows), strict=True))
+def _shaped(rows: list[dict[str, Any]], viewer: Who) -> list[tuple[int, dict[str, Any]]]:
+    shaped = rows_out(rows)
+    links.mask_hidden_parents(viewer, shaped)
+    return list(zip([row["id"] for row in rows], shaped, strict=True))
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -189,7 +193,7 @@ def csv_chunks(selection: Selection, columns: list[str]) -> Iterator[str]:
     writer = csv.writer(_Line())
     yield writer.writerow([defuse(name) for name in columns])
     cells = [COLUMNS[name] for name in columns]
-    for chunk in _rows(selection.issues):
+    for chunk in _rows(selection.issues, selection.viewer):
         yield "".join(
             writer.writerow([defuse(cell(issue)) for cell in cells]) for _, issue in chunk
         )
@@ -231,9 +235,9 @@ def json_chunks(actor: Who, selection: Selection) -> Iterator[str]:
         yield _line(_project_record(project, roles))
     # In each project's numbering order, so an import numbers them alike (when none is
     # left out) whatever order the query asked for.
-    for chunk in _rows(selection.issues.order_by("project__key", "number")):
+    for chunk in _rows(selection.issues.order_by("project__key", "number"), actor):
         ids = [pk for pk, _ in chunk]
-        comments, history = _comments_of(ids), _history_of(ids)
+        comments, history = _comments_of(ids), _history_of(ids, actor)
         custom = custom_fields.values_by_issue(ids)  # custom fields: those set, by name
         yield "".join(
             _line(
@@ -303,7 +307,9 @@ def _comments_of(issue_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
-def _history_of(issue_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def _history_of(issue_ids: list[int], viewer: Who) -> dict[int, list[dict[str, Any]]]:
+    """Each issue's events; a linked issue or a parent `viewer` may not see is blanked as in
+    the history API (issues/links.mask_hidden)."""
     found: dict[int, list[dict[str, Any]]] = {}
     rows = _events(issue_ids).order_by("issue_id", "id")
     for issue_id, kind, actor, field, old, new, version, at in rows.values_list(
@@ -314,6 +320,8 @@ def _history_of(issue_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
             event["field"] = field
         event.update(old=old, new=new)
         found.setdefault(issue_id, []).append(event)
+    for events in found.values():
+        links.mask_hidden(viewer, events)
     return found
 
 
