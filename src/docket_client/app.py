@@ -215,13 +215,9 @@ def _other_commands(commands: Any, command: Callable[..., argparse.ArgumentParse
 
 
 def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
+    from docket_client import __version__
 
-    try:
-        return installed("docket")
-    except PackageNotFoundError:
-        return "unknown"
+    return __version__
 
 
 def run(argv: Sequence[str]) -> int:

@@ -8,13 +8,19 @@ import sys
 from typing import Any
 from urllib.parse import quote
 
-from docket_client import editor, output
+from docket_client import output
 from docket_client.app import Context
 from docket_client.errors import USAGE, ClientError
 
 KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,9}-[1-9][0-9]{0,9}$")
 LIST_COLUMNS = ["key", "status", "priority", "assignee", "title", "updated_at"]
 PAGE_MAX = 200  # the API's largest page
+
+
+def _editor() -> Any:
+    from docket_client import editor  # tempfile, subprocess: only for commands that write
+
+    return editor
 
 
 def issue_key(text: str) -> str:
@@ -103,7 +109,7 @@ def _fields(ctx: Context) -> dict[str, Any]:
         body["labels"] = args.label
     if args.component is not None:
         body["components"] = args.component
-    text = editor.body_from(args.body, args.body_file)
+    text = _editor().body_from(args.body, args.body_file)
     if text is not None:
         body["description"] = text
     return body
@@ -121,9 +127,9 @@ def create(ctx: Context) -> None:
     args = ctx.args
     body = _fields(ctx)
     title = args.title
-    if args.editor or (title is None and editor.interactive()):
-        text = editor.edit(TEMPLATE.format(title=title or "", body=body.get("description", "")))
-        title, description = editor.split_title(text)
+    if args.editor or (title is None and _editor().interactive()):
+        text = _editor().edit(TEMPLATE.format(title=title or "", body=body.get("description", "")))
+        title, description = _editor().split_title(text)
         body["description"] = description
     if not title:
         raise ClientError("an issue needs a title: --title, or run it in a terminal", USAGE)
@@ -155,8 +161,8 @@ def edit(ctx: Context) -> None:
         body["labels"] = [x for x in labels if x not in args.remove_label] + [
             x for x in args.add_label if x not in labels
         ]
-    if args.editor or (not body and editor.interactive()):
-        body["description"] = editor.edit(issue["description"]).rstrip("\n")
+    if args.editor or (not body and _editor().interactive()):
+        body["description"] = _editor().edit(issue["description"]).rstrip("\n")
         if body["description"] == issue["description"].rstrip("\n"):
             output.say("description unchanged; nothing sent")
             return
@@ -172,9 +178,9 @@ def edit(ctx: Context) -> None:
 
 def comment(ctx: Context) -> None:
     args = ctx.args
-    text = editor.body_from(args.body, args.body_file)
-    if text is None and editor.interactive():
-        text = editor.edit(f"\n# Your comment on {issue_key(args.key)} (Markdown).\n")
+    text = _editor().body_from(args.body, args.body_file)
+    if text is None and _editor().interactive():
+        text = _editor().edit(f"\n# Your comment on {issue_key(args.key)} (Markdown).\n")
     if not text or not text.strip():
         raise ClientError("an empty comment: give --body or --body-file", USAGE)
     body: dict[str, Any] = {"body": text}

@@ -42,6 +42,11 @@ def _names_user(words: Sequence[str]) -> bool:
 
 
 def main() -> None:
+    if sys.argv[1:] in (["--version"], ["-V"]):  # the quickest answer: no parser at all
+        from docket_client import __version__
+
+        sys.stdout.write(f"docket {__version__}\n")
+        return
     if wants_client(sys.argv[1:]):
         from docket_client.app import main as client
 
