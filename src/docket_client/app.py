@@ -67,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     top = _Parser(
         prog="docket",
         description="Docket's terminal client: work with issues on any Docket server over "
-        "its API. Server commands (serve, migrate, ...): `docket --data-dir DIR --help`.",
+        "its API (docs/cli.md).",
+        epilog="server commands, run where Docket is installed (docs/operations.md):\n"
+        "  serve, worker, mail, migrate, createadmin, token create USER, import, export,\n"
+        "  demo, check, doctor, backup, restore, manage; `docket serve --help` for one,\n"
+        "  `docket --data-dir DIR --help` for the list",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
     top.add_argument("--version", action="store_true", help="print the version and exit")
