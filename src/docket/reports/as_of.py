@@ -15,7 +15,9 @@ from docket.core.errors import Invalid, NotFound
 from docket.issues.fields import PRIORITY_NAMES, snapshot
 from docket.issues.models import EventKind, Issue, IssueEvent
 from docket.projects.models import WorkflowState
+from docket.reports import rolled
 from docket.reports.scope import Scope
+from docket.reports.tallies import Rollup
 
 DONE = WorkflowState.Category.DONE
 # The fields counted, and whether a change's `old` may be empty (then "was it changed" needs
@@ -85,6 +87,10 @@ def counts_as_of(scope: Scope, day: dt.date) -> Counts:
     """The scope's issues that existed at the end of `day`, by status then, and the open ones
     by priority and assignee then. One grouped query with per-issue subqueries on the event
     index; the gate is today's (an issue the viewer cannot see now is never counted)."""
+    if scope.rollup is not None:
+        counts = _rolled_counts(scope.rollup, day)
+        if scope.rollup.still_current():
+            return counts
     moment = end_of(day)
     issues = scope.issues.filter(created_at__lt=moment)
     marks: dict[str, Any] = {}
@@ -99,10 +105,7 @@ def counts_as_of(scope: Scope, day: dt.date) -> Counts:
         .annotate(n=Count("id"))
         .order_by()
     )
-    done = {
-        s.lower()
-        for s in WorkflowState.objects.filter(category=DONE).values_list("name", flat=True)
-    }
+    done = _done_names()
     by_status: dict[str, int] = {}
     by_priority: dict[str, int] = {}
     by_assignee: dict[str, int] = {}
@@ -119,5 +122,32 @@ def counts_as_of(scope: Scope, day: dt.date) -> Counts:
     return Counts(day, total, _ranked(by_status), _ranked(by_priority), _ranked(by_assignee))
 
 
+def _done_names() -> set[str]:
+    return {
+        s.lower()
+        for s in WorkflowState.objects.filter(category=DONE).values_list("name", flat=True)
+    }
+
+
+def _rolled_counts(rollup: Rollup, day: dt.date) -> Counts:
+    """The same counts from the roll-ups: each [status, priority] and [status, assignee]
+    pair's +1/-1 summed over the days up to `day` (rollup.py, `sp` and `sa`)."""
+    pairs = rolled.as_of_pairs(rollup, day)
+    done = _done_names()
+    by_status: dict[str, int] = {}
+    by_priority: dict[str, int] = {}
+    by_assignee: dict[str, int] = {}
+    for status, priority, n in pairs["sp"]:
+        _add(by_status, status, n)
+        if status not in done:
+            _add(by_priority, priority, n)
+    for status, assignee, n in pairs["sa"]:
+        if status not in done:
+            _add(by_assignee, assignee or "(unassigned)", n)
+    total = sum(by_status.values())
+    return Counts(day, total, _ranked(by_status), _ranked(by_priority), _ranked(by_assignee))
+
+
 def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    """Most first, then by name; a key the roll-ups summed to zero is not shown."""
+    return sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (-kv[1], str(kv[0])))

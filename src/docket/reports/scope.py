@@ -11,12 +11,13 @@ from django.db.models import QuerySet
 from docket.accounts.access import is_site_admin
 from docket.accounts.actor import Who
 from docket.core.errors import Invalid
-from docket.issues.access import CONFIDENTIAL_ROLES, visible_issues
+from docket.issues.access import CONFIDENTIAL_ROLES, granted_issue_ids, visible_issues
 from docket.issues.models import Issue
 from docket.issues.query_fields import compile_issue_query
 from docket.issues.saved_filters import get_filter_for
-from docket.projects.access import project_roles
+from docket.projects.access import project_roles, visible_projects
 from docket.projects.models import Project
+from docket.reports.tallies import Rollup
 
 
 @dataclass
@@ -27,6 +28,12 @@ class Scope:
     query: str
     # Figures several widgets share, computed once per request (widgets.open_cube).
     shared: dict[str, Any] = field(default_factory=dict)
+    # The roll-ups, when the viewer sees every issue counted and nothing narrows them.
+    rollup: Rollup | None = None
+
+    def direct(self) -> Scope:
+        """The same scope counted from the issues themselves."""
+        return Scope(self.viewer, self.issues, self.project, self.query)
 
 
 def _query_of(viewer: Who, query: str, filter_id: str) -> tuple[str, Project | None]:
@@ -49,6 +56,34 @@ def sees_whole_project(viewer: Who, project: Project) -> bool:
     return project_roles(viewer).get(project.pk) in CONFIDENTIAL_ROLES
 
 
+def _whole_projects(viewer: Who) -> list[int] | None:
+    """For the dashboard over every project: the projects whose issues `viewer` sees, when
+    they see every issue of each (else None: some issues they see are a part of a project,
+    such as a public project's non-confidential ones, a desk ticket, or one shared with them).
+    """
+    if is_site_admin(viewer):
+        return list(Project.objects.values_list("id", flat=True))
+    whole = [pid for pid, role in project_roles(viewer).items() if role in CONFIDENTIAL_ROLES]
+    live = Issue.objects.filter(deleted_at__isnull=True).exclude(project_id__in=whole)
+    involved: list[dict[str, Any]] = [{"project__in": visible_projects(viewer)}]
+    involved += [{"reporter_id": viewer.id}, {"assignee_id": viewer.id}]
+    granted = granted_issue_ids(viewer)
+    if granted:
+        involved.append({"id__in": granted})
+    if any(live.filter(**where).exists() for where in involved):
+        return None
+    return whole
+
+
+def _rollup_for(viewer: Who, project: Project | None) -> Rollup | None:
+    if project is not None:
+        return Rollup.of([project.pk]) if sees_whole_project(viewer, project) else None
+    if not viewer.is_authenticated:
+        return None
+    whole = _whole_projects(viewer)
+    return Rollup.of(whole) if whole else None
+
+
 def _gated(viewer: Who, project: Project | None) -> QuerySet[Issue]:
     """`visible_issues(viewer)` in `project`; for a viewer who sees all of it, the plain
     project filter, whose simpler WHERE lets the database use the (project, …) indexes."""
@@ -68,4 +103,6 @@ def scope_for(viewer: Who, project: Project | None, query: str = "", filter_id: 
     if text:
         where, _ordering = compile_issue_query(text, viewer)
         issues = issues.filter(where)
-    return Scope(viewer, issues, project, text)
+        return Scope(viewer, issues, project, text)
+    rollup = None if filter_id else _rollup_for(viewer, project)
+    return Scope(viewer, issues, project, text, rollup=rollup)

@@ -30,6 +30,7 @@ from docket.accounts.models import User
 from docket.issues.fields import PRIORITY_NAMES, SEVERITY_NAMES
 from docket.issues.models import EventKind, Issue, IssueEvent
 from docket.projects.models import Milestone, WorkflowState
+from docket.reports import rolled
 from docket.reports.scope import Scope
 
 DONE = WorkflowState.Category.DONE
@@ -42,6 +43,7 @@ DURATION_WINDOW_DAYS = 90  # cycle and lead time: issues resolved in the last 90
 DURATION_SAMPLE = 2000  # the latest 2,000 of them (a percentile needs no more)
 OVERDUE_LISTED = 10
 BURNDOWN_MAX_DAYS = 120
+SLA_FEW = 2000  # issues with an SLA state read by id
 BURNDOWN_DEFAULT_DAYS = 30  # a milestone without a start date: its last 30 days
 
 
@@ -85,6 +87,8 @@ def open_cube(scope: Scope, now: dt.datetime) -> list[dict[str, Any]]:
     """Open issues counted by status, priority, severity, assignee, age bucket and overdue
     together (with their estimate total once issues have estimates): one scan serves the
     four "open by" widgets, ageing, the overdue count and the workload."""
+    if "open" not in scope.shared and scope.rollup is not None:
+        scope.shared["open"] = _named(rolled.open_cube(scope.rollup))
     if "open" not in scope.shared:
         late = Case(When(due_date__lt=now.date(), then=Value(1)), default=Value(0))
         sums: dict[str, Any] = {"n": Count("id")}
@@ -200,8 +204,12 @@ def _fold(per_day: dict[dt.date, int], weekly: bool) -> dict[dt.date, int]:
 def created_vs_resolved(scope: Scope, today: dt.date, *, weekly: bool = False) -> Widget:
     periods = _periods(today, weekly, 12 if weekly else 30)
     since = _day_start(periods[0])
-    created = _fold(_per_day(scope.issues, "created_at", since), weekly)
-    resolved = _fold(_per_day(scope.issues, "resolved_at", since), weekly)
+    if scope.rollup is not None:
+        created = _fold(rolled.per_day(scope.rollup, "created", periods[0]), weekly)
+        resolved = _fold(rolled.per_day(scope.rollup, "resolved", periods[0]), weekly)
+    else:
+        created = _fold(_per_day(scope.issues, "created_at", since), weekly)
+        resolved = _fold(_per_day(scope.issues, "resolved_at", since), weekly)
     rows = [[p.isoformat(), created.get(p, 0), resolved.get(p, 0)] for p in periods]
     unit = "week" if weekly else "day"
     title = f"Created vs resolved per {unit}"
@@ -238,13 +246,10 @@ def _summary(label: str, days: list[float]) -> str:
     return f"{label} (n={len(days)}): p50 {p50:.1f} d · p85 {p85:.1f} d · p95 {p95:.1f} d"
 
 
-def cycle_and_lead_time(scope: Scope, now: dt.datetime) -> Widget:
-    """Lead time: created → resolved; cycle time: first move to an in-progress state →
-    resolved (issues that never went through one have no cycle time)."""
+def _durations(scope: Scope, since: dt.datetime) -> tuple[list[float], list[float]]:
     in_progress = list(
         WorkflowState.objects.filter(category=IN_PROGRESS).values_list("name", flat=True).distinct()
     )
-    since = now - dt.timedelta(days=DURATION_WINDOW_DAYS)
     done = scope.issues.filter(resolved_at__gte=since, status_id__in=_done_states())
     latest = done.order_by("-resolved_at", "-id")[:DURATION_SAMPLE]
     rows = latest.annotate(started=_started_at(in_progress)).values_list(
@@ -258,6 +263,17 @@ def cycle_and_lead_time(scope: Scope, now: dt.datetime) -> Widget:
         lead.append((resolved - created).total_seconds() / day)
         if started is not None and started <= resolved:
             cycle.append((resolved - started).total_seconds() / day)
+    return lead, cycle
+
+
+def cycle_and_lead_time(scope: Scope, now: dt.datetime) -> Widget:
+    """Lead time: created → resolved; cycle time: first move to an in-progress state →
+    resolved (issues that never went through one have no cycle time)."""
+    since = now - dt.timedelta(days=DURATION_WINDOW_DAYS)
+    if scope.rollup is not None:
+        lead, cycle = rolled.durations(scope.rollup, since, DURATION_SAMPLE)
+    else:
+        lead, cycle = _durations(scope, since)
     lead.sort()
     cycle.sort()
     cycles, leads = _bucket_counts(cycle, TIME_BUCKETS), _bucket_counts(lead, TIME_BUCKETS)
@@ -269,18 +285,37 @@ def cycle_and_lead_time(scope: Scope, now: dt.datetime) -> Widget:
     )  # fmt: skip
 
 
+def _rolled_ages(scope: Scope, now: dt.datetime) -> dict[int, int]:
+    """Open issues per AGE_BUCKETS entry: those created after each bucket's lower edge,
+    less those in the younger buckets."""
+    assert scope.rollup is not None
+    total = sum(_summed(open_cube(scope, now), "priority").values())
+    edges = [high for _, high, _ in AGE_BUCKETS if high is not None]
+    newer = [rolled.open_since(scope.rollup, now - dt.timedelta(days=h)) for h in edges]
+    newer.append(total)
+    return {i: n - (newer[i - 1] if i else 0) for i, n in enumerate(newer)}
+
+
 def ageing(scope: Scope, now: dt.datetime) -> Widget:
-    counts = _summed(open_cube(scope, now), "age")
+    if scope.rollup is not None:
+        counts = _rolled_ages(scope, now)
+    else:
+        counts = _summed(open_cube(scope, now), "age")
     rows = [[label, counts.get(i, 0)] for i, (_, _, label) in enumerate(AGE_BUCKETS)]
     return Widget("ageing", "Ageing of open issues", ["age", "open"], rows, "bars")
 
 
 def overdue(scope: Scope, now: dt.datetime) -> Widget:
     late = _open(scope.issues).filter(due_date__lt=now.date())
-    total = _summed(open_cube(scope, now), "late").get(1, 0)
-    listed = late.order_by("due_date", "id").values_list(
-        "project__key", "number", "title", "due_date", "assignee__username"
-    )[:OVERDUE_LISTED]
+    columns = ("project__key", "number", "title", "due_date", "assignee__username")
+    if scope.rollup is not None:
+        total = rolled.overdue_count(scope.rollup, now.date())
+        ids = rolled.most_overdue(scope.rollup, now.date(), OVERDUE_LISTED)
+        found = {r[0]: r[1:] for r in Issue.objects.filter(id__in=ids).values_list("id", *columns)}
+        listed: Iterable[tuple[Any, ...]] = [found[i] for i in ids]
+    else:
+        total = _summed(open_cube(scope, now), "late").get(1, 0)
+        listed = late.order_by("due_date", "id").values_list(*columns)[:OVERDUE_LISTED]
     rows = [
         [f"{key}-{number}", title, due.isoformat() if due else "", who or ""]
         for key, number, title, due, who in listed
@@ -333,9 +368,16 @@ def burndown(scope: Scope, today: dt.date, name: str = "") -> Widget | None:
     start = milestone.start_date or end - dt.timedelta(days=BURNDOWN_DEFAULT_DAYS)
     start = min(end, max(start, end - dt.timedelta(days=BURNDOWN_MAX_DAYS)))
     since = _day_start(start)
-    created = _per_day(issues, "created_at", since)
-    resolved = _per_day(issues, "resolved_at", since)
-    remaining = issues.filter(created_at__lt=since).exclude(resolved_at__lt=since).count()
+    if scope.rollup is not None:
+        created = rolled.per_day(scope.rollup, "created", start, milestone.pk)
+        resolved = rolled.per_day(scope.rollup, "resolved", start, milestone.pk)
+        remaining = rolled.before(scope.rollup, "created", start, milestone.pk) - rolled.before(
+            scope.rollup, "settled", start, milestone.pk
+        )
+    else:
+        created = _per_day(issues, "created_at", since)
+        resolved = _per_day(issues, "resolved_at", since)
+        remaining = issues.filter(created_at__lt=since).exclude(resolved_at__lt=since).count()
     rows = []
     day = start
     while day <= end:
@@ -354,6 +396,11 @@ def sla_compliance(scope: Scope, today: dt.date) -> Widget:
     # Only issues an SLA clock ever ran on have SLA events, and those keep a summary state:
     # the (sla_state, id) index narrows both queries to them.
     held = scope.issues.filter(sla_state__gt="")
+    few = _few_held(scope)
+    if few is not None:
+        held = Issue.objects.filter(id__in=few)
+    else:
+        few = list(held.values_list("id", flat=True)[: SLA_FEW + 1])
     resolved = held.filter(resolved_at__gte=since, sla_state__in=["met", "breached"])
     outcome = (
         resolved.annotate(day=day_of("resolved_at"))
@@ -367,9 +414,11 @@ def sla_compliance(scope: Scope, today: dt.date) -> Widget:
         into = met if row["sla_state"] == "met" else breached
         week = _period_of(row["day"], True)
         into[week] = into.get(week, 0) + row["n"]
+    # The issues first when they are few: the planner then reads each one's events by the
+    # (issue, version) index rather than scanning the recent events for a subquery's ids.
     events = (
         IssueEvent.objects.filter(
-            issue__in=held.values("id"),
+            issue_id__in=few if len(few) <= SLA_FEW else held.values("id"),
             kind__in=[EventKind.SLA_BREACHED, EventKind.SLA_WARNING],
             created_at__gte=since,
         )
@@ -390,6 +439,20 @@ def sla_compliance(scope: Scope, today: dt.date) -> Widget:
     ]
     columns = ["week", "resolved, met", "resolved, breached", "breach events", "warning events"]
     return Widget("sla", "SLA compliance per week", columns, rows, "lines")
+
+
+def _few_held(scope: Scope) -> list[int] | None:
+    """With the roll-ups (the viewer sees all of the projects counted): the live issues of
+    those projects with an SLA state, read by the (sla_state, id) index alone, when there
+    are at most SLA_FEW of them over the whole site."""
+    if scope.rollup is None:
+        return None
+    rows = Issue.objects.filter(sla_state__gt="").values_list("id", "project_id", "deleted_at")
+    found = list(rows[: SLA_FEW + 1])
+    if len(found) > SLA_FEW:
+        return None
+    projects = set(scope.rollup.project_ids)
+    return [i for i, project, deleted in found if project in projects and deleted is None]
 
 
 def _builders(
@@ -414,8 +477,12 @@ def _builders(
 def dashboard(
     scope: Scope, now: dt.datetime, *, weekly: bool = False, milestone: str = ""
 ) -> list[Widget]:
-    """Every widget of a dashboard (burndown only on a project's, with a milestone)."""
-    built = (build() for build in _builders(scope, now, weekly, milestone).values())
+    """Every widget of a dashboard (burndown only on a project's, with a milestone). Read
+    from the roll-ups when the scope has them, recounted directly if the consumer committed
+    a batch meanwhile (tallies.py)."""
+    built = [build() for build in _builders(scope, now, weekly, milestone).values()]
+    if scope.rollup is not None and not scope.rollup.still_current():
+        return dashboard(scope.direct(), now, weekly=weekly, milestone=milestone)
     return [w for w in built if w is not None]
 
 
@@ -424,4 +491,9 @@ def widget_named(
 ) -> Widget | None:
     """One widget by its slug (for its CSV); None for an unknown slug or no burndown."""
     build = _builders(scope, now, weekly, milestone).get(slug)
-    return build() if build else None
+    if build is None:
+        return None
+    widget = build()
+    if scope.rollup is not None and not scope.rollup.still_current():
+        return widget_named(scope.direct(), slug, now, weekly=weekly, milestone=milestone)
+    return widget

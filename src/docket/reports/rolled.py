@@ -1,0 +1,89 @@
+"""The widgets' figures read from the roll-ups (tallies.py), in the shapes widgets.py and
+as_of.py fold from their direct queries, so both paths end in the same code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from docket.reports.tallies import Rollup
+
+DAY = dt.timedelta(days=1)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def open_cube(rollup: Rollup) -> list[dict[str, Any]]:
+    """Open issues by status id, priority, severity and assignee id (age and overdue are
+    counted by `open_since` and `overdue_count`)."""
+    rows = []
+    for (_dim, key, _day), (n, minutes) in rollup.tallies(["open"]).items():
+        status_id, priority, severity, assignee_id = json.loads(key)
+        rows.append({
+            "status_id": status_id, "priority": priority, "severity": severity,
+            "assignee_id": assignee_id, "n": n, "estimate": minutes,
+        })  # fmt: skip
+    return rows
+
+
+def open_since(rollup: Rollup, moment: dt.datetime) -> int:
+    """Open issues created after `moment`: whole days from the tally, and the rest of the
+    day `moment` falls in from the stored facts (the creation times)."""
+    first = moment.astimezone(dt.UTC).date()
+    whole_days = sum(
+        n for (_d, _k, _day), (n, _m) in rollup.tallies(["open_created"], first + DAY).items()
+    )
+    edge = {"state": "open", "created_at__gt": moment, "created_at__lt": _day_start(first + DAY)}
+    return whole_days + rollup.count(**edge)
+
+
+def overdue_count(rollup: Rollup, today: dt.date) -> int:
+    return rollup.totals_through(["open_due"], today - DAY).get(("open_due", ""), 0)
+
+
+def most_overdue(rollup: Rollup, today: dt.date, limit: int) -> list[int]:
+    """The ids of the `limit` open issues longest past due (by due date, then id)."""
+    late = rollup.facts(("due_date", "issue_id"), limit, state="open", due_date__lt=today)
+    return [f.issue_id for f in late]
+
+
+def per_day(
+    rollup: Rollup, dim: str, since: dt.date, milestone: int | None = None
+) -> dict[dt.date, int]:
+    """Issues per day from `since` on (`created` or `resolved`), of one milestone or all."""
+    counts: dict[dt.date, int] = {}
+    for (_d, key, day), (n, _m) in rollup.tallies([dim], since).items():
+        if milestone is None or key == str(milestone):
+            counts[day] = counts.get(day, 0) + n
+    return counts
+
+
+def before(rollup: Rollup, dim: str, day: dt.date, milestone: int) -> int:
+    """Issues of the milestone counted in `dim` on the days before `day`."""
+    totals = rollup.totals_through([dim], day - DAY)
+    return totals.get((dim, str(milestone)), 0)
+
+
+def durations(rollup: Rollup, since: dt.datetime, limit: int) -> tuple[list[float], list[float]]:
+    """Lead and cycle times in days of the latest `limit` issues in a done state resolved
+    since `since`: microseconds / 10**6 is what timedelta.total_seconds() gives."""
+    lead, cycle = [], []
+    for lead_us, cycle_us in rollup.durations(since, limit):
+        if lead_us is not None:
+            lead.append(lead_us / 10**6 / 86400.0)
+        if cycle_us is not None:
+            cycle.append(cycle_us / 10**6 / 86400.0)
+    return lead, cycle
+
+
+def as_of_pairs(rollup: Rollup, day: dt.date) -> dict[str, list[tuple[Any, Any, int]]]:
+    """For "as of" the end of `day`: issues then by [status, priority] (`sp`) and by
+    [status, assignee] (`sa`), as (status, other, count)."""
+    pairs: dict[str, list[tuple[Any, Any, int]]] = {"sp": [], "sa": []}
+    for (dim, key), n in rollup.totals_through(["sp", "sa"], day).items():
+        status, other = json.loads(key)
+        pairs[dim].append((status, other, n))
+    return pairs

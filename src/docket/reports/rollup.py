@@ -1,0 +1,341 @@
+"""The roll-ups' writing side: what each issue adds to the tallies (its "facts"), the
+consumer of the event log that keeps them, and the rebuild from the issues.
+
+An issue's facts are computed from the issue as it is now and its `changed` events, never
+from an event's values alone: the consumer recomputes every issue named in a batch and moves
+the tallies by the difference from what the issue added before (its RollupIssue row). So a
+batch read twice, or an event read after a later one, changes nothing; an issue deleted (or
+restored) leaves (or rejoins) the tallies with the event that recorded it.
+
+Dimensions (RollupTally.dim; the key is JSON):
+- `open`: open issues by [status id, priority, severity, assignee id], with estimate minutes
+  (day: EPOCH) — status, priority, severity, assignee and workload.
+- `open_created`, `open_due`: open issues per creation day and per due date (ageing, overdue).
+- `created`, `resolved`: issues per creation day and per day of `resolved_at`, by milestone
+  id ("" for none) — created vs resolved and burndown; `settled`: per the later of the two
+  days (burndown's issues already created and resolved before its first day).
+- `sp`, `sa`: for "as of": +1/-1 per day an issue's [status, priority] or [status, assignee]
+  as the "as of" rule reads them (as_of.py) starts or stops; the counts at the end of a day
+  are the sum over the days up to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from docket.core.clock import now
+from docket.issues.fields import PRIORITY_NAMES
+from docket.issues.models import EventKind, Issue, IssueEvent
+from docket.projects.models import WorkflowState
+from docket.reports.models import RollupIssue, RollupState, RollupTally
+from docket.worker.consumers import GAP_WAIT_SECONDS
+from docket.worker.models import ConsumerCursor
+
+NAME = "reports"
+RELATED: tuple[str, ...] = ()  # the handler reads the issues itself, fresh
+EPOCH = dt.date(1970, 1, 1)  # the day of a tally that has none
+CHUNK = 2000  # issues read at a time by a rebuild
+AS_OF_FIELDS = ("status", "priority", "assignee")
+
+TallyKey = tuple[int, str, str, dt.date]  # project, dim, key, day
+Tallies = dict[TallyKey, list[int]]  # [issues, minutes]
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """What counting depends on besides the issues: which states are done or in progress,
+    and their names. Its signature is stored with the roll-ups (RollupState)."""
+
+    done_ids: frozenset[int]
+    in_progress: frozenset[str]
+    names: dict[int, str]
+    signature: str
+
+    @classmethod
+    def now(cls) -> Workflow:
+        states = sorted(WorkflowState.objects.values_list("id", "name", "category"))
+        digest = hashlib.sha256(json.dumps(states).encode()).hexdigest()
+        done = WorkflowState.Category.DONE
+        progress = WorkflowState.Category.IN_PROGRESS
+        return cls(
+            frozenset(i for i, _, c in states if c == done),
+            frozenset(n.lower() for _, n, c in states if c == progress),
+            {i: n for i, n, _ in states},
+            digest,
+        )
+
+
+@dataclass
+class Fact:
+    """What one live issue adds to the roll-ups (a RollupIssue row, unsaved)."""
+
+    issue_id: int
+    project_id: int
+    state: str  # "open" or "done"
+    created_at: dt.datetime
+    due_date: dt.date | None
+    resolved_at: dt.datetime | None
+    started_at: dt.datetime | None
+    lead_us: int | None = None
+    cycle_us: int | None = None
+    adds: list[list[Any]] = field(default_factory=list)  # [dim, key, day ISO, n, minutes]
+
+    def row(self) -> RollupIssue:
+        return RollupIssue(
+            issue_id=self.issue_id, project_id=self.project_id, state=self.state,
+            created_at=self.created_at, due_date=self.due_date, resolved_at=self.resolved_at,
+            started_at=self.started_at, lead_us=self.lead_us, cycle_us=self.cycle_us,
+            adds=self.adds,
+        )  # fmt: skip
+
+    @classmethod
+    def of_row(cls, row: RollupIssue) -> Fact:
+        return cls(
+            row.issue_id, row.project_id, row.state, row.created_at, row.due_date,
+            row.resolved_at, row.started_at, row.lead_us, row.cycle_us, row.adds,
+        )  # fmt: skip
+
+
+ISSUE_COLUMNS = (
+    "id", "project_id", "status_id", "priority", "severity", "assignee_id",
+    "assignee__username", "estimate", "created_at", "due_date", "resolved_at", "milestone_id",
+)  # fmt: skip
+
+
+def day_of(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(dt.UTC).date()
+
+
+def facts_of(issue_ids: Iterable[int], workflow: Workflow) -> dict[int, Fact]:
+    """The facts of the live issues among `issue_ids` (deleted or missing ones have none):
+    two queries, the issues and their status/priority/assignee changes."""
+    ids = list(issue_ids)
+    rows = list(Issue.objects.filter(id__in=ids, deleted_at__isnull=True).values(*ISSUE_COLUMNS))
+    changes: dict[int, list[tuple[str, Any, Any, dt.date]]] = defaultdict(list)
+    events = (
+        IssueEvent.objects.filter(
+            issue_id__in=[r["id"] for r in rows], kind=EventKind.CHANGED, field__in=AS_OF_FIELDS
+        )
+        .order_by("issue_id", "version")
+        .values_list("issue_id", "field", "old", "new", "created_at")
+    )
+    started: dict[int, dt.datetime] = {}
+    for issue_id, name, old, new, created_at in events:
+        changes[issue_id].append((name, old, new, day_of(created_at)))
+        if name == "status" and isinstance(new, str) and new in workflow.in_progress:
+            started.setdefault(issue_id, created_at)
+    return {r["id"]: _fact(r, changes[r["id"]], started.get(r["id"]), workflow) for r in rows}
+
+
+def _fact(
+    row: dict[str, Any],
+    changes: list[tuple[str, Any, Any, dt.date]],
+    started: dt.datetime | None,
+    workflow: Workflow,
+) -> Fact:
+    state = "done" if row["status_id"] in workflow.done_ids else "open"
+    fact = Fact(
+        row["id"], row["project_id"], state, row["created_at"], row["due_date"],
+        row["resolved_at"], started,
+    )  # fmt: skip
+    resolved_at = row["resolved_at"]
+    if resolved_at is not None:
+        fact.lead_us = _micro(resolved_at - row["created_at"])
+        if started is not None and started <= resolved_at:
+            fact.cycle_us = _micro(resolved_at - started)
+    created = day_of(row["created_at"]).isoformat()
+    milestone = str(row["milestone_id"] or "")
+    adds = fact.adds
+    adds.append(["created", milestone, created, 1, 0])
+    if row["resolved_at"] is not None:
+        resolved = day_of(row["resolved_at"])
+        adds.append(["resolved", milestone, resolved.isoformat(), 1, 0])
+        # created and resolved by the end of this day (burndown's count before its start)
+        settled = max(resolved, day_of(row["created_at"]))
+        adds.append(["settled", milestone, settled.isoformat(), 1, 0])
+    if state == "open":
+        cube = [row["status_id"], row["priority"], row["severity"], row["assignee_id"]]
+        adds.append(["open", json.dumps(cube), EPOCH.isoformat(), 1, row["estimate"] or 0])
+        adds.append(["open_created", "", created, 1, 0])
+        if row["due_date"] is not None:
+            adds.append(["open_due", "", row["due_date"].isoformat(), 1, 0])
+    current = {
+        "status": workflow.names[row["status_id"]].lower(),
+        "priority": PRIORITY_NAMES[row["priority"]],
+        "assignee": row["assignee__username"],
+    }
+    adds += _as_of_adds(day_of(row["created_at"]), current, changes)
+    return fact
+
+
+def _micro(span: dt.timedelta) -> int:
+    return (span.days * 86400 + span.seconds) * 1_000_000 + span.microseconds
+
+
+def _value_then(
+    name: str, day: dt.date, current: dict[str, Any], changes: list[tuple[str, Any, Any, dt.date]]
+) -> Any:
+    """The field's value at the end of `day` by as_of.py's rule: the `old` of its first change
+    (by version) recorded after that day, or today's value when there is none. A status or
+    priority change with no `old` counts as no change (always had a value)."""
+    for changed, old, _new, when in changes:
+        if changed == name and when > day:
+            if old is None and name != "assignee":
+                return current[name]
+            return old
+    return current[name]
+
+
+def _as_of_adds(
+    created: dt.date, current: dict[str, Any], changes: list[tuple[str, Any, Any, dt.date]]
+) -> list[list[Any]]:
+    """+1 on the day each [status, priority] and [status, assignee] pair starts to hold and
+    -1 on the day it stops, from the issue's creation day on. The values can only change on
+    a day some change was recorded, so those days are the only ones to look at."""
+    days = sorted({created} | {when for *_, when in changes if when > created})
+    adds: list[list[Any]] = []
+    held: dict[str, str] = {}
+    for day in days:
+        status = _value_then("status", day, current, changes)
+        pairs = {
+            "sp": json.dumps([status, _value_then("priority", day, current, changes)]),
+            "sa": json.dumps([status, _value_then("assignee", day, current, changes)]),
+        }
+        for dim, key in pairs.items():
+            if held.get(dim) == key:
+                continue
+            if dim in held:
+                adds.append([dim, held[dim], day.isoformat(), -1, 0])
+            adds.append([dim, key, day.isoformat(), 1, 0])
+            held[dim] = key
+    return adds
+
+
+def add_facts(into: Tallies, facts: Iterable[Fact], sign: int = 1) -> None:
+    for fact in facts:
+        for dim, key, day, n, minutes in fact.adds:
+            slot = into.setdefault((fact.project_id, dim, key, dt.date.fromisoformat(day)), [0, 0])
+            slot[0] += sign * n
+            slot[1] += sign * minutes
+
+
+def _apply(deltas: Tallies) -> None:
+    """Move the stored tallies by `deltas` (rows that fall to zero are removed)."""
+    changed = {k: v for k, v in deltas.items() if v != [0, 0]}
+    if not changed:
+        return
+    stored: dict[TallyKey, RollupTally] = {}
+    by_project_dim: dict[tuple[int, str], set[dt.date]] = defaultdict(set)
+    for project_id, dim, _key, day in changed:
+        by_project_dim[(project_id, dim)].add(day)
+    for (project_id, dim), days in by_project_dim.items():
+        rows = RollupTally.objects.filter(project_id=project_id, dim=dim, day__in=days)
+        for row in rows:
+            stored[(row.project_id, row.dim, row.key, row.day)] = row
+    new: list[RollupTally] = []
+    updated: list[RollupTally] = []
+    emptied: list[RollupTally] = []
+    for key, (n, minutes) in changed.items():
+        found = stored.get(key)
+        if found is None:
+            new.append(RollupTally(project_id=key[0], dim=key[1], key=key[2], day=key[3],
+                                   n=n, minutes=minutes))  # fmt: skip
+            continue
+        found.n += n
+        found.minutes += minutes
+        (emptied if found.n == 0 and found.minutes == 0 else updated).append(found)
+    RollupTally.objects.bulk_create(new, batch_size=1000)
+    RollupTally.objects.bulk_update(updated, ["n", "minutes"], batch_size=1000)
+    RollupTally.objects.filter(id__in=[row.pk for row in emptied]).delete()
+
+
+def refresh(issue_ids: Iterable[int], workflow: Workflow) -> None:
+    """Recount these issues: their facts now replace what they added before."""
+    ids = set(issue_ids)
+    before = [Fact.of_row(r) for r in RollupIssue.objects.filter(issue_id__in=ids)]
+    after = facts_of(ids, workflow)
+    deltas: Tallies = {}
+    add_facts(deltas, before, -1)
+    add_facts(deltas, after.values())
+    _apply(deltas)
+    RollupIssue.objects.filter(issue_id__in=ids).delete()
+    RollupIssue.objects.bulk_create([f.row() for f in after.values()], batch_size=1000)
+
+
+def handle(events: Sequence[IssueEvent]) -> None:
+    """The consumer's handler (worker/consumers.py runs it in the cursor's transaction). After
+    any workflow edit the roll-ups are rebuilt whole, since open/done may have changed for
+    issues this batch does not name."""
+    workflow = Workflow.now()
+    state = RollupState.objects.first()
+    if state is None or state.signature != workflow.signature:
+        rebuild_all(workflow)
+        return
+    refresh({e.issue_id for e in events}, workflow)
+
+
+def rebuild_all(workflow: Workflow) -> int:
+    """Recount every live issue from scratch; returns how many. Callers hold the reports
+    cursor (a consumer batch, or `rebuild` below)."""
+    RollupTally.objects.all().delete()
+    RollupIssue.objects.all().delete()
+    tallies: Tallies = {}
+    count = 0
+    last = 0
+    while True:
+        ids = list(
+            Issue.objects.filter(id__gt=last, deleted_at__isnull=True)
+            .order_by("id")
+            .values_list("id", flat=True)[:CHUNK]
+        )
+        if not ids:
+            break
+        facts = facts_of(ids, workflow)
+        add_facts(tallies, facts.values())
+        RollupIssue.objects.bulk_create([f.row() for f in facts.values()], batch_size=1000)
+        count += len(facts)
+        last = ids[-1]
+    rows = [
+        RollupTally(project_id=p, dim=d, key=k, day=day, n=n, minutes=m)
+        for (p, d, k, day), (n, m) in tallies.items()
+        if (n, m) != (0, 0)
+    ]
+    RollupTally.objects.bulk_create(rows, batch_size=1000)
+    RollupState.objects.all().delete()
+    RollupState.objects.create(signature=workflow.signature, built_at=now())
+    return count
+
+
+def _covered_position() -> int:
+    """The last event the issues as read now surely reflect: the newest one older than the
+    gap wait (a younger one may belong to a transaction not yet visible). The consumer reads
+    the events after it again, which recounts their issues (no harm if already counted)."""
+    cutoff = now() - dt.timedelta(seconds=GAP_WAIT_SECONDS)
+    last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    recent = IssueEvent.objects.filter(id__gt=max(0, last - 10_000))
+    older = recent.filter(created_at__lt=cutoff).order_by("-id").values_list("id", flat=True)
+    found = older.first()
+    return found if found is not None else max(0, last - 10_000)
+
+
+@transaction.atomic
+def rebuild() -> int:
+    """Rebuild the roll-ups from the issues (`docket manage rebuild_reports`, the migration,
+    a bulk load): under the reports cursor's lock, so no consumer batch runs meanwhile."""
+    position = _covered_position()
+    cursor, _ = ConsumerCursor.objects.select_for_update().get_or_create(
+        name=NAME, defaults={"last_event_id": position, "updated_at": now()}
+    )
+    count = rebuild_all(Workflow.now())
+    cursor.last_event_id = position
+    cursor.updated_at = now()
+    cursor.save(update_fields=["last_event_id", "updated_at"])
+    return count

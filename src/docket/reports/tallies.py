@@ -1,0 +1,168 @@
+"""The roll-ups' reading side: the tallies of some projects as they are now.
+
+The stored tallies are exact up to the reports consumer's cursor. The events after it (the
+consumer's lag, at most PENDING_CAP of them, else the dashboards read the issues directly)
+name the issues whose stored facts may be stale: for those, what they added is taken out
+and their facts computed now are put in. So a dashboard shows a change the moment it is
+committed. The reads are checked afterwards against the cursor (`still_current`): if a
+consumer batch committed meanwhile, the caller recounts without the roll-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Sum
+
+from docket.issues.models import IssueEvent
+from docket.reports.models import RollupIssue, RollupState, RollupTally
+from docket.reports.rollup import NAME, Fact, Tallies, Workflow, add_facts, facts_of
+from docket.worker.models import ConsumerCursor
+
+FACT_COLUMNS = ("issue_id", "project_id", "state", "created_at", "due_date",
+                "resolved_at", "started_at", "lead_us", "cycle_us")  # fmt: skip
+PENDING_CAP = 1000  # events behind the consumer beyond which the roll-ups are not used
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "DOCKET_REPORTS_ROLLUPS", True))
+
+
+def _stamp() -> tuple[int, dt.datetime] | None:
+    row = ConsumerCursor.objects.filter(name=NAME).values_list("last_event_id", "updated_at")
+    return row.first()
+
+
+@dataclass
+class Rollup:
+    project_ids: list[int]
+    workflow: Workflow
+    stamp: tuple[int, dt.datetime]
+    fresh: list[Fact]  # the issues named after the cursor, as they are now
+    stale: list[Fact]  # and as the stored facts have them
+    pending_ids: set[int]
+    corrections: Tallies = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, project_ids: Collection[int]) -> Rollup | None:
+        """The roll-ups of these projects, or None when they cannot be used: turned off, not
+        built, built for another workflow, or the consumer too far behind."""
+        if not enabled() or not project_ids:
+            return None
+        stamp = _stamp()
+        state = RollupState.objects.first()
+        if stamp is None or state is None:
+            return None
+        workflow = Workflow.now()
+        if state.signature != workflow.signature:
+            return None
+        named = list(
+            IssueEvent.objects.filter(id__gt=stamp[0])
+            .order_by("id")
+            .values_list("issue_id", flat=True)[: PENDING_CAP + 1]
+        )
+        if len(named) > PENDING_CAP:
+            return None
+        projects = set(project_ids)
+        pending = set(named)
+        fresh = [f for f in facts_of(pending, workflow).values() if f.project_id in projects]
+        # by id alone: with the project too, SQLite picks a (project, …) index and reads it all
+        stored = RollupIssue.objects.filter(issue_id__in=pending)
+        stale = [Fact.of_row(r) for r in stored if r.project_id in projects]
+        corrections: Tallies = {}
+        add_facts(corrections, stale, -1)
+        add_facts(corrections, fresh)
+        return cls(sorted(projects), workflow, stamp, fresh, stale, pending, corrections)
+
+    def still_current(self) -> bool:
+        """No consumer batch or rebuild committed since this was made."""
+        return _stamp() == self.stamp
+
+    def tallies(
+        self, dims: Iterable[str], since: dt.date | None = None
+    ) -> dict[tuple[str, str, dt.date], list[int]]:
+        """[issues, minutes] per (dim, key, day) over the projects, from `since` on."""
+        dims = list(dims)
+        rows = RollupTally.objects.filter(project_id__in=self.project_ids, dim__in=dims)
+        if since is not None:
+            rows = rows.filter(day__gte=since)
+        found: dict[tuple[str, str, dt.date], list[int]] = {}
+        summed = rows.values("dim", "key", "day").annotate(n=Sum("n"), m=Sum("minutes"))
+        for row in summed.order_by():
+            found[(row["dim"], row["key"], row["day"])] = [row["n"], row["m"]]
+        for (_project, dim, key, day), (n, m) in self.corrections.items():
+            if dim in dims and (since is None or day >= since):
+                slot = found.setdefault((dim, key, day), [0, 0])
+                slot[0] += n
+                slot[1] += m
+        return {k: v for k, v in found.items() if v != [0, 0]}
+
+    def totals_through(self, dims: Iterable[str], day: dt.date) -> dict[tuple[str, str], int]:
+        """Issues per (dim, key) summed over the days up to and including `day`."""
+        dims = list(dims)
+        rows = RollupTally.objects.filter(
+            project_id__in=self.project_ids, dim__in=dims, day__lte=day
+        )
+        found: dict[tuple[str, str], int] = {}
+        for row in rows.values("dim", "key").annotate(n=Sum("n")).order_by():
+            found[(row["dim"], row["key"])] = row["n"]
+        for (_project, dim, key, when), (n, _m) in self.corrections.items():
+            if dim in dims and when <= day:
+                found[(dim, key)] = found.get((dim, key), 0) + n
+        return {k: n for k, n in found.items() if n}
+
+    def count(self, **where: Any) -> int:
+        """Issues whose facts match `where` (Django lookups on RollupIssue), now."""
+        stored = RollupIssue.objects.filter(project_id__in=self.project_ids, **where).count()
+        return stored - self._matching(self.stale, where) + self._matching(self.fresh, where)
+
+    def facts(self, order: tuple[str, ...], limit: int, **where: Any) -> list[Fact]:
+        """The first `limit` facts matching `where` by `order` (fields, "-" for descending;
+        the last one unique), now: the stored ones but the pending issues', and the pending
+        issues' facts now."""
+        stored = RollupIssue.objects.filter(project_id__in=self.project_ids, **where)
+        rows = stored.order_by(*order).values_list(*FACT_COLUMNS)[: limit + len(self.stale)]
+        found = [Fact(*r) for r in rows if r[0] not in self.pending_ids]
+        found += [f for f in self.fresh if _matches(f, where)]
+        for name in reversed(order):  # stable sorts, last key first
+            found.sort(key=lambda f: getattr(f, name.lstrip("-")), reverse=name.startswith("-"))
+        return found[:limit]
+
+    def durations(self, since: dt.datetime, limit: int) -> list[tuple[int | None, int | None]]:
+        """(lead, cycle) in microseconds of the latest `limit` issues in a done state resolved
+        since `since` (newest first, ties by id): two integers a row, nothing to convert."""
+        where = {"state": "done", "resolved_at__gte": since}
+        stored = RollupIssue.objects.filter(project_id__in=self.project_ids, **where)
+        ordered = stored.order_by("-resolved_at", "-issue_id")
+        fresh = [f for f in self.fresh if _matches(f, where)]
+        if not fresh and not self._matching(self.stale, where):
+            return list(ordered.values_list("lead_us", "cycle_us")[:limit])
+        columns = ("resolved_at", "issue_id", "lead_us", "cycle_us")
+        rows = ordered.values_list(*columns)[: limit + len(self.stale)]
+        found = [r for r in rows if r[1] not in self.pending_ids]
+        found += [(f.resolved_at, f.issue_id, f.lead_us, f.cycle_us) for f in fresh]
+        found.sort(key=lambda r: (r[0], r[1]), reverse=True)
+        return [(lead, cycle) for _at, _id, lead, cycle in found[:limit]]
+
+    @staticmethod
+    def _matching(facts: list[Fact], where: dict[str, Any]) -> int:
+        return sum(1 for f in facts if _matches(f, where))
+
+
+def _matches(fact: Fact, where: dict[str, Any]) -> bool:
+    """The few lookups `Rollup.issues` is asked for, on a fact in memory."""
+    for lookup, value in where.items():
+        name, _, op = lookup.partition("__")
+        have = getattr(fact, name)
+        if op == "" and have != value:
+            return False
+        if op in ("lt", "gt", "gte") and have is None:
+            return False
+        if (op == "lt" and not have < value) or (op == "gt" and not have > value):
+            return False
+        if op == "gte" and not have >= value:
+            return False
+    return True

@@ -1,0 +1,268 @@
+"""The dashboards' roll-ups (reports/rollup.py, tallies.py): every number a viewer sees
+through the pages and CSV is the same read from the roll-ups as counted from the issues,
+on a history with reopens, deletions, a restore, confidential changes, milestone moves and
+unassignment; the consumer catches up after downtime and reads a batch twice harmlessly;
+changes after its cursor show at once; viewers who see part of a project never get them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from django.test import Client
+
+from docket.issues import actions
+from docket.issues.events import record
+from docket.issues.models import EventKind, Issue
+from docket.projects import actions as project_actions
+from docket.projects import workflow_actions
+from docket.reports import rollup, tallies
+from docket.reports.as_of import counts_as_of
+from docket.reports.models import RollupIssue, RollupTally
+from docket.reports.scope import scope_for
+from docket.worker import consumers
+from docket.worker.models import ConsumerCursor
+from tests.factories import UserFactory, make_issue, make_project
+
+SLUGS = ["status", "priority", "severity", "assignee", "flow", "durations", "ageing",
+         "overdue", "workload", "burndown", "sla"]  # fmt: skip
+TOKENS = r'(nonce|value|content)="[^"]*"|"X-CSRFToken": "[^"]*"'
+DAYS = [f"2026-10-{d:02d}" for d in range(1, 9)]
+
+
+def _as(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _consumer() -> consumers.Consumer:
+    return next(c for c in consumers.registered() if c.name == rollup.NAME)
+
+
+def _catch_up() -> None:
+    while consumers.dispatch(_consumer()):
+        pass
+
+
+def _text(response) -> str:
+    return re.sub(TOKENS, "", response.content.decode())
+
+
+def _total(client: Client, url: str, slug: str, column: int = 1) -> int:
+    rows = list(csv.reader(io.StringIO(client.get(url, {"csv": slug}).content.decode())))
+    return sum(int(row[column]) for row in rows[1:])
+
+
+def _everything(client: Client, url: str) -> dict[str, object]:
+    """Every widget's CSV (daily and weekly, each milestone's burndown) and the page's text
+    "as of" each day of the history (nonces and tokens taken out)."""
+    seen: dict[str, object] = {}
+    for params in ({}, {"unit": "week"}, {"milestone": "M1"}, {"milestone": "M2"}):
+        for slug in SLUGS:
+            response = client.get(url, {**params, "csv": slug})
+            seen[f"{slug}{params}"] = (response.status_code, _text(response))
+    if url.startswith("/p/"):
+        for day in DAYS:
+            page = _text(client.get(url, {"as_of": day}))
+            assert "Issues by status" in page
+            seen[f"as_of {day}"] = page
+    return seen
+
+
+def _both_paths(settings, client: Client, url: str) -> tuple[dict, dict]:
+    settings.DOCKET_REPORTS_ROLLUPS = False
+    direct = _everything(client, url)
+    settings.DOCKET_REPORTS_ROLLUPS = True
+    return direct, _everything(client, url)
+
+
+@pytest.fixture
+def busy(cast, clock):
+    """WEB over eight days (2026-10-01 on), milestones M1 and M2, and bob's second project
+    API. Counted here (SLA figures too): resolves (R before M2 starts), a close and a
+    reopen, a deleted issue, one deleted and restored, one made confidential later, a
+    milestone move, an assignment taken back, estimates, due dates past and future."""
+    for name, start, due in (("M1", "2026-10-01", "2026-10-11"), ("M2", "2026-10-04", None)):
+        project_actions.add_milestone(
+            actor=cast.alice, project=cast.web, name=name, start_date=start, due_date=due
+        )
+    api = make_project(cast.alice, "API", members={cast.bob: "member"})
+    mk = make_issue
+    a = mk(cast.bob, cast.web, title="A", priority="high", assignee="bob", milestone="M1",
+           estimate=90)  # fmt: skip
+    b = mk(cast.bob, cast.web, title="B", priority="low", milestone="M1")
+    mk(
+        cast.alice,
+        cast.web,
+        title="C",
+        priority="highest",
+        confidential=True,
+        due_date="2026-10-02",
+    )
+    d = mk(cast.bob, cast.web, title="D", due_date="2026-10-03")
+    mk(cast.bob, api, title="Elsewhere", assignee="bob", estimate=30)
+    r = mk(cast.bob, cast.web, title="R", milestone="M2")
+    clock.advance(days=1)
+    actions.transition(actor=cast.bob, issue=a, to="In Progress")
+    actions.transition(actor=cast.bob, issue=r, to="In Progress")
+    actions.transition(actor=cast.bob, issue=r, to="Resolved", fields={"resolution": "fixed"})
+    e = mk(cast.bob, cast.web, title="E", milestone="M1", assignee="alice")
+    clock.advance(days=1, hours=5)
+    actions.delete_issue(actor=cast.alice, issue=d)
+    actions.delete_issue(actor=cast.alice, issue=e)
+    f = mk(cast.carol, cast.web, title="F", due_date="2026-10-05")
+    g = mk(cast.bob, cast.web, title="G", milestone="M1", assignee="bob", priority="lowest")
+    clock.advance(days=1)
+    actions.transition(actor=cast.bob, issue=a, to="Resolved", fields={"resolution": "fixed"})
+    actions.update_issue(actor=cast.bob, issue=b, changes={
+        "priority": "medium", "assignee": "alice", "due_date": "2026-10-03"})  # fmt: skip
+    actions.update_issue(actor=cast.alice, issue=f, changes={"confidential": True})
+    actions.update_issue(actor=cast.bob, issue=g, changes={"milestone": "M2", "assignee": None})
+    clock.advance(days=1, hours=3)
+    actions.transition(actor=cast.alice, issue=b, to="Closed")
+    actions.restore_issue(actor=cast.alice, issue=e)
+    clock.advance(days=1)
+    actions.transition(actor=cast.alice, issue=b, to="Open")
+    actions.transition(actor=cast.bob, issue=g, to="In Progress")
+    clock.advance(days=2)
+    Issue.objects.filter(pk=a.pk).update(sla_state="met")  # the SLA engine's summary column
+    Issue.objects.filter(pk=b.pk).update(sla_state="breached")
+    Issue.objects.filter(pk=d.pk).update(sla_state="breached")  # deleted: never counted
+    record(b, None, EventKind.SLA_BREACHED, clock(), new={"clock": "resolution"})
+    record(d, None, EventKind.SLA_WARNING, clock(), new={})
+    return {"api": api, "g": g, "b": b}
+
+
+VIEWERS = ["root", "alice", "bob", "carol", "dave"]
+
+
+@pytest.mark.parametrize("who", VIEWERS)
+def test_every_number_is_the_same_from_the_rollups(cast, busy, settings, who):
+    rollup.rebuild()
+    viewer = getattr(cast, who)
+    client = _as(viewer)
+    for url in ("/p/WEB/dashboard", "/dashboard"):
+        direct, rolled = _both_paths(settings, client, url)
+        assert rolled == direct, url
+    whole = who in ("root", "alice", "bob")
+    assert (scope_for(viewer, cast.web).rollup is not None) == whole
+
+
+def test_the_consumer_keeps_them_from_the_first_event_on(cast, busy, settings):
+    """No rebuild: the consumer's first batch builds them, later batches follow."""
+    _catch_up()
+    bob = _as(cast.bob)
+    assert scope_for(cast.bob, cast.web).rollup is not None
+    actions.transition(actor=cast.bob, issue=busy["g"], to="Resolved",
+                       fields={"resolution": "fixed"})  # fmt: skip
+    _catch_up()
+    direct, rolled = _both_paths(settings, bob, "/p/WEB/dashboard")
+    assert rolled == direct
+
+
+def _stored() -> tuple[list, list]:
+    tally = sorted(
+        RollupTally.objects.values_list("project_id", "dim", "key", "day", "n", "minutes")
+    )
+    facts = sorted(RollupIssue.objects.values_list("issue_id", "state", "resolved_at", "adds"))
+    return tally, facts
+
+
+def test_catching_up_after_downtime_ends_where_a_rebuild_does(cast, busy, clock):
+    rollup.rebuild()
+    # the worker is down while a day of work happens
+    b, g = busy["b"], busy["g"]
+    actions.transition(actor=cast.alice, issue=b, to="Closed")
+    actions.update_issue(actor=cast.bob, issue=g, changes={"priority": "highest",
+                                                            "due_date": "2026-10-02"})  # fmt: skip
+    actions.delete_issue(actor=cast.alice, issue=g)
+    clock.advance(days=1)
+    h = make_issue(cast.bob, cast.web, title="H", estimate=15, milestone="M2")
+    actions.transition(actor=cast.bob, issue=h, to="In Progress")
+    _catch_up()
+    caught_up = _stored()
+    rollup.rebuild()
+    assert _stored() == caught_up
+
+
+def test_a_batch_read_again_changes_nothing(cast, busy):
+    rollup.rebuild()
+    actions.transition(actor=cast.alice, issue=busy["b"], to="Closed")
+    before_cursor = ConsumerCursor.objects.get(name=rollup.NAME).last_event_id
+    _catch_up()
+    once = _stored()
+    ConsumerCursor.objects.filter(name=rollup.NAME).update(last_event_id=before_cursor - 5)
+    _catch_up()
+    assert _stored() == once
+
+
+def test_changes_after_the_cursor_show_at_once(cast, busy, settings, clock):
+    rollup.rebuild()
+    bob = _as(cast.bob)
+    actions.transition(actor=cast.alice, issue=busy["b"], to="Closed")
+    late = make_issue(cast.bob, cast.web, title="Late", due_date="2026-10-01", milestone="M1")
+    actions.delete_issue(actor=cast.alice, issue=busy["g"])
+    assert ConsumerCursor.objects.get(name=rollup.NAME).last_event_id < late.events.last().id
+    scope = scope_for(cast.bob, cast.web)
+    assert scope.rollup is not None and scope.rollup.pending_ids
+    direct, rolled = _both_paths(settings, bob, "/p/WEB/dashboard")
+    assert rolled == direct
+    overdue = bob.get("/p/WEB/dashboard", {"csv": "overdue"}).content.decode()
+    assert "WEB-" in overdue and "Late" in overdue
+
+
+def test_a_batch_committed_while_a_dashboard_reads_sends_it_to_the_issues(cast, busy, clock):
+    rollup.rebuild()
+    actions.transition(actor=cast.alice, issue=busy["b"], to="Closed")
+    scope = scope_for(cast.bob, cast.web)
+    assert scope.rollup is not None
+    _catch_up()  # the consumer commits between the dashboard's reads
+    assert not scope.rollup.still_current()
+    day = clock().date()  # B's close counted by the batch and by the dashboard's own recount
+    direct = counts_as_of(scope.direct(), day)
+    assert counts_as_of(scope, day) == direct
+
+
+def test_too_far_behind_or_a_workflow_edit_means_reading_the_issues(cast, busy, monkeypatch):
+    rollup.rebuild()
+    assert scope_for(cast.bob, cast.web).rollup is not None
+    monkeypatch.setattr(tallies, "PENDING_CAP", 2)
+    for n in range(3):
+        make_issue(cast.bob, cast.web, title=f"Burst {n}")
+    assert scope_for(cast.bob, cast.web).rollup is None
+    _catch_up()
+    assert scope_for(cast.bob, cast.web).rollup is not None
+    workflow_actions.add_state(
+        actor=cast.alice, project=cast.web, name="Waiting", category="in_progress"
+    )
+    assert scope_for(cast.bob, cast.web).rollup is None  # open/done may differ now
+    make_issue(cast.bob, cast.web, title="Next")
+    _catch_up()  # the next batch rebuilds for the new workflow
+    assert scope_for(cast.bob, cast.web).rollup is not None
+
+
+def test_viewers_who_see_part_of_a_project_never_read_them(cast, busy, clock):
+    """A reporter, a viewer, a desk reporter, and anyone whose dashboard over all projects
+    includes a project they see only part of: the gated issues, never the roll-ups."""
+    rollup.rebuild()
+    # open in WEB: B, E (restored), G, and the confidential C and F (carol reported F)
+    for viewer, seen in ((cast.carol, 4), (cast.dave, 3), (cast.bob, 5)):
+        assert (scope_for(viewer, cast.web).rollup is None) == (viewer != cast.bob)
+        assert _total(_as(viewer), "/p/WEB/dashboard", "status") == seen
+    assert scope_for(cast.bob, None).rollup is not None
+    make_project(cast.alice, "PUB", visibility="public")
+    pub = make_project(cast.alice, "INT", visibility="internal")
+    make_issue(cast.alice, pub, title="Seen by bob without confidential ones")
+    assert scope_for(cast.bob, None).rollup is None
+    frank = UserFactory(username="frank")
+    desk = make_project(cast.alice, "DESK", visibility="internal", members={frank: "reporter"})
+    project_actions.update_project(actor=cast.alice, project=desk,
+                                   changes={"reporters_see_own_only": True})  # fmt: skip
+    make_issue(frank, desk, title="Mine")
+    make_issue(cast.alice, desk, title="Not mine")
+    rollup.rebuild()
+    assert scope_for(frank, desk).rollup is None
+    assert _total(_as(frank), "/p/DESK/dashboard", "flow") == 1
