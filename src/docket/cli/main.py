@@ -660,7 +660,20 @@ def main() -> None:
         from docket_client.app import main as client
 
         client()
-    app()
+    command = typer.main.get_command(app)
+    _plain_metavars(command)
+    command(prog_name="docket")
+
+
+def _plain_metavars(command: Any) -> None:
+    """Help that reads like other tools': `--port PORT`, and a flag without a `<bool>` type
+    (typer shows `<str>`, `<int>` and `<bool>` for every option otherwise)."""
+    ctx = typer.Context(command)
+    for param in [*command.params, command.get_help_option(ctx)]:
+        if param is not None and param.metavar is None and param.name:
+            param.metavar = "" if getattr(param, "is_flag", False) else param.name.upper()
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
 
 
 if __name__ == "__main__":

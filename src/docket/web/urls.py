@@ -24,6 +24,7 @@ from docket.web.views import (
     mail_quarantine,
     milestones,
     notification_settings,
+    palette,
     project_settings,
     project_settings_workflow,
     projects,
@@ -130,6 +131,8 @@ urlpatterns = [
     # webhooks.py: a project's outbound webhooks and their delivery logs
     path("p/<str:project_key>/webhooks", webhooks.project_webhooks, name="webhooks"),
     path("p/<str:project_key>/webhooks/<int:hook_id>", webhooks.webhook_detail, name="webhook"),
+    # palette.py: the command palette's results (Ctrl/Cmd-K)
+    path("palette", palette.results, name="palette"),
     # issue_list.py: lists, search, query help, bulk edit
     path("issues/", issue_list.all_issues, name="issues"),
     path("p/<str:project_key>/", issue_list.project_issues, name="project_issues"),
