@@ -68,3 +68,10 @@ def test_serve_on_a_port_in_use_says_so_plainly_and_exits_non_zero(ready_env):
     assert done.returncode == 1
     assert f"port {port} on 127.0.0.1 is already in use" in done.stderr
     assert "Docket on" not in done.stderr
+
+
+def test_server_help_names_each_value_and_shows_no_type_for_flags(scratch_env):
+    shown = run_docket(scratch_env, "serve", "--help")
+    assert shown.returncode == 0, shown.stderr
+    assert "PORT" in shown.stdout and "--no-worker" in shown.stdout
+    assert "<bool>" not in shown.stdout and "<str>" not in shown.stdout
