@@ -4,8 +4,8 @@
     .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/readme-*.png
     .venv/bin/python scripts/screenshots.py --out /tmp/shots --chromium /usr/bin/chromium
 
-Light and dark (the app follows the browser's colour scheme), desktop at 1280x800 and the
-phone view at 390x844. Nothing here touches ./docket-data: the data dir is a temporary one.
+Light and dark (the app follows the browser's colour scheme), desktop at 1280x800 and an
+issue on a phone at 390x844. Nothing here touches ./docket-data: the data dir is a temporary one.
 """
 
 from __future__ import annotations
@@ -130,6 +130,7 @@ def shoot(browser: Any, url: str, out: Path, scheme: str) -> None:
     save("list")
     page.get_by_role("link", name=CHECKOUT).first.click()
     page.get_by_role("heading", name=CHECKOUT).wait_for()
+    issue_path = page.url.removeprefix(url)
     save("issue")
     page.goto("/p/WEB/board")
     save("board")
@@ -143,8 +144,8 @@ def shoot(browser: Any, url: str, out: Path, scheme: str) -> None:
     )
     page = phone.new_page()
     _sign_in(page)
-    page.goto("/")
-    page.get_by_role("heading", name="Assigned to me").wait_for()
+    page.goto(issue_path)
+    page.get_by_role("heading", name=CHECKOUT).wait_for()
     save("phone")
     phone.close()
 
