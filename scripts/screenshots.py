@@ -134,6 +134,8 @@ def shoot(browser: Any, url: str, out: Path, scheme: str) -> None:
     save("issue")
     page.goto("/p/WEB/board")
     save("board")
+    page.goto("/inbox")
+    save("inbox")
     page.goto("/p/WEB/dashboard?unit=week")
     page.get_by_role("heading", name="Open issues by status").wait_for()
     save("dashboard")
