@@ -13,6 +13,7 @@ import re
 import pytest
 from django.test import Client
 
+from docket.accounts.models import User
 from docket.issues import actions
 from docket.issues.events import record
 from docket.issues.models import EventKind, Issue
@@ -161,6 +162,15 @@ def test_the_consumer_keeps_them_from_the_first_event_on(cast, busy, settings):
     _catch_up()
     direct, rolled = _both_paths(settings, bob, "/p/WEB/dashboard")
     assert rolled == direct
+
+
+def test_a_username_changed_without_an_event_reads_the_same(cast, busy, settings):
+    """The Django admin can rename a person; no issue event says so."""
+    rollup.rebuild()
+    User.objects.filter(pk=cast.alice.pk).update(username="alice2")
+    direct, rolled = _both_paths(settings, _as(cast.root), "/p/WEB/dashboard")
+    assert rolled == direct
+    assert "alice2" in str(rolled["as_of 2026-10-08"])
 
 
 def _stored() -> tuple[list, list]:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from docket.accounts.models import User
 from docket.reports.tallies import Rollup
 
 DAY = dt.timedelta(days=1)
@@ -86,4 +87,10 @@ def as_of_pairs(rollup: Rollup, day: dt.date) -> dict[str, list[tuple[Any, Any, 
     for (dim, key), n in rollup.totals_through(["sp", "sa"], day).items():
         status, other = json.loads(key)
         pairs[dim].append((status, other, n))
+    ids = {other["id"] for _s, other, _n in pairs["sa"] if isinstance(other, dict)}
+    names = dict(User.objects.filter(id__in=ids).values_list("id", "username")) if ids else {}
+    pairs["sa"] = [
+        (status, names.get(other["id"]) if isinstance(other, dict) else other, n)
+        for status, other, n in pairs["sa"]
+    ]
     return pairs

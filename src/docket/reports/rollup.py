@@ -16,7 +16,8 @@ Dimensions (RollupTally.dim; the key is JSON):
   days (burndown's issues already created and resolved before its first day).
 - `sp`, `sa`: for "as of": +1/-1 per day an issue's [status, priority] or [status, assignee]
   as the "as of" rule reads them (as_of.py) starts or stops; the counts at the end of a day
-  are the sum over the days up to it.
+  are the sum over the days up to it. An assignee is a username from an event's `old`, or
+  {"id": …} for today's assignee (rolled.as_of_pairs names it).
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ class Fact:
 
 
 ISSUE_COLUMNS = (
-    "id", "project_id", "status_id", "priority", "severity", "assignee_id",
-    "assignee__username", "estimate", "created_at", "due_date", "resolved_at", "milestone_id",
+    "id", "project_id", "status_id", "priority", "severity", "assignee_id", "estimate",
+    "created_at", "due_date", "resolved_at", "milestone_id",
 )  # fmt: skip
 
 
@@ -170,7 +171,9 @@ def _fact(
     current = {
         "status": workflow.names[row["status_id"]].lower(),
         "priority": PRIORITY_NAMES[row["priority"]],
-        "assignee": row["assignee__username"],
+        # today's assignee by id, named when read: a username changed with no issue event
+        # (the Django admin) then still reads as the direct count does
+        "assignee": {"id": row["assignee_id"]} if row["assignee_id"] else None,
     }
     adds += _as_of_adds(day_of(row["created_at"]), current, changes)
     return fact
