@@ -93,7 +93,8 @@ def test_a_move_needing_a_resolution_asks_for_it_in_a_dialog(site, new_page):
     dialog.wait_for()
     assert dialog.get_by_role("alert").inner_text() == "Resolve requires resolution"
     screenshot(page, "board-needs-resolution")
-    dialog.get_by_label("Resolution").select_option("won't fix")
+    assert dialog.get_by_role("radio", name="fixed").is_checked()  # the default, pre-selected
+    dialog.get_by_role("radio", name="won't fix").check()
     dialog.get_by_role("button", name="Move").click()
     page.locator("#board-message").get_by_text(f"{issue} moved to resolved.").wait_for()
     column(page, "resolved").locator(f'[data-key="{issue}"]').wait_for()
@@ -233,3 +234,19 @@ def test_the_move_page_works_without_the_board_script(site, new_page):
     page.wait_for_url(f"**/p/{key}/board")
     page.get_by_text(f"{issue} moved to open.").wait_for()
     column(page, "open").locator(f'[data-key="{issue}"]').wait_for()
+
+
+def test_a_wide_screen_shows_every_column_and_a_narrow_one_scrolls(site, new_page):
+    alice = site.user()
+    key = site.project(alice)
+    site.issue(key, title="Somewhere on the board")
+    wide = new_page(alice, viewport={"width": 1680, "height": 900})
+    wide.goto(f"/p/{key}/board")
+    last = wide.locator("#board .kanban-col-head").last.bounding_box()
+    assert last["x"] + last["width"] <= 1680 - 8  # the closed column is not cut off
+    scroll = "(() => { const s = document.querySelector('.kanban-scroll');"
+    assert wide.evaluate(scroll + " return s.scrollWidth > s.clientWidth; })()") is False
+    narrow = new_page(alice, viewport={"width": 1100, "height": 900})
+    narrow.goto(f"/p/{key}/board")
+    assert narrow.evaluate(scroll + " return s.scrollWidth > s.clientWidth; })()") is True
+    assert narrow.evaluate("document.documentElement.scrollWidth") <= 1100  # the board scrolls

@@ -107,6 +107,8 @@ def test_take_a_transition_by_its_button(site, new_page):
     page.get_by_role("button", name="Start progress").click()
     page.locator("#issue-status").get_by_text("in progress").wait_for()
     page.get_by_role("button", name="Resolve").click()
+    page.get_by_role("radio", name="fixed").wait_for()  # asked, fixed pre-selected
+    page.keyboard.press("Enter")
     page.locator("#issue-status").get_by_text("Resolution: fixed").wait_for()
     page.get_by_role("button", name="Reopen").wait_for()
     page.locator("body").click(position={"x": 5, "y": 700})

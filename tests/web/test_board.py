@@ -226,7 +226,7 @@ def test_a_disallowed_move_is_refused_with_the_workflows_reason_and_changes_noth
     body = refused.json()
     assert body["ok"] is False and body["needs"] == []
     assert body["message"] == "Close is allowed only for admin; your role is member"
-    no_path = _move(_as(cast.bob), "WEB-1", "resolved", version=1)
+    no_path = _move(_as(cast.bob), "WEB-1", "resolved", version=1, resolution="fixed")
     assert no_path.status_code == 200  # new → resolved exists
     back = _move(_as(cast.bob), "WEB-1", "new", version=2)
     assert back.status_code == 422
@@ -257,6 +257,21 @@ def test_a_move_that_needs_fields_asks_for_them(cast):
     issue = Issue.objects.get(number=1)
     assert (issue.status.name, issue.resolution) == ("Resolved", "won't fix")
     assert issue.comments.get().body == "Nope"
+
+
+def test_a_drop_into_a_done_column_asks_for_the_resolution_instead_of_recording_fixed(cast):
+    make_issue(cast.bob, cast.web)
+    asked = _move(_as(cast.bob), "WEB-1", "resolved", version=1)
+    assert asked.status_code == 422
+    assert asked.json()["needs"] == ["resolution"]
+    assert asked.json()["message"].startswith("Choose a resolution")
+    assert _status("WEB-1") == "new"
+    done = _move(_as(cast.bob), "WEB-1", "resolved", version=1, resolution="duplicate")
+    assert done.status_code == 200, done.content
+    assert Issue.objects.get(number=1).resolution == "duplicate"
+    closed = _move(_as(cast.bob), "WEB-1", "closed", version=2)  # done to done: kept
+    assert closed.status_code == 200, closed.content
+    assert Issue.objects.get(number=1).resolution == "duplicate"
 
 
 def test_a_stale_move_is_a_conflict(cast):

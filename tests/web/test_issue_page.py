@@ -53,7 +53,7 @@ def test_a_member_sees_fields_status_watchers_transitions_and_the_description(ca
     assert "<strong>moves</strong>" in body and "<script>alert(1)" not in body
     assert "Status: </span>new" in body
     assert "2 watching, including you" in body  # bob reported it, alice is assigned
-    for name in ("Open", "Start progress", "Resolve", "Close"):
+    for name in ("Open", "Start progress", "Resolve…", "Close…"):  # … done: asks resolution
         assert f">{name}</button>" in body
     for field in ("title", "description", "priority", "assignee", "labels", "due_date"):
         assert f"/WEB-1/fields/{field}?since=1" in body  # every field editable in place
@@ -339,13 +339,71 @@ def test_mention_candidates_are_the_projects_people_only(cast):
 def test_taking_a_transition_by_its_button(cast):
     issue = _issue(cast)
     response = _as(cast.bob).post(
-        "/WEB-1/transitions", {"name": "Resolve", "to": "resolved", "version": "1"}, **HX
+        "/WEB-1/transitions", {"name": "Start progress", "to": "in progress", "version": "1"}, **HX
     )
     assert response.status_code == 200
     assert response["HX-Trigger"] == "docket:issue-changed"
-    assert ">Reopen</button>" in _text(response)
+    assert ">Resolve…</button>" in _text(response)
+    assert _reload(issue).status.name == "In Progress"
+
+
+def test_entering_a_done_state_asks_for_the_resolution_with_fixed_preselected(cast):
+    issue = _issue(cast)
+    client = _as(cast.bob)
+    asked = client.post(
+        "/WEB-1/transitions", {"name": "Resolve", "to": "resolved", "version": "1"}, **HX
+    )
+    assert asked.status_code == 200 and "HX-Trigger" not in asked  # a question, nothing changed
+    form = _text(asked)
+    assert "<legend>Resolution</legend>" in form and 'role="alert"' not in form
+    assert re.search(r'value="fixed" checked autofocus', form), form
+    assert 'value="won\'t fix">' in form or 'value="won&#39;t fix">' in form
+    assert _reload(issue).status.name == "New"
+    fields = {"name": "Resolve", "to": "resolved", "version": "1", "form": "1"}
+    taken = client.post("/WEB-1/transitions", {**fields, "resolution": "won't fix"}, **HX)
+    assert taken.status_code == 200 and taken["HX-Trigger"] == "docket:issue-changed"
     fresh = _reload(issue)
-    assert (fresh.status.name, fresh.resolution) == ("Resolved", "fixed")
+    assert (fresh.status.name, fresh.resolution) == ("Resolved", "won't fix")
+    closed = client.post(
+        "/WEB-1/transitions", {"name": "Close", "to": "closed", "version": "2"}, **HX
+    )
+    assert closed.status_code == 200  # done to done: no question, the resolution stays
+    assert _reload(issue).resolution == "won't fix"
+
+
+def test_the_resolution_step_works_without_javascript(cast):
+    _issue(cast)
+    client = _as(cast.bob)
+    page = _text(client.get("/WEB-1"))
+    take = re.search(r'name="take" value="(\d+)">\s*<button[^>]*>Resolve…', page)
+    assert take, page
+    form = client.get("/WEB-1/transitions", {"take": take.group(1)})
+    assert form.status_code == 200 and "<html" in _text(form)  # a page of its own
+    assert 'value="fixed" checked' in _text(form)
+    asked = client.post("/WEB-1/transitions", {"name": "Resolve", "to": "resolved", "version": "1"})
+    assert (
+        asked.status_code == 200
+        and "<html" in _text(asked)
+        and "<legend>Resolution" in _text(asked)
+    )
+    taken = client.post(
+        "/WEB-1/transitions",
+        {
+            "name": "Resolve",
+            "to": "resolved",
+            "version": "1",
+            "form": "1",
+            "resolution": "duplicate",
+        },
+    )
+    assert taken.status_code == 302 and taken["Location"] == "/WEB-1"
+    assert Issue.objects.get(number=1).resolution == "duplicate"
+
+
+def test_the_api_still_records_fixed_when_no_resolution_is_given(cast):
+    issue = _issue(cast)
+    actions.transition(actor=cast.bob, issue=issue, to="resolved")
+    assert _reload(issue).resolution == "fixed"
 
 
 def test_a_refused_transition_shows_the_engines_reason(cast):

@@ -31,7 +31,13 @@ from docket.issues.fields import (
 from docket.issues.mentions import record_mentions
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
 from docket.issues.relations import ProjectRelations, initial_state
-from docket.issues.status_rules import apply_rule, choose_rule, follow_status, opening_resolution
+from docket.issues.status_rules import (
+    apply_rule,
+    choose_rule,
+    follow_status,
+    opening_resolution,
+    require_chosen_resolution,
+)
 from docket.issues.watching import add_watchers
 from docket.projects.access import Perm, permissions_in, require
 from docket.projects.models import Project, WorkflowState
@@ -230,10 +236,14 @@ def transition(
     fields: dict[str, Any] | None = None,
     comment: str | None = None,
     base_version: int | None = None,
+    ask_resolution: bool = False,
 ) -> Issue:
     """Move an issue along a transition of its workflow: to the state `to`, or the transition
     called `name` (both may be given; they must agree). `fields` (TRANSITION_FIELDS, outside
     values) change with it and `comment` is added with it, all in one new version.
+
+    Entering a done state without a resolution records "fixed", unless `ask_resolution` (the
+    web pages, which ask the person): then it is a 422 naming the resolution field.
 
     The transition's rules apply: its roles (403), then its effects and required fields (422),
     then the automatic changes of the state categories. A transition is chosen from the state
@@ -260,6 +270,8 @@ def transition(
         value = FIELDS[f].to_stored(v, relations)
         if f == "resolution" or _differs(issue, f, value):
             values[f] = value
+    if ask_resolution and "resolution" not in rule.required_fields:  # else the rule's words
+        require_chosen_resolution(issue, state, values.get("resolution") or "")
     return _change(actor, issue, values, rule=rule, comment=comment)
 
 

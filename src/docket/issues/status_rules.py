@@ -79,6 +79,14 @@ def apply_rule(
     require_fields(rule, present)
 
 
+def require_chosen_resolution(issue: Issue, target: WorkflowState, resolution: str) -> None:
+    """Entering a done state where a person is asked (the web pages): the resolution must be
+    chosen, never defaulted to fixed, so a won't-fix is not recorded as fixed. A move between
+    done states keeps the resolution it has."""
+    if target.is_done and not issue.status.is_done and not resolution:
+        raise Invalid.field("resolution", "choose a resolution (fixed, won't fix, duplicate…)")
+
+
 def follow_status(issue: Issue, values: dict[str, Any], moment: dt.datetime) -> None:
     """Keep resolution and resolved_at in step with the status category."""
     status: WorkflowState = values.get("status", issue.status)

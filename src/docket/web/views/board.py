@@ -200,6 +200,7 @@ def move(request: HttpRequest, project_key: str) -> HttpResponse:
             fields=fields,
             comment=comment,
             base_version=version,
+            ask_resolution=True,  # a drop into a done column asks which resolution
         )
     except DocketError as error:
         needs = _needs(error)

@@ -1,6 +1,7 @@
 """Moving an issue through its workflow from the issue page: the transition buttons, the form
 of a transition that needs fields, and taking one (the workflow engine's reason is shown if it
-refuses)."""
+refuses). Entering a done state asks for the resolution (the action refuses to default it to
+"fixed" for the page), so a won't-fix is never recorded as fixed."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from docket.accounts.middleware import actor_of
-from docket.core.errors import DocketError, NotFound
+from docket.core.errors import DocketError, Invalid, NotFound
 from docket.issues import actions, editing
 from docket.issues.access import get_issue_for
 from docket.issues.fields import TRANSITION_FIELDS, label_of
-from docket.issues.models import Issue
+from docket.issues.models import Issue, Resolution
 from docket.issues.queries import issue_out
-from docket.web.views.common import is_htmx, web_view
+from docket.projects.workflow_rules import REQUIRABLE_FIELDS
+from docket.web.views.common import is_htmx, page, web_view
 from docket.web.views.issue_common import back_to_issue, base_version, changed, partial, reloaded
 
 
@@ -51,11 +53,14 @@ def transitions(request: HttpRequest, key: str) -> HttpResponse:
             fields=values,
             comment=comment_text if comment_text.strip() else None,
             base_version=base,
+            ask_resolution=True,
         )
     except DocketError as error:
         if isinstance(error, NotFound):
             raise
-        rule = available.get(post.get("rule", ""))
+        rule = _rule_posted(available, post)
+        if rule is not None and not post.get("form") and _asks_fields(error):
+            return _transition_form(request, issue, rule)  # a question, not a failure
         if rule is not None and post.get("form"):
             return _transition_form(
                 request,
@@ -70,6 +75,23 @@ def transitions(request: HttpRequest, key: str) -> HttpResponse:
     if not is_htmx(request):
         return back_to_issue(issue.key)
     return changed(_transitions(request, reloaded(issue)))
+
+
+def _rule_posted(available: dict[str, dict[str, Any]], post: Any) -> dict[str, Any] | None:
+    """The transition a post took: its form's `rule`, else a button's name and target."""
+    if post.get("rule", "") in available:
+        return available[post["rule"]]
+    name, to = post.get("name") or None, post.get("to") or None
+    for rule in available.values():
+        if (name or to) and name in (None, rule["name"]) and to in (None, rule["to"]):
+            return rule
+    return None
+
+
+def _asks_fields(error: DocketError) -> bool:
+    """A refusal only for fields the transition's form asks (e.g. the resolution)."""
+    fields = {e.get("field") for e in error.errors or []}
+    return isinstance(error, Invalid) and bool(fields) and fields <= set(REQUIRABLE_FIELDS)
 
 
 def _transitions(
@@ -88,7 +110,7 @@ def _transition_form(
 ) -> HttpResponse:
     asks = [f for f in rule["required_fields"] if f != "comment"]
     if rule["done"] and "resolution" not in asks:
-        asks.insert(0, "resolution")  # optional: the default is "fixed"
+        asks.insert(0, "resolution")  # asked, "fixed" pre-selected: Enter confirms it
     data = issue_out(issue)
     context = {
         "issue": data,
@@ -104,6 +126,9 @@ def _transition_form(
             for name in asks
         ],
         "comment_required": "comment" in rule["required_fields"],
+        "default_resolution": data.get("resolution") or Resolution.FIXED,
         **extra,
     }
+    if not is_htmx(request):  # without JavaScript: the form as a page of its own
+        return page(request, "web/issue/transition_page.html", context, status)
     return partial(request, "web/issue/transition_form.html", context, status)

@@ -103,10 +103,13 @@
     f.querySelector("[data-move-choose]").hidden = !!opts.to;
     f.querySelector("[data-move-reason]").textContent = opts.reason || "";
     var first = opts.to ? null : f.elements.to;
+    if (!dialogOpen()) { // a fresh ask: the resolution back at its default (fixed)
+      f.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = r.defaultChecked; });
+    }
     f.querySelectorAll("[data-need]").forEach(function (box) {
       var needed = (opts.needs || []).indexOf(box.getAttribute("data-need")) >= 0;
       box.hidden = !needed;
-      if (needed && !first) first = box.querySelector("input, select, textarea");
+      if (needed && !first) first = box.querySelector("input:checked, input, select, textarea");
     });
     if (!dialogOpen()) dialog().showModal();
     if (first) first.focus();
@@ -152,8 +155,8 @@
     if (!to) { f.querySelector("[data-move-reason]").textContent = "Choose a state."; return; }
     var extra = [];
     NEED_FIELDS.forEach(function (name) {
-      var field = f.elements[name];
-      var box = field && field.closest("[data-need]");
+      var field = f.elements[name]; // the resolution's radios: a RadioNodeList, with a value too
+      var box = f.querySelector('[data-need="' + name + '"]');
       if (field && box && !box.hidden && field.value.trim()) extra.push([name, field.value.trim()]);
     });
     move(pending.card, to, extra, pending.revert);
