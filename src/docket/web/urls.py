@@ -25,7 +25,6 @@ from docket.web.views import (
     milestones,
     notification_settings,
     palette,
-    palette,
     project_settings,
     project_settings_workflow,
     projects,
@@ -132,8 +131,6 @@ urlpatterns = [
     # webhooks.py: a project's outbound webhooks and their delivery logs
     path("p/<str:project_key>/webhooks", webhooks.project_webhooks, name="webhooks"),
     path("p/<str:project_key>/webhooks/<int:hook_id>", webhooks.webhook_detail, name="webhook"),
-    # palette.py: the command palette's results (Ctrl/Cmd-K)
-    path("palette", palette.results, name="palette"),
     # palette.py: the command palette's results (Ctrl/Cmd-K)
     path("palette", palette.results, name="palette"),
     # issue_list.py: lists, search, query help, bulk edit
