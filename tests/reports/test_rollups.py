@@ -25,6 +25,7 @@ from docket.reports.models import RollupIssue, RollupTally
 from docket.reports.scope import scope_for
 from docket.worker import consumers
 from docket.worker.models import ConsumerCursor
+from docket.worker.runner import run_ready_jobs
 from tests.factories import UserFactory, make_issue, make_project
 
 SLUGS = ["status", "priority", "severity", "assignee", "flow", "durations", "ageing",
@@ -152,9 +153,20 @@ def test_every_number_is_the_same_from_the_rollups(cast, busy, settings, who):
     assert (scope_for(viewer, cast.web).rollup is not None) == whole
 
 
+def _rebuild_jobs_run() -> int:
+    """Run the queued jobs (the worker's own runner); how many ran."""
+    return run_ready_jobs()
+
+
 def test_the_consumer_keeps_them_from_the_first_event_on(cast, busy, settings):
-    """No rebuild: the consumer's first batch builds them, later batches follow."""
+    """No rebuild by hand: the consumer's first batch queues one (a job: the batch itself
+    would hold SQLite's write lock for the whole count), later batches follow."""
     _catch_up()
+    assert scope_for(cast.bob, cast.web).rollup is None  # queued, not counted yet
+    make_issue(cast.bob, cast.web, title="While the job waits")
+    _catch_up()
+    assert _rebuild_jobs_run() == 1  # asked once, however many batches came meanwhile
+    _catch_up()  # the events after the rebuild's position, recounted
     bob = _as(cast.bob)
     assert scope_for(cast.bob, cast.web).rollup is not None
     actions.transition(actor=cast.bob, issue=busy["g"], to="Resolved",
@@ -250,7 +262,10 @@ def test_too_far_behind_or_a_workflow_edit_means_reading_the_issues(cast, busy, 
     )
     assert scope_for(cast.bob, cast.web).rollup is None  # open/done may differ now
     make_issue(cast.bob, cast.web, title="Next")
-    _catch_up()  # the next batch rebuilds for the new workflow
+    _catch_up()  # the next batch queues a rebuild for the new workflow
+    assert scope_for(cast.bob, cast.web).rollup is None
+    assert _rebuild_jobs_run() == 1
+    _catch_up()
     assert scope_for(cast.bob, cast.web).rollup is not None
 
 

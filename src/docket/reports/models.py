@@ -14,10 +14,12 @@ from django.db import models
 class RollupState(models.Model):
     """One row: the workflow the roll-ups were built for. Open/done and the state names are
     decided when an issue is counted, so an edit of any workflow state makes the roll-ups
-    unusable (dashboards read the issues directly) until the consumer rebuilds them."""
+    unusable (dashboards read the issues directly) until a rebuild job has recounted them."""
 
-    signature = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)  # "" until the first build
     built_at = models.DateTimeField()
+    # The workflow a rebuild job was queued for (rollup.handle): one job per workflow edit.
+    requested = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"roll-ups built {self.built_at:%Y-%m-%d %H:%M}"
