@@ -25,7 +25,7 @@ echo "== ruff"
 ruff check src tests bench
 ruff format --check src tests bench
 echo "== mypy"
-mypy src/docket
+mypy src/docket src/docket_client
 echo "== import contracts (pyproject.toml [tool.importlinter])"
 lint-imports --no-cache
 

@@ -32,7 +32,9 @@ def test_editing_a_custom_field_and_logging_time(site, new_page) -> None:
     section.get_by_label("Story points").fill("5")
     section.get_by_role("button", name="Save fields").click()
     expect(section.get_by_label("Support tier")).to_have_value("gold")
-    expect(page.locator("#issue-timeline")).to_contain_text("changed Support tier from silver to gold")
+    expect(page.locator("#issue-timeline")).to_contain_text(
+        "changed Support tier from silver to gold"
+    )
 
     section.get_by_label("Time spent").fill("1h 30m")
     section.get_by_label("Note").fill("Reproduced with a 2 GB account")
