@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import socket
+import subprocess
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from tests.e2e.conftest import run_docket
 from tests.mail import SmtpServer
-from tests.servers import free_port
+from tests.servers import DOCKET, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +78,17 @@ def test_server_help_names_each_value_and_shows_no_type_for_flags(scratch_env):
     assert shown.returncode == 0, shown.stderr
     assert "PORT" in shown.stdout and "--no-worker" in shown.stdout
     assert "<bool>" not in shown.stdout and "<str>" not in shown.stdout
+
+
+def test_long_work_shows_progress_on_a_terminal_only(ready_env, tmp_path):
+    plain = run_docket(ready_env, "export", "-o", str(tmp_path / "plain.csv"))
+    assert plain.returncode == 0 and "Exporting" not in plain.stderr
+    if shutil.which("script") is None:  # util-linux: gives the command a terminal
+        pytest.fail("`script` (util-linux) is needed to run a command on a terminal")
+    command = f"{shlex.quote(DOCKET)} export -o {shlex.quote(str(tmp_path / 'tty.csv'))}"
+    on_tty = subprocess.run(
+        ["script", "-qec", command, "/dev/null"],
+        env=ready_env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert on_tty.returncode == 0, on_tty.stdout
+    assert "Exporting" in on_tty.stdout  # the spinner's line, on the terminal

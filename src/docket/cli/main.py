@@ -12,8 +12,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TextIO, cast
 
 import typer
 from rich.console import Console
@@ -376,13 +378,15 @@ def import_(
     stdin = str(path) == "-"
     handle = sys.stdin if stdin else path.open(encoding="utf-8")
     try:
-        stats = load(
-            actor,
-            handle,
-            source=source,
-            default_source="stdin" if stdin else path.name,
-            batch_size=batch_size,
-        )
+        with _progress("Importing") as show:
+            stats = load(
+                actor,
+                handle,
+                source=source,
+                default_source="stdin" if stdin else path.name,
+                batch_size=batch_size,
+                progress=_import_counts(show),
+            )
     except DocketError as exc:
         _fail(
             f"import stopped, the current batch was not saved: {exc.detail}. Earlier batches "
@@ -469,9 +473,12 @@ def export_command(
 
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
-        done = export(
-            handle, project=project, query=query, form=form, columns=columns, username=as_user
-        )
+        # A bar only beside a file: on a terminal stdout the export itself is the output.
+        with _progress("Exporting" if output else None) as show:
+            out = cast(TextIO, _Counted(handle, show)) if show else handle
+            done = export(
+                out, project=project, query=query, form=form, columns=columns, username=as_user
+            )
     except DocketError as exc:
         _fail(exc.detail)
     finally:
@@ -559,6 +566,40 @@ def check(
         f"worker: last beat {_seconds(worker['last_beat_seconds_ago'])} ago, "
         f"{worker['events_pending']} event(s) pending"
     )
+
+
+@contextmanager
+def _progress(what: str | None) -> Iterator[Callable[[str], None] | None]:
+    """A spinner with a line of counts on stderr for long work, on a terminal only (never in
+    logs or pipes); yields how to update the line, or None."""
+    if what is None or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(what)
+        yield lambda text: bar.update(task, description=f"{what}: {text}")
+
+
+def _import_counts(show: Callable[[str], None] | None) -> Callable[[Any], None] | None:
+    """The import's progress hook (called with its stats after each batch)."""
+    if show is None:
+        return None
+    return lambda stats: show(f"{stats.issues:,} issues, {stats.comments:,} comments")
+
+
+class _Counted(io.TextIOBase):
+    """A text file that reports the lines written through it (the export's progress)."""
+
+    def __init__(self, inner: Any, show: Callable[[str], None]) -> None:
+        self.inner, self.show, self.lines = inner, show, 0
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        self.show(f"{self.lines:,} lines")
+        return int(self.inner.write(text))
 
 
 def _seconds(value: float | None) -> str:
