@@ -27,6 +27,7 @@ from docket.core.rows import one_or_none
 from docket.issues import choices, custom_fields, editing, saved_filters
 from docket.issues.access import get_issue_for
 from docket.issues.bulk import BulkChange, BulkResult, bulk_update
+from docket.issues.facets import FACETS, count_and_facets, count_matches, label_colors
 from docket.issues.fields import PRIORITY_BY_NAME
 from docket.issues.links import mark_blocked
 from docket.issues.queries import IssueFilter, issues_by_id, list_issues
@@ -35,11 +36,25 @@ from docket.issues.search import search_issues
 from docket.projects.access import Perm, get_project_for, permissions_in
 from docket.projects.models import Project
 from docket.query import MAX_LENGTH, QueryError
-from docket.web.views.common import is_htmx, page, safe_next, web_view
+from docket.web.list_rows import list_rows
+from docket.web.views.common import is_htmx, issue_base, page, safe_next, web_view
 from docket.web.views.issue_work_section import form_values
+from docket.web.views.list_query import Narrowing, active_terms, query_url
 from docket.web.views.tables import chosen_columns, table
 
 PAGE_SIZE = 50
+# What a list shows when the address names no query: open issues, recently updated first (as
+# GitHub and Linear do). It is written into the query bar, where it can be edited or cleared.
+DEFAULT_QUERY = "is:open sort:updated-desc"
+LIST_REGION = "list-page"  # the element a narrowing click replaces (list.js, list.html)
+FACETS_REGION = "facets"  # the sidebar's counts, loaded after the page (list.html)
+FACET_VALUES = 8  # values shown per facet, most frequent first
+FACET_TITLES = {
+    "status": "Status",
+    "priority": "Priority",
+    "assignee": "Assignee",
+    "label": "Labels",
+}
 SEARCH_LIMIT = 50
 SIDEBAR_FILTERS = 50
 UNASSIGN = "@none"  # the bulk bar's "Unassigned" choice (usernames cannot start with @)
@@ -90,7 +105,7 @@ def _issue_list(
     request: HttpRequest, project: Project | None, team: Team | None = None
 ) -> HttpResponse:
     user = actor_of(request)
-    q = request.GET.get("q", "is:open" if team is not None else "")
+    q = request.GET.get("q", "is:open" if team is not None else DEFAULT_QUERY)
     sort = request.GET.get("sort", "").strip() or None
     cursor = request.GET.get("cursor") or None
     asked = ",".join(request.GET.getlist("columns"))[:500]  # the column chooser sends several
@@ -100,6 +115,8 @@ def _issue_list(
     scope = IssueFilter(
         projects=[project.key] if project else [], teams=[team.slug] if team else []
     )
+    if is_htmx(request) and request.headers.get("HX-Target") == FACETS_REGION:
+        return _facets_only(request, scope, q, sort, shown)
     issues: list[dict[str, Any]] = []
     next_cursor = None
     error = None
@@ -112,6 +129,7 @@ def _issue_list(
             custom_fields.add_to_rows(user, issues)  # their columns: one query for the page
     except (QueryError, BadParameter, BadCursor) as exc:
         error = query_error(q, exc)
+    narrowing = Narrowing(q, lambda text: query_url(request.path, q=text, sort=sort, columns=shown))
     context = {
         "nav": "projects" if project else "issues",
         "project": project,
@@ -121,6 +139,7 @@ def _issue_list(
         "cursor": cursor,
         "error": error,
         "max_length": MAX_LENGTH,
+        "default_query": DEFAULT_QUERY,
         **table(
             issues,
             extra_columns=extra,
@@ -141,16 +160,93 @@ def _issue_list(
             request.path, q=q, sort=sort, columns="" if "sla" in extra else "sla"
         ),
     }
+    if not error:
+        custom_columns = context["custom_columns"]  # a project's cf.<name> columns
+        context.update(
+            _counted(user, scope, q, narrowing, issues, context["sla_column"], custom_columns)
+        )
     status = 400 if error else 200
-    if is_htmx(request):  # the results region refreshing itself (live updates, bulk edit)
+    if not error and request.GET.get("facets") == "1":  # inline: a browser without JS
+        context.update(_facets(user, scope, q, narrowing))
+    context["facets_url"] = _url(request.path, q=q, sort=sort, columns=shown, facets="1")
+    # The results region refreshing itself (live updates, bulk edit); a click that narrows
+    # the query (list.js) asks for the whole LIST_REGION.
+    if is_htmx(request) and request.headers.get("HX-Target") != LIST_REGION:
         response = page(request, "web/issues/partials/results.html", context, status)
     else:
+        context["terms"] = active_terms(q, narrowing.url)
         context.update(_sidebar(request, project, q))
         context.update(priorities=list(PRIORITY_BY_NAME), unassign=UNASSIGN)
         context.update(bulk_fields=bulk_fields(project))
         response = page(request, "web/issues/list.html", context, status)
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+def _counted(
+    user: Actor,
+    scope: IssueFilter,
+    q: str,
+    narrowing: Narrowing,
+    issues: list[dict[str, Any]],
+    sla: bool,
+    custom: list[str],
+) -> dict[str, Any]:
+    """The total (capped, gated: issues/facets.py) and the rows with their narrowing links
+    and label colours."""
+    counted = count_matches(user, scope, q)
+    pairs = {(i["project"], name) for i in issues for name in i["labels"]}
+    rows = list_rows(
+        issues,
+        issue_base=issue_base(),
+        link=narrowing.link,
+        colors=label_colors(pairs),
+        sla=sla,
+        custom=custom,
+    )
+    return {"total": counted.total, "total_capped": counted.capped, "list_rows": rows}
+
+
+def _facets_only(
+    request: HttpRequest, scope: IssueFilter, q: str, sort: str | None, shown: str
+) -> HttpResponse:
+    """The sidebar's facets on their own (HX-Target: facets), without reading the list."""
+    narrowing = Narrowing(q, lambda text: query_url(request.path, q=text, sort=sort, columns=shown))
+    context: dict[str, Any] = {"error": None}
+    try:
+        context.update(_facets(actor_of(request), scope, q, narrowing))
+    except (QueryError, BadParameter) as exc:
+        context["error"] = query_error(q, exc)
+    response = page(
+        request, "web/issues/partials/facets.html", context, 400 if context["error"] else 200
+    )
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _facets(user: Actor, scope: IssueFilter, q: str, narrowing: Narrowing) -> dict[str, Any]:
+    """The sidebar's counts per status, priority, assignee and label (one grouped, gated,
+    capped query). Asked for separately (list.html loads them after the page, or inline with
+    `?facets=1` without JavaScript): they cost as much again as the list's own query."""
+    found = count_and_facets(user, scope, q, shown=FACET_VALUES)
+    facets = [
+        {
+            "field": name,
+            "title": FACET_TITLES[name],
+            "values": [
+                {
+                    "name": value.name,
+                    "count": value.count,
+                    "color": value.color,
+                    "category": value.category,
+                    "url": narrowing.link(name, value.name),
+                }
+                for value in found.values[name]
+            ],
+        }
+        for name in FACETS
+    ]
+    return {"facets": facets, "facets_capped": found.capped, "facets_total": found.total}
 
 
 def _custom_labels(project: Project | None) -> dict[str, str]:
@@ -178,7 +274,8 @@ def query_error(text: str, exc: DocketError) -> dict[str, Any]:
 
 
 def _url(path: str, **params: Any) -> str:
-    kept = {name: value for name, value in params.items() if value}
+    # An empty q stays in the address: it means "every issue", no q the default query.
+    kept = {name: value for name, value in params.items() if value or name == "q"}
     return f"{path}?{urlencode(kept)}" if kept else path
 
 

@@ -193,12 +193,91 @@
     updateBar();
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
+  // --- label chips in their own colour, the text black or white, whichever contrasts more ----
+  // (WCAG: one of the two always reaches 4.5:1 on any background, in light and dark themes).
+  function luminance(hex) {
+    var rgb = [1, 3, 5].map(function (i) {
+      var c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+  }
+  function paintChips(root) {
+    root.querySelectorAll(".chip[data-chip]").forEach(function (chip) {
+      var hex = chip.getAttribute("data-chip");
+      if (!/^#[0-9a-fA-F]{6}$/.test(hex)) return;
+      var light = luminance(hex);
+      var onWhite = 1.05 / (light + 0.05), onBlack = (light + 0.05) / 0.05;
+      chip.style.backgroundColor = hex; // CSSOM, which the CSP allows
+      chip.style.color = onBlack >= onWhite ? "#000000" : "#ffffff";
+      chip.classList.add("painted");
+    });
+  }
+
+  // --- a title cut short by the ellipsis shows in full on hover (only those: page weight) ------
+  function titleTruncated(root) {
+    root.querySelectorAll("td.title a.t").forEach(function (a) {
+      if (a.scrollWidth > a.clientWidth) a.title = a.textContent;
+      else a.removeAttribute("title");
+    });
+  }
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () { titleTruncated(document); }, 150);
+  });
+
+  // --- a click on a status, priority, assignee, label or active term re-runs the list ----------
+  // The link holds the whole new query (it works as a plain link without JS); with htmx the
+  // list region is replaced and the address updated, so the query bar shows the new text.
+  var REGION = "list-page";
+  function narrow(e) {
+    var link = e.target.closest ? e.target.closest("a.qf") : null;
+    if (!link || !window.htmx || e.defaultPrevented || e.button !== 0) return;
+    if (e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return; // a new tab: the plain link
+    if (!document.getElementById(REGION) || !link.closest("#" + REGION)) return;
+    e.preventDefault();
+    var href = link.getAttribute("href");
+    window.htmx.ajax("GET", href, { target: "#" + REGION, select: "#" + REGION, swap: "outerHTML" })
+      .then(function () {
+        if (!history.state || !history.state.docketList) history.replaceState({ docketList: true }, "");
+        history.pushState({ docketList: true }, "", href);
+        setUp();
+        var input = document.getElementById("q");
+        if (input) input.focus({ preventScroll: true });
+      });
+  }
+  document.addEventListener("click", narrow);
+  window.addEventListener("popstate", function (e) {
+    if (e.state && e.state.docketList) window.location.reload(); // back to an earlier query
+  });
+
+  // the sidebar's counts fold away on a phone (they come after the list there)
+  function foldFacets() {
+    var facets = document.getElementById("facets");
+    if (facets && window.matchMedia("(max-width: 800px)").matches) facets.open = false;
+  }
+
+  // --- the list's region: wired on load and again after a narrowing click replaces it -------
+  function setUp() {
     var input = document.querySelector("input[data-suggest-url]");
-    if (input) {
+    if (input && !input.hasAttribute("data-wired")) {
+      input.setAttribute("data-wired", "");
       claimSlash(input);
       combobox(input);
     }
+    foldFacets();
+    paintChips(document);
+    titleTruncated(document);
+  }
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (e.target.id === "facets") foldFacets();
+    paintChips(e.target);
+    titleTruncated(e.target);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUp();
     updateBar(); // a page restored from the back/forward cache keeps its checked boxes
     loadChoices();
   });
