@@ -36,7 +36,7 @@ def test_suggestions_complete_fields_and_values_from_the_keyboard(site, new_page
     key = site.project(me)
     site.issue(key, title="Urgent one", priority="highest")
     page = new_page(me)
-    page.goto(f"/p/{key}/")
+    page.goto(f"/p/{key}/?q=")  # an empty bar (without q the list's default query is in it)
     query = page.get_by_role("combobox", name="Query")
     query.press_sequentially("prio")
     listbox = page.get_by_role("listbox", name="Suggestions")
