@@ -442,6 +442,23 @@ def test_bulk_edit_applies_each_change_through_the_actions(cast):
         assert {"assignee", "priority", "labels", "status"} <= fields
 
 
+def test_a_bulk_move_to_a_done_state_asks_for_the_resolution_and_records_the_one_chosen(cast):
+    one = make_issue(cast.carol, cast.web, title="One")
+    two = make_issue(cast.carol, cast.web, title="Two")
+    page = _as(cast.bob).get("/p/WEB/").content.decode()
+    assert 'name="resolution"' in page and "won&#39;t fix" in page
+    unasked = _bulk(cast.bob, ["WEB-1", "WEB-2"], to="resolved")
+    assert [r["ok"] for r in unasked.context["results"]] == [False, False]
+    assert "choose a resolution" in unasked.content.decode()
+    one.refresh_from_db()
+    assert one.status.name != "Resolved" and one.resolution == ""  # nothing defaulted
+    chosen = _bulk(cast.bob, ["WEB-1", "WEB-2"], to="resolved", resolution="won't fix")
+    assert [r["ok"] for r in chosen.context["results"]] == [True, True]
+    for issue in (one, two):
+        issue.refresh_from_db()
+        assert (issue.status.name, issue.resolution) == ("Resolved", "won't fix")
+
+
 def test_bulk_edit_by_a_viewer_changes_nothing_and_says_why(cast):
     issue = make_issue(cast.bob, cast.web, title="One")
     make_issue(cast.bob, cast.web, title="Two")

@@ -32,6 +32,9 @@ class BulkChange:
     add_labels: tuple[str, ...] = ()
     remove_labels: tuple[str, ...] = ()
     to: str | None = None
+    # A person chose the state (the web's bulk bar): entering a done state needs a chosen
+    # resolution (in `changes`), never a silent "fixed" (actions.transition).
+    ask_resolution: bool = False
 
     def is_empty(self) -> bool:
         return not (
@@ -169,7 +172,12 @@ def _apply(actor: Who, issue: Issue, change: BulkChange, base_version: int | Non
         # state, fields the transition requires): one version, checked as a transition is.
         with_move = {f: changes.pop(f) for f in TRANSITION_FIELDS if f in changes}
         issue = actions.transition(
-            actor=actor, issue=issue, to=change.to, fields=with_move, base_version=base_version
+            actor=actor,
+            issue=issue,
+            to=change.to,
+            fields=with_move,
+            base_version=base_version,
+            ask_resolution=change.ask_resolution,
         )
     if changes:
         # The same base version: our move touched none of these fields, so only someone

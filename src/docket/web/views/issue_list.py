@@ -30,6 +30,7 @@ from docket.issues.bulk import BulkChange, BulkResult, bulk_update
 from docket.issues.facets import FACETS, count_and_facets, count_matches, label_colors
 from docket.issues.fields import PRIORITY_BY_NAME
 from docket.issues.links import mark_blocked
+from docket.issues.models import Resolution
 from docket.issues.queries import IssueFilter, issues_by_id, list_issues
 from docket.issues.query_fields import ISSUE_QUERY
 from docket.issues.search import search_issues
@@ -176,7 +177,9 @@ def _issue_list(
     else:
         context["terms"] = active_terms(q, narrowing.url)
         context.update(_sidebar(request, project, q))
-        context.update(priorities=list(PRIORITY_BY_NAME), unassign=UNASSIGN)
+        context.update(
+            priorities=list(PRIORITY_BY_NAME), resolutions=Resolution.values, unassign=UNASSIGN
+        )
         context.update(bulk_fields=bulk_fields(project))
         response = page(request, "web/issues/list.html", context, status)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
@@ -531,12 +534,15 @@ def _bulk_change(request: HttpRequest, keys: list[str]) -> BulkChange:
         )
     if "priority" in wanted:
         changes["priority"] = wanted["priority"]
+    if "resolution" in wanted:  # with the move; a done state needs one (ask_resolution)
+        changes["resolution"] = wanted["resolution"]
     return BulkChange(
         changes=changes,
         add_labels=tuple(filter(None, [wanted.get("add_label")])),
         remove_labels=tuple(filter(None, [wanted.get("remove_label")])),
         to=wanted.get("to"),
         custom_fields=_bulk_custom(request, keys),
+        ask_resolution=True,
     )
 
 
@@ -578,7 +584,7 @@ def _result(result: BulkResult) -> dict[str, Any]:
 
 
 def _bulk_wanted(request: HttpRequest) -> dict[str, str]:
-    fields = ("assignee", "priority", "add_label", "remove_label", "to")
+    fields = ("assignee", "priority", "add_label", "remove_label", "to", "resolution")
     return {name: value for name in fields if (value := request.POST.get(name, "").strip())}
 
 
