@@ -232,24 +232,39 @@ def blocked_annotation(viewer: Who | None) -> Exists:
 
 
 def blocked_among(viewer: Who | None, issue_ids: list[int]) -> set[int]:
-    """Which of these issues are blocked for `viewer`: one query for a whole list or board
-    (the Blocked badge), however many rows."""
+    """Which of these issues are blocked for `viewer` (the Blocked badge of a board)."""
     if not issue_ids:
         return set()
-    found = unresolved_blockers(viewer).filter(target_id__in=issue_ids)
-    return set(found.values_list("target_id", flat=True))
+    links = IssueLink.objects.filter(kind=LinkKind.BLOCKS, target_id__in=issue_ids)
+    pairs = list(links.values_list("source_id", "target_id"))
+    blocking = _open_and_seen(viewer, {source for source, _ in pairs})
+    return {target for source, target in pairs if source in blocking}
 
 
 def mark_blocked(viewer: Who | None, issues: list[dict[str, Any]]) -> None:
-    """Set `blocked` on API-shaped issue dicts (issues/queries.py's rows), in one query."""
+    """Set `blocked` on API-shaped issue dicts (issues/queries.py's rows) of a list page."""
     keys = {(issue["project"], issue["number"]) for issue in issues}
-    found = unresolved_blockers(viewer).filter(
+    links = IssueLink.objects.filter(
+        kind=LinkKind.BLOCKS,
         target__project__key__in={project for project, _ in keys},
         target__number__in={number for _, number in keys},
     )
-    blocked = set(found.values_list("target__project__key", "target__number")) if keys else set()
+    rows = list(links.values_list("source_id", "target__project__key", "target__number"))
+    blocking = _open_and_seen(viewer, {source for source, _, _ in rows})
+    blocked = {(key, number) for source, key, number in rows if source in blocking}
     for issue in issues:
         issue["blocked"] = (issue["project"], issue["number"]) in blocked
+
+
+def _open_and_seen(viewer: Who | None, issue_ids: set[int]) -> set[int]:
+    """Of these blockers, the open ones `viewer` may see. The Blocked badge reads the links
+    to the page's issues first (a handful, by the target index) and gates only their
+    blockers: gating first made the database build the set of every visible open issue
+    (~55,000 at 100,000 issues: 55-100 ms a list page on SQLite)."""
+    if not issue_ids:
+        return set()
+    blockers = seeable(viewer).exclude(status__category=WorkflowState.Category.DONE)
+    return set(blockers.filter(pk__in=issue_ids).values_list("pk", flat=True))
 
 
 def is_blocked(viewer: Who | None, issue: Issue) -> bool:
