@@ -10,7 +10,8 @@ What the templates get besides their context (see docs/web.md, "Templates"):
   context processors in settings), `url(name, *args)`, `static(path)`;
 - filters `markdown` (sanitised HTML, references resolved for the signed-in reader),
   `date(format)` (Django's format characters, in the
-  current time zone), `capfirst`, `pluralize`, `status_class`.
+  current time zone), `capfirst`, `pluralize`, `status_class`, `ago` (a relative <time>);
+- the look (web/look.py): `avatar(user)`, `icon(name)`, `type_icon(type)`, `theme_class(request)`.
 Values are escaped unless marked safe (Django's SafeString counts as safe).
 """
 
@@ -38,6 +39,7 @@ from docket.issues.references import render_for
 from docket.live.changes import newest_event_id
 from docket.notifications.queries import unread_count
 from docket.projects.access import Perm, permissions_in
+from docket.web.look import ago, avatar, icon, theme_class, theme_of, type_icon
 from docket.web.markup import card_sla_now, issue_rows, kanban_cards, status_class
 
 
@@ -101,12 +103,17 @@ def environment(**options: Any) -> jinja2.Environment:
     env.globals["kanban_cards"] = kanban_cards  # web/board/board_region.html (Python: speed)
     env.globals["card_sla"] = card_sla_now  # web/board/card.html's SLA badge
     env.globals["manages"] = manages  # the "Settings" link of a project's pages
+    # The shared look (web/look.py; docs/web.md, "The look")
+    env.globals.update(
+        avatar=avatar, icon=icon, type_icon=type_icon, theme_class=theme_class, theme_of=theme_of
+    )
     env.filters.update(
         markdown=markdown,
         date=date_format,
         capfirst=capfirst,
         pluralize=pluralize,
         status_class=status_class,
+        ago=ago,
     )
     return env
 

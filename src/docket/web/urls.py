@@ -9,6 +9,7 @@ from docket.web.views import (
     custom_fields,
     dashboard,
     export,
+    favicon,
     home,
     import_page,
     inbox,
@@ -41,6 +42,8 @@ ISSUE_KEY = r"(?P<key>[A-Za-z][A-Za-z0-9]{1,9}-[1-9][0-9]{0,9})"
 urlpatterns = [
     # home.py: my work
     path("", home.my_work, name="home"),
+    # favicon.py: the icon browsers ask for on pages that name none (Django's admin)
+    path("favicon.ico", favicon.favicon_ico, name="favicon"),
     # auth.py: signing in and out, password reset, profile, tokens
     path("login", auth.login_page, name="login"),
     path("logout", auth.logout_page, name="logout"),

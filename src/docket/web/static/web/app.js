@@ -86,6 +86,53 @@
     if (handled) e.preventDefault();
   });
 
+  // --- colour theme: light / dark / system -----------------------------------------------------
+  // The choice lives in a cookie (the server renders <html class="theme-…"> from it: no flash)
+  // and in localStorage (which restores the cookie should it be cleared).
+  var THEME_KEY = "docket_theme";
+  function applyTheme(choice) {
+    var root = document.documentElement;
+    root.classList.remove("theme-light", "theme-dark");
+    if (choice === "light" || choice === "dark") root.classList.add("theme-" + choice);
+    document.querySelectorAll("[data-theme]").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-theme") === choice));
+    });
+  }
+  function saveTheme(choice) {
+    try { window.localStorage.setItem(THEME_KEY, choice); } catch (err) { /* private mode */ }
+    var secure = window.location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = THEME_KEY + "=" + choice + "; path=/; max-age=31536000; SameSite=Lax" + secure;
+  }
+  function restoreTheme() {
+    if (document.cookie.indexOf(THEME_KEY + "=") >= 0) return;
+    var kept = null;
+    try { kept = window.localStorage.getItem(THEME_KEY); } catch (err) { /* private mode */ }
+    if (kept === "light" || kept === "dark") { saveTheme(kept); applyTheme(kept); }
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-theme]");
+    if (!button) return;
+    var choice = button.getAttribute("data-theme");
+    saveTheme(choice);
+    applyTheme(choice);
+  });
+
+  // --- top bar on a phone: the menu button folds the nav out --------------------------------
+  document.addEventListener("click", function (e) {
+    var toggle = e.target.closest("[data-nav-toggle]");
+    var bar = document.getElementById("topbar");
+    if (!bar) return;
+    if (toggle) {
+      var open = !bar.classList.contains("nav-open");
+      bar.classList.toggle("nav-open", open);
+      toggle.setAttribute("aria-expanded", String(open));
+    } else if (bar.classList.contains("nav-open") && !e.target.closest("#mainnav")) {
+      bar.classList.remove("nav-open");
+      var t = bar.querySelector("[data-nav-toggle]");
+      if (t) t.setAttribute("aria-expanded", "false");
+    }
+  });
+
   // --- dialogs ---------------------------------------------------------------------------------
   document.addEventListener("click", function (e) {
     var opener = e.target.closest("[data-open-dialog]");
@@ -131,6 +178,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    restoreTheme();
     paint(document);
     connect();
   });
