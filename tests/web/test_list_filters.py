@@ -196,11 +196,12 @@ def test_an_overdue_date_is_marked_in_words_too_and_a_done_one_is_not(cast):
     assert f'datetime="{past.isoformat()}"' in rows["WEB-2"]
 
 
-def test_updated_times_carry_the_exact_time_on_hover(cast):
+def test_updated_times_are_relative_with_the_exact_time_on_hover(cast):
     make_issue(cast.bob, cast.web, title="Fresh")
     body = _as(cast.bob).get("/p/WEB/").content.decode()
     exact = r"\d{4}-\d\d-\d\d \d\d:\d\d"
-    assert re.search(rf'<td class="opt upd"><time datetime="[^"]+" title="{exact}[^"]*">', body)
+    cell = rf'<td class="opt upd"><time class="ago" datetime="[^"]+" title="{exact}[^"]*">'
+    assert re.search(cell + "just now</time>", body)
 
 
 @pytest.mark.parametrize("target", ["results", "list-page"])

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from docket.core import clock
+from docket.web.look import ago, avatar, short_date
 from docket.web.markup import sla_badge, status_class
 
 Link = Callable[[str, str], str]  # (field, value) -> href narrowing the query, or ""
@@ -45,22 +46,13 @@ def _due(value: Any, today: date, done: bool) -> str:
         return ""
     due = date.fromisoformat(value) if isinstance(value, str) else value
     iso = due.isoformat()
-    day = f"{due:%b} {due.day}" if due.year == today.year else iso
-    shown = f'<time datetime="{iso}" title="{iso}">{day}</time>'
+    shown = f'<time datetime="{iso}" title="{iso}">{short_date(due, today)}</time>'
     if due < today and not done:
         return (
             f'<span class="overdue"><span aria-hidden="true">⚠ </span>{shown}'
             '<span class="visually-hidden"> (overdue)</span></span>'
         )
     return shown
-
-
-def _updated(at: Any, zone: Any) -> str:
-    """A <time> for web/look.py's `ago` to make relative (not in this tree yet): the exact
-    local time, machine-readable in `datetime`."""
-    local = at.astimezone(zone)
-    exact = f"{local:%Y-%m-%d %H:%M %Z}".rstrip()
-    return f'<time datetime="{at.isoformat()}" title="{exact}">{local:%Y-%m-%d}</time>'
 
 
 def _custom_text(value: Any) -> str:
@@ -109,7 +101,7 @@ def list_row(issue: dict[str, Any], ctx: dict[str, Any]) -> str:
     priority = issue["priority"]
     who = issue["assignee"]
     person = (
-        links["assignee", who, f"<span>{seen[who]}</span>", "person", ""]
+        links["assignee", who, f"{avatar(who)}<span>{seen[who]}</span>", "person", ""]
         if who
         else links["assignee", "none", "—", "muted", ""]
     )
@@ -133,7 +125,7 @@ def list_row(issue: dict[str, Any], ctx: dict[str, Any]) -> str:
         f"</td>{sla}"
         f'<td class="opt who">{person}</td>'
         f'<td class="opt due">{_due(issue["due_date"], ctx["today"], done)}</td>'
-        f'<td class="opt upd">{_updated(issue["updated_at"], ctx["zone"])}</td>{custom}</tr>\n'
+        f'<td class="opt upd">{ago(issue["updated_at"], ctx["now"])}</td>{custom}</tr>\n'
     )
 
 
