@@ -6,6 +6,7 @@ import ipaddress
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from docket.config.env import (
     data_dir,
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "docket.core.middleware.DatabaseFaults",
     "docket.core.context.RequestContext",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "docket.core.routers.ReadYourWrites",  # no-op without a read replica
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -204,6 +206,24 @@ def _database() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+# A read replica (docs/scaling.md): only reads marked `reads_may_lag()` go there
+# (docket.core.routers). SQLite has no replicas: refused rather than silently ignored.
+DOCKET_REPLICA_STICKY_SECONDS = env_int("DOCKET_REPLICA_STICKY_SECONDS", 10)
+if env_str("DOCKET_DATABASE_REPLICA_URL"):
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        raise ImproperlyConfigured(
+            "DOCKET_DATABASE_REPLICA_URL needs PostgreSQL: SQLite has no read replicas "
+            "(unset it, or set DOCKET_DATABASE_URL to a postgres:// URL)"
+        )
+    DATABASES["replica"] = dict(
+        dj_database_url.parse(
+            env_str("DOCKET_DATABASE_REPLICA_URL"),
+            conn_max_age=env_int("DOCKET_DB_CONN_MAX_AGE", 600),
+            conn_health_checks=True,
+        )
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["docket.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

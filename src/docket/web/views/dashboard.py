@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from docket.accounts.middleware import actor_of
 from docket.core.clock import now
 from docket.core.errors import DocketError, NotFound
+from docket.core.routers import reads_may_lag
 from docket.issues.fields import FIELDS
 from docket.issues.models import Issue
 from docket.issues.saved_filters import visible_filters
@@ -119,6 +120,7 @@ def project_dashboard(request: HttpRequest, project_key: str) -> HttpResponse:
 
 @web_view()
 @require_GET
+@reads_may_lag()  # served by a read replica if configured (docs/scaling.md)
 def my_dashboard(request: HttpRequest) -> HttpResponse:
     return _dashboard(request, None)
 

@@ -23,6 +23,7 @@ from docket.accounts.middleware import actor_of
 from docket.accounts.models import Team
 from docket.core.errors import BadParameter, DocketError, Invalid, NotFound
 from docket.core.pagination import BadCursor
+from docket.core.routers import reads_may_lag
 from docket.core.rows import one_or_none
 from docket.issues import choices, custom_fields, editing, saved_filters
 from docket.issues.access import get_issue_for
@@ -79,6 +80,7 @@ FIRST_DESCENDING = {"priority", "updated"}
 
 @web_view()
 @require_GET
+@reads_may_lag()  # served by a read replica if configured (docs/scaling.md)
 def all_issues(request: HttpRequest) -> HttpResponse:
     return _issue_list(request, None)
 
@@ -380,6 +382,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
 
 @web_view()
 @require_GET
+@reads_may_lag()  # served by a read replica if configured (docs/scaling.md)
 def search(request: HttpRequest) -> HttpResponse:
     """Ranked full-text search (as `GET /api/v1/search`). Snippets are HTML built by
     query/search/marks.py `highlight`: the text is escaped there and only <mark> is added."""
