@@ -8,7 +8,6 @@ slower for 50 rows). Presentation only, every value escaped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from html import escape
 from typing import Any
 
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from docket.core import clock
-from docket.web.look import ago, avatar, short_date
+from docket.web.look import ago, avatar, due_date
 from docket.web.markup import sla_badge, status_class
 
 Link = Callable[[str, str], str]  # (field, value) -> href narrowing the query, or ""
@@ -39,20 +38,6 @@ def _filter(
     if not href:
         return f'<span class="{classes}"{attrs}>{text}</span>'
     return f'<a class="qf {classes}"{attrs} href="{escape(href)}">{text}</a>'
-
-
-def _due(value: Any, today: date, done: bool) -> str:
-    if not value:
-        return ""
-    due = date.fromisoformat(value) if isinstance(value, str) else value
-    iso = due.isoformat()
-    shown = f'<time datetime="{iso}" title="{iso}">{short_date(due, today)}</time>'
-    if due < today and not done:
-        return (
-            f'<span class="overdue"><span aria-hidden="true">⚠ </span>{shown}'
-            '<span class="visually-hidden"> (overdue)</span></span>'
-        )
-    return shown
 
 
 def _custom_text(value: Any) -> str:
@@ -124,7 +109,7 @@ def list_row(issue: dict[str, Any], ctx: dict[str, Any]) -> str:
         f'<td class="pr">{links["priority", priority, seen[priority], f"prio-{priority}", ""]}'
         f"</td>{sla}"
         f'<td class="opt who">{person}</td>'
-        f'<td class="opt due">{_due(issue["due_date"], ctx["today"], done)}</td>'
+        f'<td class="opt due">{due_date(issue["due_date"], ctx["today"], done)}</td>'
         f'<td class="opt upd">{ago(issue["updated_at"], ctx["now"])}</td>{custom}</tr>\n'
     )
 

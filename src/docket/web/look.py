@@ -66,6 +66,22 @@ def short_date(at: datetime | date, now: datetime | date) -> str:
     return f"{at:%Y-%m-%d}"
 
 
+def due_date(value: Any, today: date, done: bool) -> str:
+    """A due date for a table cell: "Nov 29" (never wrapping), the ISO date on hover; past
+    due on an unfinished issue, red with a ⚠ and "(overdue)" for screen readers."""
+    if not value:
+        return ""
+    due = date.fromisoformat(value) if isinstance(value, str) else value
+    iso = due.isoformat()
+    shown = f'<time datetime="{iso}" title="{iso}">{short_date(due, today)}</time>'
+    if due < today and not done:
+        return (
+            f'<span class="overdue"><span aria-hidden="true">⚠ </span>{shown}'
+            '<span class="visually-hidden"> (overdue)</span></span>'
+        )
+    return shown
+
+
 def ago(value: datetime | date | str | None, now: datetime | None = None) -> SafeString:
     """A <time> with the moment relative to now ("3 h ago", "in 2 d") and the exact time in
     its title (and datetime attribute); a plain date (a due date) counts calendar days in the

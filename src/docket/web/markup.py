@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from docket.core import clock
 from docket.issues.board import Card
+from docket.web.look import ago, due_date
 from docket.web.views.common import issue_base
 
 STATUS_CLASSES = frozenset({"todo", "in_progress", "done"})
@@ -86,22 +87,18 @@ def sla_badge(state: str | None, due: datetime | None, now: datetime, zone: tzin
 # --- issue table rows ---------------------------------------------------------------------
 
 
-def _updated(at: datetime, zone: tzinfo) -> str:
-    local = at.astimezone(zone)  # as the `date` filter shows it ("Y-m-d H:i")
-    shown = f"{local.year:04}-{local.month:02}-{local.day:02} {local.hour:02}:{local.minute:02}"
-    return f'<time datetime="{at.isoformat()}">{shown}</time>'
-
-
 def issue_row(
     issue: dict[str, Any],
     issue_base: str,
     zone: tzinfo,
     *,
     selectable: bool,
+    now: datetime,
     sla_now: datetime | None = None,
 ) -> str:
-    """One <tr> for an API-shaped issue dict (issues/queries.issue_out); with `sla_now`, the
-    SLA column (after the priority) with badges relative to it."""
+    """One <tr> for an API-shaped issue dict (issues/queries.issue_out), times relative to
+    `now`; with `sla_now`, the SLA column (after the priority) with badges relative to it."""
+    today = now.astimezone(zone).date()
     key = escape(issue["key"])
     select = ""
     if selectable:
@@ -133,8 +130,8 @@ def issue_row(
         f'<td><span class="pill {pill}">{status}</span></td>'
         f'<td class="prio-{priority}">{priority}</td>{sla}'
         f'<td class="opt">{escape(issue["assignee"] or "—")}</td>'
-        f'<td class="opt">{escape(issue["due_date"] or "")}</td>'
-        f'<td class="opt small muted">{_updated(issue["updated_at"], zone)}</td></tr>\n'
+        f'<td class="opt">{due_date(issue["due_date"], today, issue["status_category"] == "done")}'
+        f'</td><td class="opt small muted">{ago(issue["updated_at"], now)}</td></tr>\n'
     )
 
 
@@ -146,10 +143,12 @@ def issue_rows(
 ) -> SafeString:
     """The rows; `sla`: with the SLA column, relative to the request's clock; `custom`:
     custom field columns (names) at the end, from each row's `custom_fields`."""
-    base, zone = issue_base(), timezone.get_current_timezone()
-    now = clock.now() if sla else None
+    base, zone, now = issue_base(), timezone.get_current_timezone(), clock.now()
+    sla_now = now if sla else None
     html = "".join(
-        _with_custom(issue_row(i, base, zone, selectable=selectable, sla_now=now), i, custom)
+        _with_custom(
+            issue_row(i, base, zone, selectable=selectable, now=now, sla_now=sla_now), i, custom
+        )
         for i in issues
     )
     return mark_safe(html)  # noqa: S308 - every value above is escaped
