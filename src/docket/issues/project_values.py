@@ -122,23 +122,24 @@ def delete_label(*, actor: Who, project: Project, name: str) -> int:
     return count
 
 
-@transaction.atomic
 def delete_component(*, actor: Who, project: Project, name: str) -> int:
     """Delete a component, taking it off its issues first; returns how many it was on."""
-    found = _locked(actor, project, Component, name, "component")
-    count = detach_from_issues(actor=actor, project=project, field="components", item=found)
-    found.delete()
-    audit(actor, "component.deleted", project=project, target=name, issues=count)
-    return count
+    return _delete(actor, project, Component, name, "component", field="components")
+
+
+def delete_milestone(*, actor: Who, project: Project, name: str) -> int:
+    """Delete a milestone, clearing it from its issues first; returns how many were in it."""
+    return _delete(actor, project, Milestone, name, "milestone", field="milestone")
 
 
 @transaction.atomic
-def delete_milestone(*, actor: Who, project: Project, name: str) -> int:
-    """Delete a milestone, clearing it from its issues first; returns how many were in it."""
-    found = _locked(actor, project, Milestone, name, "milestone")
-    count = detach_from_issues(actor=actor, project=project, field="milestone", item=found)
+def _delete(
+    actor: Who, project: Project, model: type[Model], name: str, what: str, *, field: str
+) -> int:
+    found = _locked(actor, project, model, name, what)
+    count = detach_from_issues(actor=actor, project=project, field=field, item=found)
     found.delete()
-    audit(actor, "milestone.deleted", project=project, target=name, issues=count)
+    audit(actor, f"{what}.deleted", project=project, target=name, issues=count)
     return count
 
 
