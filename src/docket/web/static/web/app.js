@@ -184,4 +184,43 @@
   });
   document.addEventListener("htmx:afterSettle", function (e) { paint(e.target); });
   window.Docket = { paint: paint, move: move };
+
+  // The command palette's files (palette.js, 4.5 KB on the wire) load at its first use:
+  // Ctrl/Cmd-K, a single key on an issue page (s p i l), or a [data-open-palette] control.
+  // Then the same key or click is handed to it again. Most visits never open it.
+  var SINGLE = "spil";
+  var paletteLoading = false;
+  function wantsPalette(e) {
+    if (e.type === "click") return !!(e.target.closest && e.target.closest("[data-open-palette]"));
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey) return e.key === "k" || e.key === "K";
+    var t = e.target;
+    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    return !e.altKey && !typing && SINGLE.indexOf(e.key) >= 0 && e.key.length === 1
+      && !!document.getElementById("issue") && !document.querySelector("dialog[open]");
+  }
+  function loadPalette(e) {
+    var where = document.body.getAttribute("data-palette");
+    if (window.DocketPalette || !where || !wantsPalette(e)) return;
+    e.preventDefault();
+    if (paletteLoading) return;
+    paletteLoading = true;
+    var parts = where.split(" ");
+    var sheet = document.createElement("link");
+    sheet.rel = "stylesheet";
+    sheet.href = parts[1];
+    document.head.appendChild(sheet);
+    var code = document.createElement("script");
+    code.src = parts[0];
+    code.setAttribute("data-palette-url", parts[2]);
+    code.onload = function () {
+      if (e.type === "click") window.DocketPalette.open(null);
+      else document.dispatchEvent(new KeyboardEvent("keydown", {
+        key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, bubbles: true, cancelable: true,
+      }));
+    };
+    code.onerror = function () { paletteLoading = false; };
+    document.head.appendChild(code);
+  }
+  document.addEventListener("keydown", loadPalette);
+  document.addEventListener("click", loadPalette);
 })();

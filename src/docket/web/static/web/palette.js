@@ -290,4 +290,5 @@
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-open-palette]")) { e.preventDefault(); open(null); }
   });
+  window.DocketPalette = { open: open };
 })();
