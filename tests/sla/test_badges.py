@@ -55,7 +55,7 @@ def test_the_sla_column_is_added_on_request_and_shows_each_state(cast: Any, cloc
     assert "<th" in plain and ">SLA<" not in plain and "sla-badge" not in plain
     assert "Show an SLA column" in plain and "columns=sla" in plain
 
-    page = bob.get("/p/WEB/", {"columns": "sla"}).content.decode()
+    page = bob.get("/p/WEB/", {"columns": "sla", "q": ""}).content.decode()
     assert ">SLA</a>" in page and "Hide the SLA column" in page
     assert badges(row_of(page, f"WEB-{held.number}")) == [
         ("running", "SLA running; due 2026-01-05 13:00 UTC", "due in 1h")
@@ -64,13 +64,13 @@ def test_the_sla_column_is_added_on_request_and_shows_each_state(cast: Any, cloc
 
     clock.advance(minutes=47)  # past 75 % of the hour: at risk
     sweep(clock)
-    page = bob.get("/p/WEB/", {"columns": "sla"}).content.decode()
+    page = bob.get("/p/WEB/", {"columns": "sla", "q": ""}).content.decode()
     assert badges(row_of(page, f"WEB-{held.number}")) == [
         ("at-risk", "SLA at risk; due 2026-01-05 13:00 UTC", "due in 13m")
     ]
     clock.advance(hours=2, minutes=13)  # past the first response's deadline by 2 h
     sweep(clock)
-    page = bob.get("/p/WEB/", {"columns": "sla"}).content.decode()
+    page = bob.get("/p/WEB/", {"columns": "sla", "q": ""}).content.decode()
     assert badges(row_of(page, f"WEB-{held.number}")) == [
         ("breached", "SLA breached; was due 2026-01-05 13:00 UTC", "breached 2h ago")
     ]
@@ -83,12 +83,12 @@ def test_paused_and_met_badges(cast: Any, clock: Any) -> None:
     replay_all()
     transition(actor=cast.alice, issue=issue, to="in progress")  # the policy's pause state
     replay_all()
-    page = _as(cast.bob).get("/p/WEB/", {"columns": "sla"}).content.decode()
+    page = _as(cast.bob).get("/p/WEB/", {"columns": "sla", "q": ""}).content.decode()
     assert badges(row_of(page, f"WEB-{issue.number}")) == [("paused", "SLA paused", "paused")]
     issue.refresh_from_db()
     transition(actor=cast.alice, issue=issue, to="resolved", fields={"resolution": "fixed"})
     replay_all()
-    page = _as(cast.bob).get("/p/WEB/", {"columns": "sla"}).content.decode()
+    page = _as(cast.bob).get("/p/WEB/", {"columns": "sla", "q": ""}).content.decode()
     assert [b[0::2] for b in badges(row_of(page, f"WEB-{issue.number}"))] == [("met", "met")]
 
 
@@ -100,10 +100,10 @@ def test_the_sla_header_sorts_by_sla_and_links_keep_the_column(cast: Any, clock:
     make_issue(cast.bob, cast.web, title="No clock", priority="low")
     replay_all()
     bob = _as(cast.bob)
-    page = bob.get("/p/WEB/", {"columns": "sla"}).content.decode()
-    assert 'href="/p/WEB/?sort=sla&amp;columns=sla">SLA</a>' in page
+    page = bob.get("/p/WEB/", {"columns": "sla", "q": ""}).content.decode()
+    assert 'href="/p/WEB/?q=&amp;sort=sla&amp;columns=sla">SLA</a>' in page
     assert '<input type="hidden" name="columns" value="sla">' in page  # the query bar keeps it
-    sorted_page = bob.get("/p/WEB/", {"columns": "sla", "sort": "sla"})
+    sorted_page = bob.get("/p/WEB/", {"columns": "sla", "sort": "sla", "q": ""})
     keys = [row["key"] for row in sorted_page.context["issues"]]
     assert keys[:2] == [f"WEB-{first.number}", f"WEB-{second.number}"]  # nearest deadline first
     assert 'aria-sort="ascending"' in sorted_page.content.decode()
@@ -121,9 +121,9 @@ def test_the_list_query_count_does_not_grow_with_rows_in_the_sla_column(
             make_issue(cast.bob, cast.web, priority="high", assignee="alice")
         replay_all()
         client = _as(cast.bob)
-        client.get("/p/WEB/", {"columns": "sla"})  # warm the session and caches alike
+        client.get("/p/WEB/", {"columns": "sla", "q": ""})  # warm the session and caches alike
         with CaptureQueriesContext(connection) as queries:
-            response = client.get("/p/WEB/", {"columns": "sla"})
+            response = client.get("/p/WEB/", {"columns": "sla", "q": ""})
         html = response.content.decode()
         assert response.status_code == 200 and len(badges(html)) == n
         return len(queries)
@@ -173,7 +173,7 @@ def test_a_badge_shows_only_on_issues_the_viewer_sees(cast: Any, clock: Any) -> 
         cast.bob, cast.web, title="Members only", priority="high", confidential=True
     )
     replay_all()
-    carol = _as(cast.carol).get("/p/WEB/", {"columns": "sla"}).content.decode()
+    carol = _as(cast.carol).get("/p/WEB/", {"columns": "sla", "q": ""}).content.decode()
     assert f"WEB-{secret.number}" not in carol and "sla-badge" not in carol
     outsider = _as(cast.eve).get("/issues/", {"columns": "sla", "q": "sla:running"})
     assert "sla-badge" not in outsider.content.decode()

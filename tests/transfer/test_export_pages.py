@@ -26,8 +26,10 @@ def test_the_list_links_to_exports_of_its_query(cast):
     text = html.unescape(page.content.decode())
     assert "/p/WEB/export?q=is%3Aopen+label%3Aui&format=csv" in text
     assert "/p/WEB/export?q=is%3Aopen+label%3Aui&format=json" in text
-    everything = html.unescape(signed_in(cast.alice).get("/issues/").content.decode())
+    everything = html.unescape(signed_in(cast.alice).get("/issues/", {"q": ""}).content.decode())
     assert "/issues/export?q=&format=csv" in everything
+    default = html.unescape(signed_in(cast.alice).get("/issues/").content.decode())
+    assert "/issues/export?q=is%3Aopen+sort%3Aupdated-desc&format=csv" in default
 
 
 def test_the_page_export_is_the_viewers_own(cast):

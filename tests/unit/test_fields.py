@@ -87,7 +87,9 @@ def test_the_other_tables_are_read_from_the_field_table():
         "custom_fields"
     }
     assert set(IssueUpdate.model_fields) == {*EDITABLE_FIELDS, "version", "custom_fields"}
-    assert set(BulkChanges.model_fields) == set(EDITABLE_FIELDS) - {"status", "labels"}
+    assert set(BulkChanges.model_fields) == set(EDITABLE_FIELDS) - {"status", "labels"} | {
+        "custom_fields"
+    }
     for name in ("type", "severity", "priority", "description", "confidential"):
         assert IssueCreate.model_fields[name].default == FIELDS[name].default
 
