@@ -268,7 +268,7 @@ def _open_and_seen(viewer: Who | None, issue_ids: set[int]) -> set[int]:
 
 
 def is_blocked(viewer: Who | None, issue: Issue) -> bool:
-    return unresolved_blockers(viewer).filter(target=issue).exists()
+    return bool(blocked_among(viewer, [issue.pk]))  # links first, as for a list
 
 
 def hidden_keys(viewer: Who, keys: set[str]) -> set[str]:

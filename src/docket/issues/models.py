@@ -132,6 +132,15 @@ class Issue(models.Model):
             # `sort:sla` (nearest SLA deadline) and `sla:breached` / `sla:at-risk`.
             models.Index(fields=["sla_due_at", "id"], name="issue_sla_due"),
             models.Index(fields=["sla_state", "id"], name="issue_sla_state"),
+            # Sub-tasks of an issue (the issue page, time roll-ups, `parent:`). Most issues
+            # have no parent, and SQLite's statistics count all NULLs as one value, so the
+            # plain foreign-key index reads as matching every row and the planner scanned
+            # 100k issues instead (27 ms a query); this one holds only issues with a parent.
+            models.Index(
+                fields=["parent", "id"],
+                name="issue_subtasks",
+                condition=models.Q(parent__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
