@@ -63,6 +63,7 @@ def test_a_backup_under_writes_restores_every_write_acknowledged_before_it(
     assert backed_up.returncode == 0, backed_up.stderr
     fleet.kill9()  # the backup is taken; the old server's fate does not matter
     assert before.acknowledged() > 0
+    assert copy.stat().st_mode & 0o077 == 0  # password hashes inside: the owner's alone
     manifest = json.loads((copy / "manifest.json").read_text())
     assert manifest["counts"]["attachments"] == 1 and manifest["missing_attachments"] == []
 

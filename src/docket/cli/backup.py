@@ -66,6 +66,7 @@ def backup(target: Path) -> dict[str, Any]:
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty; give a new directory")
     target.mkdir(parents=True, exist_ok=True)
+    os.chmod(target, 0o700)  # it holds password hashes and token digests: the owner's alone
     try:
         if _vendor() == "sqlite":
             snapshot = _backup_sqlite(target / SQLITE_FILE)
