@@ -74,6 +74,26 @@ def test_a_reset_mail_goes_out_through_the_worker_with_links_to_this_server(
         stop_process_group(process)
 
 
+def test_without_an_smtp_server_mail_is_written_to_the_data_dir_not_the_output(
+    ready_env: dict[str, str], tmp_path: Path
+):
+    """A fresh install: an admin fetches the reset link from docket-data/mail/, and the
+    server's output stays readable (the demo's notifications used to flood it)."""
+    server, process = spawn_server(ready_env, tmp_path / "server.log", workers=1, worker=True)
+    try:
+        reset = httpx.post(
+            server.url + "/api/v1/auth/password-reset", json={"email": "admin@localhost"}
+        )
+        assert reset.status_code in (200, 202), reset.text
+        folder = Path(ready_env["DOCKET_DATA_DIR"]) / "mail"
+        [written] = _wait_for(lambda: list(folder.glob("*.log")))
+        text = written.read_text()
+        assert "To: admin@localhost" in text and server.url + "/reset/" in text
+    finally:
+        stop_process_group(process)
+    assert "/reset/" not in (tmp_path / "server.log").read_text()
+
+
 def _worker_of(parent: int) -> int:
     found = subprocess.run(
         ["pgrep", "-f", f"worker --parent {parent}"], capture_output=True, text=True

@@ -180,7 +180,7 @@ def _mail() -> list[Finding]:
             Finding(
                 WARN,
                 "mail out",
-                "no SMTP server: mail is printed to the server's output, not sent",
+                f"no SMTP server: mail is written to {settings.EMAIL_FILE_PATH}, not sent",
                 "set DOCKET_SMTP_HOST (and _PORT, _USER, _PASSWORD; docs/configuration.md)",
             )
         ]

@@ -322,14 +322,17 @@ DOCKET_THROTTLE_RESETS_PER_HOUR = env_int("DOCKET_THROTTLE_RESETS_PER_HOUR", 5)
 DOCKET_TRUSTED_PROXIES = env_list("DOCKET_TRUSTED_PROXIES")
 PASSWORD_RESET_TIMEOUT = env_int("DOCKET_PASSWORD_RESET_TIMEOUT", 24 * 3600)
 
-# Mail: SMTP when DOCKET_SMTP_HOST is set, else printed to the server's stdout (fresh installs).
+# Mail: SMTP when DOCKET_SMTP_HOST is set, else written to files in DATA_DIR/mail (fresh
+# installs: an admin reads a reset link there; printing it flooded the server's output with the
+# demo's notifications).
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = env_str("DOCKET_EMAIL_FROM", "docket@localhost")
 EMAIL_HOST = env_str("DOCKET_SMTP_HOST")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
+    else "django.core.mail.backends.filebased.EmailBackend"
 )
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 EMAIL_USE_SSL = env_bool("DOCKET_SMTP_SSL", False)
 EMAIL_USE_TLS = env_bool("DOCKET_SMTP_TLS", not EMAIL_USE_SSL)
 EMAIL_PORT = env_int("DOCKET_SMTP_PORT", 465 if EMAIL_USE_SSL else 587)
