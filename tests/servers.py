@@ -167,7 +167,7 @@ def _serve(port: int, workers: int, worker: bool) -> list[str]:
     return command if worker else [*command, "--no-worker"]
 
 
-def _server_env(env: dict[str, str], worker: bool) -> dict[str, str]:
+def server_env(env: dict[str, str], worker: bool) -> dict[str, str]:
     env = {**env, "DOCKET_ADMIN_PASSWORD": ADMIN_PASSWORD}
     if not worker:  # /healthz would say "degraded: no worker" for the whole test
         env.setdefault("DOCKET_HEALTH_REQUIRES_WORKER", "false")
@@ -184,7 +184,7 @@ def running_server(
     env: dict[str, str], log: Path, workers: int = 2, worker: bool = False
 ) -> Iterator[Server]:
     port = free_port()
-    env = _server_env(env, worker)
+    env = server_env(env, worker)
     with log.open("w") as out:
         process = subprocess.Popen(
             _serve(port, workers, worker),
@@ -232,7 +232,7 @@ def spawn_server(
     keeps the earlier lines), and `port` may be given to come back where it was.
     """
     port = port or free_port()
-    env = _server_env(env, worker)
+    env = server_env(env, worker)
     with log.open("a") as out:
         process = subprocess.Popen(
             _serve(port, workers, worker),
