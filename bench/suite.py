@@ -126,6 +126,25 @@ def pg_recreate(url: str, database: str, *, create: bool = True) -> str:
     return _pg_url(url, database)
 
 
+def database_bytes(env: dict[str, str], run_dir: Path) -> int:
+    """The database's size on disk: PostgreSQL's pg_database_size, or SQLite's file after a
+    WAL checkpoint (the WAL's pages belong in the main file; its length is reused space)."""
+    url = env.get("DOCKET_DATABASE_URL", "")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+            conn.execute("CHECKPOINT")
+            row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+            return int(row[0]) if row else 0
+    import sqlite3
+
+    path = run_dir / "data" / "docket.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return sum(f.stat().st_size for f in path.parent.glob("docket.sqlite3*"))
+
+
 # --- steps ------------------------------------------------------------------------------------
 
 
@@ -183,9 +202,9 @@ def bulk_load(data: Path, env: dict[str, str], run_dir: Path, batch_size: int) -
         "other_cpu_cores": round(other / wall, 2),
         "file_mb": round(data.stat().st_size / 1e6, 1),
     }
-    db_files = list((run_dir / "data").glob("docket.sqlite3*"))
-    if db_files:
-        stats["sqlite_mb"] = round(sum(f.stat().st_size for f in db_files) / 1e6, 1)
+    db_bytes = database_bytes(env, run_dir)
+    stats["database_mb"] = round(db_bytes / 1e6, 1)
+    stats["bytes_per_issue"] = round(db_bytes / max(issues, 1))
     (run_dir / "import.json").write_text(json.dumps(stats, indent=2) + "\n")
     say(
         f"imported {issues} issues + {comments} comments in {seconds:.1f}s "
@@ -277,6 +296,35 @@ def measure(
         cmd += ["--python-clients"]
     for key, value in meta.items():
         cmd += ["--meta", f"{key}={value}"]
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+def measure_web(
+    args: argparse.Namespace,
+    port: int,
+    env: dict[str, str],
+    server_pid: int,
+    run_dir: Path,
+    password: str,
+) -> int:
+    cmd = [
+        sys.executable,
+        str(BENCH / "web_bench.py"),
+        "--url",
+        f"http://127.0.0.1:{port}",
+        "--username",
+        ADMIN,
+        "--password",
+        password,
+        "--project",
+        args.project,
+        "--seconds",
+        str(args.seconds),
+        "--server-pid",
+        str(server_pid),
+        "--json-out",
+        str(run_dir / "web.json"),
+    ]
     return subprocess.run(cmd, env=env, check=False).returncode
 
 
@@ -471,6 +519,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep the database (SQLite files / PostgreSQL scratch db)",
     )
     parser.add_argument("--run-dir", type=Path, default=None, help="default: bench/out/<stamp>-...")
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="also bench/web_bench.py (list, filtered list, issue page, board) as the admin",
+    )
     return parser.parse_args(argv)
 
 
@@ -550,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
             str(run_dir / "import.json"),
         ]
         code = measure(args, port, bench_env, server.pid, run_dir, label, meta, extra)
+        if args.web:
+            code = code or measure_web(args, port, bench_env, server.pid, run_dir, password)
         if args.profile:
             profile(args, port, bench_env, server.pid, run_dir)
         say(
