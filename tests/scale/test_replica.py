@@ -3,7 +3,8 @@ primary, and a browser that just wrote reads its own writes from the primary.
 
 The stand-in replica is a second connection (alias `replica`) to the test database, so each
 query shows which alias served it; tests run transactional because the router keeps every
-read inside a transaction on the primary (the replica could not see its rows)."""
+read inside a transaction on the primary (the replica could not see its rows). The same
+against a real streaming replica, over HTTP: test_replica_streaming.py."""
 
 from __future__ import annotations
 
@@ -133,3 +134,59 @@ def test_sqlite_refuses_a_replica_with_a_clear_message(tmp_path):
     )
     assert run.returncode != 0
     assert "DOCKET_DATABASE_REPLICA_URL needs PostgreSQL" in run.stderr
+
+
+@pytest.fixture
+def dead_replica(replica) -> Iterator[str]:
+    """The replica alias pointed at a port where nothing listens: a real refused connection.
+    (A stopped real replica: tests/scale/test_replica_streaming.py.)"""
+    from docket.core import routers
+
+    if connections[PRIMARY].vendor != "postgresql":
+        pytest.skip("a refused TCP connection needs a PostgreSQL replica alias")
+    live = dict(connections[REPLICA].settings_dict)
+    connections[REPLICA].close()
+    connections[REPLICA].settings_dict["HOST"] = "127.0.0.1"
+    connections[REPLICA].settings_dict["PORT"] = str(_closed_port())
+    routers.replica_health.reset()
+    yield REPLICA
+    connections[REPLICA].close()
+    connections[REPLICA].settings_dict.update(live)
+    routers.replica_health.reset()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:  # bound and closed: nothing listens there afterwards
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_replica_that_is_down_hands_its_reads_to_the_primary_and_is_tried_again(
+    dead_replica, alice, caplog
+):
+    from docket.core import routers
+
+    make_issue(alice, Project.objects.get(key="WEB"), title="Printer on fire")
+    client = Client()
+    client.force_login(alice)
+    with caplog.at_level("WARNING", logger="docket.core.routers"):
+        for _ in range(3):
+            listed = client.get("/issues/?q=is:open")
+            assert listed.status_code == 200 and b"Printer on fire" in listed.content
+        assert client.get("/search?q=printer").status_code == 200
+        assert client.get("/dashboard").status_code == 200
+    unreachable = [r for r in caplog.records if "read replica unreachable" in r.getMessage()]
+    assert len(unreachable) == 1, caplog.text  # one line per outage, not one per request
+    assert connections[REPLICA].connection is None
+
+    # Back: after the retry interval the next marked read tries the replica again.
+    routers.replica_health.retry_at = 1e-9  # the retry interval is over (the outage is noted)
+    connections[REPLICA].settings_dict["PORT"] = connections[PRIMARY].settings_dict["PORT"]
+    connections[REPLICA].settings_dict["HOST"] = connections[PRIMARY].settings_dict["HOST"]
+    connections[REPLICA].connect()  # pytest-django: connections are opened by the fixture
+    with caplog.at_level("WARNING", logger="docket.core.routers"):
+        assert _queries_per_alias(client, "/issues/?q=is:open")[REPLICA] > 0
+    assert "read replica reachable again" in caplog.text
+    assert routers.replica_health.retry_at == 0.0

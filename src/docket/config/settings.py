@@ -223,6 +223,9 @@ if env_str("DOCKET_DATABASE_REPLICA_URL"):
         )
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    # A replica that does not answer costs at most this long per retry (libpq waits forever
+    # by default), then the primary stands in (docket.core.routers, replica_health).
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 DATABASE_ROUTERS = ["docket.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
