@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ NAME = "reports"
 RELATED: tuple[str, ...] = ()  # the handler reads the issues itself, fresh
 EPOCH = dt.date(1970, 1, 1)  # the day of a tally that has none
 CHUNK = 2000  # issues read at a time by a rebuild
+SWAP_CHUNK = 5000  # rows written or deleted per transaction by a rebuild
 AS_OF_FIELDS = ("status", "priority", "assignee")
 
 TallyKey = tuple[int, str, str, dt.date]  # project, dim, key, day
@@ -319,23 +321,93 @@ def count_all(workflow: Workflow) -> tuple[list[Fact], Tallies]:
 
 
 def replace_all(facts: list[Fact], tallies: Tallies, workflow: Workflow) -> None:
-    """Swap the roll-ups for these counts (callers hold the reports cursor)."""
+    """Swap the roll-ups for these counts in one transaction (callers hold the reports
+    cursor). Fine for a small site; `rebuild` writes in short chunks instead."""
     RollupTally.objects.all().delete()
     RollupIssue.objects.all().delete()
     RollupIssue.objects.bulk_create([f.row() for f in facts], batch_size=1000)
-    rows = [
-        RollupTally(project_id=p, dim=d, key=k, day=day, n=n, minutes=m)
-        for (p, d, k, day), (n, m) in tallies.items()
-        if (n, m) != (0, 0)
-    ]
-    RollupTally.objects.bulk_create(rows, batch_size=1000)
+    RollupTally.objects.bulk_create(_tally_rows(tallies), batch_size=1000)
     RollupState.objects.all().delete()
     RollupState.objects.create(
         signature=workflow.signature, built_at=now(), requested=workflow.signature
     )
 
 
-def _covered_position() -> int:
+def _tally_rows(tallies: Tallies) -> list[RollupTally]:
+    return [
+        RollupTally(project_id=p, dim=d, key=k, day=day, n=n, minutes=m)
+        for (p, d, k, day), (n, m) in tallies.items()
+        if (n, m) != (0, 0)
+    ]
+
+
+class RebuildSuperseded(Exception):
+    """Another rebuild started after this one: it owns the roll-up tables now."""
+
+
+def _claim(workflow: Workflow) -> str:
+    """Mark the roll-ups as being rebuilt by us: dashboards read the issues and the consumer
+    leaves the tables alone (the signature matches no workflow) until `_finish`."""
+    token = "rebuilding " + uuid.uuid4().hex[:16]
+    with transaction.atomic():
+        _locked_cursor(0)  # one claim at a time
+        RollupState.objects.all().delete()
+        RollupState.objects.create(signature=token, built_at=now(), requested=workflow.signature)
+    return token
+
+
+def _locked_cursor(position: int) -> ConsumerCursor:
+    cursor, _ = ConsumerCursor.objects.select_for_update().get_or_create(
+        name=NAME, defaults={"last_event_id": position, "updated_at": now()}
+    )
+    return cursor
+
+
+def _still_ours(token: str) -> None:
+    """Inside a chunk's transaction: the rebuild's claim still holds (a later rebuild's
+    claim takes over, and this one stops before writing again)."""
+    state = RollupState.objects.select_for_update().first()
+    if state is None or state.signature != token:
+        raise RebuildSuperseded
+
+
+def _write_in_chunks(token: str, facts: list[Fact], tallies: Tallies) -> None:
+    """Empty the tables and write the new rows, SWAP_CHUNK rows per transaction: each holds
+    SQLite's write lock for a fraction of a second, so other writes go on meanwhile."""
+    for model in (RollupTally, RollupIssue):
+        while True:
+            with transaction.atomic():
+                _still_ours(token)
+                ids = list(model.objects.values_list("pk", flat=True)[:SWAP_CHUNK])
+                if not ids:
+                    break
+                model.objects.filter(pk__in=ids).delete()
+    rows: list[Any] = [f.row() for f in facts]
+    rows.extend(_tally_rows(tallies))
+    for start in range(0, len(rows), SWAP_CHUNK):
+        chunk = rows[start : start + SWAP_CHUNK]
+        with transaction.atomic():
+            _still_ours(token)
+            for model in (RollupIssue, RollupTally):
+                model.objects.bulk_create([r for r in chunk if isinstance(r, model)], 1000)
+
+
+def _finish(token: str, workflow: Workflow, position: int) -> None:
+    """Declare the roll-ups built and move the consumer back to `position`, so it recounts
+    the issues named by events after it (those may have changed while counting)."""
+    with transaction.atomic():
+        cursor = _locked_cursor(position)
+        _still_ours(token)
+        RollupState.objects.all().delete()
+        RollupState.objects.create(
+            signature=workflow.signature, built_at=now(), requested=workflow.signature
+        )
+        cursor.last_event_id = position
+        cursor.updated_at = now()
+        cursor.save(update_fields=["last_event_id", "updated_at"])
+
+
+def covered_position() -> int:
     """The last event the issues as read now surely reflect: the newest one older than the
     gap wait (a younger one may belong to a transaction not yet visible). The consumer reads
     the events after it again, which recounts their issues (no harm if already counted)."""
@@ -349,19 +421,20 @@ def _covered_position() -> int:
 
 def rebuild() -> int:
     """Rebuild the roll-ups from the issues (the job above, `docket manage rebuild_reports`, a
-    bulk load); returns how many issues were counted. The counting reads without a
-    transaction; only the swap holds the reports cursor's lock (and on SQLite the write
-    lock): about 3 s at 100,000 issues instead of the whole ~40 s. The cursor goes back to
-    the last event the counts surely include, so the consumer recounts what came after."""
-    position = _covered_position()
+    bulk load); returns how many issues were counted, or 0 when a later rebuild took over.
+
+    The counting reads without a transaction. The tables are then rewritten in short
+    transactions (a single swap held SQLite's write lock ~7 s at 100,000 issues, and every
+    write in that time failed with 503); meanwhile the roll-ups are marked unusable, so
+    dashboards read the issues and the consumer skips them. The cursor goes back to the last
+    event the counts surely include, so the consumer recounts what came after."""
+    position = covered_position()
     workflow = Workflow.now()
     facts, tallies = count_all(workflow)
-    with transaction.atomic():
-        cursor, _ = ConsumerCursor.objects.select_for_update().get_or_create(
-            name=NAME, defaults={"last_event_id": position, "updated_at": now()}
-        )
-        replace_all(facts, tallies, workflow)
-        cursor.last_event_id = position
-        cursor.updated_at = now()
-        cursor.save(update_fields=["last_event_id", "updated_at"])
+    token = _claim(workflow)
+    try:
+        _write_in_chunks(token, facts, tallies)
+        _finish(token, workflow, position)
+    except RebuildSuperseded:
+        return 0
     return len(facts)
