@@ -5,6 +5,11 @@ It follows the same rules as `create_issue` and `add_comment` (validation, numbe
 loading a large tracker takes seconds, not hours. Importers may set the reporter, comment
 authors and timestamps; nobody else can.
 
+The rows skip the ORM (issue 20): ids are reserved from the tables' sequences up front, and
+issues, comments, events, watchers, labels and the memory of the source go in by COPY FROM
+STDIN on PostgreSQL and one prepared INSERT each (`executemany`) on SQLite
+(`core.bulk.write_rows`), all in the batch's transaction.
+
 `import_new_issues` also remembers where each issue came from (`ImportedRecord`: source,
 kind, the record's id in the source → the new row) in the batch's own transaction, and skips
 the records that source already brought in: a re-run after a crash, or of the same file,
@@ -14,22 +19,34 @@ imports only what is missing, and no issue twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import enum
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
 from docket.accounts.actor import Actor, Who
 from docket.accounts.models import Team, User
+from docket.core.bulk import datetime_adapter, postgres, reserve_ids, write_rows
 from docket.core.clock import now
 from docket.core.errors import Invalid
-from docket.core.rows import insert_rows
+from docket.issues import events as history
 from docket.issues import search_index
 from docket.issues.actions import allocate_numbers
-from docket.issues.events import NewEvent, record_bulk
+from docket.issues.events import NewEvent
 from docket.issues.fields import EDITABLE_FIELDS, FIELDS, MAX_COMMENT, clean_text, snapshot
-from docket.issues.models import Comment, EventKind, ImportedRecord, Issue, Label, Watch
+from docket.issues.models import (
+    Comment,
+    EventKind,
+    ImportedRecord,
+    Issue,
+    IssueEvent,
+    Label,
+    Watch,
+)
 from docket.issues.relations import (
     initial_state,
     no_such,
@@ -39,7 +56,7 @@ from docket.issues.relations import (
     unknown_state,
 )
 from docket.issues.status_rules import opening_resolution
-from docket.projects.access import ASSIGNABLE_ROLES, Perm, require, role_in
+from docket.projects.access import ASSIGNABLE_ROLES, Perm, load_roles, require, role_in
 from docket.projects.models import Component, Milestone, Project, WorkflowState
 
 # Besides the editable fields: who filed it and when, its comments, and its history (events
@@ -88,7 +105,10 @@ class _Lookups:
         names |= {e.get("actor") for r in dicts for e in _history_list(r) if isinstance(e, dict)}
         wanted = {n for n in names if isinstance(n, str)}
         self.users = {u.username: u for u in User.objects.filter(username__in=wanted)}
-        self.actors: dict[int, Actor] = {}
+        # The assignees' roles: two queries for the batch, not one per person.
+        assigned = {a for r in dicts if isinstance(a := r.get("assignee"), str)}
+        self.actors = {u.pk: Actor(u) for n, u in self.users.items() if n in assigned}
+        load_roles(self.actors.values())
         self.label_rows = {label.name: label for label in Label.objects.filter(project=project)}
         self.component_rows = {c.name: c for c in Component.objects.filter(project=project)}
         self.milestone_rows = {m.name: m for m in Milestone.objects.filter(project=project)}
@@ -295,16 +315,97 @@ def import_issues(
             raise Invalid(f"{place}: {exc.detail}", errors=exc.errors) from None
     look.save_new_labels(built)
     first = allocate_numbers(project, len(built))
-    for offset, item in enumerate(built):
+    # Ids from the table's sequence up front: the rows then go in by COPY (PostgreSQL) or
+    # one prepared INSERT (SQLite), and nothing is read back.
+    ids = reserve_ids(Issue, len(built))
+    for offset, (item, pk) in enumerate(zip(built, ids, strict=True)):
         item.issue.number = first + offset
-    issues = Issue.objects.bulk_create([item.issue for item in built])
+        item.issue.pk = pk
+        item.issue._state.adding = False  # saved, as bulk_create leaves them
+        item.issue._state.db = DEFAULT_DB_ALIAS
+    issues = [item.issue for item in built]
+    _insert_issues(issues)
     _link(built)
     _watchers(built)
     comments = _insert_comments(built)
     _events(built, comments, actor)
     # full-text index, same transaction
-    search_index.index_new_issues(issues, ((c.issue_id, c.body) for c in comments))
+    with _gin_pending_list(search_index.ISSUE_INDEX.table):
+        search_index.index_new_issues(issues, ((c.issue_id, c.body) for c in comments))
     return issues
+
+
+@contextmanager
+def _gin_pending_list(table: str) -> Iterator[None]:
+    """PostgreSQL: the index's GIN indexes take the batch through their pending list, then
+    merge it in one sorted pass (`gin_clean_pending_list`) before the batch commits, instead
+    of one posting-tree insert per word of every document (measured on 1,000 issues: 1.09 s
+    -> 0.17 s). They are built without a pending list (`fastupdate = off`, so searches never
+    scan one): this turns it on for the batch's transaction only (the ALTER commits or rolls
+    back with the batch; it locks the index, so searches wait for the batch) and empties
+    it again before the end."""
+    if not postgres():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.oid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'gin' AND 'fastupdate=off' = "
+            "ANY(c.reloptions) AND i.indrelid IN (SELECT oid FROM pg_class WHERE relname IN "
+            "(%s, %s) AND relkind = 'r' AND pg_table_is_visible(oid))",
+            [table, f"{table}_head"],
+        )
+        names = [row[0] for row in cursor.fetchall()]  # from the catalogue, quoted by it
+        for name in names:
+            cursor.execute(f"ALTER INDEX {name} SET (fastupdate = on)")
+    yield
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
+            cursor.execute(f"ALTER INDEX {name} SET (fastupdate = off)")
+
+
+def _column_adapters() -> list[tuple[str, str, Callable[[Any], Any] | None]]:
+    """The issue table's columns, each with what turns a model value into the column's
+    (None: as it is): datetimes and dates as Django writes them, choices as plain values."""
+    at, ops = datetime_adapter(), connection.ops
+    found: list[tuple[str, str, Callable[[Any], Any] | None]] = []
+    for f in Issue._meta.concrete_fields:
+        kind = f.get_internal_type()
+        adapt: Callable[[Any], Any] | None = None
+        if kind == "DateTimeField":
+            adapt = at
+        elif kind == "DateField" and not postgres():
+            adapt = ops.adapt_datefield_value
+        elif kind == "JSONField":
+            adapt = _json
+        elif f.choices:
+            adapt = _plain
+        found.append((f.attname, f.column, adapt))
+    return found
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _json(value: Any) -> Any:
+    """A JSON column's value; None stays SQL NULL (as IssueEvent.objects.create stores it)."""
+    return None if value is None else json.dumps(value)
+
+
+def _insert_issues(issues: list[Issue]) -> None:
+    columns = _column_adapters()
+    rows = []
+    for issue in issues:
+        values = issue.__dict__
+        rows.append(
+            tuple(
+                values[a] if adapt is None or values[a] is None else adapt(values[a])
+                for a, _, adapt in columns
+            )
+        )
+    write_rows(Issue._meta.db_table, [column for _, column, _ in columns], rows)
 
 
 @dataclass(frozen=True)
@@ -376,8 +477,8 @@ def known_ids(source: str, kind: str, ids: Sequence[str]) -> dict[str, int]:
 def remember(source: str, kind: str, pairs: Sequence[tuple[str, int]]) -> None:
     """Record that `source`'s records (id, local id) are here. Call in the transaction that
     created the rows; the unique (source, kind, id) refuses a second memory of one record."""
-    insert_rows(
-        ImportedRecord,
+    write_rows(
+        ImportedRecord._meta.db_table,
         ["source", "kind", "source_id", "local_id"],
         [(source, kind, source_id, local) for source_id, local in pairs],
     )
@@ -414,7 +515,48 @@ def _events(built: list[_Built], comments: list[_NewComment], actor: Who) -> Non
         )
         for c in comments
     ]
-    record_bulk(events)
+    write_events(events)
+
+
+EVENT_COLUMNS = (
+    "issue_id",
+    "actor_id",
+    "kind",
+    "field",
+    "old",
+    "new",
+    "comment_id",
+    "version",
+    "created_at",
+)
+
+
+def write_events(events: Sequence[NewEvent]) -> None:
+    """`events.record_bulk` for a bulk load: the same rows (JSON values as text, None as
+    SQL NULL), by COPY on PostgreSQL. The caller indexes the text itself."""
+    if not events:
+        return
+    at = datetime_adapter()
+    dumps = json.dumps
+    write_rows(
+        IssueEvent._meta.db_table,
+        EVENT_COLUMNS,
+        [
+            (
+                e.issue_id,
+                e.actor_id,
+                e.kind,
+                e.field,
+                None if e.old is None else dumps(e.old),
+                None if e.new is None else dumps(e.new),
+                e.comment_id,
+                e.version,
+                at(e.created_at),
+            )
+            for e in events
+        ],
+    )
+    history._announce_on_commit()  # the events' one signal, as record_bulk sends it
 
 
 def _past_events(item: _Built, actor: Who) -> list[NewEvent]:
@@ -447,19 +589,21 @@ def _snapshot(item: _Built) -> dict[str, Any]:
 def _link(built: list[_Built]) -> None:
     label_rows = [(b.issue.pk, label.pk) for b in built for label in b.labels]
     component_rows = [(b.issue.pk, comp.pk) for b in built for comp in b.components]
-    insert_rows(Issue.labels.through, ["issue", "label"], label_rows)
-    insert_rows(Issue.components.through, ["issue", "component"], component_rows)
+    write_rows(Issue.labels.through._meta.db_table, ["issue_id", "label_id"], label_rows)
+    write_rows(
+        Issue.components.through._meta.db_table, ["issue_id", "component_id"], component_rows
+    )
 
 
 def _watchers(built: list[_Built]) -> None:
     """The reporter and the assignee follow each issue, as with `create_issue`."""
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = datetime_adapter()
     rows = []
     for b in built:
         at = adapt(b.issue.created_at)
         people = {b.issue.reporter_id, b.issue.assignee_id} - {None}
         rows += [(b.issue.pk, person, at) for person in people]
-    insert_rows(Watch, ["issue", "user", "created_at"], rows)
+    write_rows(Watch._meta.db_table, ["issue_id", "user_id", "created_at"], rows)
 
 
 @dataclass
@@ -472,22 +616,23 @@ class _NewComment:
 
 
 def _insert_comments(built: list[_Built]) -> list[_NewComment]:
-    """Insert the batch's comments and return them with their issue and new ids."""
+    """Insert the batch's comments and return them with their issue and new ids (reserved
+    up front, in order: an issue's comments ascend as they were written)."""
     rows = []
     for item in built:
         for comment in item.comments:
             comment.issue_id = item.issue.pk
             rows.append(comment)
-    adapt = connection.ops.adapt_datetimefield_value
-    insert_rows(
-        Comment,
-        ["issue", "author", "body", "created_at", "updated_at"],
-        [(c.issue_id, c.author_id, c.body, adapt(c.created_at), adapt(c.created_at)) for c in rows],
-    )
-    # The batch's issues are new in this transaction, so their comments' ids ascend in the
-    # order inserted (issue by issue, then comment by comment): read them back in that order.
-    issue_ids = [item.issue.pk for item in built]
-    ids = Comment.objects.filter(issue_id__in=issue_ids).order_by("issue_id", "id")
-    for comment, pk in zip(rows, ids.values_list("id", flat=True), strict=True):
+    for comment, pk in zip(rows, reserve_ids(Comment, len(rows)), strict=True):
         comment.pk = pk
+    adapt = datetime_adapter()
+    write_rows(
+        Comment._meta.db_table,
+        ["id", "issue_id", "author_id", "body", "created_at", "updated_at", "internal"],
+        [
+            (c.pk, c.issue_id, c.author_id, c.body, at, at, False)
+            for c in rows
+            for at in (adapt(c.created_at),)
+        ],
+    )
     return rows

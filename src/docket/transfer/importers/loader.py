@@ -29,12 +29,12 @@ from django.db import transaction
 
 from docket.accounts.actor import Actor
 from docket.accounts.models import User
+from docket.core.bulk import write_rows
 from docket.core.errors import DocketError, Invalid
-from docket.core.rows import insert_rows
 from docket.issues.actions import update_issue
 from docket.issues.comments import add_comment
-from docket.issues.events import NewEvent, record_bulk
-from docket.issues.imports import Origin, import_new_issues, known_ids
+from docket.issues.events import NewEvent
+from docket.issues.imports import Origin, import_new_issues, known_ids, write_events
 from docket.issues.models import Comment, EventKind, ImportedRecord, Issue
 from docket.projects.access import ASSIGNABLE_ROLES, role_in
 from docket.projects.models import Project, WorkflowState
@@ -194,9 +194,9 @@ class _Run:
         created = [i for i in range(len(rows)) if i not in skipped]
         made = {rows[i].source_id: issue for i, issue in zip(created, result.issues, strict=True)}
         self._history([rows[i] for i in created], made, users)
-        # plain INSERTs: model instances would cost more than the digests themselves
+        # plain rows (COPY on PostgreSQL): model instances would cost more than the digests
         digests = [(self.source, rows[i].source_id, fresh[i][1]) for i in created]
-        insert_rows(RecordDigest, ["source", "source_id", "digest"], digests)
+        write_rows(RecordDigest._meta.db_table, ["source", "source_id", "digest"], digests)
         self.summary.created += len(result.issues)
         self.summary.unchanged += len(skipped)
         self.summary.comments += sum(len(records[i].get("comments", [])) for i in created)
@@ -248,7 +248,7 @@ class _Run:
                         new=_shown(change.new, users),
                     )
                 )
-        record_bulk(events)
+        write_events(events)
         self.summary.events += len(events)
 
     # --- changed issues ------------------------------------------------------------------
