@@ -117,6 +117,8 @@ def download(request: ApiRequest, attachment_id: int) -> Any:
         log.error("attachment %s: its file %s is missing", attachment.pk, attachment.stored_name)
         raise NotFound(f"no attachment {attachment_id}") from None
     response = AttachmentResponse(handle, content_type=response_type(attachment.content_type))
+    if not response.has_header("Content-Length"):  # streamed from S3: the row knows the size
+        response["Content-Length"] = str(attachment.size)
     response["Content-Disposition"] = content_disposition(attachment.filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"

@@ -6,7 +6,9 @@ A backup is a directory:
     database.sqlite3     SQLite's online backup (one step, so one consistent snapshot), or
     database.pgdump      pg_dump's custom format, taken inside an exported snapshot
     attachments/ab/cd/…  the attachment files the snapshot's rows name (checked against the
-                         sha256 the database holds for each)
+                         sha256 the database holds for each), from the directory or the
+                         S3 bucket (DOCKET_ATTACHMENTS_S3_BUCKET); restore writes them
+                         into whichever this instance uses
     secret_key           the data dir's key (sessions, signed cursors), when it has one
 
 The database copy and the list of attachments come from the same snapshot, so the files
@@ -136,24 +138,27 @@ def _read_snapshot(cursor: Any) -> Snapshot:
 
 
 def _copy_attachments(rows: list[tuple[str, str]], into: Path) -> list[str]:
-    """Copy each attachment file, checking it against its row's sha256; return the names
-    of files that are gone (reported in the manifest, not fatal: the rows still restore)."""
+    """Copy each attachment file (from the directory or the S3 bucket), checking it against
+    its row's sha256; return the names of files that are gone (reported in the manifest, not
+    fatal: the rows still restore)."""
     from docket.attachments import storage
 
     missing = []
     for stored_name, expected in rows:
-        source = storage.path_for(stored_name)
-        destination = into / source.relative_to(storage.root())
+        destination = into / storage.relative_name(stored_name)
         destination.parent.mkdir(parents=True, exist_ok=True)
         try:
-            shutil.copy2(source, destination)
+            source = storage.open_file(stored_name)
         except FileNotFoundError:
             missing.append(stored_name)
             continue
+        with source, destination.open("wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
         if _sha256(destination) != expected:
             raise BackupError(
                 f"attachment {stored_name} does not match its checksum: the file at "
-                f"{source} is damaged; restore it from an older backup"
+                f"{storage.describe()}/{storage.relative_name(stored_name)} is damaged; "
+                "restore it from an older backup"
             )
     return missing
 
@@ -301,12 +306,11 @@ def _restore_files(source: Path) -> None:
     from docket.attachments import storage
 
     attachments = source / "attachments"
-    if attachments.is_dir():
+    if attachments.is_dir():  # into the directory or the S3 bucket this instance uses
         for path in attachments.rglob("*"):
             if path.is_file():
-                destination = storage.root() / path.relative_to(attachments)
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, destination)
+                with path.open("rb") as handle:
+                    storage.write(path.name, iter(lambda: handle.read(1 << 20), b""))
     key = source / "secret_key"
     if key.exists() and not os.environ.get("DOCKET_SECRET_KEY"):
         data_dir = Path(settings.DATA_DIR)

@@ -225,6 +225,27 @@ def _disk() -> list[Finding]:
     return found
 
 
+def _attachments() -> list[Finding]:
+    """With DOCKET_ATTACHMENTS_S3_BUCKET: the bucket answers with Docket's credentials."""
+    from docket.attachments import storage
+
+    if storage.is_local():
+        return []  # a directory: the disk check covers it
+    try:
+        where = storage.reachable()
+    except storage.StorageUnavailable as exc:
+        return [
+            Finding(
+                FAIL,
+                "attachments",
+                f"the bucket does not answer: {exc.detail}",
+                "check DOCKET_ATTACHMENTS_S3_BUCKET/_ENDPOINT_URL/_REGION and the credentials; "
+                "the bucket must exist (Docket does not create it)",
+            )
+        ]
+    return [Finding(OK, "attachments", f"in {where} (the bucket answers)")]
+
+
 def _static_files() -> list[Finding]:
     manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
     if not manifest.exists():
@@ -293,6 +314,7 @@ CHECKS: list[Callable[[], list[Finding]]] = [
     _worker,
     _mail,
     _disk,
+    _attachments,
     _static_files,
     _base_url,
 ]

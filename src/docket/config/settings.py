@@ -8,6 +8,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from docket.config.attachment_store import attachments_storage
 from docket.config.env import (
     data_dir,
     env_bool,
@@ -259,6 +260,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DOCKET_MAX_REQUEST_BYTES", 2 * 1024 * 102
 # Attachments (docs/configuration.md). Their upload route alone may exceed the body limit
 # (core/middleware.py); an uploaded file over 1 MiB streams to a temporary file, not memory.
 DOCKET_ATTACHMENTS_DIR = env_path("DOCKET_ATTACHMENTS_DIR", DATA_DIR / "attachments")
+# ... or objects in an S3-compatible bucket with DOCKET_ATTACHMENTS_S3_BUCKET (django-storages;
+# config/attachment_store.py refuses a partial configuration at start).
+DOCKET_ATTACHMENTS_S3_BUCKET, STORAGES["attachments"] = attachments_storage()
 DOCKET_MAX_ATTACHMENT_BYTES = env_int("DOCKET_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024)
 # The import page's upload (docs/import-export.md); its route alone may take a body this big.
 DOCKET_MAX_IMPORT_BYTES = env_int("DOCKET_MAX_IMPORT_BYTES", 50 * 1024 * 1024)

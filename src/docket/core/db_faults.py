@@ -280,7 +280,9 @@ def storage_problems() -> list[str]:
 
 def storage_paths() -> list[tuple[str, Path]]:
     """Where Docket writes: (what, the directory or its nearest existing parent)."""
-    paths = [("attachments", Path(settings.DOCKET_ATTACHMENTS_DIR))]
+    paths: list[tuple[str, Path]] = []
+    if not settings.DOCKET_ATTACHMENTS_S3_BUCKET:  # in a bucket, they take no disk here
+        paths.append(("attachments", Path(settings.DOCKET_ATTACHMENTS_DIR)))
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         paths.insert(0, ("database", Path(database["NAME"]).parent))

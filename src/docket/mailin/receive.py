@@ -30,6 +30,7 @@ from docket.accounts.models import User
 from docket.attachments import storage
 from docket.attachments.actions import attach_bytes
 from docket.attachments.models import Attachment
+from docket.attachments.storage import StorageUnavailable
 from docket.core.clock import now
 from docket.core.errors import DocketError
 from docket.issues.actions import create_issue
@@ -195,6 +196,8 @@ def _deliver(
                 issue, comment = _open(actor, project, mail, written), None
             else:
                 issue, comment = target, _comment(actor, target, mail, written)
+    except StorageUnavailable:  # not a refusal: the message fails, and its sender retries
+        raise
     except DocketError as exc:
         return _keep(entry, raw, Inbound.Outcome.QUARANTINED, f"refused: {exc}")
     entry.outcome = Inbound.Outcome.OPENED if comment is None else Inbound.Outcome.COMMENTED
@@ -251,6 +254,8 @@ def _attach(actor: Actor, issue: Issue, mail: ParsedMail, written: list[Attachme
                     actor=actor, issue=issue, filename=attachment.filename, data=attachment.data
                 )  # fmt: skip
             )
+        except StorageUnavailable:  # the store is down: fail, so the sender's server retries
+            raise
         except DocketError as exc:  # the uploader's quota: the message still counts
             log.warning("mail attachment %r on %s dropped: %s", attachment.filename,
                         issue.key, exc)  # fmt: skip
