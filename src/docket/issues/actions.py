@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from docket.accounts.actor import Who, account_of
 from docket.audit.log import record as audit
@@ -74,9 +73,15 @@ def allocate_numbers(project: Project, count: int = 1) -> int:
     The UPDATE takes the project row's write lock until commit, so concurrent creators queue
     up here on PostgreSQL; on SQLite the IMMEDIATE transaction already serialises writers.
     """
-    Project.objects.filter(pk=project.pk).update(next_number=F("next_number") + count)
-    after = Project.objects.values_list("next_number", flat=True).get(pk=project.pk)
-    return after - count
+    table = Project._meta.db_table
+    with connection.cursor() as cursor:  # one statement: UPDATE … RETURNING (SQLite 3.35+)
+        cursor.execute(
+            f"UPDATE {table} SET next_number = next_number + %s WHERE id = %s "  # noqa: S608
+            "RETURNING next_number",
+            [count, project.pk],
+        )
+        (after,) = cursor.fetchone()
+    return int(after) - count
 
 
 @transaction.atomic
@@ -117,15 +122,24 @@ def create_issue(*, actor: Who, project: Project, fields: dict[str, Any]) -> Iss
     )
     issue.number = allocate_numbers(project)
     issue.save()
-    issue.labels.set(labels)
-    issue.components.set(components)
+    # A new issue has no links yet: insert them (`.set()` would read them first), and name
+    # them in its snapshot from memory.
+    for relation, items in (("labels", labels), ("components", components)):
+        if items:
+            through = getattr(Issue, relation).through
+            column = getattr(Issue, relation).field.m2m_reverse_field_name()
+            through.objects.bulk_create([through(issue=issue, **{column: x}) for x in items])
     custom_fields.write(issue, custom)
-    created = snapshot(issue)
+    names = {
+        "labels": sorted(x.name for x in labels),
+        "components": sorted(x.name for x in components),
+    }
+    created = snapshot(issue, names)
     created.update(
         (custom_fields.PREFIX + name, v) for name, v in custom.items() if v not in (None, [])
     )
     record(issue, actor, EventKind.CREATED, moment, new=created)
-    add_watchers(issue, [actor, issue.assignee], moment)  # reporter and assignee follow it
+    add_watchers(issue, [actor, issue.assignee], moment, new=True)  # reporter and assignee
     record_mentions(issue, issue.description, moment, first=True)
     return issue
 

@@ -26,7 +26,7 @@ from docket.issues.watching import add_watchers
 
 def mentioned_names(text: str | None) -> tuple[str, ...]:
     """The @names in `text` as it renders (not in code or links), first mention first."""
-    return markdown.prepare(text).mentions if text else ()
+    return markdown.prepare(text).mentions if text and "@" in text else ()
 
 
 def mentioned_users(text: str | None) -> list[User]:
@@ -94,6 +94,8 @@ def not_notified(issue: Issue, comment: Comment | None = None) -> list[str]:
             for u in mentioned_users(comment.body)
             if not sees_internal(as_actor(u), project)
         ]
+    if "@" not in (issue.description if comment is None else comment.body):
+        return []  # names nobody (a new issue's description, most comments): no query
     mentioned = User.objects.filter(
         mentions__issue=issue, mentions__comment=comment, is_active=True
     ).order_by("username")

@@ -53,8 +53,13 @@ class Label(models.Model):
         return self.name
 
 
+# `db_index=False` on a foreign key below: an index in Meta starts with its column already
+# (named beside it), so Django's own single-column index only cost disk (migration 0020).
 class Issue(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="issues")
+    # issue_number_unique (project, number)
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="issues", db_index=False
+    )
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=255)
     description = models.TextField(blank=True)
@@ -63,15 +68,19 @@ class Issue(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
     status = models.ForeignKey(WorkflowState, on_delete=models.PROTECT, related_name="+")
     resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
-    reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_issues"
+    reporter = models.ForeignKey(  # issue_reporter_updated
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="reported_issues",
+        db_index=False,
     )
-    assignee = models.ForeignKey(
+    assignee = models.ForeignKey(  # issue_assignee_updated
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_issues",
+        db_index=False,
     )
     due_date = models.DateField(null=True, blank=True)
     labels = models.ManyToManyField(Label, blank=True, related_name="issues")
@@ -83,8 +92,13 @@ class Issue(models.Model):
     # The team the issue is routed to (its queue: `team:<slug>`). Independent of the assignee,
     # who need not be on the team (docs/api.md, "Teams"). A deleted team leaves it empty; the
     # history keeps its slug.
-    team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="issues"
+    team = models.ForeignKey(  # issue_team_created
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="issues",
+        db_index=False,
     )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
@@ -98,8 +112,13 @@ class Issue(models.Model):
     sla_state = models.CharField(max_length=10, blank=True, default="")
     # Sub-tasks (issues/fields.py `parent`): a parent in the same project, any depth, no
     # cycles (checked by update_issue). PROTECT: issues are only ever soft-deleted.
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    parent = models.ForeignKey(  # issue_subtasks (only the issues that have a parent)
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        db_index=False,
     )
     estimate = models.PositiveIntegerField(null=True, blank=True)  # minutes (fields.py)
 
@@ -152,7 +171,9 @@ class Issue(models.Model):
 
 
 class Comment(models.Model):
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
+    issue = models.ForeignKey(  # comment_issue (issue, id)
+        Issue, on_delete=models.CASCADE, related_name="comments", db_index=False
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField()
@@ -211,7 +232,9 @@ class IssueEvent(models.Model):
     client's copy (used for conflict detection).
     """
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    issue = models.ForeignKey(  # event_issue_version (issue, version)
+        Issue, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -333,9 +356,11 @@ class Watch(models.Model):
     """Someone following an issue (issues/watching.py). Only a list of people: seeing the
     issue still goes through the gate, so a watcher who loses access sees nothing."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="watches")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    issue = models.ForeignKey(  # watch_unique (issue, user)
+        Issue, on_delete=models.CASCADE, related_name="watches", db_index=False
+    )
+    user = models.ForeignKey(  # watch_user_issue (user, issue)
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches", db_index=False
     )
     created_at = models.DateTimeField()
 

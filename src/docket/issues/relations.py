@@ -21,8 +21,8 @@ def states_of(project: Project) -> QuerySet[WorkflowState]:
 
 def initial_state(project: Project) -> WorkflowState:
     """Where a new issue starts: the state marked initial, else the first one."""
-    states = states_of(project)
-    return states.filter(is_initial=True).first() or states.order_by("order").first()  # type: ignore[return-value]
+    states = list(states_of(project).order_by("order", "id"))  # a handful: one query
+    return next((s for s in states if s.is_initial), None) or states[0]
 
 
 def unknown_state(field: str, names: list[str]) -> Invalid:

@@ -56,19 +56,26 @@ def unwatch(*, actor: Who, issue: Issue) -> bool:
 
 
 def add_watchers(
-    issue: Issue, users: Iterable[Who | None], moment: dt.datetime | None = None
+    issue: Issue,
+    users: Iterable[Who | None],
+    moment: dt.datetime | None = None,
+    *,
+    new: bool = False,
 ) -> None:
     """Make `users` watch `issue` (for the issue actions: reporter and assignee). Users
-    already watching are skipped; None and anonymous entries are ignored."""
+    already watching are skipped; None and anonymous entries are ignored. `new`: the issue
+    was created in this transaction, so nobody watches it yet (no need to look)."""
     signed_in = (user_of(who) for who in users)
     wanted = {u.pk: u for u in signed_in if u is not None}
     if not wanted:
         return
-    have = set(
-        Watch.objects.filter(issue=issue, user_id__in=list(wanted)).values_list(
-            "user_id", flat=True
+    have: set[int] = set()
+    if not new:
+        have = set(
+            Watch.objects.filter(issue=issue, user_id__in=list(wanted)).values_list(
+                "user_id", flat=True
+            )
         )
-    )
     moment = moment or now()
     Watch.objects.bulk_create(
         [

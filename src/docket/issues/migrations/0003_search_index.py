@@ -8,21 +8,23 @@ VENDORS = ("sqlite", "postgresql")
 
 
 def create_and_fill(apps, schema_editor):
-    from docket.issues.search_index import rebuild_search_index
+    from docket.issues.search_index import STORED_INDEX, rebuild_search_index
 
-    if schema_editor.connection.vendor in VENDORS:
+    if schema_editor.connection.vendor in VENDORS:  # the index as it was (0020 changes it)
         rebuild_search_index(
             issue_model=apps.get_model("issues", "Issue"),
             comment_model=apps.get_model("issues", "Comment"),
             using=schema_editor.connection.alias,
+            spec=STORED_INDEX,
         )
 
 
 def drop(apps, schema_editor):
-    from docket.issues.search_index import issue_backend
+    from docket.issues.search_index import STORED_INDEX
+    from docket.query.search import backend_for
 
     if schema_editor.connection.vendor in VENDORS:
-        issue_backend(schema_editor.connection).drop()
+        backend_for(STORED_INDEX, schema_editor.connection).drop()
 
 
 class Migration(migrations.Migration):

@@ -29,14 +29,19 @@ EVERYTHING = Q(pk__isnull=False)  # unlike Q(), its negation matches nothing
 class IndexSpec:
     """`table` names the index (backends derive their tables from it); `fields` the texts of a
     document, most important first (at most 4: PostgreSQL has weights A-D); `weights` their
-    relative weight in ranking."""
+    relative weight in ranking. `source`, when given, names a view (`id` and one column per
+    field, named as the fields) the texts are read from: the index then keeps no copy of them
+    (on SQLite an external-content FTS5 table, on PostgreSQL no text table), and `write`
+    re-reads the documents' texts from it rather than taking the ones handed in. Whoever owns
+    the view must then keep it and the index in step (see issues/search_index.py)."""
 
     table: str
     fields: tuple[str, ...]
     weights: tuple[float, ...]
+    source: str = ""
 
     def __post_init__(self) -> None:
-        names = (self.table, *self.fields)
+        names = (self.table, *self.fields, *([self.source] if self.source else []))
         if not all(NAME.fullmatch(name) for name in names) or not 1 <= len(self.fields) <= 4:
             raise ValueError(f"bad index spec {self}")
         if len(self.weights) != len(self.fields):
@@ -64,7 +69,10 @@ class SearchBackend(Protocol):
     def create(self) -> None: ...
     def drop(self) -> None: ...
     def write(self, documents: Sequence[Document]) -> None:
-        """Insert or replace."""
+        """Insert or replace (with a `source`: the documents' texts as the source has them)."""
+
+    def refresh(self, ids: Sequence[int]) -> None:
+        """Only with a `source`: re-read these documents from it; those it lacks leave."""
 
     def delete(self, ids: Sequence[int]) -> None: ...
     def optimize(self) -> None:

@@ -7,7 +7,8 @@ addresses as single tokens (`docket` would not find `src/docket/query`).
 Three tables per index, so the hot ones stay narrow (a newest-first walk reads few pages):
 `<table>` (id, doc: all fields, weighted A, B, C, D), `<table>_head` (id, doc: the first
 field alone, for the "first field hits first" tier) and `<table>_text` (the texts, for
-snippets only).
+snippets only) — unless the spec names a `source` view, which then stands in for `_text`:
+the vectors and the snippets are made from it and no copy of the texts is kept.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ class PostgresBackend:
     def config(self) -> str:
         return f"{self.table}_config"
 
+    @property
+    def texts(self) -> str:
+        """Where the texts are read from: the spec's source view, or the `_text` copy."""
+        return self.spec.source or f"{self.table}_text"
+
     def _run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -72,7 +78,11 @@ class PostgresBackend:
             f"CREATE TEXT SEARCH CONFIGURATION {self.config} (COPY = pg_catalog.english)",
             f"ALTER TEXT SEARCH CONFIGURATION {self.config} ALTER MAPPING FOR {WORD_TYPES} "
             f"WITH {t}_stem",
-            f"CREATE TABLE {t}_text (id bigint PRIMARY KEY, {columns}) {NO_PARALLEL}",
+            *(
+                []
+                if self.spec.source
+                else [f"CREATE TABLE {t}_text (id bigint PRIMARY KEY, {columns}) {NO_PARALLEL}"]
+            ),
             f"CREATE TABLE {t} (id bigint PRIMARY KEY, doc tsvector NOT NULL) {NO_PARALLEL}",
             f"CREATE INDEX {t}_doc ON {t} USING gin (doc) {NO_PENDING}",
             f"CREATE TABLE {t}_head (id bigint PRIMARY KEY, doc tsvector NOT NULL) {NO_PARALLEL}",
@@ -82,13 +92,16 @@ class PostgresBackend:
 
     def drop(self) -> None:
         t = self.table
-        self._run(f"DROP TABLE IF EXISTS {t}, {t}_head, {t}_text")
+        texts = "" if self.spec.source else f", {t}_text"  # a source view is its owner's
+        self._run(f"DROP TABLE IF EXISTS {t}, {t}_head{texts}")
         self._run(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {self.config}")
         self._run(f"DROP TEXT SEARCH DICTIONARY IF EXISTS {t}_stem")
 
     def write(self, documents: Sequence[Document]) -> None:
         t, fields = self.table, self.spec.fields
-        words = [PUNCTUATION, SPACES]
+        if self.spec.source:
+            self.refresh([doc.id for doc in documents])
+            return
         marks = ", ".join(["%s"] * (len(fields) + 1))
         updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in fields)
         with self.connection.cursor() as cursor:
@@ -97,12 +110,29 @@ class PostgresBackend:
                 f"ON CONFLICT (id) DO UPDATE SET {updates}",
                 [(doc.id, *doc.texts) for doc in documents],
             )
-        ids = [doc.id for doc in documents]
+        self._vectors([doc.id for doc in documents])
+
+    def refresh(self, ids: Sequence[int]) -> None:
+        """With a source view: these documents' vectors made afresh from it; the ones it no
+        longer has leave the index."""
+        if not ids:
+            return
+        self._vectors(ids)
+        for table in (self.table, f"{self.table}_head"):
+            self._run(
+                f"DELETE FROM {table} WHERE id = ANY(%s) "
+                f"AND id NOT IN (SELECT id FROM {self.texts} WHERE id = ANY(%s))",
+                [list(ids), list(ids)],
+            )
+
+    def _vectors(self, ids: Sequence[int]) -> None:
+        t, fields, words = self.table, self.spec.fields, [PUNCTUATION, SPACES]
         for table, source in ((t, fields), (f"{t}_head", fields[:1])):
             self._run(
-                f"INSERT INTO {table} (id, doc) SELECT id, {self._vector(source)} FROM {t}_text "
+                f"INSERT INTO {table} (id, doc) SELECT id, {self._vector(source)} "
+                f"FROM {self.texts} "
                 "WHERE id = ANY(%s) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
-                [*words * len(source), ids],
+                [*words * len(source), list(ids)],
             )
 
     def _vector(self, fields: tuple[str, ...]) -> str:
@@ -116,7 +146,8 @@ class PostgresBackend:
         )
 
     def delete(self, ids: Sequence[int]) -> None:
-        for table in (self.table, f"{self.table}_head", f"{self.table}_text"):
+        tables = (self.table, f"{self.table}_head")
+        for table in tables if self.spec.source else (*tables, f"{self.table}_text"):
             self._run(f"DELETE FROM {table} WHERE id = ANY(%s)", [list(ids)])
 
     def optimize(self) -> None:
@@ -181,7 +212,7 @@ class PostgresBackend:
             for f in self.spec.fields
         )
         rows = self._run(
-            f"SELECT id, {parts} FROM {self.table}_text WHERE id = ANY(%s)",
+            f"SELECT id, {parts} FROM {self.texts} WHERE id = ANY(%s)",
             [*([*params, HEADLINE] * len(self.spec.fields)), list(ids)],
         )
         return {row[0]: list(row[1:]) for row in rows}

@@ -39,22 +39,57 @@ class Fts5Backend:
 
     def create(self) -> None:
         columns = ", ".join(self.spec.fields)
+        content = f"content='{self.spec.source}', content_rowid='id', " if self.spec.source else ""
         self._run(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.table} "
-            f"USING fts5({columns}, tokenize='{TOKENIZER}')"
+            f"USING fts5({columns}, {content}tokenize='{TOKENIZER}')"
         )
 
     def drop(self) -> None:
         self._run(f"DROP TABLE IF EXISTS {self.table}")
 
     def write(self, documents: Sequence[Document]) -> None:
+        if self.spec.source:
+            self.refresh([doc.id for doc in documents])
+            return
         self.delete([doc.id for doc in documents])
         marks = ", ".join(["%s"] * (len(self.spec.fields) + 1))
         sql = f"INSERT INTO {self.table} (rowid, {', '.join(self.spec.fields)}) VALUES ({marks})"
         with self.connection.cursor() as cursor:
             cursor.executemany(sql, [(doc.id, *doc.texts) for doc in documents])
 
+    def refresh(self, ids: Sequence[int]) -> None:
+        """External content: forget what is indexed of these documents, then index what the
+        source holds for them now (one INSERT … SELECT for the lot)."""
+        if not ids:
+            return
+        self._forget(ids)
+        fields = ", ".join(self.spec.fields)
+        self._run(
+            f"INSERT INTO {self.table} (rowid, {fields}) SELECT id, {fields} "
+            f"FROM {self.spec.source} WHERE id IN (SELECT value FROM json_each(%s))",
+            [json.dumps(list(ids))],
+        )
+
+    def _forget(self, ids: Sequence[int]) -> None:
+        """External content: FTS5 removes a document by re-reading the very texts it indexed,
+        so these must come from the source *before* it changes. The owner's triggers do that
+        for every change of the source (they forget the document first); here, what is still
+        indexed is unchanged since it was indexed. A document not indexed (no `_docsize` row)
+        is left alone: "deleting" it would corrupt the index."""
+        fields = ", ".join(self.spec.fields)
+        self._run(
+            f"INSERT INTO {self.table} ({self.table}, rowid, {fields}) "
+            f"SELECT 'delete', id, {fields} FROM {self.spec.source} "
+            f"WHERE id IN (SELECT id FROM {self.table}_docsize "
+            "WHERE id IN (SELECT value FROM json_each(%s)))",
+            [json.dumps(list(ids))],
+        )
+
     def delete(self, ids: Sequence[int]) -> None:
+        if self.spec.source:
+            self._forget(ids)
+            return
         with self.connection.cursor() as cursor:
             cursor.executemany(f"DELETE FROM {self.table} WHERE rowid = %s", [(i,) for i in ids])
 
