@@ -56,7 +56,9 @@ def write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     with connection.cursor() as wrapper:
         if postgres():
             raw = wrapper.cursor  # psycopg 3's own cursor
-            with raw.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            # Django's own errors (IntegrityError, ...), as its cursor would raise them
+            sql = f"COPY {quote(table)} ({names}) FROM STDIN"
+            with connection.wrap_database_errors, raw.copy(sql) as copy:
                 for row in rows:
                     copy.write_row(row)
                     count += 1
