@@ -3,6 +3,9 @@
 narrow the query (web/views/list_query.py), labels as coloured chips, relative times and
 marked overdue dates. Built in Python as web/markup.py's rows are (a Jinja macro was ~3x
 slower for 50 rows). Presentation only, every value escaped.
+
+`work_rows`: My work's tables (`work_rows`): web/markup.py's plain rows, the labels as the
+list's chips.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from docket.core import clock
 from docket.web.look import ago, avatar, due_date
 from docket.web.markup import sla_badge, status_class
+from docket.web.views.common import issue_base
 
 Link = Callable[[str, str], str]  # (field, value) -> href narrowing the query, or ""
 
@@ -66,9 +70,8 @@ def list_row(issue: dict[str, Any], ctx: dict[str, Any]) -> str:
     select = ""
     if ctx["selectable"]:
         select = (
-            f'<td class="sel"><label class="visually-hidden" for="sel-{key}">Select {key}'
-            f'</label><input id="sel-{key}" type="checkbox" name="selected" value="{key}" '
-            'form="bulk-form"></td>'
+            f'<td class="sel"><input id="sel-{key}" type="checkbox" name="selected" '
+            f'value="{key}" form="bulk-form" aria-label="Select {key}"></td>'
         )
     badges = ""
     if issue.get("blocked"):  # set by issues/links.mark_blocked
@@ -147,3 +150,34 @@ def list_rows(
     }
     html = "".join(list_row(issue, ctx) for issue in issues)
     return mark_safe(html)  # noqa: S308 - every value above is escaped
+
+
+def work_rows(issues: list[dict[str, Any]], colors: dict[tuple[str, str], str]) -> SafeString:
+    """My work's rows: the markup of web/markup.py `issue_row` (no selection, no SLA column)
+    with the labels as chips in their colour (`colors` as for `list_rows`). Text repeated down
+    the page (statuses, people, labels) is escaped once, the clock and zone read once."""
+    now = clock.now()
+    today = now.astimezone(timezone.get_current_timezone()).date()
+    base, seen = escape(issue_base()), _Escaped()
+    ctx = {"colors": colors}
+    html = []
+    for issue in issues:
+        key = escape(issue["key"])
+        extra = ' <span class="badge blocked">Blocked</span>' if issue.get("blocked") else ""
+        if issue["confidential"]:
+            extra = ' <span class="confidential" title="Confidential">● confidential</span>' + extra
+        extra += "".join(
+            f' <span class="chip" data-chip="{_color(ctx, issue, name)}">{seen[name]}</span>'
+            for name in issue["labels"]
+        )
+        category, priority = issue["status_category"], seen[issue["priority"]]
+        html.append(
+            f'<tr data-nav-item data-key="{key}"><td class="key">{key}</td>'
+            f'<td><a data-open href="{base}{key}">{escape(issue["title"])}</a>{extra}</td>'
+            f'<td><span class="pill {status_class(category)}">{seen[issue["status"]]}</span></td>'
+            f'<td class="prio-{priority}">{priority}</td>'
+            f'<td class="opt">{seen[issue["assignee"] or "—"]}</td>'
+            f'<td class="opt">{due_date(issue["due_date"], today, category == "done")}</td>'
+            f'<td class="opt small muted">{ago(issue["updated_at"], now)}</td></tr>\n'
+        )
+    return mark_safe("".join(html))  # noqa: S308 - every value above is escaped

@@ -8,6 +8,15 @@
   }
 
   // --- colours from data (labels, states) -------------------------------------------------
+  // Label chips (the issue list, My work) in their own colour, the text black or white,
+  // whichever contrasts more (WCAG: one of the two always reaches 4.5:1 on any background).
+  function luminance(hex) {
+    var rgb = [1, 3, 5].map(function (i) {
+      var c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+  }
   function paint(root) {
     root.querySelectorAll("[data-color]").forEach(function (el) {
       var c = el.getAttribute("data-color");
@@ -15,6 +24,15 @@
         el.style.borderColor = c;
         el.style.boxShadow = "inset 4px 0 0 " + c;
       }
+    });
+    root.querySelectorAll(".chip[data-chip]").forEach(function (chip) {
+      var hex = chip.getAttribute("data-chip");
+      if (!/^#[0-9a-fA-F]{6}$/.test(hex)) return;
+      var light = luminance(hex);
+      var onWhite = 1.05 / (light + 0.05), onBlack = (light + 0.05) / 0.05;
+      chip.style.backgroundColor = hex; // CSSOM, which the CSP allows
+      chip.style.color = onBlack >= onWhite ? "#000000" : "#ffffff";
+      chip.classList.add("painted");
     });
   }
 

@@ -193,27 +193,6 @@
     updateBar();
   });
 
-  // --- label chips in their own colour, the text black or white, whichever contrasts more ----
-  // (WCAG: one of the two always reaches 4.5:1 on any background, in light and dark themes).
-  function luminance(hex) {
-    var rgb = [1, 3, 5].map(function (i) {
-      var c = parseInt(hex.slice(i, i + 2), 16) / 255;
-      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
-    });
-    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
-  }
-  function paintChips(root) {
-    root.querySelectorAll(".chip[data-chip]").forEach(function (chip) {
-      var hex = chip.getAttribute("data-chip");
-      if (!/^#[0-9a-fA-F]{6}$/.test(hex)) return;
-      var light = luminance(hex);
-      var onWhite = 1.05 / (light + 0.05), onBlack = (light + 0.05) / 0.05;
-      chip.style.backgroundColor = hex; // CSSOM, which the CSP allows
-      chip.style.color = onBlack >= onWhite ? "#000000" : "#ffffff";
-      chip.classList.add("painted");
-    });
-  }
-
   // --- a title cut short by the ellipsis shows in full on hover (only those: page weight) ------
   function titleTruncated(root) {
     root.querySelectorAll("td.title a.t").forEach(function (a) {
@@ -267,12 +246,10 @@
       combobox(input);
     }
     foldFacets();
-    paintChips(document);
     titleTruncated(document);
   }
   document.addEventListener("htmx:afterSettle", function (e) {
     if (e.target.id === "facets") foldFacets();
-    paintChips(e.target);
     titleTruncated(e.target);
   });
 
