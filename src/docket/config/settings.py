@@ -61,7 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "docket.core.middleware.ContentSecurityPolicy",  # django-csp, the fixed policy built once
     "docket.core.security.PermissionsPolicy",
     "docket.core.middleware.StaticFiles",
     "docket.core.middleware.Compress",
