@@ -9,18 +9,20 @@ import pytest
 from django.db import connection
 from django.db.models import Model, Q
 
+from docket.accounts.actor import Actor
 from docket.accounts.sessions import SessionStore
+from docket.accounts.tokens import user_for_secret
 from docket.core.prepared import Prepared
-from docket.issues import actions, watching
+from docket.issues import actions, custom_fields, watching
 from docket.issues import comments as issue_comments
-from docket.issues.access import issue_by_key
-from docket.issues.models import Issue, IssueEvent
+from docket.issues.access import granted_issue_ids, issue_by_key
+from docket.issues.models import Issue, IssueEvent, IssueGrant
 from docket.issues.timeline import timeline_page
 from docket.notifications import queries as notification_queries
 from docket.projects import access
-from docket.projects.models import Milestone
+from docket.projects.models import Milestone, Project
 from docket.projects.workflow_rules import rules_of, rules_with_targets, states_of
-from tests.factories import make_issue
+from tests.factories import make_issue, token_for
 from tests.notifications.conftest import dispatch_all
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +251,16 @@ def _reads(cast, issue):
     def roles():
         return access.project_roles(cast.bob)  # a plain user: a fresh Actor, read each time
 
+    secret = token_for(cast.bob)
+    IssueGrant.objects.create(issue=issue, user=cast.eve, granted_by=cast.alice)
+    custom_fields.define(
+        actor=cast.alice, project=cast.web, values={"name": "tier", "type": "text"}
+    )
+
     return {
+        "token": lambda: user_for_secret(secret),
+        "grants": lambda: granted_issue_ids(Actor(cast.eve)),
+        "custom fields": lambda: custom_fields.project_fields(Project.objects.get(key="WEB")),
         "session": lambda: SessionStore(session.session_key).load(),
         "roles": roles,
         "project": lambda: access.project_by_key("WEB"),
@@ -274,8 +285,8 @@ def _unread_notifications(cast, issue):
 
 
 READS = (
-    "session", "roles", "project", "issue", "states", "rules", "rules and targets", "timeline",
-    "timeline's next page", "watchers", "unread notifications",
+    "token", "grants", "custom fields", "session", "roles", "project", "issue", "states", "rules",
+    "rules and targets", "timeline", "timeline's next page", "watchers", "unread notifications",
 )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.db_faults import Fault, classify, without_waiting
 from docket.core.errors import Forbidden, Invalid, NotFound
-from docket.core.rows import one_or_none
+from docket.core.prepared import Prepared, columns, instance
 
 TOKEN_PREFIX = "dkt_"  # noqa: S105 - a marker, not a secret
 
@@ -68,17 +68,24 @@ def revoke_token(*, actor: Who, token_id: int) -> None:
     audit(actor, "token.revoked", target=f"{token.name} ({token.prefix}…)")
 
 
+# Read on every API request with a token: compiled once (core/prepared.py).
+_TOKEN_BY_DIGEST = Prepared(
+    lambda digest: ApiToken.objects.filter(
+        digest=digest, revoked_at__isnull=True, user__is_active=True
+    ).values(*columns(ApiToken), *columns(User, "user__")),
+    arguments=1,
+)
+
+
 def user_for_secret(secret: str) -> tuple[User, ApiToken] | None:
     """The active user behind a token, or None for unknown, revoked or expired tokens."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = one_or_none(
-        ApiToken.objects.select_related("user").filter(
-            digest=digest_of(secret), revoked_at__isnull=True, user__is_active=True
-        )
-    )
+    rows = _TOKEN_BY_DIGEST.rows(digest_of(secret))
+    token = instance(ApiToken, rows[0]) if rows else None  # the digest is unique
     if token is None:
         return None
+    ApiToken.user.field.set_cached_value(token, instance(User, rows[0], "user__"))
     moment = now()
     if token.expires_at and token.expires_at <= moment:
         return None

@@ -30,14 +30,20 @@ ISSUE_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 CONFIDENTIAL_ROLES = {Role.ADMIN, Role.MEMBER}
 
 
+# Read on almost every request: compiled once (core/prepared.py).
+_GRANTS = Prepared(
+    lambda user_id: IssueGrant.objects.filter(user_id=user_id).order_by().values("issue_id"),
+    arguments=1,
+)
+
+
 def granted_issue_ids(who: Who) -> list[int]:
     """Issues `who` was explicitly added to. Loaded once per Actor."""
     actor = as_actor(who)
     if not actor.is_authenticated:
         return []
     if actor.grants is None:
-        grants = IssueGrant.objects.filter(user=actor.account).values_list("issue_id", flat=True)
-        actor.grants = list(grants)
+        actor.grants = [row["issue_id"] for row in _GRANTS.rows(actor.account.id)]
     return actor.grants
 
 

@@ -25,6 +25,7 @@ from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.audit.log import record as audit
 from docket.core.errors import Conflict, Invalid, NotFound
+from docket.core.prepared import Prepared, columns, instance
 from docket.core.rows import one_or_none
 from docket.issues.fields import DATE_PATTERN, INVISIBLE, label_of
 from docket.issues.models import CustomField, CustomFieldType, CustomValue, Issue
@@ -54,9 +55,20 @@ def project_fields(project: Project) -> list[CustomField]:
     """The project's custom fields, in their order (cached on the project object)."""
     cached = getattr(project, "_custom_fields", None)
     if cached is None:
-        cached = list(CustomField.objects.filter(project=project).order_by("position", "id"))
+        cached = [instance(CustomField, row) for row in _FIELDS.rows(project.id)]
         project._custom_fields = cached  # type: ignore[attr-defined]
     return cached
+
+
+# Read for every issue shown on its own (API and page): compiled once (core/prepared.py).
+_FIELDS = Prepared(
+    lambda project_id: (
+        CustomField.objects.filter(project_id=project_id)
+        .order_by("position", "id")
+        .values(*columns(CustomField))
+    ),
+    arguments=1,
+)
 
 
 def field_named(project: Project, name: str) -> CustomField:
