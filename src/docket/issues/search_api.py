@@ -34,10 +34,12 @@ class SearchResults(Schema):
 def search(request: ApiRequest, params: Query[SearchParams]) -> Any:
     hits = search_issues(request.auth, params.q, params.limit)
     issues = issues_by_id(request.auth, [h.id for h in hits])
-    return {
-        "items": [
-            {"rank": h.rank, "snippet": h.snippet, "issue": issues[h.id]}
-            for h in hits
-            if h.id in issues
-        ]
-    }
+    # Built without validating again, as issues/api.py's reads (tests/api/test_read_shapes.py).
+    items = [
+        SearchHit.model_construct(
+            rank=h.rank, snippet=h.snippet, issue=IssueOut.model_construct(**issues[h.id])
+        )
+        for h in hits
+        if h.id in issues
+    ]
+    return SearchResults.model_construct(items=items)
