@@ -217,7 +217,13 @@ def test_an_upload_is_a_private_object_and_downloads_byte_for_byte(
     cast: Any, issue: Issue, s3: S3Server, bucket: str, settings: Any
 ):
     data = os.urandom(300_000)
+    sent: list[dict[str, str]] = []  # the PUT's headers as they go on the wire
+    client = storage.backend().connection.meta.client
+    client.meta.events.register(
+        "before-send.s3.PutObject", lambda request, **_: sent.append(dict(request.headers))
+    )
     created = upload(cast.api(cast.bob), "dump.bin", data)
+    assert len(sent) == 1 and not any(h.lower().startswith("x-amz-acl") for h in sent[0])
     stored_name = Attachment.objects.get(pk=created["id"]).stored_name
     key = object_key(stored_name)
     assert s3.keys(bucket) == {key: len(data)}
@@ -321,8 +327,11 @@ def test_a_store_that_fails_refuses_the_upload_and_keeps_nothing(
 
 
 def test_doctor_says_the_bucket_answers(bucket: str):
-    [finding] = [f for f in doctor.examine() if f.part == "attachments"]
+    findings = doctor.examine()
+    [finding] = [f for f in findings if f.part == "attachments"]
     assert finding.status == doctor.OK and bucket in finding.detail
+    disks = [f.detail for f in findings if f.part == "disk"]
+    assert disks and not any(d.startswith("attachments") for d in disks)  # no disk to watch
 
 
 # --- mail in ------------------------------------------------------------------------------------
