@@ -382,14 +382,16 @@ def _write_in_chunks(token: str, facts: list[Fact], tallies: Tallies) -> None:
                 if not ids:
                     break
                 model.objects.filter(pk__in=ids).delete()
-    rows: list[Any] = [f.row() for f in facts]
-    rows.extend(_tally_rows(tallies))
-    for start in range(0, len(rows), SWAP_CHUNK):
-        chunk = rows[start : start + SWAP_CHUNK]
+    issues = [f.row() for f in facts]
+    for start in range(0, len(issues), SWAP_CHUNK):
         with transaction.atomic():
             _still_ours(token)
-            for model in (RollupIssue, RollupTally):
-                model.objects.bulk_create([r for r in chunk if isinstance(r, model)], 1000)
+            RollupIssue.objects.bulk_create(issues[start : start + SWAP_CHUNK], 1000)
+    rows = _tally_rows(tallies)
+    for start in range(0, len(rows), SWAP_CHUNK):
+        with transaction.atomic():
+            _still_ours(token)
+            RollupTally.objects.bulk_create(rows[start : start + SWAP_CHUNK], 1000)
 
 
 def _finish(token: str, workflow: Workflow, position: int) -> None:
