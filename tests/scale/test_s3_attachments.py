@@ -426,3 +426,8 @@ def test_docket_serve_with_s3_settings_keeps_attachments_in_the_bucket(
             checked = run_docket(env, "doctor", "--json")
             assert '"part": "attachments"' in checked.stdout, checked.stdout + checked.stderr
             assert f"s3://{bucket}/{PREFIX}" in checked.stdout
+            # `docket backup` copies the object into the backup (checked against its sha256).
+            copied = run_docket(env, "backup", str(tmp_path / "backup"))
+            assert copied.returncode == 0, copied.stdout + copied.stderr
+            [kept] = [p for p in (tmp_path / "backup" / "attachments").rglob("*") if p.is_file()]
+            assert kept.read_bytes() == data
