@@ -225,7 +225,7 @@ class JiraMix(HttpUser):
         self.csrf = ""
         self.next_at = time.monotonic() + self.rng.random() * USERS / RATE
         body = {"username": self.person["username"], "password": PASSWORD}
-        for attempt in range(10):  # a shed sign-in (503, Retry-After) is tried again
+        for attempt in range(30):  # a shed sign-in (503, Retry-After) is tried again
             with self.client.post(
                 f"{self._host()}/api/v1/auth/login", json=body, name="(sign in)",
                 catch_response=True,
@@ -238,7 +238,7 @@ class JiraMix(HttpUser):
                 response.failure(f"sign-in {response.status_code}: {response.text[:200]}")
                 if response.status_code not in (429, 503):
                     break
-                gevent.sleep(float(response.headers.get("Retry-After", "1")) + attempt)
+                gevent.sleep(float(response.headers.get("Retry-After", "1")) + min(attempt, 5))
         raise RuntimeError(f"sign-in failed for {self.person['username']}: {response.status_code}")
 
     def wait_time(self) -> float:
