@@ -41,7 +41,7 @@ def record(issue: Issue, actor: Who, kind: str, moment: dt.datetime, **data: Any
         **data,
     )
     search_index.follow_event(event)
-    _announce_on_commit()
+    announce_on_commit()
     return event
 
 
@@ -99,10 +99,10 @@ def record_bulk(events: Sequence[NewEvent]) -> None:
         for e in events
     ]
     insert_rows(IssueEvent, _BULK_COLUMNS, rows)
-    _announce_on_commit()
+    announce_on_commit()
 
 
-def _announce_on_commit() -> None:
+def announce_on_commit() -> None:
     """Schedule one `events_committed` for the current transaction (none if it rolls back:
     Django drops the callbacks of a rolled-back block)."""
     pending = transaction.get_connection().run_on_commit

@@ -556,7 +556,7 @@ def write_events(events: Sequence[NewEvent]) -> None:
             for e in events
         ],
     )
-    history._announce_on_commit()  # the events' one signal, as record_bulk sends it
+    history.announce_on_commit()  # the events' one signal, as record_bulk sends it
 
 
 def _past_events(item: _Built, actor: Who) -> list[NewEvent]:
