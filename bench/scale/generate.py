@@ -687,7 +687,7 @@ def _vectors(bounds: tuple[str, int, int]) -> float:
     fields = ISSUE_INDEX.fields
     for table, source in ((ISSUE_INDEX.table, fields), (f"{ISSUE_INDEX.table}_head", fields[:1])):
         conn.execute(
-            f"INSERT INTO {table} (id, doc) SELECT id, {backend._vector(source)} "  # noqa: S608
+            f"INSERT INTO {table} (id, doc) SELECT id, {backend.vector_sql(source)} "  # noqa: S608
             f"FROM {texts} WHERE id BETWEEN %s AND %s",
             [*[PUNCTUATION, SPACES] * len(source), lo, hi],
         )
@@ -801,8 +801,7 @@ def build_rollups(url: str, projects: list[int], jobs: int) -> tuple[int, int]:
     names = tuple(f.column for f in RollupIssue._meta.concrete_fields)
     if sorted(names) != sorted(ROLLUP_ISSUE_COLUMNS):
         raise SystemExit(f"reports_rollupissue has columns {names}: update ROLLUP_ISSUE_COLUMNS")
-    covered = getattr(rollup, "covered_position", None) or rollup._covered_position
-    position = covered()
+    position = rollup.covered_position()
     workflow = Workflow.now()
     connection.close()
     # Largest first, dealt round-robin into 4 piles per process.

@@ -129,13 +129,13 @@ class PostgresBackend:
         t, fields, words = self.table, self.spec.fields, [PUNCTUATION, SPACES]
         for table, source in ((t, fields), (f"{t}_head", fields[:1])):
             self._run(
-                f"INSERT INTO {table} (id, doc) SELECT id, {self._vector(source)} "
+                f"INSERT INTO {table} (id, doc) SELECT id, {self.vector_sql(source)} "
                 f"FROM {self.texts} "
                 "WHERE id = ANY(%s) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
                 [*words * len(source), list(ids)],
             )
 
-    def _vector(self, fields: tuple[str, ...]) -> str:
+    def vector_sql(self, fields: tuple[str, ...]) -> str:
         """The fields' tsvector: weighted A, B, … when there are several; two parameters
         (PUNCTUATION, SPACES) per field."""
         vectors = [f"to_tsvector('{self.config}', translate({f}, %s, %s))" for f in fields]
