@@ -736,13 +736,15 @@ def run_parallel(url: str, statements: list[str], jobs: int) -> None:
 
 
 ROLLUP_ISSUE_COLUMNS = ("issue_id", "project_id", "state", "created_at", "due_date",
-                        "resolved_at", "started_at", "lead_us", "cycle_us", "adds")  # fmt: skip
+                        "resolved_at", "started_at", "lead_us", "cycle_us", "adds",
+                        "confidential")  # fmt: skip
 
 
 def _rollup_projects(job: tuple[str, list[int]]) -> tuple[int, int]:
     """The roll-ups of these projects' issues, counted as `reports.rollup.rebuild` counts them
     (`facts_of` over chunks of ids, `add_facts`), written by COPY. A project's tallies are
-    its own, so processes given different projects never add to the same row."""
+    its own (its confidential part's too, under -project_id), so processes given different
+    projects never add to the same row."""
     from django.db import connection
 
     from docket.issues.models import Issue
@@ -769,7 +771,7 @@ def _rollup_projects(job: tuple[str, list[int]]) -> tuple[int, int]:
                 lines.append("\t".join((
                     str(f.issue_id), str(f.project_id), f.state, ts(f.created_at),
                     opt(f.due_date), ts(f.resolved_at), ts(f.started_at), opt(f.lead_us),
-                    opt(f.cycle_us), jsonb(f.adds),
+                    opt(f.cycle_us), jsonb(f.adds), "t" if f.confidential else "f",
                 )))  # fmt: skip
         copy_rows(conn, "reports_rollupissue", ROLLUP_ISSUE_COLUMNS, lines)
         rows = [

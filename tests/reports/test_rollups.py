@@ -2,7 +2,8 @@
 through the pages and CSV is the same read from the roll-ups as counted from the issues,
 on a history with reopens, deletions, a restore, confidential changes, milestone moves and
 unassignment; the consumer catches up after downtime and reads a batch twice harmlessly;
-changes after its cursor show at once; viewers who see part of a project never get them."""
+changes after its cursor show at once; viewers who see part of a project (a reporter, an
+internal project's non-members, a desk's reporter) count only what they may see."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import pytest
 from django.test import Client
 
 from docket.accounts.models import User
-from docket.issues import actions
+from docket.issues import actions, sharing
 from docket.issues.events import record
 from docket.issues.models import EventKind, Issue
 from docket.projects import actions as project_actions
 from docket.projects import workflow_actions
 from docket.reports import rollup, tallies
+from docket.reports import scope as report_scope
 from docket.reports.as_of import counts_as_of
 from docket.reports.models import RollupIssue, RollupTally
 from docket.reports.scope import scope_for
@@ -143,14 +145,71 @@ VIEWERS = ["root", "alice", "bob", "carol", "dave"]
 
 @pytest.mark.parametrize("who", VIEWERS)
 def test_every_number_is_the_same_from_the_rollups(cast, busy, settings, who):
+    """Members see WEB whole; carol (a reporter) and dave (a viewer) its non-confidential
+    issues, and carol also the confidential F she reported: all read from the roll-ups."""
     rollup.rebuild()
     viewer = getattr(cast, who)
     client = _as(viewer)
     for url in ("/p/WEB/dashboard", "/dashboard"):
         direct, rolled = _both_paths(settings, client, url)
         assert rolled == direct, url
-    whole = who in ("root", "alice", "bob")
-    assert (scope_for(viewer, cast.web).rollup is not None) == whole
+    assert scope_for(viewer, cast.web).rollup is not None
+    assert scope_for(viewer, None).rollup is not None
+
+
+@pytest.fixture
+def mixed(cast, busy):
+    """Beside WEB: an internal project with confidential issues (one reported by dave, one
+    shared with eve), a public one, and an internal desk whose reporters see only their own
+    tickets (frank reports there)."""
+    internal = make_project(
+        cast.alice, "INT", visibility="internal", members={cast.bob: "admin", cast.dave: "reporter"}
+    )
+    make_issue(cast.alice, internal, title="Open to all", priority="high", due_date="2026-10-02")
+    make_issue(cast.alice, internal, title="Secret", confidential=True, estimate=60)
+    make_issue(cast.dave, internal, title="Dave's secret", confidential=True)
+    shared = make_issue(cast.alice, internal, title="Shared", confidential=True, severity="major")
+    sharing.grant_access(actor=cast.alice, issue=shared, username="eve")
+    public = make_project(cast.alice, "PUB", visibility="public")
+    make_issue(cast.alice, public, title="Public", assignee="alice")
+    make_issue(cast.alice, public, title="Public secret", confidential=True)
+    frank = UserFactory(username="frank")
+    desk = make_project(cast.alice, "DESK", visibility="internal", members={frank: "reporter"})
+    project_actions.update_project(actor=cast.alice, project=desk,
+                                   changes={"reporters_see_own_only": True})  # fmt: skip
+    make_issue(frank, desk, title="Mine")
+    make_issue(cast.alice, desk, title="Not mine")
+    return frank
+
+
+@pytest.mark.parametrize("who", [*VIEWERS, "eve", "frank"])
+def test_every_number_over_projects_seen_in_part_is_the_same(cast, mixed, settings, who):
+    """Dashboards and the projects page's open counts over projects a viewer sees whole, in
+    part (internal, public, a desk's own tickets) and issue by issue (reported, shared)."""
+    rollup.rebuild()
+    viewer = mixed if who == "frank" else getattr(cast, who)
+    client = _as(viewer)
+    for url in ("/dashboard", "/p/INT/dashboard", "/p/PUB/dashboard", "/p/DESK/dashboard"):
+        direct, rolled = _both_paths(settings, client, url)
+        assert rolled == direct, url
+    assert scope_for(viewer, None).rollup is not None
+    settings.DOCKET_REPORTS_ROLLUPS = False
+    direct = _text(client.get("/projects/"))
+    settings.DOCKET_REPORTS_ROLLUPS = True
+    assert _text(client.get("/projects/")) == direct
+    if who == "eve":  # the open part of INT and PUB, the one shared with her; none on DESK
+        assert _total(client, "/p/INT/dashboard", "status") == 2
+        assert _total(client, "/dashboard", "status") == 3  # and PUB's open one
+    if who == "frank":  # his own ticket on the desk, not alice's
+        assert _total(client, "/p/DESK/dashboard", "status") == 1
+
+
+def test_past_the_cap_of_issues_seen_one_by_one_it_reads_the_issues(cast, mixed, monkeypatch):
+    rollup.rebuild()
+    monkeypatch.setattr(report_scope, "EXTRA_CAP", 1)
+    assert scope_for(cast.eve, None).rollup is not None  # one: the shared issue
+    monkeypatch.setattr(report_scope, "EXTRA_CAP", 0)
+    assert scope_for(cast.eve, None).rollup is None
 
 
 def _rebuild_jobs_run() -> int:
@@ -269,28 +328,23 @@ def test_too_far_behind_or_a_workflow_edit_means_reading_the_issues(cast, busy, 
     assert scope_for(cast.bob, cast.web).rollup is not None
 
 
-def test_viewers_who_see_part_of_a_project_never_read_them(cast, busy, clock):
-    """A reporter, a viewer, a desk reporter, and anyone whose dashboard over all projects
-    includes a project they see only part of: the gated issues, never the roll-ups."""
+def test_a_confidential_change_moves_an_issue_out_of_what_part_viewers_count(cast, busy, settings):
+    """After the cursor and after the consumer: dave (a viewer) stops counting B when it is
+    made confidential, and counts it again when it is not."""
     rollup.rebuild()
-    # open in WEB: B, E (restored), G, and the confidential C and F (carol reported F)
-    for viewer, seen in ((cast.carol, 4), (cast.dave, 3), (cast.bob, 5)):
-        assert (scope_for(viewer, cast.web).rollup is None) == (viewer != cast.bob)
-        assert _total(_as(viewer), "/p/WEB/dashboard", "status") == seen
-    assert scope_for(cast.bob, None).rollup is not None
-    make_project(cast.alice, "PUB", visibility="public")
-    pub = make_project(cast.alice, "INT", visibility="internal")
-    make_issue(cast.alice, pub, title="Seen by bob without confidential ones")
-    assert scope_for(cast.bob, None).rollup is None
-    frank = UserFactory(username="frank")
-    desk = make_project(cast.alice, "DESK", visibility="internal", members={frank: "reporter"})
-    project_actions.update_project(actor=cast.alice, project=desk,
-                                   changes={"reporters_see_own_only": True})  # fmt: skip
-    make_issue(frank, desk, title="Mine")
-    make_issue(cast.alice, desk, title="Not mine")
-    rollup.rebuild()
-    assert scope_for(frank, desk).rollup is None
-    assert _total(_as(frank), "/p/DESK/dashboard", "flow") == 1
+    dave = _as(cast.dave)
+    before = _total(dave, "/p/WEB/dashboard", "status")
+    actions.update_issue(actor=cast.alice, issue=busy["b"], changes={"confidential": True})
+    assert scope_for(cast.dave, cast.web).rollup.pending_ids
+    assert _total(dave, "/p/WEB/dashboard", "status") == before - 1
+    _catch_up()
+    direct, rolled = _both_paths(settings, dave, "/p/WEB/dashboard")
+    assert rolled == direct
+    assert _total(dave, "/p/WEB/dashboard", "status") == before - 1
+    actions.update_issue(actor=cast.alice, issue=busy["b"], changes={"confidential": False})
+    assert _total(dave, "/p/WEB/dashboard", "status") == before
+    _catch_up()
+    assert _total(dave, "/p/WEB/dashboard", "status") == before
 
 
 def test_a_rebuild_writes_in_short_transactions_that_end_where_one_swap_does(

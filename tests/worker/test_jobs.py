@@ -15,7 +15,7 @@ from docket.core import jobs as core_jobs
 from docket.core.clock import now
 from docket.core.mail import send_later
 from docket.worker.models import WorkerBeat
-from docket.worker.runner import WORKER_STALE_SECONDS, requeue_abandoned_jobs, run_ready_jobs
+from docket.worker.runner import requeue_abandoned_jobs, run_ready_jobs, stale_seconds
 
 
 def _mail() -> EmailMessage:
@@ -69,10 +69,9 @@ def test_a_retried_mail_keeps_its_message_id(cast, smtp_server):
     assert received["Message-ID"] == message.extra_headers["Message-ID"]
 
 
-@pytest.mark.parametrize("beat_age", [WORKER_STALE_SECONDS + 10, None])
-def test_jobs_claimed_by_a_worker_that_stopped_beating_are_handed_back(db, beat_age):
+def _claimed_by_dead_worker(beat_age: float | None) -> None:
     send_later(_mail())
-    long_ago = now() - dt.timedelta(seconds=WORKER_STALE_SECONDS + 60)
+    long_ago = now() - dt.timedelta(seconds=stale_seconds() + 60)
     DBTaskResult.objects.update(
         status=TaskResultStatus.RUNNING, worker_ids=["dead-worker"], started_at=long_ago
     )
@@ -84,8 +83,20 @@ def test_jobs_claimed_by_a_worker_that_stopped_beating_are_handed_back(db, beat_
             started_at=long_ago,
             beat_at=now() - dt.timedelta(seconds=beat_age),
         )
+
+
+@pytest.mark.parametrize("past_stale", [10, None])
+def test_jobs_claimed_by_a_worker_that_stopped_beating_are_handed_back(db, past_stale):
+    _claimed_by_dead_worker(None if past_stale is None else stale_seconds() + past_stale)
     assert requeue_abandoned_jobs() == 1
     assert DBTaskResult.objects.get().status == TaskResultStatus.READY
+
+
+def test_how_long_a_silent_worker_is_presumed_alive_is_a_setting(db, settings):
+    _claimed_by_dead_worker(15)
+    assert requeue_abandoned_jobs() == 0  # 30 s by default
+    settings.DOCKET_WORKER_STALE_SECONDS = 10
+    assert requeue_abandoned_jobs() == 1
 
 
 def test_a_job_of_a_live_worker_is_left_alone(db):

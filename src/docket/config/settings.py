@@ -158,6 +158,14 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /healthz and `docket check` report "degraded" when no worker has beaten for 30 s.
 DOCKET_HEALTH_REQUIRES_WORKER = env_bool("DOCKET_HEALTH_REQUIRES_WORKER", True)
+# A worker silent this long is presumed dead: its jobs are handed back, health says so.
+# Workers beat every 5 s, so less than 10 would declare live ones dead.
+DOCKET_WORKER_STALE_SECONDS = env_int("DOCKET_WORKER_STALE_SECONDS", 30)
+if DOCKET_WORKER_STALE_SECONDS < 10:
+    raise ImproperlyConfigured(
+        f"DOCKET_WORKER_STALE_SECONDS must be at least 10 (workers beat every 5 s), "
+        f"not {DOCKET_WORKER_STALE_SECONDS}"
+    )
 # Notification mail (docs/notifications.md): one person's changes to one issue within this
 # many seconds of the first make one mail.
 DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS = env_int("DOCKET_NOTIFY_EMAIL_WINDOW_SECONDS", 120)

@@ -40,6 +40,9 @@ class RollupIssue(models.Model):
     lead_us = models.BigIntegerField(null=True)
     cycle_us = models.BigIntegerField(null=True)
     adds = models.JSONField(default=list)  # [[dim, key, day, n, minutes], …] (rollup.py)
+    # A viewer who sees only a project's non-confidential issues is counted from the tallies
+    # of the project less those of its confidential part (stored under -project_id).
+    confidential = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -53,7 +56,8 @@ class RollupIssue(models.Model):
 
 
 class RollupTally(models.Model):
-    """Issues (and their estimates, in minutes) per project, dimension, key and day."""
+    """Issues (and their estimates, in minutes) per project, dimension, key and day. A
+    negative project id holds the same tallies for that project's confidential issues only."""
 
     project_id = models.BigIntegerField()
     dim = models.CharField(max_length=16)

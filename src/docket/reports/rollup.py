@@ -18,6 +18,10 @@ Dimensions (RollupTally.dim; the key is JSON):
   as the "as of" rule reads them (as_of.py) starts or stops; the counts at the end of a day
   are the sum over the days up to it. An assignee is a username from an event's `old`, or
   {"id": …} for today's assignee (rolled.as_of_pairs names it).
+
+A confidential issue's tallies are stored twice: under its project and under minus its
+project, so a viewer who sees a project's non-confidential issues only (an internal or public
+project they are not a member of) is counted from the difference (tallies.Reach).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ EPOCH = dt.date(1970, 1, 1)  # the day of a tally that has none
 CHUNK = 2000  # issues read at a time by a rebuild
 SWAP_CHUNK = 5000  # rows written or deleted per transaction by a rebuild
 AS_OF_FIELDS = ("status", "priority", "assignee")
+FORMAT = 2  # 2: confidential issues' tallies mirrored under -project_id
 
 TallyKey = tuple[int, str, str, dt.date]  # project, dim, key, day
 Tallies = dict[TallyKey, list[int]]  # [issues, minutes]
@@ -65,7 +70,8 @@ class Workflow:
     @classmethod
     def now(cls) -> Workflow:
         states = sorted(WorkflowState.objects.values_list("id", "name", "category"))
-        digest = hashlib.sha256(json.dumps(states).encode()).hexdigest()
+        # FORMAT changes when what is stored does: roll-ups built before are then rebuilt
+        digest = hashlib.sha256(json.dumps([FORMAT, states]).encode()).hexdigest()
         done = WorkflowState.Category.DONE
         progress = WorkflowState.Category.IN_PROGRESS
         return cls(
@@ -90,13 +96,14 @@ class Fact:
     lead_us: int | None = None
     cycle_us: int | None = None
     adds: list[list[Any]] = field(default_factory=list)  # [dim, key, day ISO, n, minutes]
+    confidential: bool = False
 
     def row(self) -> RollupIssue:
         return RollupIssue(
             issue_id=self.issue_id, project_id=self.project_id, state=self.state,
             created_at=self.created_at, due_date=self.due_date, resolved_at=self.resolved_at,
             started_at=self.started_at, lead_us=self.lead_us, cycle_us=self.cycle_us,
-            adds=self.adds,
+            adds=self.adds, confidential=self.confidential,
         )  # fmt: skip
 
     @classmethod
@@ -104,12 +111,13 @@ class Fact:
         return cls(
             row.issue_id, row.project_id, row.state, row.created_at, row.due_date,
             row.resolved_at, row.started_at, row.lead_us, row.cycle_us, row.adds,
+            row.confidential,
         )  # fmt: skip
 
 
 ISSUE_COLUMNS = (
     "id", "project_id", "status_id", "priority", "severity", "assignee_id", "estimate",
-    "created_at", "due_date", "resolved_at", "milestone_id",
+    "created_at", "due_date", "resolved_at", "milestone_id", "confidential",
 )  # fmt: skip
 
 
@@ -147,7 +155,7 @@ def _fact(
     state = "done" if row["status_id"] in workflow.done_ids else "open"
     fact = Fact(
         row["id"], row["project_id"], state, row["created_at"], row["due_date"],
-        row["resolved_at"], started,
+        row["resolved_at"], started, confidential=row["confidential"],
     )  # fmt: skip
     resolved_at = row["resolved_at"]
     if resolved_at is not None:
@@ -224,12 +232,18 @@ def _as_of_adds(
     return adds
 
 
-def add_facts(into: Tallies, facts: Iterable[Fact], sign: int = 1) -> None:
+def add_facts(into: Tallies, facts: Iterable[Fact], sign: int = 1, *, mirror: bool = True) -> None:
+    """Add what the facts add to `into`; with `mirror`, as stored (a confidential issue's
+    tallies also under -project_id), else once each (a reader's corrections)."""
     for fact in facts:
+        projects = [fact.project_id]
+        if mirror and fact.confidential:
+            projects.append(-fact.project_id)
         for dim, key, day, n, minutes in fact.adds:
-            slot = into.setdefault((fact.project_id, dim, key, dt.date.fromisoformat(day)), [0, 0])
-            slot[0] += sign * n
-            slot[1] += sign * minutes
+            for project in projects:
+                slot = into.setdefault((project, dim, key, dt.date.fromisoformat(day)), [0, 0])
+                slot[0] += sign * n
+                slot[1] += sign * minutes
 
 
 def _apply(deltas: Tallies) -> None:

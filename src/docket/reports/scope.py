@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from docket.accounts.access import is_site_admin
 from docket.accounts.actor import Who
@@ -15,9 +15,9 @@ from docket.issues.access import CONFIDENTIAL_ROLES, granted_issue_ids, visible_
 from docket.issues.models import Issue
 from docket.issues.query_fields import compile_issue_query
 from docket.issues.saved_filters import get_filter_for
-from docket.projects.access import project_roles, visible_projects
+from docket.projects.access import own_tickets_only, project_roles, visible_projects
 from docket.projects.models import Project
-from docket.reports.tallies import Rollup
+from docket.reports.tallies import EXTRA_CAP, Reach, Rollup
 
 
 @dataclass
@@ -56,32 +56,41 @@ def sees_whole_project(viewer: Who, project: Project) -> bool:
     return project_roles(viewer).get(project.pk) in CONFIDENTIAL_ROLES
 
 
-def _whole_projects(viewer: Who) -> list[int] | None:
-    """For the dashboard over every project: the projects whose issues `viewer` sees, when
-    they see every issue of each (else None: some issues they see are a part of a project,
-    such as a public project's non-confidential ones, a desk ticket, or one shared with them).
-    """
+def reach_of(viewer: Who, project: Project | None = None) -> Reach | None:
+    """The issues `visible_issues(viewer)` holds (in `project`, or in all), as the roll-ups
+    count them: the projects they see whole, those whose non-confidential issues they see
+    (internal and public ones, a private one as a viewer), and the issues they see one by one
+    besides (reported by, assigned to or shared with them). None when those are more than
+    EXTRA_CAP: the dashboard then counts the issues directly."""
+    only = None if project is None else {project.pk}
     if is_site_admin(viewer):
-        return list(Project.objects.values_list("id", flat=True))
-    whole = [pid for pid, role in project_roles(viewer).items() if role in CONFIDENTIAL_ROLES]
-    live = Issue.objects.filter(deleted_at__isnull=True).exclude(project_id__in=whole)
-    involved: list[dict[str, Any]] = [{"project__in": visible_projects(viewer)}]
-    involved += [{"reporter_id": viewer.id}, {"assignee_id": viewer.id}]
+        return Reach(frozenset(only or Project.objects.values_list("id", flat=True)))
+    roles = project_roles(viewer) if viewer.is_authenticated else {}
+    whole = {pid for pid, role in roles.items() if role in CONFIDENTIAL_ROLES}
+    open_to = set(visible_projects(viewer).values_list("id", flat=True)) - whole
+    open_to -= set(own_tickets_only(viewer))  # a desk's reporters see their own tickets only
+    if only is not None:
+        whole &= only
+        open_to &= only
+    if not viewer.is_authenticated:
+        return Reach(frozenset(whole), frozenset(open_to))
+    involved = Q(reporter_id=viewer.id) | Q(assignee_id=viewer.id)
     granted = granted_issue_ids(viewer)
     if granted:
-        involved.append({"id__in": granted})
-    if any(live.filter(**where).exists() for where in involved):
+        involved |= Q(id__in=granted)
+    rest = Issue.objects.filter(involved, deleted_at__isnull=True).exclude(project_id__in=whole)
+    rest = rest.exclude(project_id__in=open_to, confidential=False)  # NOT (both)
+    if project is not None:
+        rest = rest.filter(project_id=project.pk)
+    extra = list(rest.values_list("id", flat=True)[: EXTRA_CAP + 1])
+    if len(extra) > EXTRA_CAP:
         return None
-    return whole
+    return Reach(frozenset(whole), frozenset(open_to), frozenset(extra))
 
 
 def _rollup_for(viewer: Who, project: Project | None) -> Rollup | None:
-    if project is not None:
-        return Rollup.of([project.pk]) if sees_whole_project(viewer, project) else None
-    if not viewer.is_authenticated:
-        return None
-    whole = _whole_projects(viewer)
-    return Rollup.of(whole) if whole else None
+    reach = reach_of(viewer, project)
+    return Rollup.of(reach) if reach is not None else None
 
 
 def _gated(viewer: Who, project: Project | None) -> QuerySet[Issue]:
@@ -106,3 +115,16 @@ def scope_for(viewer: Who, project: Project | None, query: str = "", filter_id: 
         return Scope(viewer, issues, project, text)
     rollup = None if filter_id else _rollup_for(viewer, project)
     return Scope(viewer, issues, project, text, rollup=rollup)
+
+
+def open_counts(viewer: Who, project_ids: list[int]) -> dict[int, int] | None:
+    """Open issues `viewer` may see in each of these projects, exact, from the roll-ups (the
+    projects page); None when they cannot be used, and the caller counts the issues."""
+    reach = reach_of(viewer)
+    rollup = Rollup.of(reach) if reach is not None else None
+    if rollup is None:
+        return None
+    counts = rollup.open_per_project()
+    if not rollup.still_current():
+        return None
+    return {pid: counts.get(pid, 0) for pid in project_ids}

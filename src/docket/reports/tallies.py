@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
 
 from docket.issues.models import IssueEvent
 from docket.reports.models import RollupIssue, RollupState, RollupTally
@@ -25,6 +34,7 @@ from docket.worker.models import ConsumerCursor
 FACT_COLUMNS = ("issue_id", "project_id", "state", "created_at", "due_date",
                 "resolved_at", "started_at", "lead_us", "cycle_us")  # fmt: skip
 PENDING_CAP = 1000  # events behind the consumer beyond which the roll-ups are not used
+EXTRA_CAP = 1000  # issues counted one by one beyond which the roll-ups are not used
 
 
 def enabled() -> bool:
@@ -36,21 +46,59 @@ def _stamp() -> tuple[int, dt.datetime] | None:
     return row.first()
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Which issues a roll-up counts: every issue of the `whole` projects, the non-confidential
+    ones of the `open_to` projects (none in both), and the `extra` issues by id: the few a
+    viewer sees one by one (reported by, assigned to or shared with them) outside the rest."""
+
+    whole: frozenset[int]
+    open_to: frozenset[int] = frozenset()
+    extra: frozenset[int] = frozenset()
+
+    def tallied(self, fact: Fact) -> bool:
+        """Counted by the stored tallies and RollupIssue rows (`where`), as `fact` has it."""
+        if fact.project_id in self.whole:
+            return True
+        return fact.project_id in self.open_to and not fact.confidential
+
+    def where(self) -> Q:
+        """The RollupIssue rows counted."""
+        return Q(project_id__in=sorted(self.whole)) | Q(
+            project_id__in=sorted(self.open_to), confidential=False
+        )
+
+    def tally_projects(self) -> list[int]:
+        """The RollupTally project ids read: the confidential parts (negative) are taken away."""
+        return sorted(self.whole | self.open_to | {-p for p in self.open_to})
+
+
+def _signed(column: str) -> Sum:
+    """The column summed over a reach's tallies, a confidential part's rows subtracted."""
+    minus = ExpressionWrapper(-F(column), output_field=BigIntegerField())
+    return Sum(Case(When(project_id__lt=0, then=minus), default=F(column)))
+
+
 @dataclass
 class Rollup:
-    project_ids: list[int]
+    reach: Reach
     workflow: Workflow
     stamp: tuple[int, dt.datetime]
-    fresh: list[Fact]  # the issues named after the cursor, as they are now
+    fresh: list[Fact]  # the issues named after the cursor and the extra ones, as they are now
     stale: list[Fact]  # and as the stored facts have them
     pending_ids: set[int]
     corrections: Tallies = field(default_factory=dict)
 
     @classmethod
-    def of(cls, project_ids: Collection[int]) -> Rollup | None:
-        """The roll-ups of these projects, or None when they cannot be used: turned off, not
-        built, built for another workflow, or the consumer too far behind."""
-        if not enabled() or not project_ids:
+    def of(cls, reach: Reach | Collection[int], extra_cap: int = EXTRA_CAP) -> Rollup | None:
+        """The roll-ups over `reach` (or these whole projects), or None when they cannot be
+        used: turned off, not built, built for another workflow, the consumer too far behind,
+        or more than `extra_cap` issues counted one by one."""
+        if not isinstance(reach, Reach):
+            reach = Reach(frozenset(reach))
+        if not enabled() or not (reach.whole or reach.open_to or reach.extra):
+            return None
+        if len(reach.extra) > extra_cap:
             return None
         stamp = _stamp()
         state = RollupState.objects.first()
@@ -66,16 +114,33 @@ class Rollup:
         )
         if len(named) > PENDING_CAP:
             return None
-        projects = set(project_ids)
-        pending = set(named)
-        fresh = [f for f in facts_of(pending, workflow).values() if f.project_id in projects]
+        pending = set(named) | reach.extra
+        fresh = [
+            f
+            for f in facts_of(pending, workflow).values()
+            if reach.tallied(f) or f.issue_id in reach.extra
+        ]
         # by id alone: with the project too, SQLite picks a (project, …) index and reads it all
         stored = RollupIssue.objects.filter(issue_id__in=pending)
-        stale = [Fact.of_row(r) for r in stored if r.project_id in projects]
+        stale = [f for f in map(Fact.of_row, stored) if reach.tallied(f)]
         corrections: Tallies = {}
-        add_facts(corrections, stale, -1)
-        add_facts(corrections, fresh)
-        return cls(sorted(projects), workflow, stamp, fresh, stale, pending, corrections)
+        add_facts(corrections, stale, -1, mirror=False)
+        add_facts(corrections, fresh, mirror=False)
+        return cls(reach, workflow, stamp, fresh, stale, pending, corrections)
+
+    def counts(self, issue_id: int, project_id: int, confidential: bool) -> bool:
+        """Whether this issue (live, as it is now) is among those counted."""
+        if issue_id in self.reach.extra:
+            return True
+        return project_id in self.reach.whole or (
+            project_id in self.reach.open_to and not confidential
+        )
+
+    def _stored(self, **where: Any) -> QuerySet[RollupIssue]:
+        return RollupIssue.objects.filter(self.reach.where(), **where)
+
+    def _tally_rows(self, dims: list[str]) -> QuerySet[RollupTally]:
+        return RollupTally.objects.filter(project_id__in=self.reach.tally_projects(), dim__in=dims)
 
     def still_current(self) -> bool:
         """No consumer batch or rebuild committed since this was made."""
@@ -86,11 +151,11 @@ class Rollup:
     ) -> dict[tuple[str, str, dt.date], list[int]]:
         """[issues, minutes] per (dim, key, day) over the projects, from `since` on."""
         dims = list(dims)
-        rows = RollupTally.objects.filter(project_id__in=self.project_ids, dim__in=dims)
+        rows = self._tally_rows(dims)
         if since is not None:
             rows = rows.filter(day__gte=since)
         found: dict[tuple[str, str, dt.date], list[int]] = {}
-        summed = rows.values("dim", "key", "day").annotate(n=Sum("n"), m=Sum("minutes"))
+        summed = rows.values("dim", "key", "day").annotate(n=_signed("n"), m=_signed("minutes"))
         for row in summed.order_by():
             found[(row["dim"], row["key"], row["day"])] = [row["n"], row["m"]]
         for (_project, dim, key, day), (n, m) in self.corrections.items():
@@ -103,11 +168,9 @@ class Rollup:
     def totals_through(self, dims: Iterable[str], day: dt.date) -> dict[tuple[str, str], int]:
         """Issues per (dim, key) summed over the days up to and including `day`."""
         dims = list(dims)
-        rows = RollupTally.objects.filter(
-            project_id__in=self.project_ids, dim__in=dims, day__lte=day
-        )
+        rows = self._tally_rows(dims).filter(day__lte=day)
         found: dict[tuple[str, str], int] = {}
-        for row in rows.values("dim", "key").annotate(n=Sum("n")).order_by():
+        for row in rows.values("dim", "key").annotate(n=_signed("n")).order_by():
             found[(row["dim"], row["key"])] = row["n"]
         for (_project, dim, key, when), (n, _m) in self.corrections.items():
             if dim in dims and when <= day:
@@ -116,14 +179,14 @@ class Rollup:
 
     def count(self, **where: Any) -> int:
         """Issues whose facts match `where` (Django lookups on RollupIssue), now."""
-        stored = RollupIssue.objects.filter(project_id__in=self.project_ids, **where).count()
+        stored = self._stored(**where).count()
         return stored - self._matching(self.stale, where) + self._matching(self.fresh, where)
 
     def facts(self, order: tuple[str, ...], limit: int, **where: Any) -> list[Fact]:
         """The first `limit` facts matching `where` by `order` (fields, "-" for descending;
         the last one unique), now: the stored ones but the pending issues', and the pending
         issues' facts now."""
-        stored = RollupIssue.objects.filter(project_id__in=self.project_ids, **where)
+        stored = self._stored(**where)
         rows = stored.order_by(*order).values_list(*FACT_COLUMNS)[: limit + len(self.stale)]
         found = [Fact(*r) for r in rows if r[0] not in self.pending_ids]
         found += [f for f in self.fresh if _matches(f, where)]
@@ -131,11 +194,23 @@ class Rollup:
             found.sort(key=lambda f: getattr(f, name.lstrip("-")), reverse=name.startswith("-"))
         return found[:limit]
 
+    def open_per_project(self) -> dict[int, int]:
+        """Open issues counted in each project (those with none left out), now."""
+        found: dict[int, int] = {}
+        rows = self._tally_rows(["open"]).values("project_id").annotate(n=Sum("n")).order_by()
+        for row in rows:
+            project, n = row["project_id"], row["n"]
+            found[abs(project)] = found.get(abs(project), 0) + (n if project > 0 else -n)
+        for (project, dim, _key, _day), (n, _m) in self.corrections.items():
+            if dim == "open":
+                found[project] = found.get(project, 0) + n
+        return {project: n for project, n in found.items() if n}
+
     def durations(self, since: dt.datetime, limit: int) -> list[tuple[int | None, int | None]]:
         """(lead, cycle) in microseconds of the latest `limit` issues in a done state resolved
         since `since` (newest first, ties by id): two integers a row, nothing to convert."""
         where = {"state": "done", "resolved_at__gte": since}
-        stored = RollupIssue.objects.filter(project_id__in=self.project_ids, **where)
+        stored = self._stored(**where)
         ordered = stored.order_by("-resolved_at", "-issue_id")
         fresh = [f for f in self.fresh if _matches(f, where)]
         if not fresh and not self._matching(self.stale, where):

@@ -442,17 +442,19 @@ def sla_compliance(scope: Scope, today: dt.date) -> Widget:
 
 
 def _few_held(scope: Scope) -> list[int] | None:
-    """With the roll-ups (the viewer sees all of the projects counted): the live issues of
-    those projects with an SLA state, read by the (sla_state, id) index alone, when there
-    are at most SLA_FEW of them over the whole site."""
+    """With the roll-ups: the live issues they count that have an SLA state, read by the
+    (sla_state, id) index alone, when there are at most SLA_FEW of them over the whole site."""
     if scope.rollup is None:
         return None
-    rows = Issue.objects.filter(sla_state__gt="").values_list("id", "project_id", "deleted_at")
-    found = list(rows[: SLA_FEW + 1])
+    rollup = scope.rollup
+    columns = ("id", "project_id", "confidential", "deleted_at")
+    found = list(Issue.objects.filter(sla_state__gt="").values_list(*columns)[: SLA_FEW + 1])
     if len(found) > SLA_FEW:
         return None
-    projects = set(scope.rollup.project_ids)
-    return [i for i, project, deleted in found if project in projects and deleted is None]
+    return [
+        i for i, project, confidential, deleted in found
+        if deleted is None and rollup.counts(i, project, confidential)
+    ]  # fmt: skip
 
 
 def _builders(

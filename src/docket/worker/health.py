@@ -11,7 +11,7 @@ from docket.core.clock import now
 from docket.worker import consumers
 from docket.worker.jobs import on_redis
 from docket.worker.models import WorkerBeat
-from docket.worker.runner import WORKER_STALE_SECONDS
+from docket.worker.runner import stale_seconds
 
 LAG_WARN_SECONDS = 60
 
@@ -28,9 +28,7 @@ def worker_health() -> tuple[dict[str, Any], list[str]]:
         "jobs_backend": "redis" if on_redis() else "database",
     }
     problems = job_queue_problems()
-    if settings.DOCKET_HEALTH_REQUIRES_WORKER and (
-        beat_age is None or beat_age > WORKER_STALE_SECONDS
-    ):
+    if settings.DOCKET_HEALTH_REQUIRES_WORKER and (beat_age is None or beat_age > stale_seconds()):
         silent = "ever" if beat_age is None else f"for {beat_age:.0f} s"
         problems.append(f"no worker has reported {silent}: notifications and mail wait")
     if oldest_age is not None and oldest_age > LAG_WARN_SECONDS:

@@ -30,7 +30,7 @@ class SweepRun(models.Model):
 
 
 class WorkerBeat(models.Model):
-    """A worker process's heartbeat. A worker silent for WORKER_STALE_SECONDS is presumed
+    """A worker process's heartbeat. A worker silent for DOCKET_WORKER_STALE_SECONDS is presumed
     dead: the jobs it had claimed are handed back, and /healthz reports it."""
 
     worker_id = models.CharField(max_length=64, primary_key=True)

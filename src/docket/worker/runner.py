@@ -4,7 +4,7 @@ run ready jobs; sleep only when there was nothing to do.
 Several workers may run at once, on one machine or many: consumers lock their cursor per
 batch, sweeps claim their period, jobs are claimed row by row (django-tasks-db, SKIP LOCKED
 on PostgreSQL). A worker killed mid-job leaves the job RUNNING under its id; once its beat is
-older than WORKER_STALE_SECONDS another worker hands the job back to the queue.
+older than DOCKET_WORKER_STALE_SECONDS another worker hands the job back to the queue.
 
 With DOCKET_JOBS_URL the jobs come from RQ on Redis instead (worker/redis_jobs.py: popped
 atomically, run in this process); beat, consumers and sweeps stay in the database. Jobs still
@@ -24,6 +24,7 @@ import uuid
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import close_old_connections
 from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker as JobRunner
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BEAT_SECONDS = 5
-WORKER_STALE_SECONDS = 30
 JOBS_PER_STEP = 20
 CONSUMER_BACKOFF_MAX_SECONDS = 60
 
@@ -201,8 +201,13 @@ def _claim_job(worker_id: str) -> DBTaskResult | None:
     return job
 
 
+def stale_seconds() -> int:
+    """How long a silent worker is presumed alive (DOCKET_WORKER_STALE_SECONDS)."""
+    return int(settings.DOCKET_WORKER_STALE_SECONDS)
+
+
 def live_workers() -> list[WorkerBeat]:
-    cutoff = now() - dt.timedelta(seconds=WORKER_STALE_SECONDS)
+    cutoff = now() - dt.timedelta(seconds=stale_seconds())
     return list(WorkerBeat.objects.filter(beat_at__gte=cutoff).order_by("-beat_at"))
 
 
@@ -226,7 +231,7 @@ def requeue_abandoned_jobs() -> int:
 def _old_enough(job: DBTaskResult) -> bool:
     """A job claimed moments ago by a worker that has not beaten yet is not abandoned."""
     started = job.started_at
-    return started is None or (now() - started).total_seconds() > WORKER_STALE_SECONDS
+    return started is None or (now() - started).total_seconds() > stale_seconds()
 
 
 def move_database_jobs(limit: int = JOBS_PER_STEP) -> int:

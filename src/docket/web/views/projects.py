@@ -25,6 +25,7 @@ from docket.projects.access import (
 from docket.projects.access import visible_projects as projects_for
 from docket.projects.models import Component, Project, Role
 from docket.projects.workflows import TEMPLATES
+from docket.reports.scope import open_counts
 from docket.web.views.common import page, web_view
 
 
@@ -41,13 +42,17 @@ def project_list(request: HttpRequest) -> HttpResponse:
         projects_for(actor_of(request)).select_related("lead"),
         key=lambda p: (p.id not in roles, p.key),
     )
-    counts = open_issue_counts(actor_of(request), [project.id for project in projects])
+    ids = [project.id for project in projects]
+    # exact from the roll-ups; else counted through the issue gate, up to a cap
+    counts, cap = open_counts(actor_of(request), ids), None
+    if counts is None:
+        counts, cap = open_issue_counts(actor_of(request), ids), OPEN_COUNT_CAP
     for project in projects:
         project.open_issues = counts[project.id]  # type: ignore[attr-defined]
     return page(
         request,
         "web/projects/list.html",
-        {"nav": "projects", "projects": projects, "roles": roles, "count_cap": OPEN_COUNT_CAP},
+        {"nav": "projects", "projects": projects, "roles": roles, "count_cap": cap},
     )
 
 

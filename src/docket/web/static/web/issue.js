@@ -118,10 +118,11 @@
   });
 
   // --- focus after a swap: into the new form, or back onto the field's button ----------------
-  // Only when the swap took the focused element away (focus fell back to <body>).
+  // Only when the swap took the focused element away (focus fell back to <body>). On afterSwap,
+  // not afterSettle: a key pressed during the settle delay would otherwise land on <body>.
   var FOCUS_ORDER = ["[autofocus]", "[id^=reapply]", "button.ifield-value", "button[id$='-button']",
     "textarea:not([hidden])", "button"];
-  document.body.addEventListener("htmx:afterSettle", function (e) {
+  document.body.addEventListener("htmx:afterSwap", function (e) {
     var target = e.detail.target;
     var el = target && target.id ? document.getElementById(target.id) : null;
     if (!el || !root.contains(el)) return;

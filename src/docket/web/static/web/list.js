@@ -248,8 +248,12 @@
     foldFacets();
     titleTruncated(document);
   }
-  document.addEventListener("htmx:afterSettle", function (e) {
+  // on afterSwap, not afterSettle: the swapped-in sidebar comes `open` and would show for the
+  // settle delay before folding
+  document.addEventListener("htmx:afterSwap", function (e) {
     if (e.target.id === "facets") foldFacets();
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
     titleTruncated(e.target);
   });
 
