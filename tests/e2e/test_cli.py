@@ -1,4 +1,6 @@
-"""The `docket` command as provisioning scripts use it: non-interactive, quiet stdout."""
+"""The `docket` command as provisioning scripts use it: non-interactive, quiet stdout. On a
+migrated copy (`ready_env`) unless the test is about an empty database: each command would
+otherwise spend seconds migrating one."""
 
 from __future__ import annotations
 
@@ -19,9 +21,9 @@ def _make_admin(env: dict[str, str]) -> None:
     )  # fmt: skip
 
 
-def test_createadmin_reads_the_password_from_stdin(scratch_env):
+def test_createadmin_reads_the_password_from_stdin(ready_env):
     made = run_docket(
-        scratch_env,
+        ready_env,
         "createadmin",
         "--username",
         "ops",
@@ -32,7 +34,7 @@ def test_createadmin_reads_the_password_from_stdin(scratch_env):
     )
     assert made.returncode == 0, made.stderr
     again = run_docket(
-        scratch_env,
+        ready_env,
         "createadmin",
         "--username",
         "ops",
@@ -42,20 +44,20 @@ def test_createadmin_reads_the_password_from_stdin(scratch_env):
     assert again.returncode == 1 and "taken" in again.stderr
 
 
-def test_createadmin_refuses_a_weak_password(scratch_env):
+def test_createadmin_refuses_a_weak_password(ready_env):
     made = run_docket(
-        scratch_env, "createadmin", "--username", "ops", "--password-stdin", stdin="123\n"
+        ready_env, "createadmin", "--username", "ops", "--password-stdin", stdin="123\n"
     )
     assert made.returncode == 1 and "password" in made.stderr.lower()
 
 
-def test_token_create_prints_only_the_token(scratch_env):
-    _make_admin(scratch_env)
-    made = run_docket(scratch_env, "token", "create", "ops", "--name", "deploy")
+def test_token_create_prints_only_the_token(ready_env):
+    _make_admin(ready_env)
+    made = run_docket(ready_env, "token", "create", "ops", "--name", "deploy")
     assert made.returncode == 0, made.stderr
     lines = made.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("dkt_") and len(lines[0]) > 40
-    unknown = run_docket(scratch_env, "token", "create", "nobody")
+    unknown = run_docket(ready_env, "token", "create", "nobody")
     assert unknown.returncode == 1 and unknown.stdout == "" and "no active user" in unknown.stderr
 
 
@@ -67,12 +69,12 @@ def test_check_reports_pending_migrations_then_passes(scratch_env):
     assert ok.returncode == 0 and ok.stdout.startswith("ok:")
 
 
-def test_demo_loads_issues_with_comments_and_history(scratch_env):
-    loaded = run_docket(scratch_env, "demo", "--issues", "120")
+def test_demo_loads_issues_with_comments_and_history(ready_env):
+    loaded = run_docket(ready_env, "demo", "--issues", "120")
     assert loaded.returncode == 0, loaded.stderr
     assert "Loaded 120 issues" in loaded.stderr
     shell = run_docket(
-        scratch_env,
+        ready_env,
         "manage",
         "shell",
         "-v",
@@ -84,12 +86,12 @@ def test_demo_loads_issues_with_comments_and_history(scratch_env):
     issues, comments, events = json.loads(shell.stdout)
     assert issues == 120 and comments > 100
     assert events > 2 * issues + comments  # each issue's history: created, moved, resolved…
-    twice = run_docket(scratch_env, "demo")
+    twice = run_docket(ready_env, "demo")
     assert twice.returncode == 0 and "already loaded" in twice.stderr and "skipping" in twice.stderr
 
 
-def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(scratch_env, tmp_path):
-    _make_admin(scratch_env)
+def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(ready_env, tmp_path):
+    _make_admin(ready_env)
     lines = [
         {"kind": "project", "key": "IMP", "name": "Imported"},
         {"kind": "issue", "project": "IMP", "title": "fine", "reporter": "ops"},
@@ -97,11 +99,11 @@ def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(scratch_env, 
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines))
-    result = run_docket(scratch_env, "import", str(path))
+    result = run_docket(ready_env, "import", str(path))
     assert result.returncode == 1
     assert "line 3: title: must not be empty" in result.stderr
     count = run_docket(
-        scratch_env,
+        ready_env,
         "manage",
         "shell",
         "-v",
@@ -112,8 +114,8 @@ def test_import_reports_a_bad_line_and_keeps_nothing_of_that_batch(scratch_env, 
     assert count.stdout.strip() == "0"
 
 
-def test_import_refuses_what_the_api_refuses_naming_the_line(scratch_env, tmp_path):
-    _make_admin(scratch_env)
+def test_import_refuses_what_the_api_refuses_naming_the_line(ready_env, tmp_path):
+    _make_admin(ready_env)
     head = [{"kind": "project", "key": "IMP", "name": "Imported"}]
     issue = {"kind": "issue", "project": "IMP", "title": "t", "reporter": "ops"}
     for bad, message in [
@@ -122,7 +124,7 @@ def test_import_refuses_what_the_api_refuses_naming_the_line(scratch_env, tmp_pa
     ]:
         path = tmp_path / "in.jsonl"
         path.write_text("\n".join(json.dumps(line) for line in [*head, {**issue, **bad}]))
-        result = run_docket(scratch_env, "import", str(path))
+        result = run_docket(ready_env, "import", str(path))
         assert result.returncode == 1, result.stderr
         assert message in result.stderr
         assert "Traceback" not in result.stderr
