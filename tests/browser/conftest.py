@@ -1,6 +1,7 @@
 """Browser tests: a real `docket serve` (tests/servers.py) driven by Debian's Chromium through
-Playwright. One server per test module (tests make their own projects and users), one fresh
-browser context (cookies, storage) per test.
+Playwright. One server per test process (tests make their own projects and users, with
+fresh names; a module that needs its own settings has its own `site`), one fresh browser
+context (cookies, storage) per test. Starting a server per module cost ~6 s each.
 
 Chromium comes from the `chromium` Debian package (`.ci/run` installs it); `playwright install`
 is never needed. Without /usr/bin/chromium these tests skip, unless DOCKET_TEST_REQUIRE_BROWSER=1
@@ -76,7 +77,7 @@ class Site:
         return response.json()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     require_browser()
     base = tmp_path_factory.mktemp("site")
