@@ -17,17 +17,22 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
-def open_cube(rollup: Rollup) -> list[dict[str, Any]]:
-    """Open issues by status id, priority, severity and assignee id (age and overdue are
-    counted by `open_since` and `overdue_count`)."""
-    rows = []
-    for (_dim, key, _day), (n, minutes) in rollup.tallies(["open"]).items():
-        status_id, priority, severity, assignee_id = json.loads(key)
-        rows.append({
-            "status_id": status_id, "priority": priority, "severity": severity,
-            "assignee_id": assignee_id, "n": n, "estimate": minutes,
-        })  # fmt: skip
-    return rows
+OPEN_FIELDS = {"open_status": "status_id", "open_priority": "priority",
+               "open_severity": "severity", "open_assignee": "assignee_id"}  # fmt: skip
+
+
+def open_totals(rollup: Rollup) -> dict[tuple[str, str], dict[Any, int]]:
+    """Open issues per value of status id, priority, severity and assignee id (None: no one),
+    each as {(column, "n" or "estimate"): {value: total}} (age and overdue are counted by
+    `open_since` and `overdue_count`)."""
+    totals: dict[tuple[str, str], dict[Any, int]] = {}
+    for (dim, key, _day), (n, minutes) in rollup.tallies(OPEN_FIELDS).items():
+        column = OPEN_FIELDS[dim]
+        value = int(key) if key else None
+        for sums, amount in (("n", n), ("estimate", minutes)):
+            into = totals.setdefault((column, sums), {})
+            into[value] = into.get(value, 0) + amount
+    return totals
 
 
 def open_since(rollup: Rollup, moment: dt.datetime) -> int:

@@ -8,8 +8,11 @@ batch read twice, or an event read after a later one, changes nothing; an issue 
 restored) leaves (or rejoins) the tallies with the event that recorded it.
 
 Dimensions (RollupTally.dim; the key is JSON):
-- `open`: open issues by [status id, priority, severity, assignee id], with estimate minutes
-  (day: EPOCH) — status, priority, severity, assignee and workload.
+- `open_status`, `open_priority`, `open_severity`, `open_assignee`: open issues by each of
+  those (an id or number as text; "" for no assignee), the assignee's with estimate minutes
+  (day: EPOCH) — the four "open by" widgets and workload. One tally per field, not one per
+  combination: the combinations of four fields (with an assignee among thousands) made
+  ~22,000 rows to read and sum for a dashboard over 29 projects at one million issues.
 - `open_created`, `open_due`: open issues per creation day and per due date (ageing, overdue).
 - `created`, `resolved`: issues per creation day and per day of `resolved_at`, by milestone
   id ("" for none) — created vs resolved and burndown; `settled`: per the later of the two
@@ -51,7 +54,8 @@ EPOCH = dt.date(1970, 1, 1)  # the day of a tally that has none
 CHUNK = 2000  # issues read at a time by a rebuild
 SWAP_CHUNK = 5000  # rows written or deleted per transaction by a rebuild
 AS_OF_FIELDS = ("status", "priority", "assignee")
-FORMAT = 2  # 2: confidential issues' tallies mirrored under -project_id
+# 2: confidential issues' tallies mirrored under -project_id; open counts per field
+FORMAT = 2
 
 TallyKey = tuple[int, str, str, dt.date]  # project, dim, key, day
 Tallies = dict[TallyKey, list[int]]  # [issues, minutes]
@@ -173,8 +177,12 @@ def _fact(
         settled = max(resolved, day_of(row["created_at"]))
         adds.append(["settled", milestone, settled.isoformat(), 1, 0])
     if state == "open":
-        cube = [row["status_id"], row["priority"], row["severity"], row["assignee_id"]]
-        adds.append(["open", json.dumps(cube), EPOCH.isoformat(), 1, row["estimate"] or 0])
+        epoch = EPOCH.isoformat()
+        adds.append(["open_status", str(row["status_id"]), epoch, 1, 0])
+        adds.append(["open_priority", str(row["priority"]), epoch, 1, 0])
+        adds.append(["open_severity", str(row["severity"]), epoch, 1, 0])
+        assignee = str(row["assignee_id"] or "")
+        adds.append(["open_assignee", assignee, epoch, 1, row["estimate"] or 0])
         adds.append(["open_created", "", created, 1, 0])
         if row["due_date"] is not None:
             adds.append(["open_due", "", row["due_date"].isoformat(), 1, 0])

@@ -197,12 +197,13 @@ class Rollup:
     def open_per_project(self) -> dict[int, int]:
         """Open issues counted in each project (those with none left out), now."""
         found: dict[int, int] = {}
-        rows = self._tally_rows(["open"]).values("project_id").annotate(n=Sum("n")).order_by()
+        rows = self._tally_rows(["open_status"]).values("project_id").annotate(n=Sum("n"))
+        rows = rows.order_by()
         for row in rows:
             project, n = row["project_id"], row["n"]
             found[abs(project)] = found.get(abs(project), 0) + (n if project > 0 else -n)
         for (project, dim, _key, _day), (n, _m) in self.corrections.items():
-            if dim == "open":
+            if dim == "open_status":
                 found[project] = found.get(project, 0) + n
         return {project: n for project, n in found.items() if n}
 

@@ -86,9 +86,8 @@ def _age_bucket(now: dt.datetime) -> Case:
 def open_cube(scope: Scope, now: dt.datetime) -> list[dict[str, Any]]:
     """Open issues counted by status, priority, severity, assignee, age bucket and overdue
     together (with their estimate total once issues have estimates): one scan serves the
-    four "open by" widgets, ageing, the overdue count and the workload."""
-    if "open" not in scope.shared and scope.rollup is not None:
-        scope.shared["open"] = _named(rolled.open_cube(scope.rollup))
+    four "open by" widgets, ageing, the overdue count and the workload (counted directly;
+    `open_counts` reads the roll-ups when the scope has them)."""
     if "open" not in scope.shared:
         late = Case(When(due_date__lt=now.date(), then=Value(1)), default=Value(0))
         sums: dict[str, Any] = {"n": Count("id")}
@@ -132,8 +131,42 @@ def _summed(cube: list[dict[str, Any]], column: str, value: str = "n") -> dict[A
     return counts
 
 
+def open_counts(scope: Scope, now: dt.datetime, column: str, value: str = "n") -> dict[Any, int]:
+    """Open issues (or, with value="estimate", their estimate minutes) per value of one of
+    the cube's columns (a status or assignee by name): from the roll-ups' per-field tallies
+    when the scope has them, else summed from `open_cube`."""
+    if scope.rollup is None:
+        return _summed(open_cube(scope, now), column, value)
+    if "open_totals" not in scope.shared:
+        scope.shared["open_totals"] = _named_totals(rolled.open_totals(scope.rollup))
+    totals: dict[tuple[str, str], dict[Any, int]] = scope.shared["open_totals"]
+    return dict(totals.get((column, value), {}))
+
+
+def _named_totals(
+    totals: dict[tuple[str, str], dict[Any, int]],
+) -> dict[tuple[str, str], dict[Any, int]]:
+    """The per-field totals with states and assignees also by name (two states of different
+    workflows may share one: summed, as the cube's rows are)."""
+    named = dict(totals)
+    for column, model, attribute, label in (
+        ("status_id", WorkflowState, "name", "status__name"),
+        ("assignee_id", User, "username", "assignee__username"),
+    ):
+        ids = set(totals.get((column, "n"), {})) - {None}
+        names = dict(model.objects.filter(id__in=ids).values_list("id", attribute))
+        for value in ("n", "estimate"):
+            by_id = totals.get((column, value), {})
+            into: dict[Any, int] = {}
+            for key, amount in by_id.items():
+                name = names.get(key) if key is not None else None
+                into[name] = into.get(name, 0) + amount
+            named[(label, value)] = into
+    return named
+
+
 def _grouped(scope: Scope, now: dt.datetime, column: str) -> list[tuple[Any, int]]:
-    counts = _summed(open_cube(scope, now), column)
+    counts = open_counts(scope, now, column)
     # most first, then by name with "none" first: the same order on both databases
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is not None, str(kv[0])))
 
@@ -289,7 +322,7 @@ def _rolled_ages(scope: Scope, now: dt.datetime) -> dict[int, int]:
     """Open issues per AGE_BUCKETS entry: those created after each bucket's lower edge,
     less those in the younger buckets."""
     assert scope.rollup is not None
-    total = sum(_summed(open_cube(scope, now), "priority").values())
+    total = sum(open_counts(scope, now, "priority").values())
     edges = [high for _, high, _ in AGE_BUCKETS if high is not None]
     newer = [rolled.open_since(scope.rollup, now - dt.timedelta(days=h)) for h in edges]
     newer.append(total)
@@ -335,13 +368,12 @@ def _estimate_column() -> str | None:
 
 def workload(scope: Scope, now: dt.datetime) -> Widget:
     """Open assigned issues per person, and their estimates' total once issues have them."""
-    cube = open_cube(scope, now)
-    counts = _summed(cube, "assignee__username")
+    counts = open_counts(scope, now, "assignee__username")
     people = sorted((n for n in counts if n), key=lambda n: (-counts[n], n))
     if _estimate_column() is None:
         rows = [[name, counts[name]] for name in people]
         return Widget("workload", "Workload per person", ["person", "open assigned"], rows, "bars")
-    minutes = _summed(cube, "assignee__username", "estimate")
+    minutes = open_counts(scope, now, "assignee__username", "estimate")
     rows = [[name, counts[name], minutes.get(name, 0)] for name in people]
     columns = ["person", "open assigned", "estimated minutes"]  # the column is in minutes
     return Widget("workload", "Workload per person", columns, rows, "bars")
