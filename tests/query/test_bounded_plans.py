@@ -1,7 +1,8 @@
 """Every query shape has a plan that does not grow with the number of terms: the terms of a
 multi-valued field (labels, components, comments, watchers) become one subquery, whatever the
 operator (AND, OR, NOT, a list of values). 30 `label=` values had taken a PostgreSQL backend to
-23 GB, one join each; SQLite refuses a join of more than 64 tables."""
+23 GB, one join each; SQLite refuses a join of more than 64 tables. And the shapes an index can
+serve: `milestone:none` on the foreign key, a project list of a member without the gate's OR."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 import pytest
 
 from docket.issues.access import visible_issues
-from docket.issues.queries import IssueFilter, filter_issues
+from docket.issues.queries import IssueFilter, filtered_issues
 from docket.issues.query_fields import compile_issue_query
 from tests.factories import make_issue
 
@@ -43,7 +44,7 @@ def test_the_plan_does_not_grow_with_the_terms(cast, shape):
 
 def test_the_label_parameter_is_one_subquery_and_bounded(cast, anon):
     few, many = (
-        _shape(str(filter_issues(visible_issues(cast.bob), IssueFilter(labels=names), cast.bob)
+        _shape(str(filtered_issues(cast.bob, IssueFilter(labels=names))
                    .query))
         for names in ([f"l{i}" for i in range(2)], [f"l{i}" for i in range(50)])
     )  # fmt: skip
@@ -73,3 +74,25 @@ def test_grouped_terms_mean_what_they_say(cast):
     api = cast.api(cast.bob)
     titles = {i["title"] for i in api.get("/issues", label="a,b").json()["items"]}
     assert titles == {both.title}
+
+
+@pytest.mark.parametrize("field", ["milestone", "team"])
+def test_none_tests_the_foreign_key_without_a_join(cast, field):
+    milestone = make_issue(cast.bob, cast.web, title="no milestone")
+    sql = _sql(cast.bob, f"{field}:none")
+    assert f'"issues_issue"."{field}_id" IS NULL' in sql and "JOIN" not in sql
+    q, _ = compile_issue_query(f"-{field}:none", cast.bob)
+    assert milestone not in visible_issues(cast.bob).filter(q)
+    q, _ = compile_issue_query(f"{field}:none", cast.bob)
+    assert milestone in visible_issues(cast.bob).filter(q)
+
+
+def test_a_project_list_gates_members_by_the_project_alone_and_others_fully(cast):
+    secret = make_issue(cast.alice, cast.web, title="secret", confidential=True)
+    scope = IssueFilter(projects=["web"])
+    member = str(filtered_issues(cast.bob, scope).query).split(" WHERE ")[1]
+    assert "reporter_id" not in member and "assignee_id" not in member
+    assert secret in filtered_issues(cast.bob, scope)
+    reporter = filtered_issues(cast.carol, scope)  # a reporter: not the confidential ones
+    assert "reporter_id" in str(reporter.query).split(" FROM ", 1)[1] and secret not in reporter
+    assert secret not in filtered_issues(cast.eve, scope)  # no role at all

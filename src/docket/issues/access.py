@@ -88,6 +88,19 @@ def visible_issues(user: Who) -> QuerySet[Issue]:
     return issues.filter(open_to_all | Q(project_id__in=insider_projects) | involved)
 
 
+def visible_in(user: Who, project_ids: list[int]) -> QuerySet[Issue]:
+    """`visible_issues(user)` in these projects. For a user who sees every one of them whole
+    (a site admin, or a member or admin of each), the plain project filter: the gate's OR of
+    projects, reporter, assignee and grants made PostgreSQL read a 23,000-issue project's
+    list of 50 through the reporter and assignee indexes too (0.87 s at a million issues)."""
+    if is_site_admin(user) or (
+        user.is_authenticated
+        and all(project_roles(user).get(pid) in CONFIDENTIAL_ROLES for pid in project_ids)
+    ):
+        return Issue.objects.filter(deleted_at__isnull=True, project_id__in=project_ids)
+    return visible_issues(user).filter(project_id__in=project_ids)
+
+
 def can_see(user: Who, issue: Issue) -> bool:
     """The same rule as `visible_issues`, for one issue already in memory."""
     perms = permissions_in(user, issue.project)

@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 
 from docket.accounts.actor import Who
 from docket.issues import links
-from docket.issues.access import visible_issues
+from docket.issues.access import visible_in
 from docket.issues.capped import SENTINEL, capped_counts, per_value
 from docket.issues.fields import priority_name
 from docket.issues.models import Issue, Label
@@ -115,7 +115,7 @@ def build_board(
     query in the query language (raises QueryError). `lanes`: None, "assignee" or "priority";
     lanes group the cards each column shows."""
     where, _ = compile_issue_query(query, user)  # the board has its own order
-    issues = visible_issues(user).filter(project=project).filter(where)
+    issues = visible_in(user, [project.pk]).filter(where)
     states = states_of(project.workflow_id)
     rules = rules_of(project.workflow_id)
     role = role_in(user, project)

@@ -18,10 +18,9 @@ from django.db import connections
 
 from docket.accounts.actor import Who
 from docket.accounts.models import User
-from docket.issues.access import visible_issues
 from docket.issues.fields import PRIORITY_BY_NAME
 from docket.issues.models import Issue, Label
-from docket.issues.queries import IssueFilter, filter_issues
+from docket.issues.queries import IssueFilter, filtered_issues
 from docket.issues.query_fields import compile_issue_query
 from docket.projects.models import WorkflowState
 
@@ -47,7 +46,7 @@ class Facets:
 
 def _matching(user: Who, scope: IssueFilter, query: str) -> Any:
     where, ordering = compile_issue_query(query, user)
-    issues = filter_issues(visible_issues(user), scope, user).filter(where)
+    issues = filtered_issues(user, scope).filter(where)
     return issues, ordering
 
 

@@ -14,7 +14,7 @@ from docket.accounts.actor import Who
 from docket.core.errors import BadParameter
 from docket.core.pagination import keyset_page
 from docket.issues import custom_fields, links
-from docket.issues.access import sees_internal, visible_issues
+from docket.issues.access import sees_internal, visible_in, visible_issues
 from docket.issues.fields import (
     MAX_NAMES,
     PRIORITY_BY_NAME,
@@ -26,7 +26,7 @@ from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
 from docket.issues.query_fields import LABELED, compile_issue_query, state_names
 from docket.issues.references import render_all_for, render_for
 from docket.projects.access import Perm, permissions_in
-from docket.projects.models import Component, WorkflowState
+from docket.projects.models import Component, Project, WorkflowState
 from docket.query import QueryError
 
 OLDEST_FIRST = [OrderBy(F("pk"))]
@@ -193,9 +193,18 @@ def _names(field: str, values: list[str], allowed: dict[str, Any] | list[str]) -
     return [allowed[v] for v in values] if isinstance(allowed, dict) else values
 
 
-def filter_issues(issues: QuerySet[Issue], f: IssueFilter, me: Who) -> QuerySet[Issue]:
+def filtered_issues(user: Who, f: IssueFilter) -> QuerySet[Issue]:
+    """The issues `user` may see that match the filter parameters."""
     if f.projects:
-        issues = issues.filter(project__key__in=[p.upper() for p in f.projects])
+        keys = [p.upper() for p in f.projects]
+        ids = list(Project.objects.filter(key__in=keys).values_list("id", flat=True))
+        issues = visible_in(user, ids)
+    else:
+        issues = visible_issues(user)
+    return _filter(issues, f, user)
+
+
+def _filter(issues: QuerySet[Issue], f: IssueFilter, me: Who) -> QuerySet[Issue]:
     if f.statuses:
         issues = issues.filter(status__name__in=_status_names(f.statuses, me))
     if f.state == "open":
@@ -264,7 +273,7 @@ def list_issues(
     """A page of issues visible to `user` that match the filter parameters and the query
     (Docket query language), in the API shape, keyset-paginated so deep pages stay fast."""
     where, ordering = _ordering(query, sort, user)
-    issues = filter_issues(visible_issues(user), f, user).filter(where)
+    issues = filtered_issues(user, f).filter(where)
     page, next_cursor = keyset_page(issues.values(*ROW_FIELDS), ordering, "issues", cursor, limit)
     shaped = rows_out(page)
     links.mask_hidden_parents(user, shaped)

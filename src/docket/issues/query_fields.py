@@ -328,7 +328,7 @@ FIELDS = (
     ),
     Field(
         "team", Kind.NAME, _column("team"), lambda i: i.team.slug if i.team_id else None,
-        nullable=True, sort=("team__slug",),
+        nullable=True, empty_path="team", sort=("team__slug",),
     ),
     Field(
         "due", Kind.DATE, _column("due_date"), lambda i: i.due_date,
@@ -347,7 +347,7 @@ FIELDS = (
     Field(
         "milestone", Kind.NAME, _column("milestone"),
         lambda i: i.milestone.name if i.milestone_id else None,
-        nullable=True, sort=("milestone__name",),
+        nullable=True, empty_path="milestone", sort=("milestone__name",),
     ),
     Field("confidential", Kind.BOOL, _column("confidential"), lambda i: i.confidential),
     Field(

@@ -160,7 +160,7 @@ def _empty(field: Field) -> Q:
     if field.within is not None:
         return ~field.within(Q())
     if field.empty_value is None:
-        return Q(**{f"{field.path}__isnull": True})
+        return Q(**{f"{field.empty_path or field.path}__isnull": True})
     return Q(**{field.path: field.empty_value})
 
 

@@ -1,7 +1,7 @@
 """Exports: a project, or the result of a query, as CSV or as Docket's JSON Lines.
 
 Only what the caller can see: every export starts from `issues.access.visible_issues` and the
-query language's compiled filter, exactly as the issue list does (`queries.filter_issues`,
+query language's compiled filter, exactly as the issue list does (`queries.filtered_issues`,
 `compile_issue_query`), so a private project's issues, confidential issues and other
 customers' tickets on a support desk never appear, nor their comments or history.
 
@@ -41,10 +41,9 @@ from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
 from docket.core.errors import BadParameter
 from docket.issues import custom_fields, links
-from docket.issues.access import visible_issues
 from docket.issues.fields import FIELDS
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
-from docket.issues.queries import ROW_FIELDS, IssueFilter, filter_issues, rows_out
+from docket.issues.queries import ROW_FIELDS, IssueFilter, filtered_issues, rows_out
 from docket.issues.query_fields import compile_issue_query
 from docket.projects.access import get_project_for, load_roles, project_roles
 from docket.projects.models import Project
@@ -84,7 +83,7 @@ def select(
     where, ordering = compile_issue_query(query, actor)
     if sort:
         ordering = _sorted_by(sort, actor)
-    issues = filter_issues(visible_issues(actor), scope, actor).filter(where)
+    issues = filtered_issues(actor, scope).filter(where)
     project_ids = issues.order_by().values("project_id").distinct()
     projects = list(Project.objects.filter(pk__in=project_ids).select_related("workflow"))
     return Selection(issues.order_by(*ordering), projects, actor)
