@@ -96,3 +96,19 @@ def test_a_project_list_gates_members_by_the_project_alone_and_others_fully(cast
     reporter = filtered_issues(cast.carol, scope)  # a reporter: not the confidential ones
     assert "reporter_id" in str(reporter.query).split(" FROM ", 1)[1] and secret not in reporter
     assert secret not in filtered_issues(cast.eve, scope)  # no role at all
+
+
+def test_a_query_confined_to_a_project_is_gated_like_the_projects_own_list(cast):
+    secret = make_issue(cast.alice, cast.web, title="secret", confidential=True)
+    for text, confined in (
+        ("project:web is:open", True),
+        ("is:open", False),
+        ("project:web OR priority:high", False),
+        ("-project:web", False),
+    ):
+        for who, sees in ((cast.bob, True), (cast.carol, False)):
+            q, _ = compile_issue_query(text, who)
+            issues = filtered_issues(who, IssueFilter(), text).filter(q)
+            gated_by_person = "reporter_id" in str(issues.query).split(" FROM ", 1)[1]
+            assert gated_by_person == (who == cast.carol or not confined), (text, who)
+            assert (secret in issues) == (sees and "-project" not in text), (text, who)

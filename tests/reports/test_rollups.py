@@ -10,11 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from docket.accounts.models import User
+from docket.core.clock import now as clock_now
 from docket.issues import actions, sharing
 from docket.issues.events import record
 from docket.issues.models import EventKind, Issue
@@ -383,3 +386,27 @@ def test_while_a_rebuild_writes_dashboards_read_the_issues_and_a_later_one_takes
     assert _stored() == whole
     direct, rolled = _both_paths(settings, bob, "/p/WEB/dashboard")
     assert rolled == direct
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dashboards_reads_see_one_moment_while_the_consumer_commits():
+    """Outside any transaction (as in a server), a consumer batch committed by another
+    connection during a dashboard's reads is not seen by them; after, it is."""
+    ConsumerCursor.objects.update_or_create(
+        name=rollup.NAME, defaults={"last_event_id": 1, "updated_at": clock_now()}
+    )
+
+    def batch_commits() -> None:
+        ConsumerCursor.objects.filter(name=rollup.NAME).update(last_event_id=2)
+        connection.close()
+
+    def cursor_at() -> int:
+        return ConsumerCursor.objects.get(name=rollup.NAME).last_event_id
+
+    with tallies.snapshot():
+        first = cursor_at()
+        elsewhere = threading.Thread(target=batch_commits)
+        elsewhere.start()
+        elsewhere.join()
+        again = cursor_at()
+    assert (first, again, cursor_at()) == (1, 1, 2)

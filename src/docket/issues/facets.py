@@ -46,7 +46,7 @@ class Facets:
 
 def _matching(user: Who, scope: IssueFilter, query: str) -> Any:
     where, ordering = compile_issue_query(query, user)
-    issues = filtered_issues(user, scope).filter(where)
+    issues = filtered_issues(user, scope, query).filter(where)
     return issues, ordering
 
 

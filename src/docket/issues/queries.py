@@ -23,7 +23,12 @@ from docket.issues.fields import (
     row_values,
 )
 from docket.issues.models import Comment, Issue, IssueEvent, IssueType, Label
-from docket.issues.query_fields import LABELED, compile_issue_query, state_names
+from docket.issues.query_fields import (
+    LABELED,
+    compile_issue_query,
+    projects_required,
+    state_names,
+)
 from docket.issues.references import render_all_for, render_for
 from docket.projects.access import Perm, permissions_in
 from docket.projects.models import Component, Project, WorkflowState
@@ -193,10 +198,12 @@ def _names(field: str, values: list[str], allowed: dict[str, Any] | list[str]) -
     return [allowed[v] for v in values] if isinstance(allowed, dict) else values
 
 
-def filtered_issues(user: Who, f: IssueFilter) -> QuerySet[Issue]:
-    """The issues `user` may see that match the filter parameters."""
-    if f.projects:
-        keys = [p.upper() for p in f.projects]
+def filtered_issues(user: Who, f: IssueFilter, query: str = "") -> QuerySet[Issue]:
+    """The issues `user` may see that match the filter parameters, gated within the projects
+    the parameters or the query (`project:KEY`, ANDed) confine it to (`visible_in`); the
+    caller still applies the query itself."""
+    keys = [p.upper() for p in f.projects] or projects_required(query)
+    if keys:
         ids = list(Project.objects.filter(key__in=keys).values_list("id", flat=True))
         issues = visible_in(user, ids)
     else:
@@ -273,7 +280,7 @@ def list_issues(
     """A page of issues visible to `user` that match the filter parameters and the query
     (Docket query language), in the API shape, keyset-paginated so deep pages stay fast."""
     where, ordering = _ordering(query, sort, user)
-    issues = filtered_issues(user, f).filter(where)
+    issues = filtered_issues(user, f, query).filter(where)
     page, next_cursor = keyset_page(issues.values(*ROW_FIELDS), ordering, "issues", cursor, limit)
     shaped = rows_out(page)
     links.mask_hidden_parents(user, shaped)

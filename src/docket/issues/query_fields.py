@@ -34,13 +34,16 @@ from docket.projects.access import visible_projects
 from docket.projects.models import WorkflowState
 from docket.projects.workflows import TEMPLATES
 from docket.query import (
+    And,
     CheckedQuery,
     Context,
     Field,
     Flag,
     Kind,
     Query,
+    QueryError,
     Registry,
+    Term,
     compile_query,
     evaluate,
     parse,
@@ -453,6 +456,23 @@ def compile_issue_query(
 ) -> tuple[Q, list[OrderBy]]:
     """`visible_issues(user).filter(q).order_by(*ordering)`. Raises QueryError."""
     return compile_query(check_issue_query(text, user), issue_context(user, now))
+
+
+def projects_required(text: str) -> list[str]:
+    """The project keys every match of the query must be in (a `project:` term the whole
+    query is ANDed with), upper case; [] when it can be in any. For the lists' gate
+    (`queries.filtered_issues`). The query is checked when compiled, not here."""
+    try:
+        where = parse(text).where
+    except QueryError:
+        return []
+    terms = where.children if isinstance(where, And) else (where,)
+    for term in terms:
+        if isinstance(term, Term) and term.name.lower() == "project" and term.op == ":":
+            keys = [v.text.upper() for v in term.values]
+            if keys and all(v.quoted or v.text.lower() != "none" for v in term.values):
+                return keys
+    return []
 
 
 def issue_matches(

@@ -17,7 +17,7 @@ from docket.issues.query_fields import compile_issue_query
 from docket.issues.saved_filters import get_filter_for
 from docket.projects.access import own_tickets_only, project_roles, visible_projects
 from docket.projects.models import Project
-from docket.reports.tallies import EXTRA_CAP, Reach, Rollup
+from docket.reports.tallies import EXTRA_CAP, Reach, Rollup, snapshot
 
 
 @dataclass
@@ -120,11 +120,12 @@ def scope_for(viewer: Who, project: Project | None, query: str = "", filter_id: 
 def open_counts(viewer: Who, project_ids: list[int]) -> dict[int, int] | None:
     """Open issues `viewer` may see in each of these projects, exact, from the roll-ups (the
     projects page); None when they cannot be used, and the caller counts the issues."""
-    reach = reach_of(viewer)
-    rollup = Rollup.of(reach) if reach is not None else None
-    if rollup is None:
-        return None
-    counts = rollup.open_per_project()
-    if not rollup.still_current():
-        return None
+    with snapshot():
+        reach = reach_of(viewer)
+        rollup = Rollup.of(reach) if reach is not None else None
+        if rollup is None:
+            return None
+        counts = rollup.open_per_project()
+        if not rollup.still_current():
+            return None
     return {pid: counts.get(pid, 0) for pid in project_ids}

@@ -10,11 +10,13 @@ consumer batch committed meanwhile, the caller recounts without the roll-ups."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import connections, router, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -39,6 +41,35 @@ EXTRA_CAP = 1000  # issues counted one by one beyond which the roll-ups are not 
 
 def enabled() -> bool:
     return bool(getattr(settings, "DOCKET_REPORTS_ROLLUPS", True))
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Every read inside sees the database as of one moment: the roll-ups, their cursor, the
+    events after it and the issues. Without it a consumer batch committed during a dashboard's
+    reads sent the dashboard to count the issues directly (`still_current`), and under write
+    load that was most dashboards: at 1M issues and 30 actions/s, 39% of an app process's
+    samples. PostgreSQL: a REPEATABLE READ transaction. SQLite: a deferred read transaction
+    (Django's would be IMMEDIATE here and take the write lock). Inside a transaction already
+    (tests), the reads share it as they are."""
+    alias = router.db_for_read(RollupTally)
+    connection = connections[alias]
+    if connection.in_atomic_block or not connection.get_autocommit():
+        yield
+        return
+    if connection.vendor == "postgresql":
+        with transaction.atomic(using=alias):
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN DEFERRED")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("COMMIT")  # nothing written: ends the read snapshot
 
 
 def _stamp() -> tuple[int, dt.datetime] | None:

@@ -83,7 +83,7 @@ def select(
     where, ordering = compile_issue_query(query, actor)
     if sort:
         ordering = _sorted_by(sort, actor)
-    issues = filtered_issues(actor, scope).filter(where)
+    issues = filtered_issues(actor, scope, query).filter(where)
     project_ids = issues.order_by().values("project_id").distinct()
     projects = list(Project.objects.filter(pk__in=project_ids).select_related("workflow"))
     return Selection(issues.order_by(*ordering), projects, actor)

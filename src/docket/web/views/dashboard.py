@@ -21,6 +21,7 @@ from docket.projects.access import get_project_for
 from docket.projects.models import Milestone, Project
 from docket.reports import as_of, charts, csv_out, widgets
 from docket.reports.scope import Scope, scope_for
+from docket.reports.tallies import snapshot
 from docket.web.views.common import page, web_view
 
 AS_OF_FIELDS = [
@@ -73,20 +74,21 @@ def _dashboard(request: HttpRequest, project: Project | None) -> HttpResponse:
         "error": "",
     }
     try:
-        scope = scope_for(actor_of(request), project, params["q"], params["filter"])
-        slug = request.GET.get("csv", "")
-        weekly, milestone = params["unit"] == "week", params["milestone"]
-        if slug:
-            found = widgets.widget_named(scope, slug, moment, weekly=weekly, milestone=milestone)
-            if found is None:
-                raise NotFound(f"no widget {slug[:40]!r}")
-            return _csv(found)
-        context["widgets"] = [
-            _shown(w, params)
-            for w in widgets.dashboard(scope, moment, weekly=weekly, milestone=milestone)
-        ]
-        if params["as_of"] and project is not None:
-            context["as_of"] = _as_of(scope, params["as_of"], moment.date())
+        with snapshot():  # the roll-ups and the issues as of one moment
+            scope = scope_for(actor_of(request), project, params["q"], params["filter"])
+            slug = request.GET.get("csv", "")
+            weekly, milestone = params["unit"] == "week", params["milestone"]
+            if slug:
+                found = widgets.widget_named(
+                    scope, slug, moment, weekly=weekly, milestone=milestone
+                )
+                if found is None:
+                    raise NotFound(f"no widget {slug[:40]!r}")
+                return _csv(found)
+            shown = widgets.dashboard(scope, moment, weekly=weekly, milestone=milestone)
+            context["widgets"] = [_shown(w, params) for w in shown]
+            if params["as_of"] and project is not None:
+                context["as_of"] = _as_of(scope, params["as_of"], moment.date())
     except DocketError as problem:
         if request.GET.get("csv"):
             raise
