@@ -226,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=float, default=0.0, help="py-spy seconds (0: none)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.profile and not (VENV_BIN / "py-spy").exists():  # else it fails after the warm-up
+        raise SystemExit(f"--profile needs py-spy in {VENV_BIN}: pip install -e '.[bench]'")
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = (args.out or ROOT / "bench" / "out" / "scale" / f"run-{stamp}").resolve()
