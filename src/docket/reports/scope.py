@@ -11,7 +11,12 @@ from django.db.models import Q, QuerySet
 from docket.accounts.access import is_site_admin
 from docket.accounts.actor import Who
 from docket.core.errors import Invalid
-from docket.issues.access import CONFIDENTIAL_ROLES, granted_issue_ids, visible_issues
+from docket.issues.access import (
+    CONFIDENTIAL_ROLES,
+    granted_issue_ids,
+    visible_in,
+    visible_issues,
+)
 from docket.issues.models import Issue
 from docket.issues.query_fields import compile_issue_query
 from docket.issues.saved_filters import get_filter_for
@@ -46,14 +51,6 @@ def _query_of(viewer: Who, query: str, filter_id: str) -> tuple[str, Project | N
     saved = get_filter_for(viewer, int(filter_id))
     text = f"({saved.query}) and ({query})" if query.strip() else saved.query
     return text, saved.project
-
-
-def sees_whole_project(viewer: Who, project: Project) -> bool:
-    """Site admins and the project's members and admins see every issue of it (confidential
-    ones too): the same rule as `visible_issues`, which then reduces to the project."""
-    if is_site_admin(viewer):
-        return True
-    return project_roles(viewer).get(project.pk) in CONFIDENTIAL_ROLES
 
 
 def reach_of(viewer: Who, project: Project | None = None) -> Reach | None:
@@ -94,12 +91,10 @@ def _rollup_for(viewer: Who, project: Project | None) -> Rollup | None:
 
 
 def _gated(viewer: Who, project: Project | None) -> QuerySet[Issue]:
-    """`visible_issues(viewer)` in `project`; for a viewer who sees all of it, the plain
-    project filter, whose simpler WHERE lets the database use the (project, …) indexes."""
-    if project is not None and sees_whole_project(viewer, project):
-        return Issue.objects.filter(project=project, deleted_at__isnull=True)
-    issues = visible_issues(viewer)
-    return issues if project is None else issues.filter(project=project)
+    """`visible_issues(viewer)`, in `project` if given (`visible_in`: for a viewer who sees all
+    of it, the plain project filter, whose simpler WHERE lets the database use the
+    (project, …) indexes)."""
+    return visible_issues(viewer) if project is None else visible_in(viewer, [project.pk])
 
 
 def scope_for(viewer: Who, project: Project | None, query: str = "", filter_id: str = "") -> Scope:
