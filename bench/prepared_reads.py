@@ -37,9 +37,12 @@ from docket.issues.access import issue_by_key  # noqa: E402
 from docket.issues.models import Comment, Issue  # noqa: E402
 from docket.issues.timeline import timeline_page  # noqa: E402
 from docket.issues.watching import watch_state  # noqa: E402
+from docket.live.changes import newest_event_id  # noqa: E402
+from docket.notifications.preferences import muted  # noqa: E402
 from docket.notifications.queries import unread_count  # noqa: E402
 from docket.projects import access  # noqa: E402
 from docket.projects.workflow_rules import rules_of, rules_with_targets, states_of  # noqa: E402
+from docket.web.views.issue_page import sections_of  # noqa: E402
 
 
 def reads() -> dict[str, Callable[[], Any]]:
@@ -75,6 +78,9 @@ def reads() -> dict[str, Callable[[], Any]]:
         "timeline's first page (issues/timeline.py)": lambda: timeline_page(user, issue, limit=50),
         "watchers (issues/watching.py)": lambda: watch_state(user, issue),
         "unread notifications (notifications/queries.py)": lambda: unread_count(user),
+        "mutes (notifications/preferences.muted)": lambda: muted(user, issue),
+        "newest event (live/changes.newest_event_id)": newest_event_id,
+        "issue page sections (web/views/issue_page.sections_of)": lambda: sections_of(issue),
         "(Django's own session store, for reference)": lambda: DjangoSessionStore(key).load(),
     }
 

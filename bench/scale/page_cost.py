@@ -19,6 +19,7 @@ import random
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 SHARES = {
@@ -39,6 +40,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument(
+        "--each-query", action="store_true", help="time each JQL search query on its own instead"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docket.config.settings")
     import django
@@ -71,24 +75,21 @@ def main() -> None:
         pid = cursor.fetchone()[0]
     print(f"as {user.username}, member of {key} ({count} issues); backend pid {pid}")
     q = quote
+    queries = [
+        f"project:{key} is:open sort:priority-desc",
+        "is:open assignee:me sort:updated-desc",
+        f'project:{key} status:"in progress"',
+        f"project:{key} label:bug is:open",
+        f"project:{key} priority:>=high is:open sort:updated-desc",
+        f"project:{key} login",
+        "reporter:me sort:created-desc",
+    ]
+    if args.each_query:
+        time_each_query(client, queries, args.repeat)
+        return
     reads = {
         "view_issue": lambda: f"/{key}-{rng.randint(1, count)}",
-        "jql_search": lambda: (
-            "/issues/?q="
-            + q(
-                rng.choice(
-                    [
-                        f"project:{key} is:open sort:priority-desc",
-                        "is:open assignee:me sort:updated-desc",
-                        f'project:{key} status:"in progress"',
-                        f"project:{key} label:bug is:open",
-                        f"project:{key} priority:>=high is:open sort:updated-desc",
-                        f"project:{key} login",
-                        "reporter:me sort:created-desc",
-                    ]
-                )
-            )
-        ),  # fmt: skip
+        "jql_search": lambda: "/issues/?q=" + q(rng.choice(queries)),
         "dashboard": lambda: "/dashboard",
         "browse_projects": lambda: "/projects/",
         "view_board": lambda: f"/p/{key}/board",
@@ -149,6 +150,27 @@ def main() -> None:
     if args.json_out:
         data = {"user": user.username, "project": key, "results": results, "cpu_ms": need}
         args.json_out.write_text(json.dumps(data, indent=2))
+
+
+def time_each_query(client: Any, queries: list[str], repeat: int) -> None:
+    """The issue list page of each JQL search query of the mix, wall p50 and CPU, in turns (a
+    busy moment weighs on all of them alike)."""
+    wall: dict[str, list[float]] = {q: [] for q in queries}
+    cpu: dict[str, list[float]] = {q: [] for q in queries}
+    for n in range(repeat + 2):
+        for text in queries:
+            w0, c0 = time.perf_counter(), time.process_time()
+            response = client.get("/issues/?q=" + quote(text))
+            w1, c1 = time.perf_counter(), time.process_time()
+            assert response.status_code == 200, (text, response.status_code)
+            if n >= 2:  # the first two warm caches
+                wall[text].append((w1 - w0) * 1000)
+                cpu[text].append((c1 - c0) * 1000)
+    print(f"{'query':<58} {'wall p50':>9} {'python cpu':>11}  (ms)")
+    for text in queries:
+        print(
+            f"{text:<58} {statistics.median(wall[text]):>9.1f} {statistics.mean(cpu[text]):>11.1f}"
+        )
 
 
 if __name__ == "__main__":

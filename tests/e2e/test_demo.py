@@ -33,7 +33,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with scratch_environment(base / "data", ready=True) as env:
         loaded = run_docket(env, "demo", "--issues", "150")
         assert loaded.returncode == 0, loaded.stderr
-        for _ in range(20):  # the worker's consumers catch up: inbox, SLA clocks, rules
+        for _ in range(5):  # the worker's consumers catch up: inbox, SLA clocks, rules
             if run_docket(env, "worker", "--once").stderr.strip().endswith("did 0 thing(s)"):
                 break
         with (

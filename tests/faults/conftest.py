@@ -33,8 +33,6 @@ from tests.servers import (
 LONG = os.environ.get("DOCKET_FAULTS_LONG") == "1"
 PROJECT = "FLT"
 
-pytestmark = pytest.mark.slow
-
 
 def long_or(short: Any, long: Any) -> Any:
     """`long` in the long form (DOCKET_FAULTS_LONG=1), else `short`."""

@@ -12,6 +12,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.faults.conftest import (
     PROJECT,
     Fleet,
@@ -29,6 +31,8 @@ from tests.servers import (
     spawn_server,
     stop_process_group,
 )
+
+pytestmark = pytest.mark.slow
 
 WRITERS = long_or(8, 16)
 

@@ -18,6 +18,8 @@ import pytest
 from tests.faults.conftest import Database, check_integrity, long_or
 from tests.servers import DOCKET, run_docket
 
+pytestmark = pytest.mark.slow
+
 ISSUES = long_or(3000, 20000)
 KILLS = long_or(1, 4)
 BATCH = 100

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
+
 from tests.faults.conftest import (
     PROJECT,
     Fleet,
@@ -14,6 +16,8 @@ from tests.faults.conftest import (
     make_project,
     writers,
 )
+
+pytestmark = pytest.mark.slow
 
 WRITERS = long_or(8, 16)
 ROUNDS = long_or(2, 12)

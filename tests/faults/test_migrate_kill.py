@@ -12,8 +12,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.faults.conftest import Database, long_or
 from tests.servers import DOCKET, run_docket, scratch_environment
+
+pytestmark = pytest.mark.slow
 
 KILLS = long_or(2, 10)
 

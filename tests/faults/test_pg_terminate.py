@@ -31,10 +31,13 @@ from tests.faults.conftest import (
     on_postgres,
 )
 
-pytestmark = pytest.mark.skipif(
-    not on_postgres(),
-    reason="PostgreSQL backends: runs only when DOCKET_DATABASE_URL is postgres://",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not on_postgres(),
+        reason="PostgreSQL backends: runs only when DOCKET_DATABASE_URL is postgres://",
+    ),
+]
 
 CLIENTS = long_or(6, 12)
 SECONDS = long_or(6, 40)

@@ -12,8 +12,12 @@ import signal
 import socket
 from pathlib import Path
 
+import pytest
+
 from tests.mailin.conftest import fixture_bytes, mail_process
 from tests.servers import running_server, scratch_environment
+
+pytestmark = pytest.mark.slow
 
 ROUNDS = 3
 

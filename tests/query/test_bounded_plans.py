@@ -13,7 +13,8 @@ import pytest
 from docket.issues.access import visible_issues
 from docket.issues.queries import IssueFilter, filtered_issues
 from docket.issues.query_fields import compile_issue_query
-from tests.factories import make_issue
+from docket.projects.models import Component
+from tests.factories import make_issue, make_project
 
 SHAPES = {
     "and": lambda n: " ".join(f"label:l{i}" for i in range(n)),
@@ -112,3 +113,35 @@ def test_a_query_confined_to_a_project_is_gated_like_the_projects_own_list(cast)
             gated_by_person = "reporter_id" in str(issues.query).split(" FROM ", 1)[1]
             assert gated_by_person == (who == cast.carol or not confined), (text, who)
             assert (secret in issues) == (sees and "-project" not in text), (text, who)
+
+
+def test_a_label_subquery_is_confined_to_the_projects_the_query_requires(cast):
+    """A label belongs to one project: `project:WEB label:bug` reads WEB's `bug` rows only,
+    not every project's (1M issues, 500 projects: 719 ms unconfined)."""
+    ops = make_project(cast.alice, "OPS", members={cast.bob: "member"})
+    for project in (cast.web, ops):
+        Component.objects.create(project=project, name="ui")
+    web_bug = make_issue(cast.bob, cast.web, title="web bug", labels=["bug"], components=["ui"])
+    web_plain = make_issue(cast.bob, cast.web, title="web plain", labels=["chore"])
+    ops_bug = make_issue(cast.bob, ops, title="ops bug", labels=["bug"], components=["ui"])
+
+    def found(text: str) -> set[str]:
+        q, _ = compile_issue_query(text, cast.bob)
+        return set(visible_issues(cast.bob).filter(q).values_list("title", flat=True))
+
+    assert found("project:web label:bug") == {web_bug.title}
+    assert found("project:WEB -label:bug") == {web_plain.title}
+    assert found("project:web,ops label:bug") == {web_bug.title, ops_bug.title}
+    assert found("project:ops (label:bug OR label:chore)") == {ops_bug.title}
+    assert found("project:web component:ui label:bug label:bug") == {web_bug.title}
+    assert found("label:bug") == {web_bug.title, ops_bug.title}  # no project: every project's
+    assert found("project:web OR label:bug") == {web_bug.title, web_plain.title, ops_bug.title}
+
+    confined = _sql(cast.bob, "project:web label:bug component:ui")
+    for m2m in ("labels", "components"):
+        rows = confined.split(f'FROM "issues_issue_{m2m}"')[1].split('"issues_issue"."id"')[0]
+        assert 'U2."key" IN (WEB)' in rows, confined
+    assert "IN (WEB)" not in _sql(cast.bob, "project:web OR label:bug")
+    by_parameter = filtered_issues(cast.bob, IssueFilter(projects=["web"], labels=["bug"]))
+    assert set(by_parameter) == {web_bug}
+    assert 'U2."key" IN (WEB)' in str(by_parameter.query)

@@ -48,6 +48,8 @@ from tests.api.test_attachments import content, multipart, send, upload
 from tests.factories import make_issue
 from tests.servers import run_docket, running_server, scratch_environment
 
+pytestmark = pytest.mark.slow
+
 if importlib.util.find_spec("moto") is None:
     pytest.skip(
         "moto[server] is not installed: install the dev extras (pip install -e '.[dev]')",

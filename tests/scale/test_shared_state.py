@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.servers import running_server, scratch_environment
+
+pytestmark = pytest.mark.slow
 
 
 def _bad_token(url: str) -> int:

@@ -12,6 +12,8 @@ from django.http import StreamingHttpResponse
 from docket.issues.imports import import_issues
 from docket.transfer import export
 
+pytestmark = pytest.mark.slow
+
 ISSUES = 5000
 
 

@@ -18,10 +18,13 @@ from docket.issues import comments as issue_comments
 from docket.issues.access import granted_issue_ids, issue_by_key
 from docket.issues.models import Issue, IssueEvent, IssueGrant
 from docket.issues.timeline import timeline_page
+from docket.live.changes import newest_event_id
+from docket.notifications import preferences
 from docket.notifications import queries as notification_queries
 from docket.projects import access
 from docket.projects.models import Milestone, Project
 from docket.projects.workflow_rules import rules_of, rules_with_targets, states_of
+from docket.web.views.issue_page import sections_of
 from tests.factories import make_issue, token_for
 from tests.notifications.conftest import dispatch_all
 
@@ -276,7 +279,15 @@ def _reads(cast, issue):
         ),
         "watchers": lambda: watching.watch_state(cast.alice, issue),
         "unread notifications": lambda: _unread_notifications(cast, issue),
+        "mutes": lambda: _mutes(cast, issue),
+        "newest event": newest_event_id,
+        "issue page sections": lambda: sections_of(issue),
     }
+
+
+def _mutes(cast, issue):
+    preferences.mute(cast.bob, issue=issue.key)
+    return preferences.muted(cast.bob, issue)
 
 
 def _unread_notifications(cast, issue):
@@ -287,6 +298,7 @@ def _unread_notifications(cast, issue):
 READS = (
     "token", "grants", "custom fields", "session", "roles", "project", "issue", "states", "rules",
     "rules and targets", "timeline", "timeline's next page", "watchers", "unread notifications",
+    "mutes", "newest event", "issue page sections",
 )  # fmt: skip
 
 

@@ -11,7 +11,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from docket.accounts.models import Team
-from docket.issues import actions, comments, sharing, watching
+from docket.attachments.actions import attach_bytes
+from docket.issues import actions, comments, links, sharing, watching, worklog
 from docket.issues.models import Comment, Issue, IssueEvent, Watch
 from docket.issues.queries import IssueFilter, list_issues
 from docket.issues.query_fields import issue_matches
@@ -498,10 +499,26 @@ def test_the_issue_page_runs_a_fixed_number_of_queries(cast):
         actions.update_issue(actor=cast.bob, issue=issue, changes={"title": f"u{n}"})
     many = _queries_for_page(client)
     assert few == many
-    # 12 for the issue, 1 the top bar's unread count, 1 the mute toggle's state, 1 attachments,
-    # 3 links and sub-tasks (issue_structure.py: links, children, the gate's support desks),
-    # 3 custom fields and time (issue_work_section.py: fields, work log, visible sub-tasks)
-    assert many <= 21
+    # 11 for the issue, the top bar's unread count, the mute toggle's state, the custom
+    # fields and one asking which of the optional sections have anything (none here)
+    assert many <= 15
+
+
+def test_the_page_reads_a_section_only_when_it_has_something(cast):
+    issue = _issue(cast)
+    client = _as(cast.bob)
+    bare = _queries_for_page(client)
+    make_issue(cast.bob, cast.web, title="A sub-task", parent=issue.key)
+    links.link_issues(actor=cast.bob, issue=issue, kind="relates_to", other="WEB-2")
+    worklog.log_work(actor=cast.bob, issue=issue, time="90m")
+    attach_bytes(actor=cast.bob, issue=issue, filename="trace.txt", data=b"Traceback")
+    full = _queries_for_page(client)
+    page = _text(client.get("/WEB-1"))
+    assert "trace.txt" in page and "1h 30m" in page and page.count("A sub-task") >= 2
+    # 9 for the sections: attachments, links and their other ends, sub-tasks, the work log,
+    # visible sub-tasks (a level each) and their totals (2); 3 for what the timeline now
+    # tells (the link's issue and project, the attachment's name)
+    assert full == bare + 12, (bare, full)
 
 
 # --- watching -------------------------------------------------------------------------------------

@@ -57,10 +57,13 @@ def _redis_is_up() -> bool:
     return True
 
 
-pytestmark = pytest.mark.skipif(
-    not _redis_is_up() and os.environ.get("DOCKET_TEST_REQUIRE_REDIS") != "1",
-    reason="no Redis on 127.0.0.1:6379 (CI requires one: DOCKET_TEST_REQUIRE_REDIS=1)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not _redis_is_up() and os.environ.get("DOCKET_TEST_REQUIRE_REDIS") != "1",
+        reason="no Redis on 127.0.0.1:6379 (CI requires one: DOCKET_TEST_REQUIRE_REDIS=1)",
+    ),
+]
 
 
 def _use_redis(settings: Any, url: str) -> None:

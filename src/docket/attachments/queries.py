@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, QuerySet
-from django.db.models.expressions import OrderBy
+from django.db.models import Exists, F, QuerySet
+from django.db.models.expressions import Combinable, OrderBy
 from django.urls import reverse
 
 from docket.accounts.actor import Who
@@ -24,6 +24,11 @@ def _live(attachments: QuerySet[Attachment]) -> QuerySet[Attachment]:
     return attachments.filter(deleted_at__isnull=True).select_related(
         "issue__project", "uploaded_by"
     )
+
+
+def any_attachment(issue_id: Combinable) -> Exists:
+    """Whether the issue (an OuterRef) has a live attachment: a page skips an empty section."""
+    return Exists(Attachment.objects.filter(issue_id=issue_id, deleted_at__isnull=True))
 
 
 def get_attachment_for(user: Who, attachment_id: int) -> Attachment:

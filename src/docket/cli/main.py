@@ -197,10 +197,16 @@ def _start_mail() -> subprocess.Popen[bytes]:
     return subprocess.Popen(command)
 
 
+ONCE_ROUNDS = 100  # `worker --once`: bounded, should a job keep queueing another
+
+
 @app.command("worker")
 def worker_command(
     once: Annotated[
-        bool, typer.Option(help="Do what is due now (events, sweeps, jobs), then exit")
+        bool,
+        typer.Option(
+            help="Do what is due now (events, sweeps, jobs) until none is left, then exit"
+        ),
     ] = False,
     interval: Annotated[float, typer.Option(help="Seconds to wait when idle")] = 0.5,
     parent: Annotated[int | None, typer.Option(hidden=True)] = None,
@@ -214,8 +220,13 @@ def worker_command(
 
     runner = Worker(interval=interval, parent_pid=parent)
     if once:
+        done = 0
         try:
-            done = runner.step() + run_ready_jobs()
+            for _ in range(ONCE_ROUNDS):  # what one round's work queued (a mail) is due too
+                found = runner.step() + run_ready_jobs()
+                done += found
+                if not found:
+                    break
         finally:
             runner.close()
         err.print(f"did {done} thing(s)")

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import Combinable
 
 from docket.accounts.actor import Who, account_of
 from docket.core.clock import now
@@ -175,6 +176,16 @@ def resolve_as_duplicate(actor: Who, duplicate: Issue) -> None:
 
 
 # --- reading ----------------------------------------------------------------------------------
+
+
+def any_link(issue_id: Combinable) -> Exists:
+    """Whether the issue (an OuterRef) has a link, whoever may see its other end."""
+    return Exists(IssueLink.objects.filter(Q(source_id=issue_id) | Q(target_id=issue_id)))
+
+
+def any_subtask(issue_id: Combinable) -> Exists:
+    """Whether the issue (an OuterRef) has a sub-task, whoever may see it."""
+    return Exists(Issue.objects.filter(parent_id=issue_id, deleted_at__isnull=True))
 
 
 def links_of(viewer: Who, issue: Issue) -> list[LinkView]:

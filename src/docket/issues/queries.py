@@ -208,10 +208,10 @@ def filtered_issues(user: Who, f: IssueFilter, query: str = "") -> QuerySet[Issu
         issues = visible_in(user, ids)
     else:
         issues = visible_issues(user)
-    return _filter(issues, f, user)
+    return _filter(issues, f, user, keys)
 
 
-def _filter(issues: QuerySet[Issue], f: IssueFilter, me: Who) -> QuerySet[Issue]:
+def _filter(issues: QuerySet[Issue], f: IssueFilter, me: Who, keys: list[str]) -> QuerySet[Issue]:
     if f.statuses:
         issues = issues.filter(status__name__in=_status_names(f.statuses, me))
     if f.state == "open":
@@ -229,19 +229,21 @@ def _filter(issues: QuerySet[Issue], f: IssueFilter, me: Who) -> QuerySet[Issue]
     if f.types:
         issues = issues.filter(type__in=_names("type", f.types, list(IssueType.values)))
     if f.labels:
-        issues = issues.filter(_carrying_all(f.labels))
+        issues = issues.filter(_carrying_all(f.labels, keys))
     if f.teams:
         issues = issues.filter(team__slug__in=f.teams)
     return issues
 
 
-def _carrying_all(labels: list[str]) -> Q:
+def _carrying_all(labels: list[str], keys: list[str]) -> Q:
     """Issues carrying every one of `labels`: one grouped subquery, not a join per label (30
-    joins took a PostgreSQL backend to 23 GB; SQLite refuses more than 64 tables)."""
+    joins took a PostgreSQL backend to 23 GB; SQLite refuses more than 64 tables); only the
+    label rows of projects `keys` when the list is confined to them."""
     names = sorted(set(labels))
     if len(names) > MAX_NAMES:
         raise BadParameter.field("label", f"at most {MAX_NAMES} labels (got {len(names)})")
-    return LABELED.within_all([Q(label__name=name) for name in names])
+    where = Q(label__project__key__in=keys) if keys else Q()
+    return LABELED.within_all([Q(label__name=name) & where for name in names])
 
 
 def _status_names(names: list[str], viewer: Who) -> list[str]:

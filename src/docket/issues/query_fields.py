@@ -50,7 +50,7 @@ from docket.query import (
     validate,
 )
 from docket.query.checked import EMPTY, ME
-from docket.query.fields import Related
+from docket.query.fields import Narrow, Related
 
 MAX_NUMBER = 2**31 - 1
 SLA_STATES = (
@@ -69,6 +69,11 @@ COMMENTED = Related(
 )
 WATCHED = Related(lambda: Watch.objects.all(), "issue_id")
 MENTIONED = Related(lambda: Mention.objects.all(), "issue_id")  # deleted comments' rows are gone
+
+
+def _in_projects(path: str) -> Narrow:
+    """A label or component belongs to one project: `project:P label:bug` reads P's rows."""
+    return Narrow("project", lambda keys: Q(**{f"{path}__in": [str(k).upper() for k in keys]}))
 
 
 # Who is asking, while a query is validated: `status:` accepts (and suggests) only state
@@ -340,12 +345,14 @@ FIELDS = (
     Field(
         "labels", Kind.NAME, "label__name", lambda i: [x.name for x in i.labels.all()],
         aliases=("label",), nullable=True, within=LABELED.within, within_all=LABELED.within_all,
+        narrow=_in_projects("label__project__key"),
     ),
     Field(
         "components", Kind.NAME, "component__name",
         lambda i: [x.name for x in i.components.all()],
         aliases=("component",), nullable=True,
         within=IN_COMPONENT.within, within_all=IN_COMPONENT.within_all,
+        narrow=_in_projects("component__project__key"),
     ),
     Field(
         "milestone", Kind.NAME, _column("milestone"),

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, Q, QuerySet, Sum
+from django.db.models.expressions import Combinable
 
 from docket.accounts.actor import Who, account_of
 from docket.core.clock import now
@@ -123,6 +124,11 @@ def delete_entry(*, actor: Who, issue: Issue, entry_id: int) -> None:
     record(issue, actor, EventKind.WORK_DELETED, moment, old=old)
 
 
+def any_entry(issue_id: Combinable) -> Exists:
+    """Whether time was logged on the issue (an OuterRef)."""
+    return Exists(WorkLog.objects.filter(issue_id=issue_id))
+
+
 def entries(issue: Issue, *, limit: int = 200) -> list[WorkLog]:
     """The issue's entries, most recent day first (the API pages at `limit`)."""
     found = WorkLog.objects.filter(issue=issue).select_related("author")
@@ -179,17 +185,23 @@ def subtask_ids(reader: Who, issue: Issue) -> list[int]:
 
 
 def issue_totals(
-    reader: Who, issue: Issue, shown: list[WorkLog] | None = None, *, limit: int = 200
+    reader: Who,
+    issue: Issue,
+    shown: list[WorkLog] | None = None,
+    *,
+    limit: int = 200,
+    subtasks: bool = True,
 ) -> dict[str, Any]:
     """The issue's own totals, and with its visible sub-tasks rolled up. `shown`: its
     entries as `entries(issue, limit=limit)` read them (all of them when fewer than `limit`:
-    then no query sums them again)."""
+    then no query sums them again). `subtasks`: False when the caller knows it has no
+    sub-tasks."""
     if shown is not None and len(shown) < limit:
         own = Totals(issue.estimate, sum(e.minutes for e in shown))
     else:
         logged = WorkLog.objects.filter(issue=issue).aggregate(total=Sum("minutes"))["total"]
         own = Totals(issue.estimate, logged or 0)
-    children = subtask_ids(reader, issue)
+    children = subtask_ids(reader, issue) if subtasks else []
     rolled = own
     if children:
         rolled = totals_of(Issue.objects.filter(Q(pk=issue.pk) | Q(pk__in=children)))

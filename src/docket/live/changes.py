@@ -23,6 +23,7 @@ from django.db import close_old_connections
 from docket.accounts.actor import Actor, Who
 from docket.accounts.models import User
 from docket.core.errors import NotFound
+from docket.core.prepared import Prepared
 from docket.core.rows import one_or_none
 from docket.issues.access import can_see, get_issue_for, sees_internal, visible_issues
 from docket.issues.models import EventKind, Issue, IssueEvent
@@ -91,11 +92,14 @@ def latest_event_id() -> int:
     return newest_event_id()
 
 
+_NEWEST = Prepared(lambda: IssueEvent.objects.order_by("-id").values("id")[:1], arguments=0)
+
+
 def newest_event_id() -> int:
     """The id a page's stream starts after (`/live?after=`): a change made between rendering
-    the page and the stream opening still reaches it."""
-    last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first()
-    return last or 0
+    the page and the stream opening still reaches it. Every page asks (prepared)."""
+    last = _NEWEST.rows()
+    return last[0]["id"] if last else 0
 
 
 def changes_after(

@@ -17,6 +17,7 @@ from django.db.models import Q
 from docket.accounts.actor import Who, account_of
 from docket.core import clock
 from docket.core.errors import Invalid
+from docket.core.prepared import Prepared
 from docket.issues.access import get_issue_for, visible_issues
 from docket.issues.models import Issue
 from docket.notifications.models import Channel, Kind, Mute, Preference
@@ -138,20 +139,24 @@ def mutes_of(actor: Who) -> dict[str, list[str]]:
     }
 
 
+_MUTES = Prepared(
+    lambda user_id, issue_id, project_id: Mute.objects.filter(
+        Q(issue_id=issue_id) | Q(project_id=project_id), user_id=user_id
+    ).values("issue_id", "project_id"),
+    arguments=3,
+)
+
+
 def muted(actor: Who, issue: Issue) -> dict[str, bool]:
     """Whether `actor` muted `issue`, or its whole project (one query; the issue page asks
     it for an issue the reader is already seeing)."""
     user = account_of(actor)
     if user is None:
         return {"issue": False, "project": False}
-    found = set(
-        Mute.objects.filter(
-            Q(issue_id=issue.id) | Q(project_id=issue.project_id), user=user
-        ).values_list("issue_id", "project_id")
-    )
+    found = _MUTES.rows(user.pk, issue.pk, issue.project_id)
     return {
-        "issue": any(issue_id is not None for issue_id, _ in found),
-        "project": any(project_id is not None for _, project_id in found),
+        "issue": any(row["issue_id"] is not None for row in found),
+        "project": any(row["project_id"] is not None for row in found),
     }
 
 

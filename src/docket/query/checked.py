@@ -78,3 +78,14 @@ class CheckedQuery:
 
     where: Checked | None
     sort: tuple[SortBy, ...]
+
+    def requirements(self) -> dict[str, tuple[Any, ...]]:
+        """The values every match must have one of, by field name: the top-level
+        `name:a,b` terms the whole query is ANDed with (`none` is not a value here). A
+        multi-valued field's subquery can be confined by them (`Field.narrow`)."""
+        terms = self.where.children if isinstance(self.where, AllOf) else (self.where,)
+        found: dict[str, tuple[Any, ...]] = {}
+        for term in terms:
+            if isinstance(term, Cond) and term.op == ":" and EMPTY not in term.operands:
+                found.setdefault(term.field.name, term.operands)
+        return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import reduce
 from operator import and_, or_
 from typing import Any
@@ -29,7 +30,9 @@ NOTHING = Q(pk__in=[])
 
 def compile_query(query: CheckedQuery, ctx: Context) -> tuple[Q, list[OrderBy]]:
     """The filter (an empty Q matches everything) and the `order_by` arguments."""
-    where = to_q(query.where, ctx) if query.where is not None else Q()
+    if query.where is None:
+        return Q(), ordering(query.sort)
+    where = to_q(query.where, replace(ctx, required=query.requirements()))
     return where, ordering(query.sort)
 
 
@@ -96,8 +99,10 @@ def _related_rows(cond: Cond, ctx: Context) -> Q | None:
     field = cond.field
     if field.within is None or field.compile is not None or EMPTY in cond.operands:
         return None
-    rows = [_rows_q(field, cond.op, operand, ctx) for operand in cond.operands]
-    return reduce(or_, rows)
+    rows = reduce(or_, [_rows_q(field, cond.op, operand, ctx) for operand in cond.operands])
+    if field.narrow is not None and field.narrow.by in ctx.required:
+        rows &= field.narrow.rows(ctx.required[field.narrow.by])
+    return rows
 
 
 def _rows_q(field: Field, op: str, operand: Any, ctx: Context) -> Q:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -18,6 +19,9 @@ class Context:
     # Who is asking, for fields whose answer depends on what they may see (an issue's links:
     # a link to an issue the viewer cannot see does not count). None: a trusted caller.
     viewer: Any = None
+    # The query's own top-level requirements (CheckedQuery.requirements), filled in by
+    # compile_query: what a multi-valued field's subquery may be confined by (Field.narrow).
+    required: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

@@ -26,7 +26,6 @@ import jinja2
 from django.middleware.csrf import get_token
 from django.template.backends.jinja2 import Jinja2, Template
 from django.template.backends.utils import csrf_input
-from django.templatetags.static import static
 from django.test.signals import template_rendered
 from django.urls import get_script_prefix, reverse
 from django.utils import dateformat, timezone
@@ -39,7 +38,7 @@ from docket.issues.references import render_for
 from docket.live.changes import newest_event_id
 from docket.notifications.queries import unread_count
 from docket.projects.access import Perm, permissions_in
-from docket.web.look import ago, avatar, icon, theme_class, theme_of, type_icon
+from docket.web.look import ago, avatar, icon, static, theme_class, theme_of, type_icon
 from docket.web.markup import card_sla_now, issue_rows, kanban_cards, status_class
 
 

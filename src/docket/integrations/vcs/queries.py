@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import BooleanField, CharField, F, Value
+from django.db.models import BooleanField, CharField, Exists, F, Q, Value
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast
 
 from docket.accounts.actor import Who
@@ -19,6 +20,13 @@ from docket.projects.models import Project
 
 MAX_SHOWN = 100
 COLUMNS = ("kind", "ref", "title", "url", "branch", "who", "repo", "landed", "state", "at")
+
+
+def any_development(issue_id: Combinable) -> Q:
+    """Whether a commit or pull request is linked to the issue (an OuterRef)."""
+    return Exists(CommitLink.objects.filter(issue_id=issue_id)) | Exists(
+        PullRequestLink.objects.filter(issue_id=issue_id)
+    )
 
 
 def development_of(issue: Issue) -> dict[str, list[dict[str, Any]]]:
@@ -55,7 +63,7 @@ def development_of(issue: Issue) -> dict[str, list[dict[str, Any]]]:
     return shown
 
 
-__all__ = ["development_of"]
+__all__ = ["any_development", "development_of"]
 
 
 def managed_project(actor: Who, key: str) -> Project:

@@ -17,18 +17,30 @@ from docket.issues.models import Issue
 CHILDREN_SHOWN = 100  # the API's `parent:` query lists any number
 
 
-def links_section(user: Actor, issue: Issue, editable: frozenset[str]) -> dict[str, Any]:
-    """The context of issue/links.html (and the header's Blocked badge)."""
-    views = links.links_of(user, issue)
+def links_section(
+    user: Actor,
+    issue: Issue,
+    editable: frozenset[str],
+    *,
+    linked: bool = True,
+    subtasks: bool = True,
+) -> dict[str, Any]:
+    """The context of issue/links.html (and the header's Blocked badge). `linked`, `subtasks`:
+    False when the caller knows the issue has no links, or no sub-tasks."""
+    views = links.links_of(user, issue) if linked else []
     groups = [
         {"kind": kind, "label": LABELS[kind], "links": [v for v in views if v.kind == kind]}
         for kind in KINDS
     ]
-    children = list(
-        visible_issues(user)
-        .filter(parent=issue)
-        .select_related("project", "status")
-        .order_by("number")[:CHILDREN_SHOWN]
+    children = (
+        list(
+            visible_issues(user)
+            .filter(parent=issue)
+            .select_related("project", "status")
+            .order_by("number")[:CHILDREN_SHOWN]
+        )
+        if subtasks
+        else []
     )
     done = sum(1 for child in children if child.status.is_done)
     parent = None

@@ -33,17 +33,20 @@ def shown_value(field: CustomField, value: Any) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def work_section(user: Who, issue: Issue) -> dict[str, Any]:
-    """The context of web/issue/work.html."""
+def work_section(
+    user: Who, issue: Issue, *, logged: bool = True, subtasks: bool = True
+) -> dict[str, Any]:
+    """The context of web/issue/work.html. `logged`, `subtasks`: False when the caller knows
+    no time was logged on the issue, or it has no sub-tasks."""
     values = custom_fields.values_for(user, issue)
     fields = custom_fields.project_fields(issue.project)
     may_edit = bool(fields) and _may_edit_custom(user, issue)
-    entries = worklog.entries(issue, limit=WORKLOG_SHOWN)
+    entries = worklog.entries(issue, limit=WORKLOG_SHOWN) if logged else []
     return {
         "custom": custom_inputs(issue.project, values, people=may_edit),
         "may_edit_custom": may_edit,
         "worklog": [worklog.entry_out(e) for e in entries],
-        "time": worklog.issue_totals(user, issue, entries, limit=WORKLOG_SHOWN),
+        "time": worklog.issue_totals(user, issue, entries, limit=WORKLOG_SHOWN, subtasks=subtasks),
         "may_log": Perm.EDIT_ISSUE in permissions_in(user, issue.project),
         "moderator": Perm.MODERATE in permissions_in(user, issue.project),
     }
