@@ -31,8 +31,12 @@ echo "== import contracts (pyproject.toml [tool.importlinter])"
 lint-imports --no-cache
 
 WORKERS=${DOCKET_TEST_WORKERS:-auto}
+# loadgroup: as xdist's default, except that a module marked xdist_group runs on one worker,
+# so its module-scoped server (the demo, live streams, S3, fuzzing, …) is built once, not on
+# every worker that gets one of its tests.
+DIST="--dist=loadgroup"
 echo "== pytest on SQLite"
-env -u DOCKET_DATABASE_URL pytest -n "$WORKERS" "$@"
+env -u DOCKET_DATABASE_URL pytest -n "$WORKERS" "$DIST" "$@"
 
 PG_URL=${DOCKET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 if python - "$PG_URL" <<'PY'
@@ -47,7 +51,7 @@ then
   # The browser tests ran above: they check the pages, whose SQL is the same code every
   # layer below them runs here. Once is enough (they are a third of the suite's time).
   echo "== pytest on PostgreSQL ($PG_URL), tests/browser excepted"
-  DOCKET_DATABASE_URL="$PG_URL" pytest -n "$WORKERS" --ignore=tests/browser "$@"
+  DOCKET_DATABASE_URL="$PG_URL" pytest -n "$WORKERS" "$DIST" --ignore=tests/browser "$@"
 elif [ "${DOCKET_TEST_REQUIRE_POSTGRES:-0}" = "1" ]; then
   echo "PostgreSQL is required for this run but cannot be reached" >&2
   exit 1

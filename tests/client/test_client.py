@@ -16,7 +16,10 @@ from docket_client.errors import AUTH, CONFLICT, ERROR, NOT_FOUND, USAGE
 from tests.client.conftest import Client
 from tests.servers import ADMIN_PASSWORD, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("client"),  # one worker builds its server (--dist loadgroup)
+]
 
 
 def _validate(openapi: dict, schema_name: str, data: object) -> None:

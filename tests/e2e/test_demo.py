@@ -17,7 +17,10 @@ import pytest
 from docket.cli.demo_data import CHECKOUT, DARK_MODE, RATE_LIMIT, SESSIONS, SSO_TICKET
 from tests.servers import ADMIN_PASSWORD, Server, run_docket, running_server, scratch_environment
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("demo"),  # one worker builds its server (--dist loadgroup)
+]
 
 
 @dataclass

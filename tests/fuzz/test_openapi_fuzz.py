@@ -33,7 +33,10 @@ from schemathesis.checks import (
 
 from tests.fuzz.conftest import FuzzServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("fuzz"),  # one worker builds its server (--dist loadgroup)
+]
 
 EXAMPLES = int(os.environ.get("DOCKET_FUZZ_EXAMPLES", "10"))
 CHECKS = [

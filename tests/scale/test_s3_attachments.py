@@ -48,7 +48,10 @@ from tests.api.test_attachments import content, multipart, send, upload
 from tests.factories import make_issue
 from tests.servers import run_docket, running_server, scratch_environment
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("s3"),  # one worker builds its server (--dist loadgroup)
+]
 
 if importlib.util.find_spec("moto") is None:
     pytest.skip(

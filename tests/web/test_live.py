@@ -23,7 +23,10 @@ from tests.factories import make_issue, make_project, token_for
 from tests.servers import Server, running_server, scratch_environment
 
 PASSWORD = "live-test-password-42"
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("live"),  # one worker builds its server (--dist loadgroup)
+]
 
 
 # --- refusals, through Django's test client -------------------------------------------------

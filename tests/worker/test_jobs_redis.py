@@ -59,6 +59,7 @@ def _redis_is_up() -> bool:
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("redis-jobs"),  # one worker builds its server (--dist loadgroup)
     pytest.mark.skipif(
         not _redis_is_up() and os.environ.get("DOCKET_TEST_REQUIRE_REDIS") != "1",
         reason="no Redis on 127.0.0.1:6379 (CI requires one: DOCKET_TEST_REQUIRE_REDIS=1)",
