@@ -27,6 +27,15 @@ def test_print_then_parse_gives_the_same_tree(query):
     assert _parse_printed(query) == query
 
 
+@pytest.mark.parametrize(
+    "text", ["sort:--", "sort:--asc", "sort:-x-asc", "sort:x-desc-asc", "sort:a-ASC-desc"]
+)
+def test_sort_keys_named_like_directions_round_trip(text):
+    """Found by the test below: `sort:--` printed as `sort:--desc`, which is another key."""
+    query = parse(text)
+    assert parse(to_text(query)) == query
+
+
 @FAST
 @given(garbage)
 def test_parse_raises_only_query_errors(text):

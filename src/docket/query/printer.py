@@ -60,4 +60,14 @@ def _word(text: Text) -> str:
 
 
 def _sort(keys: tuple[SortKey, ...]) -> str:
-    return "sort:" + ",".join(_value(Value(k.name + ("-desc" if k.desc else ""))) for k in keys)
+    return "sort:" + ",".join(_value(Value(_sort_key(k))) for k in keys)
+
+
+def _sort_key(key: SortKey) -> str:
+    """`name` or `name-desc`, in the form that parses back to the same key: a name that
+    itself starts with "-" or ends in -asc/-desc (hypothesis found `sort:--`) says so."""
+    if key.desc:
+        return f"-{key.name}" if key.name.startswith("-") else f"{key.name}-desc"
+    if key.name.rpartition("-")[2].lower() in ("asc", "desc"):
+        return f"{key.name}-asc"
+    return key.name
