@@ -149,6 +149,7 @@ def avatar(person: Any, size: str = "", labelled: bool = False) -> SafeString:
 # --- icons ---------------------------------------------------------------------------------
 
 ICON_SPRITE = "web/icons.svg"
+ISSUE_TYPES = frozenset({"bug", "task", "feature", "improvement", "incident", "support"})
 
 
 @functools.lru_cache(maxsize=512)
@@ -164,7 +165,6 @@ def _forget_static_urls(*, setting: str, **kwargs: Any) -> None:
 
 
 setting_changed.connect(_forget_static_urls)
-ISSUE_TYPES = frozenset({"bug", "task", "feature", "improvement", "incident", "support"})
 
 
 def icon(name: str, label: str = "", classes: str = "") -> SafeString:
