@@ -36,9 +36,6 @@ WORKERS=${DOCKET_TEST_WORKERS:-auto}
 # so its module-scoped server (the demo, live streams, S3, fuzzing, …) is built once, not on
 # every worker that gets one of its tests.
 DIST="--dist=loadgroup"
-# The PostgreSQL pass: one worker more than cores when left to auto, since each worker spends
-# part of its time waiting on the server (CI time: 12 min with 2 on 2 cores).
-if [ "$WORKERS" = auto ]; then PG_WORKERS=$(( $(nproc) + 1 )); else PG_WORKERS=$WORKERS; fi
 echo "== pytest on SQLite"
 env -u DOCKET_DATABASE_URL pytest -n "$WORKERS" "$DIST" "$@"
 
@@ -67,8 +64,9 @@ then
   # schema fuzzer (input checking; NUL bytes, which PostgreSQL refuses, have tests of their
   # own that run here) and the demo's content. Each builds its own server: ~4 min of a pass.
   skip+=(--ignore=tests/client --ignore=tests/fuzz --ignore=tests/e2e/test_demo.py)
+  skip+=(--ignore=tests/unit/test_staticfiles.py)  # collecting static files: no database
   echo "== pytest on PostgreSQL ($PG_URL), except the tests above (run on SQLite)"
-  DOCKET_DATABASE_URL="$PG_URL" pytest -n "$PG_WORKERS" "$DIST" --ignore=tests/browser "${skip[@]}" "$@"
+  DOCKET_DATABASE_URL="$PG_URL" pytest -n "$WORKERS" "$DIST" --ignore=tests/browser "${skip[@]}" "$@"
 elif [ "${DOCKET_TEST_REQUIRE_POSTGRES:-0}" = "1" ]; then
   echo "PostgreSQL is required for this run but cannot be reached" >&2
   exit 1
