@@ -53,11 +53,14 @@ then
   # layer below them runs here. Once is enough (they are a third of the suite's time).
   # So are the pages' own tests that check what a page shows and how it behaves, not what it
   # asks the database (CI time: the two passes are near 30 minutes on 2 cores). The pages
-  # whose queries differ by database stay: lists, filters, board, inbox, projects, live
+  # whose queries differ by database stay: lists, filters, board, projects, live
   # updates (LISTEN/NOTIFY), NUL bytes.
   skip=()
+  # The issue page's and inbox's reads are pinned on both databases by tests/unit/test_prepared.py
+  # and tests/notifications.
   for page_test in look compression palette auth_pages issue_create project_settings \
-      rules_pages teams_pages milestones_pages attachments_page issue_page_sections my_work_rows; do
+      rules_pages teams_pages milestones_pages attachments_page issue_page_sections my_work_rows \
+      issue_page inbox; do
     skip+=("--ignore=tests/web/test_$page_test.py")
   done
   # And three whose subject is not the database: the terminal client (it speaks HTTP), the
