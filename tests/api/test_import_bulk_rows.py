@@ -1,12 +1,15 @@
-"""The bulk import writes its rows without the ORM (COPY on PostgreSQL, one prepared INSERT on
+"""The bulk import writes its rows without the ORM (COPY on PostgreSQL, INSERTs of many rows on
 SQLite, ids reserved from the tables' sequences): what it writes must be what the actions
 would have written, findable and with its history, and a batch that fails keeps nothing.
 These run on whichever database the suite runs on (SQLite, or PostgreSQL with
 DOCKET_DATABASE_URL)."""
 
+import gc
+
 import pytest
 from django.db import IntegrityError, connection
 
+from docket.core import bulk
 from docket.core.errors import Invalid
 from docket.issues import imports
 from docket.issues.actions import create_issue
@@ -48,7 +51,12 @@ def _gin_state() -> list[tuple[str, list[str]]]:
         return [(name, list(options or [])) for name, options in cursor.fetchall()]
 
 
-def test_bulk_rows_are_findable_with_history_and_the_sequences_move_on(cast):
+# SQLite: the default, and two rows to a statement, so every table's rows span statements
+@pytest.mark.parametrize("per_statement", [bulk.ROWS_PER_STATEMENT, 2])
+def test_bulk_rows_are_findable_with_history_and_the_sequences_move_on(
+    cast, monkeypatch, per_statement
+):
+    monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", per_statement)
     gin_before = _gin_state() if connection.vendor == "postgresql" else []
     made = import_issues(actor=cast.alice, project=cast.web, records=_records(6))
     assert [i.number for i in made] == [1, 2, 3, 4, 5, 6]
@@ -123,6 +131,7 @@ def test_a_batch_that_fails_in_the_database_keeps_nothing(cast):
     create_issue(actor=cast.alice, project=cast.web, fields={"title": "Number one"})
     Project.objects.filter(pk=cast.web.pk).update(next_number=1)  # as if WEB-1 were not
     taken = Issue.objects.get()
+    assert gc.isenabled()
     with pytest.raises(IntegrityError):
         import_new_issues(
             actor=cast.alice,
@@ -130,6 +139,7 @@ def test_a_batch_that_fails_in_the_database_keeps_nothing(cast):
             records=_records(4),
             origin=Origin("clash", ["a", "b", "c", "d"]),
         )
+    assert gc.isenabled()  # the batch paused the cycle collector; its failure restored it
     assert list(Issue.objects.values_list("pk", flat=True)) == [taken.pk]
     assert not Comment.objects.exists()
     assert list(IssueEvent.objects.values_list("kind", flat=True)) == ["created"]

@@ -8,7 +8,10 @@ connection, so inside the caller's transaction, and commits or rolls back with i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import gc
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -64,11 +67,35 @@ def write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
                     count += 1
             return count
         rows = rows if isinstance(rows, list) else list(rows)
-        if rows:
-            marks = ", ".join(["%s"] * len(columns))
-            sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"  # noqa: S608
-            wrapper.executemany(sql, rows)
+        one = "(" + ", ".join(["?"] * len(columns)) + ")"
+        per = _rows_per_statement(len(columns))
+        # sqlite3's own execute, with its own placeholders: Django's would rewrite each
+        # statement's hundreds of `%s` with a regular expression first.
+        with connection.wrap_database_errors:
+            for start in range(0, len(rows), per):
+                part = rows[start : start + per]
+                marks = ", ".join([one] * len(part))
+                sql = f"INSERT INTO {quote(table)} ({names}) VALUES {marks}"  # noqa: S608
+                sqlite3.Cursor.execute(wrapper.cursor, sql, [v for row in part for v in row])
         return len(rows)
+
+
+# Rows per INSERT on SQLite. Hundreds of rows to a statement, not one (`executemany`): SQLite
+# copies each page a statement first touches to a statement journal when the table has a
+# trigger (the comments' search trigger), once per statement, and every statement has its
+# fixed cost: the issues', events' and comments' inserts take 15–60% less (docs/benchmark.md,
+# "Fourth pass").
+ROWS_PER_STATEMENT = 300
+
+
+def _rows_per_statement(width: int) -> int:
+    """As many rows as fit SQLite's limit on a statement's parameters, at most
+    ROWS_PER_STATEMENT."""
+    limit = 999  # SQLite's default before 3.32, and Django's assumption
+    raw = connection.connection
+    if raw is not None and hasattr(raw, "getlimit"):  # Python 3.11+
+        limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, min(ROWS_PER_STATEMENT, limit // max(1, width)))
 
 
 def db_datetime(value: dt.datetime | None) -> Any:
@@ -90,7 +117,28 @@ def datetime_adapter() -> Any:
         if value is None:
             return None
         if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
+            if value.tzinfo is not UTC:  # most are UTC already: no conversion to make
+                value = value.astimezone(UTC)
+            value = value.replace(tzinfo=None)
         return str(value)
 
     return sqlite
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a bulk load builds and writes a batch.
+
+    A batch makes hundreds of thousands of short-lived objects (records, model instances,
+    rows, JSON), none of them in a cycle, and each of the collector's passes over the older
+    generations walks every live object again: ~15% of an import's time (docs/benchmark.md).
+    Whatever cycles a batch does make are collected once the collector is back on. Process
+    wide, so it is restored only by whoever turned it off: overlapping batches on two threads
+    leave it on."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()

@@ -30,7 +30,13 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
 from docket.accounts.actor import Actor, Who
 from docket.accounts.models import Team, User
-from docket.core.bulk import datetime_adapter, postgres, reserve_ids, write_rows
+from docket.core.bulk import (
+    collector_paused,
+    datetime_adapter,
+    postgres,
+    reserve_ids,
+    write_rows,
+)
 from docket.core.clock import now
 from docket.core.errors import Invalid
 from docket.issues import events as history
@@ -305,6 +311,13 @@ def import_issues(
     """Create `records` as issues of `project`; all or nothing. Returns the new issues.
     An error names the record by `where` (e.g. "line 12" of a file), else "record N"."""
     require(actor, project, Perm.MANAGE_PROJECT)
+    with collector_paused():
+        return _import_checked(actor, project, records, where)
+
+
+def _import_checked(
+    actor: Who, project: Project, records: list[dict[str, Any]], where: Sequence[str] | None
+) -> list[Issue]:
     look, moment = _Lookups(project, records), now()
     built = []
     for index, record in enumerate(records):
