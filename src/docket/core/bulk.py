@@ -1,6 +1,6 @@
 """Writing many rows fast, for bulk loads (the importer): ids reserved up front, so nothing
-has to be read back, and rows streamed with PostgreSQL's COPY FROM STDIN or SQLite's
-`executemany` (one prepared statement). No model logic runs: values must be what the column
+has to be read back, and rows streamed with PostgreSQL's COPY FROM STDIN or written by
+SQLite INSERTs of hundreds of rows each. No model logic runs: values must be what the column
 holds (`db_value` adapts the few types that need it). Everything runs on the default
 connection, so inside the caller's transaction, and commits or rolls back with it.
 """
@@ -50,8 +50,8 @@ def reserve_ids(model: Any, count: int) -> list[int]:
 
 
 def write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert `rows` (tuples in `columns` order) into `table`: COPY on PostgreSQL, one
-    prepared INSERT run by `executemany` on SQLite. Table and column names come from the
+    """Insert `rows` (tuples in `columns` order) into `table`: COPY on PostgreSQL,
+    INSERTs of up to ROWS_PER_STATEMENT rows on SQLite. Table and column names come from the
     code, never from input. Returns the number of rows written."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)

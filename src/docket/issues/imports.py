@@ -7,7 +7,7 @@ authors and timestamps; nobody else can.
 
 The rows skip the ORM (issue 20): ids are reserved from the tables' sequences up front, and
 issues, comments, events, watchers, labels and the memory of the source go in by COPY FROM
-STDIN on PostgreSQL and one prepared INSERT each (`executemany`) on SQLite
+STDIN on PostgreSQL and INSERTs of hundreds of rows each on SQLite
 (`core.bulk.write_rows`), all in the batch's transaction.
 
 `import_new_issues` also remembers where each issue came from (`ImportedRecord`: source,
@@ -329,7 +329,7 @@ def _import_checked(
     look.save_new_labels(built)
     first = allocate_numbers(project, len(built))
     # Ids from the table's sequence up front: the rows then go in by COPY (PostgreSQL) or
-    # one prepared INSERT (SQLite), and nothing is read back.
+    # multi-row INSERTs (SQLite), and nothing is read back.
     ids = reserve_ids(Issue, len(built))
     for offset, (item, pk) in enumerate(zip(built, ids, strict=True)):
         item.issue.number = first + offset
