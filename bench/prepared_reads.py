@@ -34,7 +34,8 @@ from docket.accounts.models import User  # noqa: E402
 from docket.accounts.sessions import SessionStore  # noqa: E402
 from docket.core.prepared import Prepared  # noqa: E402
 from docket.issues.access import issue_by_key  # noqa: E402
-from docket.issues.models import Comment, Issue  # noqa: E402
+from docket.issues.models import Comment, Issue, Label  # noqa: E402
+from docket.issues.relations import ProjectRelations, initial_state  # noqa: E402
 from docket.issues.timeline import timeline_page  # noqa: E402
 from docket.issues.watching import watch_state  # noqa: E402
 from docket.live.changes import newest_event_id  # noqa: E402
@@ -65,7 +66,23 @@ def reads() -> dict[str, Callable[[], Any]]:
         access.forget_roles(user)  # the roles are cached for one request: read them anew
         return access.project_roles(user)
 
+    names = ProjectRelations(project)
+    label = Label.objects.filter(project=project).values_list("name", flat=True).first()
+    component = project.components.values_list("name", flat=True).first()
+    milestone = project.milestones.values_list("name", flat=True).first()
+
+    def create_names() -> Any:
+        """What a create looks up by name (issues/relations.py), as the bench's bodies have."""
+        return (
+            initial_state(project),
+            names.assignee(user.username),
+            names.labels([label] if label else []),
+            names.components([component] if component else []),
+            names.milestone(milestone) if milestone else None,
+        )
+
     return {
+        "create's names (issues/relations.py)": create_names,
         "session (accounts/sessions.py)": lambda: SessionStore(key).load(),
         "project roles (projects/access.py)": roles,
         "project by key (projects/access.py)": lambda: access.project_by_key(project.key),

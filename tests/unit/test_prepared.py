@@ -17,11 +17,13 @@ from docket.issues import actions, custom_fields, watching
 from docket.issues import comments as issue_comments
 from docket.issues.access import granted_issue_ids, issue_by_key
 from docket.issues.models import Issue, IssueEvent, IssueGrant
+from docket.issues.relations import ProjectRelations, initial_state
 from docket.issues.timeline import timeline_page
 from docket.live.changes import newest_event_id
 from docket.notifications import preferences
 from docket.notifications import queries as notification_queries
 from docket.projects import access
+from docket.projects.actions import add_component, add_milestone
 from docket.projects.models import Milestone, Project
 from docket.projects.workflow_rules import rules_of, rules_with_targets, states_of
 from docket.web.views.issue_page import sections_of
@@ -260,7 +262,19 @@ def _reads(cast, issue):
         actor=cast.alice, project=cast.web, values={"name": "tier", "type": "text"}
     )
 
+    add_component(actor=cast.alice, project=cast.web, name="Backend")
+    add_milestone(actor=cast.alice, project=cast.web, name="2.0")
+    names = ProjectRelations(cast.web)
+    names.labels(["bug", "ui"])  # made on first use: then both reads find them
+
     return {
+        "create's names": lambda: (
+            initial_state(cast.web),
+            names.assignee("bob"),
+            names.labels(["bug", "ui"]),
+            names.components(["Backend"]),
+            names.milestone("2.0"),
+        ),
         "token": lambda: user_for_secret(secret),
         "grants": lambda: granted_issue_ids(Actor(cast.eve)),
         "custom fields": lambda: custom_fields.project_fields(Project.objects.get(key="WEB")),
@@ -296,7 +310,8 @@ def _unread_notifications(cast, issue):
 
 
 READS = (
-    "token", "grants", "custom fields", "session", "roles", "project", "issue", "states", "rules",
+    "create's names", "token", "grants", "custom fields", "session", "roles", "project",
+    "issue", "states", "rules",
     "rules and targets", "timeline", "timeline's next page", "watchers", "unread notifications",
     "mutes", "newest event", "issue page sections",
 )  # fmt: skip

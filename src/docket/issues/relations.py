@@ -5,14 +5,50 @@ The importer resolves the same names from rows it preloads per batch (imports.py
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any, TypeVar, cast
+
+from django.db.models import Model, QuerySet
 
 from docket.accounts.models import Team, User
 from docket.core.errors import Invalid
+from docket.core.prepared import Prepared, columns, instance
 from docket.core.rows import one_or_none
 from docket.issues.models import Issue, Label
 from docket.projects.access import ASSIGNABLE_ROLES, role_in
 from docket.projects.models import Component, Milestone, Project, WorkflowState
+from docket.projects.workflow_rules import states_of as workflow_states
+
+M = TypeVar("M", bound=Model)
+
+# Read by every create (API, web form, mail, rules): compiled once (core/prepared.py). A
+# project has a few dozen labels and components: all of them are read, rather than an
+# `IN (names)` query whose SQL varies with the number of names.
+_ACTIVE_USER = Prepared(
+    lambda username: User.objects.filter(username=username, is_active=True).values(*columns(User))[
+        :1
+    ],
+    arguments=1,
+)
+_LABELS = Prepared(
+    lambda project_id: Label.objects.filter(project_id=project_id).values(*columns(Label)),
+    arguments=1,
+)
+_COMPONENTS = Prepared(
+    lambda project_id: Component.objects.filter(project_id=project_id).values(*columns(Component)),
+    arguments=1,
+)
+_MILESTONE = Prepared(
+    lambda project_id, name: (
+        Milestone.objects.filter(project_id=project_id, name=name)
+        .order_by("id")
+        .values(*columns(Milestone))[:1]
+    ),
+    arguments=2,
+)
+
+
+def _loaded(model: type[M], rows: list[dict[str, Any]]) -> list[M]:
+    return [cast(M, instance(model, row)) for row in rows]
 
 
 def states_of(project: Project) -> QuerySet[WorkflowState]:
@@ -21,7 +57,7 @@ def states_of(project: Project) -> QuerySet[WorkflowState]:
 
 def initial_state(project: Project) -> WorkflowState:
     """Where a new issue starts: the state marked initial, else the first one."""
-    states = list(states_of(project).order_by("order", "id"))  # a handful: one query
+    states = workflow_states(project.workflow_id)  # a handful, in order: one prepared query
     return next((s for s in states if s.is_initial), None) or states[0]
 
 
@@ -51,15 +87,17 @@ class ProjectRelations:
         return state
 
     def assignee(self, username: str) -> User:
-        user = one_or_none(User.objects.filter(username=username, is_active=True))
+        user = next(iter(_loaded(User, _ACTIVE_USER.rows(username))), None)
         if user is None or role_in(user, self.project) not in ASSIGNABLE_ROLES:
             raise not_assignable(username, self.project)
         return user
 
     def labels(self, names: list[str]) -> list[Label]:
+        wanted = set(names)
         existing = {
             label.name: label
-            for label in Label.objects.filter(project=self.project, name__in=names)
+            for label in _loaded(Label, _LABELS.rows(self.project.pk))
+            if label.name in wanted
         }
         for name in names:
             if name not in existing:  # labels are created on first use, like tags
@@ -67,14 +105,14 @@ class ProjectRelations:
         return [existing[name] for name in names]
 
     def components(self, names: list[str]) -> list[Component]:
-        found = {c.name: c for c in Component.objects.filter(project=self.project, name__in=names)}
+        found = {c.name: c for c in _loaded(Component, _COMPONENTS.rows(self.project.pk))}
         missing = [name for name in names if name not in found]
         if missing:
             raise no_such("components", missing[0], self.project)
         return [found[name] for name in names]
 
     def milestone(self, name: str) -> Milestone:
-        milestone = Milestone.objects.filter(project=self.project, name=name).first()
+        milestone = next(iter(_loaded(Milestone, _MILESTONE.rows(self.project.pk, name))), None)
         if milestone is None:
             raise no_such("milestone", name, self.project)
         return milestone
