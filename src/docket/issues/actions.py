@@ -15,6 +15,7 @@ from docket.accounts.actor import Who, account_of
 from docket.audit.log import record as audit
 from docket.core.clock import now
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from docket.core.rows import insert_rows
 from docket.issues import custom_fields
 from docket.issues.access import check_field_permissions, require_on_issue
 from docket.issues.events import record
@@ -122,13 +123,14 @@ def create_issue(*, actor: Who, project: Project, fields: dict[str, Any]) -> Iss
     )
     issue.number = allocate_numbers(project)
     issue.save()
-    # A new issue has no links yet: insert them (`.set()` would read them first), and name
-    # them in its snapshot from memory.
+    # A new issue has no links yet: insert them (`.set()` would read them first; the ORM's
+    # bulk_create compiles its INSERT and reads the new ids back), and name them in its
+    # snapshot from memory.
     for relation, items in (("labels", labels), ("components", components)):
         if items:
             through = getattr(Issue, relation).through
             column = getattr(Issue, relation).field.m2m_reverse_field_name()
-            through.objects.bulk_create([through(issue=issue, **{column: x}) for x in items])
+            insert_rows(through, ["issue", column], [(issue.pk, x.pk) for x in items])
     custom_fields.write(issue, custom)
     names = {
         "labels": sorted(x.name for x in labels),
