@@ -344,7 +344,7 @@ def _import_checked(
     _events(built, comments, actor)
     # full-text index, same transaction
     with _gin_pending_list(search_index.ISSUE_INDEX.table):
-        search_index.index_new_issues(issues, ((c.issue_id, c.body) for c in comments))
+        search_index.index_new_issues(issues)
     return issues
 
 

@@ -223,18 +223,18 @@ def follow_event(event: IssueEvent) -> None:
     changes are already saved, in the same transaction)."""
     if event.kind == EventKind.DELETED:
         unindex_issues([event.issue_id])
-    elif event.kind == EventKind.CREATED:  # nobody else sees the new row: no lock to take
-        issue_backend().refresh([event.issue_id])
+    elif event.kind == EventKind.CREATED:  # a new row: no lock to take, nothing indexed yet
+        issue_backend().add([event.issue_id])
     elif event.kind in REINDEXED_BY or (
         event.kind == EventKind.CHANGED and event.field in TEXT_FIELDS
     ):
         index_issues([event.issue_id])
 
 
-def index_new_issues(issues: list[Issue], comments: Iterable[tuple[int, str]]) -> None:
-    """Bulk-index a batch just created in memory (the import), without reading it back;
-    `comments` are (issue id, body) pairs."""
-    issue_backend().write(documents(((i.pk, i.title, i.description) for i in issues), comments))
+def index_new_issues(issues: list[Issue]) -> None:
+    """Index a batch of issues just created, with their comments (the import): the index
+    reads their texts from the view, and none of them can be indexed already."""
+    issue_backend().add([issue.pk for issue in issues])
 
 
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:

@@ -74,6 +74,10 @@ class SearchBackend(Protocol):
     def refresh(self, ids: Sequence[int]) -> None:
         """Only with a `source`: re-read these documents from it; those it lacks leave."""
 
+    def add(self, ids: Sequence[int]) -> None:
+        """Only with a `source`: index these documents, which were never indexed (rows just
+        created): `refresh` without forgetting or removing anything first."""
+
     def delete(self, ids: Sequence[int]) -> None: ...
     def optimize(self) -> None:
         """After a bulk load: merge index segments, refresh planner statistics."""

@@ -125,6 +125,10 @@ class PostgresBackend:
                 [list(ids), list(ids)],
             )
 
+    def add(self, ids: Sequence[int]) -> None:
+        if ids:
+            self._vectors(ids)
+
     def _vectors(self, ids: Sequence[int]) -> None:
         t, fields, words = self.table, self.spec.fields, [PUNCTUATION, SPACES]
         for table, source in ((t, fields), (f"{t}_head", fields[:1])):

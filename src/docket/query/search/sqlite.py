@@ -64,6 +64,11 @@ class Fts5Backend:
         if not ids:
             return
         self._forget(ids)
+        self.add(ids)
+
+    def add(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
         fields = ", ".join(self.spec.fields)
         self._run(
             f"INSERT INTO {self.table} (rowid, {fields}) SELECT id, {fields} "
