@@ -125,6 +125,14 @@ def datetime_adapter() -> Any:
     return sqlite
 
 
+def date_adapter() -> Any:
+    """A date as the column takes it: itself for PostgreSQL, ISO text for SQLite (as
+    Django's `adapt_datefield_value` writes it)."""
+    if postgres():
+        return lambda value: value
+    return lambda value: None if value is None else value.isoformat()
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cycle collector off while a bulk load builds and writes a batch.

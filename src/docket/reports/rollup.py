@@ -40,6 +40,7 @@ from typing import Any
 
 from django.db import transaction
 
+from docket.core.bulk import date_adapter, datetime_adapter, write_rows
 from docket.core.clock import now
 from docket.issues.fields import PRIORITY_NAMES
 from docket.issues.models import EventKind, Issue, IssueEvent
@@ -404,16 +405,52 @@ def _write_in_chunks(token: str, facts: list[Fact], tallies: Tallies) -> None:
                 if not ids:
                     break
                 model.objects.filter(pk__in=ids).delete()
-    issues = [f.row() for f in facts]
-    for start in range(0, len(issues), SWAP_CHUNK):
-        with transaction.atomic():
-            _still_ours(token)
-            RollupIssue.objects.bulk_create(issues[start : start + SWAP_CHUNK], 1000)
-    rows = _tally_rows(tallies)
-    for start in range(0, len(rows), SWAP_CHUNK):
-        with transaction.atomic():
-            _still_ours(token)
-            RollupTally.objects.bulk_create(rows[start : start + SWAP_CHUNK], 1000)
+    # Plain rows, not models through bulk_create: the ORM's compiling of the INSERTs was a
+    # quarter of the worker's time catching up after a 100,000-issue import.
+    for table, columns, rows in (
+        (RollupIssue._meta.db_table, ROLLUP_ISSUE_COLUMNS, _issue_values(facts)),
+        (RollupTally._meta.db_table, ROLLUP_TALLY_COLUMNS, _tally_values(tallies)),
+    ):
+        for start in range(0, len(rows), SWAP_CHUNK):
+            with transaction.atomic():
+                _still_ours(token)
+                write_rows(table, columns, rows[start : start + SWAP_CHUNK])
+
+
+ROLLUP_ISSUE_COLUMNS = (
+    "issue_id", "project_id", "state", "created_at", "due_date", "resolved_at", "started_at",
+    "lead_us", "cycle_us", "adds", "confidential",
+)  # fmt: skip
+ROLLUP_TALLY_COLUMNS = ("project_id", "dim", "key", "day", "n", "minutes")
+
+
+def _issue_values(facts: list[Fact]) -> list[tuple[Any, ...]]:
+    """`Fact.row()` as the table's values, in ROLLUP_ISSUE_COLUMNS order."""
+    at, day = datetime_adapter(), date_adapter()
+    return [
+        (
+            f.issue_id,
+            f.project_id,
+            f.state,
+            at(f.created_at),
+            day(f.due_date),
+            at(f.resolved_at),
+            at(f.started_at),
+            f.lead_us,
+            f.cycle_us,
+            json.dumps(f.adds),
+            f.confidential,
+        )  # fmt: skip
+        for f in facts
+    ]
+
+
+def _tally_values(tallies: Tallies) -> list[tuple[Any, ...]]:
+    """`_tally_rows` as the table's values, in ROLLUP_TALLY_COLUMNS order."""
+    day = date_adapter()
+    return [
+        (p, d, k, day(on), n, m) for (p, d, k, on), (n, m) in tallies.items() if (n, m) != (0, 0)
+    ]
 
 
 def _finish(token: str, workflow: Workflow, position: int) -> None:
