@@ -24,9 +24,7 @@ M = TypeVar("M", bound=Model)
 # project has a few dozen labels and components: all of them are read, rather than an
 # `IN (names)` query whose SQL varies with the number of names.
 _ACTIVE_USER = Prepared(
-    lambda username: User.objects.filter(username=username, is_active=True).values(*columns(User))[
-        :1
-    ],
+    lambda name: User.objects.filter(username=name, is_active=True).values(*columns(User))[:1],
     arguments=1,
 )
 _LABELS = Prepared(
