@@ -531,19 +531,6 @@ def _events(built: list[_Built], comments: list[_NewComment], actor: Who) -> Non
     write_events(events)
 
 
-EVENT_COLUMNS = (
-    "issue_id",
-    "actor_id",
-    "kind",
-    "field",
-    "old",
-    "new",
-    "comment_id",
-    "version",
-    "created_at",
-)
-
-
 def write_events(events: Sequence[NewEvent]) -> None:
     """`events.record_bulk` for a bulk load: the same rows (JSON values as text, None as
     SQL NULL), by COPY on PostgreSQL. The caller indexes the text itself."""
@@ -553,7 +540,7 @@ def write_events(events: Sequence[NewEvent]) -> None:
     dumps = json.dumps
     write_rows(
         IssueEvent._meta.db_table,
-        EVENT_COLUMNS,
+        history.EVENT_COLUMNS,
         [
             (
                 e.issue_id,
