@@ -8,9 +8,11 @@ connection, so inside the caller's transaction, and commits or rolls back with i
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import gc
+import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -131,6 +133,49 @@ def date_adapter() -> Any:
     if postgres():
         return lambda value: value
     return lambda value: None if value is None else value.isoformat()
+
+
+Adapter = Callable[[Any], Any] | None
+Columns = list[tuple[str, str, Adapter]]
+
+
+def column_adapters(model: Any) -> Columns:
+    """`model`'s columns (attribute, column, adapter), each with what turns a model value
+    into the column's (None: as it is): datetimes and dates as Django writes them, JSON as
+    text, choices as plain values."""
+    at, ops = datetime_adapter(), connection.ops
+    found: Columns = []
+    for f in model._meta.concrete_fields:
+        kind = f.get_internal_type()
+        adapt: Adapter = None
+        if kind == "DateTimeField":
+            adapt = at
+        elif kind == "DateField" and not postgres():
+            adapt = ops.adapt_datefield_value
+        elif kind == "JSONField":
+            adapt = _json
+        elif f.choices:
+            adapt = _plain
+        found.append((f.attname, f.column, adapt))
+    return found
+
+
+def values_of(instance: Any, columns: Columns) -> tuple[Any, ...]:
+    """A model instance's values for `columns` (from `column_adapters`), adapted."""
+    values = instance.__dict__
+    return tuple(
+        values[a] if adapt is None or values[a] is None else adapt(values[a])
+        for a, _, adapt in columns
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _json(value: Any) -> Any:
+    """A JSON column's value; None stays SQL NULL (as the ORM stores it)."""
+    return None if value is None else json.dumps(value)
 
 
 @contextmanager

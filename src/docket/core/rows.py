@@ -42,3 +42,17 @@ def insert_rows(
             values = [value for row in chunk for value in row]
             sql = head + ", ".join([marks] * len(chunk)) + " ON CONFLICT DO NOTHING"
             cursor.execute(sql, values)
+
+
+def insert_returning_id(model: Any, columns: Sequence[str], values: Sequence[Any]) -> int:
+    """One row by INSERT … RETURNING id (SQLite 3.35+, PostgreSQL), its new id. `columns`
+    are column names; values must already be adapted for the database. For the hot writes
+    (every event, every new issue): `save()` compiles its INSERT anew on every call."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    # Table and column names come from the code, never from input.
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks}) RETURNING id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return int(cursor.fetchone()[0])

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
 from docket.accounts.actor import Who, account_of
 from docket.audit.log import record as audit
+from docket.core.bulk import Columns, column_adapters, values_of
 from docket.core.clock import now
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from docket.core.rows import insert_rows
+from docket.core.rows import insert_returning_id, insert_rows
 from docket.issues import custom_fields
 from docket.issues.access import check_field_permissions, require_on_issue
 from docket.issues.events import record
@@ -85,6 +86,22 @@ def allocate_numbers(project: Project, count: int = 1) -> int:
     return int(after) - count
 
 
+_NEW_ISSUE_COLUMNS: dict[str, Columns] = {}  # by database vendor: the adapters differ
+
+
+def _insert_new(issue: Issue) -> None:
+    """Save a new issue by one INSERT … RETURNING: `save()` compiled its INSERT anew for
+    every create. Every value is on the instance already (the model's defaults, the
+    caller's fields); the Issue model has no auto_now fields and no save() of its own."""
+    columns = _NEW_ISSUE_COLUMNS.get(connection.vendor)
+    if columns is None:
+        columns = [c for c in column_adapters(Issue) if c[0] != "id"]
+        _NEW_ISSUE_COLUMNS[connection.vendor] = columns
+    issue.pk = insert_returning_id(Issue, [c for _, c, _ in columns], values_of(issue, columns))
+    issue._state.adding = False
+    issue._state.db = DEFAULT_DB_ALIAS
+
+
 @transaction.atomic
 def create_issue(*, actor: Who, project: Project, fields: dict[str, Any]) -> Issue:
     """File a new issue. `fields` uses outside values; title is required. Its
@@ -122,7 +139,7 @@ def create_issue(*, actor: Who, project: Project, fields: dict[str, Any]) -> Iss
         **values,
     )
     issue.number = allocate_numbers(project)
-    issue.save()
+    _insert_new(issue)
     # A new issue has no links yet: insert them (`.set()` would read them first; the ORM's
     # bulk_create compiles its INSERT and reads the new ids back), and name them in its
     # snapshot from memory.

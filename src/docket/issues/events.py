@@ -19,7 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.dispatch import Signal
 
 from docket.accounts.actor import Who, user_of
-from docket.core.rows import insert_rows
+from docket.core.rows import insert_returning_id, insert_rows
 from docket.issues import search_index
 from docket.issues.models import Issue, IssueEvent
 
@@ -42,7 +42,9 @@ def record(issue: Issue, actor: Who, kind: str, moment: dt.datetime, **data: Any
     )
     # One INSERT … RETURNING written here, not `save()`: the ORM compiled the INSERT anew
     # for every event, a tenth of a create's time on SQLite.
-    event.pk = _insert_returning_id(
+    event.pk = insert_returning_id(
+        IssueEvent,
+        EVENT_COLUMNS,
         _row(event.issue_id, event.actor_id, event.kind, event.field, event.old, event.new,
              event.comment_id, event.version, event.created_at)
     )  # fmt: skip
@@ -115,18 +117,6 @@ def _row(
 EVENT_COLUMNS = (
     "issue_id", "actor_id", "kind", "field", "old", "new", "comment_id", "version", "created_at",
 )  # fmt: skip
-
-
-def _insert_returning_id(row: tuple[Any, ...]) -> int:
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(column) for column in EVENT_COLUMNS)
-    marks = ", ".join(["%s"] * len(EVENT_COLUMNS))
-    table = quote(IssueEvent._meta.db_table)
-    # Table and column names come from the code, never from input.
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, row)
-        return int(cursor.fetchone()[0])
 
 
 def announce_on_commit() -> None:

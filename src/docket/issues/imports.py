@@ -19,9 +19,8 @@ imports only what is missing, and no issue twice.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +31,11 @@ from docket.accounts.actor import Actor, Who
 from docket.accounts.models import Team, User
 from docket.core.bulk import (
     collector_paused,
+    column_adapters,
     datetime_adapter,
     postgres,
     reserve_ids,
+    values_of,
     write_rows,
 )
 from docket.core.clock import now
@@ -378,46 +379,9 @@ def _gin_pending_list(table: str) -> Iterator[None]:
             cursor.execute(f"ALTER INDEX {name} SET (fastupdate = off)")
 
 
-def _column_adapters() -> list[tuple[str, str, Callable[[Any], Any] | None]]:
-    """The issue table's columns, each with what turns a model value into the column's
-    (None: as it is): datetimes and dates as Django writes them, choices as plain values."""
-    at, ops = datetime_adapter(), connection.ops
-    found: list[tuple[str, str, Callable[[Any], Any] | None]] = []
-    for f in Issue._meta.concrete_fields:
-        kind = f.get_internal_type()
-        adapt: Callable[[Any], Any] | None = None
-        if kind == "DateTimeField":
-            adapt = at
-        elif kind == "DateField" and not postgres():
-            adapt = ops.adapt_datefield_value
-        elif kind == "JSONField":
-            adapt = _json
-        elif f.choices:
-            adapt = _plain
-        found.append((f.attname, f.column, adapt))
-    return found
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def _json(value: Any) -> Any:
-    """A JSON column's value; None stays SQL NULL (as IssueEvent.objects.create stores it)."""
-    return None if value is None else json.dumps(value)
-
-
 def _insert_issues(issues: list[Issue]) -> None:
-    columns = _column_adapters()
-    rows = []
-    for issue in issues:
-        values = issue.__dict__
-        rows.append(
-            tuple(
-                values[a] if adapt is None or values[a] is None else adapt(values[a])
-                for a, _, adapt in columns
-            )
-        )
+    columns = column_adapters(Issue)
+    rows = [values_of(issue, columns) for issue in issues]
     write_rows(Issue._meta.db_table, [column for _, column, _ in columns], rows)
 
 
