@@ -70,19 +70,6 @@ class NewEvent(NamedTuple):
     comment_id: int | None = None
 
 
-_BULK_COLUMNS = (
-    "issue",
-    "actor",
-    "kind",
-    "field",
-    "old",
-    "new",
-    "comment",
-    "version",
-    "created_at",
-)
-
-
 def record_bulk(events: Sequence[NewEvent]) -> None:
     """Write many events with plain INSERTs (the importer's path: building model instances
     cost most of an import). The caller indexes the text itself, once per batch
@@ -94,7 +81,7 @@ def record_bulk(events: Sequence[NewEvent]) -> None:
              e.created_at)
         for e in events
     ]  # fmt: skip
-    insert_rows(IssueEvent, _BULK_COLUMNS, rows)
+    insert_rows(IssueEvent, EVENT_COLUMNS, rows)
     announce_on_commit()
 
 
@@ -102,7 +89,7 @@ def _row(
     issue_id: int, actor_id: int | None, kind: str, field: str, old: Any, new: Any,
     comment_id: int | None, version: int, created_at: dt.datetime,
 ) -> tuple[Any, ...]:  # fmt: skip
-    """An event's values as its columns take them (in _BULK_COLUMNS order), as the ORM would
+    """An event's values as its columns take them (in EVENT_COLUMNS order), as the ORM would
     write them; a JSON value of None stays SQL NULL, as the ORM stores it."""
     ops = connection.ops
     return (
@@ -113,7 +100,7 @@ def _row(
     )  # fmt: skip
 
 
-# The columns of `_row`'s values (and _BULK_COLUMNS' fields).
+# The columns of `_row`'s values.
 EVENT_COLUMNS = (
     "issue_id", "actor_id", "kind", "field", "old", "new", "comment_id", "version", "created_at",
 )  # fmt: skip
