@@ -20,16 +20,19 @@ from docket.projects.workflow_rules import states_of as workflow_states
 
 M = TypeVar("M", bound=Model)
 
-# Read by every create (API, web form, mail, rules): compiled once (core/prepared.py). A
-# project has a few dozen labels and components: all of them are read, rather than an
-# `IN (names)` query whose SQL varies with the number of names.
+# Read by every create (API, web form, mail, rules): compiled once (core/prepared.py). An
+# `IN (names)` query's SQL varies with the number of names, so labels are looked up one
+# name at a time (anyone filing an issue can make new ones: a project may have thousands)
+# and components, which only project admins add, all at once.
 _ACTIVE_USER = Prepared(
     lambda name: User.objects.filter(username=name, is_active=True).values(*columns(User))[:1],
     arguments=1,
 )
-_LABELS = Prepared(
-    lambda project_id: Label.objects.filter(project_id=project_id).values(*columns(Label)),
-    arguments=1,
+_LABEL = Prepared(  # one name at a time: anyone who files an issue can add labels
+    lambda project_id, name: Label.objects.filter(project_id=project_id, name=name).values(
+        *columns(Label)
+    )[:1],
+    arguments=2,
 )
 _COMPONENTS = Prepared(
     lambda project_id: Component.objects.filter(project_id=project_id).values(*columns(Component)),
@@ -91,11 +94,10 @@ class ProjectRelations:
         return user
 
     def labels(self, names: list[str]) -> list[Label]:
-        wanted = set(names)
-        existing = {
+        existing = {  # at most MAX_NAMES lookups, each a prepared query
             label.name: label
-            for label in _loaded(Label, _LABELS.rows(self.project.pk))
-            if label.name in wanted
+            for name in dict.fromkeys(names)
+            for label in _loaded(Label, _LABEL.rows(self.project.pk, name))
         }
         for name in names:
             if name not in existing:  # labels are created on first use, like tags
