@@ -68,6 +68,13 @@ then
   # own that run here) and the demo's content. Each builds its own server: ~4 min of a pass.
   skip+=(--ignore=tests/client --ignore=tests/fuzz --ignore=tests/e2e/test_demo.py)
   skip+=(--ignore=tests/unit/test_staticfiles.py)  # collecting static files: no database
+  # And five more whose subject is a process, a queue or a file format, not the database
+  # (~2 min of the pass): the CLI as provisioning scripts run it, the worker beside `docket
+  # serve`, jobs on Redis, attachments on S3, and the shared .eml fixtures' parsing (the mail
+  # listener's database paths stay: tests/mailin's other modules).
+  skip+=(--ignore=tests/e2e/test_cli.py --ignore=tests/e2e/test_worker.py)
+  skip+=(--ignore=tests/worker/test_jobs_redis.py --ignore=tests/scale/test_s3_attachments.py)
+  skip+=(--ignore=tests/mailin/test_fixtures.py)
   echo "== pytest on PostgreSQL ($PG_URL), except the tests above (run on SQLite)"
   DOCKET_DATABASE_URL="$PG_URL" pytest -n "$WORKERS" "$DIST" --ignore=tests/browser "${skip[@]}" "$@"
 elif [ "${DOCKET_TEST_REQUIRE_POSTGRES:-0}" = "1" ]; then

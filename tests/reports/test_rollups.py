@@ -63,11 +63,14 @@ def _total(client: Client, url: str, slug: str, column: int = 1) -> int:
     return sum(int(row[column]) for row in rows[1:])
 
 
-def _everything(client: Client, url: str) -> dict[str, object]:
+def _everything(client: Client, url: str, milestones: bool = True) -> dict[str, object]:
     """Every widget's CSV (daily and weekly, each milestone's burndown) and the page's text
     "as of" each day of the history (nonces and tokens taken out)."""
     seen: dict[str, object] = {}
-    for params in ({}, {"unit": "week"}, {"milestone": "M1"}, {"milestone": "M2"}):
+    variants: list[dict[str, str]] = [{}, {"unit": "week"}]
+    if milestones:
+        variants += [{"milestone": "M1"}, {"milestone": "M2"}]
+    for params in variants:
         for slug in SLUGS:
             response = client.get(url, {**params, "csv": slug})
             seen[f"{slug}{params}"] = (response.status_code, _text(response))
@@ -79,11 +82,11 @@ def _everything(client: Client, url: str) -> dict[str, object]:
     return seen
 
 
-def _both_paths(settings, client: Client, url: str) -> tuple[dict, dict]:
+def _both_paths(settings, client: Client, url: str, milestones: bool = True) -> tuple[dict, dict]:
     settings.DOCKET_REPORTS_ROLLUPS = False
-    direct = _everything(client, url)
+    direct = _everything(client, url, milestones)
     settings.DOCKET_REPORTS_ROLLUPS = True
-    return direct, _everything(client, url)
+    return direct, _everything(client, url, milestones)
 
 
 @pytest.fixture
@@ -143,7 +146,8 @@ def busy(cast, clock):
     return {"api": api, "g": g, "b": b}
 
 
-VIEWERS = ["root", "alice", "bob", "carol", "dave"]
+# bob (a member of WEB and API) sees what alice (their admin) sees: one of them is enough.
+VIEWERS = ["root", "alice", "carol", "dave"]
 
 
 @pytest.mark.parametrize("who", VIEWERS)
@@ -192,8 +196,9 @@ def test_every_number_over_projects_seen_in_part_is_the_same(cast, mixed, settin
     rollup.rebuild()
     viewer = mixed if who == "frank" else getattr(cast, who)
     client = _as(viewer)
+    # WEB's milestones are read through the rollups above; these projects have none.
     for url in ("/dashboard", "/p/INT/dashboard", "/p/PUB/dashboard", "/p/DESK/dashboard"):
-        direct, rolled = _both_paths(settings, client, url)
+        direct, rolled = _both_paths(settings, client, url, milestones=False)
         assert rolled == direct, url
     assert scope_for(viewer, None).rollup is not None
     settings.DOCKET_REPORTS_ROLLUPS = False

@@ -154,11 +154,15 @@ class DatabaseFaults(_BothModes):
 
 class StaticFiles(_BothModes):
     """WhiteNoise (compressed, cached static files) for /static/ only; every other request
-    passes straight through without leaving the event loop."""
+    passes straight through without leaving the event loop.
+
+    WhiteNoise is built at the first /static/ request, not with the handler: building it
+    reads and stats every static file (~30 ms), and each test client builds a handler of its
+    own (a quarter of an API test's time went here)."""
 
     def __init__(self, get_response: Handler):
         super().__init__(get_response)
-        self.whitenoise = WhiteNoiseMiddleware(lambda request: HttpResponseNotFound())
+        self._whitenoise: WhiteNoiseMiddleware | None = None
         self.prefix = "/" + settings.STATIC_URL.lstrip("/")
 
     def early(self, request: HttpRequest) -> HttpResponse | None:
@@ -168,8 +172,13 @@ class StaticFiles(_BothModes):
         if not request.path_info.startswith(self.prefix):
             return self.get_response(request)
         if self.is_async:
-            return sync_to_async(self.whitenoise, thread_sensitive=False)(request)
-        return self.whitenoise(request)
+            return sync_to_async(self._serve, thread_sensitive=False)(request)
+        return self._serve(request)
+
+    def _serve(self, request: HttpRequest) -> HttpResponse:
+        if self._whitenoise is None:  # two first requests at once build it twice: harmless
+            self._whitenoise = WhiteNoiseMiddleware(lambda request: HttpResponseNotFound())
+        return self._whitenoise(request)
 
 
 # What a view sets to change the policy of its own response (django-csp's decorators).

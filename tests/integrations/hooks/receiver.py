@@ -103,9 +103,16 @@ class _Handler(BaseHTTPRequestHandler):
         return 200
 
 
+class _Server(ThreadingHTTPServer):
+    # A sweep sends a batch of 32 at once: with socketserver's backlog of 5, a busy machine
+    # drops connections, the kernel retries them 1 s, 3 s, 7 s later, and a delivery times out
+    # into a 30 s retry wait (a test once waited 31 s for nothing).
+    request_queue_size = 128
+
+
 @contextmanager
 def receiver() -> Iterator[Receiver]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = _Server(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     found = Receiver(f"http://127.0.0.1:{server.server_address[1]}")
     server.RequestHandlerClass = type("Handler", (_Handler,), {"receiver": found})

@@ -120,7 +120,7 @@ def test_two_workers_side_by_side_send_each_delivery_once(tmp_path: Path):
     """Two `docket worker` processes at once, no kills, a receiver that takes 0.3 s an answer:
     the sending sweep's runs outlast its period, so both workers claim at the same time (SKIP
     LOCKED on PostgreSQL, one writer on SQLite) — and no delivery goes out twice."""
-    count = 60  # 18 s of answers for two workers: the sweep's runs still outlast its period
+    count = 30  # 9 s of answers for two workers: the sweep's runs still outlast its period
     settings = {"DOCKET_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32"}
     with (
         receiver() as target,
