@@ -35,7 +35,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, target: Receiver) -> Iterator
         "DOCKET_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32",
         "DOCKET_WEBHOOK_RETRY_SECONDS": "1",
         "DOCKET_WEBHOOK_MAX_ATTEMPTS": "3",
-        "DOCKET_WEBHOOK_TIMEOUT_SECONDS": "2",
+        "DOCKET_WEBHOOK_TIMEOUT_SECONDS": "1",
     }
     with (
         scratch_environment(base / "data", ready=True) as env,
@@ -85,11 +85,11 @@ def test_an_admin_adds_a_hook_and_reads_its_delivery_log(
         )
         assert moved.status_code == 200, moved.text
 
-    point_to("/hang")  # answers nothing within the 2 s timeout
+    point_to("/hang")  # answers nothing within the 1 s timeout
     changed = site.admin.patch(f"/issues/{made[0]['key']}", json={"priority": "highest"})
     assert changed.status_code == 200, changed.text
     _wait_for(lambda: len(target.received("/hang")) >= 3)
-    time.sleep(2.5)
+    time.sleep(1.5)
     point_to("/fail")
     site.issue(key, title="Login page 500s")
     _wait_for(lambda: len(target.received("/fail")) >= 3)
@@ -101,7 +101,7 @@ def test_an_admin_adds_a_hook_and_reads_its_delivery_log(
     expect(log.first).to_contain_text("500")
     expect(log.first).to_contain_text("boom")
     expect(log.last).to_contain_text("delivered")
-    expect(log.nth(1)).to_contain_text("no answer within 2 s")
+    expect(log.nth(1)).to_contain_text("no answer within 1 s")
     expect(page.locator("code.secret")).to_have_count(0)  # shown once
     screenshot(page, "webhook-deliveries")
 

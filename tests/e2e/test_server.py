@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-pytestmark = pytest.mark.slow
+from tests.servers import Server, running_server, scratch_environment
+
+# One server for the module (each start is seconds of CI), on one xdist worker; each test
+# works in a project of its own.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e_server")]
+
+_keys = (f"RACE{n}" for n in itertools.count())
 
 
-def _setup_project(server, key: str = "RACE") -> str:
-    token = server.token()
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    base = tmp_path_factory.mktemp("server")
+    with (
+        scratch_environment(base / "data", ready=True) as env,
+        running_server(env, base / "server.log") as running,
+    ):
+        yield running
+
+
+def _setup_project(server) -> tuple[str, str]:
+    """A new project's key, and an admin token."""
+    token, key = server.token(), next(_keys)
     with server.client(token) as api:
         created = api.post("/projects", json={"key": key, "name": "Race track"})
         assert created.status_code == 201, created.text
-    return token
+    return token, key
 
 
 def test_the_server_serves_health_docs_openapi_and_admin(server):
@@ -46,13 +65,13 @@ def test_the_first_admin_can_sign_in_to_the_admin_site(server):
 
 
 def test_fifty_concurrent_creates_get_fifty_distinct_consecutive_numbers(server):
-    token = _setup_project(server)
+    token, key = _setup_project(server)
     start = threading.Barrier(50)
 
     def create(n: int) -> httpx.Response:
         with server.client(token) as api:
             start.wait()
-            return api.post("/projects/RACE/issues", json={"title": f"Racer {n}"})
+            return api.post(f"/projects/{key}/issues", json={"title": f"Racer {n}"})
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         responses = list(pool.map(create, range(50)))
@@ -61,7 +80,7 @@ def test_fifty_concurrent_creates_get_fifty_distinct_consecutive_numbers(server)
     numbers = sorted(r.json()["number"] for r in responses)
     assert numbers == list(range(1, 51))
     with server.client(token) as api:
-        listed = api.get("/issues", params={"project": "RACE", "limit": 200}).json()["items"]
+        listed = api.get("/issues", params={"project": key, "limit": 200}).json()["items"]
     assert len(listed) == 50
 
 
@@ -78,10 +97,12 @@ def _race(server, token: str, key: str, bodies: list[dict], version: int) -> lis
 
 
 def test_two_writers_of_the_same_field_from_the_same_version_never_both_win(server):
-    token = _setup_project(server)
+    token, key = _setup_project(server)
     with server.client(token) as api:
         for round_ in range(10):
-            issue = api.post("/projects/RACE/issues", json={"title": f"Contested {round_}"}).json()
+            issue = api.post(
+                f"/projects/{key}/issues", json={"title": f"Contested {round_}"}
+            ).json()
             bodies = [{"priority": "high"}, {"priority": "low"}]
             results = _race(server, token, issue["key"], bodies, issue["version"])
             codes = sorted(r.status_code for r in results)
@@ -96,10 +117,10 @@ def test_two_writers_of_the_same_field_from_the_same_version_never_both_win(serv
 
 
 def test_two_writers_of_different_fields_from_the_same_version_both_land(server):
-    token = _setup_project(server)
+    token, key = _setup_project(server)
     with server.client(token) as api:
         for round_ in range(10):
-            issue = api.post("/projects/RACE/issues", json={"title": f"Shared {round_}"}).json()
+            issue = api.post(f"/projects/{key}/issues", json={"title": f"Shared {round_}"}).json()
             bodies = [{"priority": "high"}, {"severity": "critical"}]
             results = _race(server, token, issue["key"], bodies, issue["version"])
             assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
