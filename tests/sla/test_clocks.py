@@ -13,6 +13,7 @@ from docket.issues.models import Issue
 from docket.sla import actions as sla_actions
 from docket.sla import engine
 from docket.sla.models import Clock, Policy
+from docket.worker.runner import run_ready_jobs
 from tests.factories import make_issue, make_project
 from tests.sla.conftest import at, replay_all
 
@@ -146,3 +147,32 @@ def test_a_priority_change_moves_the_target(cast: Any, clock: Any, desk: Any) ->
     assert not Clock.objects.filter(issue=issue).exists()
     issue.refresh_from_db()
     assert issue.sla_state == ""
+
+
+def test_clocks_go_when_no_policy_covers_the_issue_any_more(
+    cast: Any, clock: Any, desk: Any
+) -> None:
+    """One batch mixing issues under the policy, a deleted one and one in a project without
+    a policy; then the policy is turned off."""
+    clock.current = at(LONDON, 2026, 1, 6, 9)
+    kept = make_issue(cast.carol, desk, title="Still covered")
+    gone = make_issue(cast.carol, desk, title="Deleted")
+    replay_all()
+    assert Clock.objects.filter(issue=gone).count() == 2
+    elsewhere = make_issue(cast.alice, make_project(cast.alice, "SW"), title="No policy here")
+    actions.delete_issue(actor=cast.alice, issue=gone)
+    actions.update_issue(actor=cast.bob, issue=kept, changes={"title": "Still covered, renamed"})
+    replay_all()
+    assert not Clock.objects.filter(issue__in=[gone, elsewhere]).exists()
+    assert Clock.objects.filter(issue=kept).count() == 2
+    gone.refresh_from_db()
+    kept.refresh_from_db()
+    assert (gone.sla_state, gone.sla_due_at) == ("", None)
+    assert kept.sla_state and kept.sla_due_at is not None
+
+    policy = Policy.objects.get(project=desk)
+    sla_actions.update_policy(actor=cast.alice, policy=policy, values={"active": False})
+    run_ready_jobs()  # the replay of the project's clocks the change queued
+    assert not Clock.objects.filter(issue=kept).exists()
+    kept.refresh_from_db()
+    assert (kept.sla_state, kept.sla_due_at) == ("", None)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 
 from docket.accounts.models import Team, User
 from docket.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -116,30 +117,34 @@ def recompute(issue_ids: Iterable[int], moment: dt.datetime) -> int:
     if not ids:
         return 0
     issues = list(
-        Issue.objects.filter(id__in=ids)
-        .select_related("project", "status", "assignee", "reporter", "milestone")
-        .prefetch_related("labels", "components")
+        Issue.objects.filter(id__in=ids).select_related(
+            "project", "status", "assignee", "reporter", "milestone"
+        )
     )
     by_project: dict[int, list[Policy]] = defaultdict(list)
     for policy in Policy.objects.filter(project_id__in={i.project_id for i in issues}):
         by_project[policy.project_id].append(policy)
+    # Only issues a policy may cover need their labels, components, history and steps fired
+    # (most of an import's issues, in projects without a policy, need none of them).
+    covered = [i for i in issues if by_project[i.project_id] and i.deleted_at is None]
+    prefetch_related_objects(covered, "labels", "components")
+    covered_ids = [i.id for i in covered]
     events: dict[int, list[IssueEvent]] = defaultdict(list)
     # Each comment's `internal` flag (an internal note is no response): not its words.
-    read = IssueEvent.objects.filter(issue_id__in=ids).select_related("comment")
+    read = IssueEvent.objects.filter(issue_id__in=covered_ids).select_related("comment")
     for event in read.defer("comment__body").order_by("id"):
         events[event.issue_id].append(event)
     existing: dict[int, dict[str, Clock]] = defaultdict(dict)
     for clock in Clock.objects.filter(issue_id__in=ids):
         existing[clock.issue_id][clock.metric] = clock
-    fired = _fired(ids)
+    fired = _fired(covered_ids)
     staff = _Staff()
     states_by_workflow: dict[int, _StateKinds] = {}
     summaries: dict[int, tuple[dt.datetime | None, str]] = {}
-    for issue in issues:
+    stale: list[int] = []  # clocks no policy keeps: deleted in one statement at the end
+    for issue in covered:
         found = policy_for(issue, by_project[issue.project_id])
-        if found is None or issue.deleted_at is not None:
-            Clock.objects.filter(issue_id=issue.id).delete()
-            summaries[issue.id] = (None, "")
+        if found is None:
             continue
         policy = found
         workflow = issue.project.workflow_id
@@ -163,10 +168,14 @@ def recompute(issue_ids: Iterable[int], moment: dt.datetime) -> int:
             _store(clock, point, policy, moment, fired.get((issue.id, point.metric), set()))
             keep.add(point.metric)
             readings.append(clocks.read(point, rules.calendar, moment))
-        for metric, clock in existing[issue.id].items():
-            if metric not in keep:
-                clock.delete()
+        stale += [clock.pk for metric, clock in existing[issue.id].items() if metric not in keep]
         summaries[issue.id] = clocks.summarise(readings)
+    for issue in issues:
+        if issue.id not in summaries:  # no policy covers it (any more), or it was deleted
+            stale += [clock.pk for clock in existing[issue.id].values()]
+            summaries[issue.id] = (None, "")
+    if stale:
+        Clock.objects.filter(pk__in=stale).delete()
     set_summaries(summaries)
     return len(issues)
 
