@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from docket.core.clock import now
 from docket.issues.models import IssueEvent
@@ -80,3 +82,41 @@ def test_a_failing_handler_rolls_back_its_batch_and_the_cursor(cast, seen):
         dispatch(Consumer("test-recorder", explode))
     assert ConsumerCursor.objects.get(name="test-recorder").last_event_id == before
     assert dispatch(_recorder()) == 1  # the same event, handed over again
+
+
+def test_consumers_at_one_position_share_one_read_and_the_others_read_their_own(cast):
+    """A worker round reads a batch once for all the consumers standing where it starts."""
+    make_issue(cast.alice, cast.web, title="zero")  # the cursors start after it: on
+    # PostgreSQL a test's first id follows those of earlier, rolled-back tests (a gap)
+    given: dict[str, list[int]] = {"a": [], "b": [], "c": []}
+    for name, ids in given.items():
+        consumers.register(
+            Consumer(f"test-{name}", lambda ev, ids=ids: ids.extend(e.id for e in ev))
+        )
+        consumers.start_cursor(f"test-{name}")
+    try:
+        first = make_issue(cast.alice, cast.web, title="one")
+        assert dispatch(_named("test-c")) == 1  # c is one event ahead of a and b
+        second = make_issue(cast.alice, cast.web, title="two")
+        shared = consumers.SharedReads()
+        with CaptureQueriesContext(connection) as queries:
+            for name in given:
+                dispatch(_named(f"test-{name}"), shared=shared)
+        batch_reads = [q for q in queries if '"issues_issueevent"."kind"' in q["sql"]]
+        assert len(batch_reads) == 2  # a and b: one read; c, further on: its own
+
+        ids = [e.id for issue in (first, second) for e in IssueEvent.objects.filter(issue=issue)]
+        assert given["a"] == given["b"] == given["c"] == ids  # c: the first one on its own
+        with CaptureQueriesContext(connection) as queries:
+            [event] = shared.read(ids[0], consumers.BATCH)  # c's batch, kept for the round
+            assert (event.id, event.issue.project.key, event.actor.username) == (
+                ids[1], "WEB", "alice"
+            )  # fmt: skip
+        assert len(queries) == 0  # every consumer's related rows came with the read
+    finally:
+        for name in given:
+            consumers.unregister(f"test-{name}")
+
+
+def _named(name: str) -> Consumer:
+    return next(c for c in consumers.registered() if c.name == name)

@@ -107,12 +107,13 @@ class Worker:
 
     def dispatch_events(self) -> int:
         handled = 0
+        shared = consumers.SharedReads()
         for consumer in consumers.registered():
             until, backoff = self._resting.get(consumer.name, (0.0, 0.0))
             if time.monotonic() < until:
                 continue
             try:
-                handled += consumers.dispatch(consumer)
+                handled += consumers.dispatch(consumer, shared=shared)
             except Exception:  # the batch rolled back; it is retried after a pause
                 backoff = min(max(backoff * 2, 1.0), CONSUMER_BACKOFF_MAX_SECONDS)
                 self._resting[consumer.name] = (time.monotonic() + backoff, backoff)
