@@ -158,7 +158,7 @@ class StaticFiles(_BothModes):
 
     WhiteNoise is built at the first /static/ request, not with the handler: building it
     reads and stats every static file (~30 ms), and each test client builds a handler of its
-    own (a quarter of an API test's time went here)."""
+    own (13% of the API issue tests' time went here)."""
 
     def __init__(self, get_response: Handler):
         super().__init__(get_response)
