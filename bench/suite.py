@@ -633,10 +633,9 @@ def main(argv: list[str] | None = None) -> int:
             code = code or web_code
         if args.profile:
             profile(args, port, bench_env, server.pid, run_dir)
-        say(
-            f"results: {(run_dir / 'results.json').relative_to(ROOT)} "
-            f"(import: {stats['issues_per_s']:,.0f} issues/s)"
-        )
+        results = run_dir / "results.json"  # --run-dir may be outside the checkout
+        shown = results.relative_to(ROOT) if results.is_relative_to(ROOT) else results
+        say(f"results: {shown} (import: {stats['issues_per_s']:,.0f} issues/s)")
     finally:
         if server is not None:
             stop_server(server)
