@@ -14,11 +14,14 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
+from django.db.models import Model
+from django.db.models.base import ModelState
 
 UTC = dt.UTC
+M = TypeVar("M", bound=Model)
 
 
 def postgres() -> bool:
@@ -118,11 +121,11 @@ def datetime_adapter() -> Any:
     def sqlite(value: dt.datetime | None) -> Any:
         if value is None:
             return None
-        if value.tzinfo is not None:
-            if value.tzinfo is not UTC:  # most are UTC already: no conversion to make
-                value = value.astimezone(UTC)
-            value = value.replace(tzinfo=None)
-        return str(value)
+        if value.tzinfo is None:
+            return str(value)
+        if value.tzinfo is not UTC:  # most are UTC already: no conversion to make
+            value = value.astimezone(UTC)
+        return value.isoformat(" ")[:-6]  # str() of the naive time: without the "+00:00"
 
     return sqlite
 
@@ -158,6 +161,45 @@ def column_adapters(model: Any) -> Columns:
             adapt = _plain
         found.append((f.attname, f.column, adapt))
     return found
+
+
+def instance_maker(model: type[M]) -> Callable[[dict[str, Any]], M]:
+    """A function that builds unsaved `model` instances from field values (related objects
+    by field name: `status=state`), as `model(**values)` would, for a bulk load.
+
+    `Model.__init__` resolves every keyword against every field on every call, and was the
+    largest single cost of checking an import's records (docs/benchmark.md, "Sixth pass");
+    this does that resolution once per model. Nothing else differs: fields left out take their
+    defaults, a related object sets its id column and is cached as `model(**values)` caches
+    it, and no model signals are sent (Docket registers none on these models)."""
+    fields = model._meta.concrete_fields
+    dynamic = [f for f in fields if f.has_default() and callable(f.default)]
+    fixed = {f.attname: f.get_default() for f in fields if f not in dynamic}
+    related: list[Any] = [f for f in fields if f.is_relation]  # ForeignKey, OneToOneField
+    relations = {f.name: (f, f.attname, f.target_field.attname) for f in related}
+    columns = {f.attname for f in fields}
+    new = model.__new__
+
+    def make(values: dict[str, Any]) -> M:
+        instance = new(model)
+        instance._state = ModelState()
+        attrs = instance.__dict__
+        attrs.update(fixed)
+        for field in dynamic:
+            attrs[field.attname] = field.get_default()
+        for name, value in values.items():
+            relation = relations.get(name)
+            if relation is None:
+                if name not in columns:  # as the model refuses it
+                    raise TypeError(f"{model.__name__}() got an unexpected keyword {name!r}")
+                attrs[name] = value
+                continue
+            field, attname, target = relation
+            attrs[attname] = None if value is None else getattr(value, target)
+            field.set_cached_value(instance, value)
+        return instance
+
+    return make
 
 
 def values_of(instance: Any, columns: Columns) -> tuple[Any, ...]:

@@ -33,6 +33,7 @@ from docket.core.bulk import (
     collector_paused,
     column_adapters,
     datetime_adapter,
+    instance_maker,
     postgres,
     reserve_ids,
     values_of,
@@ -120,6 +121,7 @@ class _Lookups:
         self.component_rows = {c.name: c for c in Component.objects.filter(project=project)}
         self.milestone_rows = {m.name: m for m in Milestone.objects.filter(project=project)}
         self.team_rows: dict[str, Team] = {}  # looked up on first use (a few per batch)
+        self.new_issue = instance_maker(Issue)
 
     def state(self, name: str, field: str) -> WorkflowState:
         state = self.states.get(name.lower())
@@ -232,14 +234,18 @@ def _build(record: Any, look: _Lookups, moment: dt.datetime) -> _Built:
     labels, components = values.pop("labels", []), values.pop("components", [])
     values["resolution"] = opening_resolution(status, values.get("resolution", ""))
     created = _time(record["created_at"], "created_at") if "created_at" in record else moment
-    issue = Issue(
-        project=look.project,
-        status=status,
-        reporter=look.user("reporter", record.get("reporter")),
-        created_at=created,
-        updated_at=_time(record["updated_at"], "updated_at") if "updated_at" in record else created,
-        resolved_at=_resolved_at(record, created) if status.is_done else None,
-        **values,
+    issue = look.new_issue(
+        {
+            **values,
+            "project": look.project,
+            "status": status,
+            "reporter": look.user("reporter", record.get("reporter")),
+            "created_at": created,
+            "updated_at": _time(record["updated_at"], "updated_at")
+            if "updated_at" in record
+            else created,
+            "resolved_at": _resolved_at(record, created) if status.is_done else None,
+        }
     )
     history = _history_of(record, look)
     issue.version = max((event.version for event in history), default=1)
