@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 import pytest
@@ -104,3 +105,17 @@ def test_favicon_ico_leads_to_the_app_icon(client: Client) -> None:
     assert response["Location"].endswith("favicon.svg")
     assert "max-age=86400" in response["Cache-Control"]
     assert client.post("/favicon.ico").status_code == 405
+
+
+def test_dates_formatted_by_hand_read_as_strftime_writes_them() -> None:
+    """look.py formats dates without strftime (a list page formats ~100): same text."""
+    zone = zoneinfo.ZoneInfo("America/St_Johns")  # a half-hour offset, a named zone
+    for month in range(1, 13):
+        at = dt.datetime(2026, month, 9, 7, 5, tzinfo=dt.UTC)
+        local = at.astimezone(zone)
+        assert look.short_date(at, NOW) == f"{at:%b} {at.day}"
+        assert look.short_date(at, NOW.replace(year=2027)) == f"{at:%Y-%m-%d}"
+        assert look.exact_time(at, zone) == f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    with timezone.override(zone):
+        at = NOW - dt.timedelta(days=40)
+        assert look.ago(at, now=NOW) == look.ago(at, now=NOW, zone=zone)  # the rows' zone

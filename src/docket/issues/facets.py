@@ -12,15 +12,15 @@ first 1,001 matches (in the list's order) the whole statement takes ~3 ms, the t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import connections
+from django.db.models import QuerySet
 
 from docket.accounts.actor import Who
 from docket.accounts.models import User
 from docket.issues.fields import PRIORITY_BY_NAME
 from docket.issues.models import Issue, Label
-from docket.issues.queries import IssueFilter, filtered_issues
+from docket.issues.queries import IssueFilter, matching_issues
 from docket.issues.query_fields import compile_issue_query
 from docket.projects.models import WorkflowState
 
@@ -44,16 +44,10 @@ class Facets:
     values: dict[str, list[Value]] = field(default_factory=dict)  # FACETS, most first
 
 
-def _matching(user: Who, scope: IssueFilter, query: str) -> Any:
-    where, ordering = compile_issue_query(query, user)
-    issues = filtered_issues(user, scope, query).filter(where)
-    return issues, ordering
-
-
-def count_matches(user: Who, scope: IssueFilter, query: str, *, cap: int = COUNT_CAP) -> Facets:
-    """Only the total (the list page's own "N issues"; ~1–2 ms at 100,000 issues), capped."""
-    issues, _ = _matching(user, scope, query)
-    total = issues.order_by()[: cap + 1].count()
+def count_matches(matched: QuerySet[Issue], *, cap: int = COUNT_CAP) -> Facets:
+    """Only the total (the list page's own "N issues"; ~1–2 ms at 100,000 issues), capped.
+    `matched`: `queries.matching_issues`, as the list itself was read."""
+    total = matched.order_by()[: cap + 1].count()
     return Facets(total=min(total, cap), capped=total > cap)
 
 
@@ -62,7 +56,8 @@ def count_and_facets(
 ) -> Facets:
     """The total of issues `user` may see matching `scope` and `query` (up to `cap`), and up
     to `shown` values of each facet, most frequent first. Raises QueryError like the list."""
-    issues, ordering = _matching(user, scope, query)
+    issues = matching_issues(user, scope, query)
+    ordering = compile_issue_query(query, user)[1]
     first = issues.order_by(*ordering).values_list("id", "status_id", "priority", "assignee_id")
     sql, params = first[: cap + 1].query.sql_with_params()
     found: dict[str, list[Value]] = {name: [] for name in FACETS}

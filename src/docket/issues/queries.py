@@ -257,17 +257,23 @@ def _status_names(names: list[str], viewer: Who) -> list[str]:
     return [by_lower[n.lower()] for n in names]
 
 
-def _ordering(query: str, sort: str | None, user: Who) -> tuple[Q, list[OrderBy]]:
-    """The query's filter and ordering; a `sort` parameter (`priority-desc`, `-priority`)
-    overrides the query's own `sort:`."""
-    where, ordering = compile_issue_query(query, user)
+def matching_issues(user: Who, f: IssueFilter, query: str = "") -> QuerySet[Issue]:
+    """The issues `user` may see that match the filter parameters and the query, unordered.
+    Raises QueryError for a bad query."""
+    where, _ = compile_issue_query(query, user)
+    return filtered_issues(user, f, query).filter(where)
+
+
+def _ordering(query: str, sort: str | None, user: Who) -> list[OrderBy]:
+    """The query's ordering; a `sort` parameter (`priority-desc`, `-priority`) overrides the
+    query's own `sort:`."""
     if sort:
         term = f"{sort[1:]}-desc" if sort.startswith("-") else sort
         try:
-            ordering = compile_issue_query(f"sort:{term}", user)[1]
+            return compile_issue_query(f"sort:{term}", user)[1]
         except QueryError as exc:
             raise BadParameter.field("sort", exc.message) from None
-    return where, ordering
+    return compile_issue_query(query, user)[1]
 
 
 def list_issues(
@@ -278,11 +284,14 @@ def list_issues(
     sort: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    matched: QuerySet[Issue] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of issues visible to `user` that match the filter parameters and the query
-    (Docket query language), in the API shape, keyset-paginated so deep pages stay fast."""
-    where, ordering = _ordering(query, sort, user)
-    issues = filtered_issues(user, f, query).filter(where)
+    (Docket query language), in the API shape, keyset-paginated so deep pages stay fast.
+    `matched`: `matching_issues(user, f, query)` when the caller built it already (a page
+    that also counts them)."""
+    issues = matched if matched is not None else matching_issues(user, f, query)
+    ordering = _ordering(query, sort, user)
     page, next_cursor = keyset_page(issues.values(*ROW_FIELDS), ordering, "issues", cursor, limit)
     shaped = rows_out(page)
     links.mask_hidden_parents(user, shaped)

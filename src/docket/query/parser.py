@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 
@@ -17,6 +18,10 @@ SORT = "sort"
 ESCAPE = re.compile(r"\\([\s\S])")
 
 
+# A request parses its query several times (the list, its gate, its count): the trees are
+# immutable (frozen dataclasses of tuples), so each text is parsed once (~0.2 ms a parse).
+# Errors are not kept: a bad query is parsed again, to raise again.
+@functools.lru_cache(maxsize=512)
 def parse(text: str) -> Query:
     """Parse a query. Syntax only: field names and values are checked by `validate`."""
     check_text(text)

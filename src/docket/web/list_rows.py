@@ -113,7 +113,8 @@ def list_row(issue: dict[str, Any], ctx: dict[str, Any]) -> str:
         f"</td>{sla}"
         f'<td class="opt who">{person}</td>'
         f'<td class="opt due">{due_date(issue["due_date"], ctx["today"], done)}</td>'
-        f'<td class="opt upd">{ago(issue["updated_at"], ctx["now"])}</td>{custom}</tr>\n'
+        f'<td class="opt upd">{ago(issue["updated_at"], ctx["now"], ctx["zone"])}</td>'
+        f"{custom}</tr>\n"
     )
 
 
@@ -156,8 +157,8 @@ def work_rows(issues: list[dict[str, Any]], colors: dict[tuple[str, str], str]) 
     """My work's rows: the markup of web/markup.py `issue_row` (no selection, no SLA column)
     with the labels as chips in their colour (`colors` as for `list_rows`). Text repeated down
     the page (statuses, people, labels) is escaped once, the clock and zone read once."""
-    now = clock.now()
-    today = now.astimezone(timezone.get_current_timezone()).date()
+    now, zone = clock.now(), timezone.get_current_timezone()
+    today = now.astimezone(zone).date()
     base, seen = escape(issue_base()), _Escaped()
     ctx = {"colors": colors}
     html = []
@@ -178,6 +179,6 @@ def work_rows(issues: list[dict[str, Any]], colors: dict[tuple[str, str], str]) 
             f'<td class="prio-{priority}">{priority}</td>'
             f'<td class="opt">{seen[issue["assignee"] or "—"]}</td>'
             f'<td class="opt">{due_date(issue["due_date"], today, category == "done")}</td>'
-            f'<td class="opt small muted">{ago(issue["updated_at"], now)}</td></tr>\n'
+            f'<td class="opt small muted">{ago(issue["updated_at"], now, zone)}</td></tr>\n'
         )
     return mark_safe("".join(html))  # noqa: S308 - every value above is escaped

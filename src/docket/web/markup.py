@@ -131,7 +131,7 @@ def issue_row(
         f'<td class="prio-{priority}">{priority}</td>{sla}'
         f'<td class="opt">{escape(issue["assignee"] or "—")}</td>'
         f'<td class="opt">{due_date(issue["due_date"], today, issue["status_category"] == "done")}'
-        f'</td><td class="opt small muted">{ago(issue["updated_at"], now)}</td></tr>\n'
+        f'</td><td class="opt small muted">{ago(issue["updated_at"], now, zone)}</td></tr>\n'
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -31,8 +32,8 @@ from docket.issues.bulk import BulkChange, BulkResult, bulk_update
 from docket.issues.facets import FACETS, count_and_facets, count_matches, label_colors
 from docket.issues.fields import PRIORITY_BY_NAME
 from docket.issues.links import mark_blocked
-from docket.issues.models import Resolution
-from docket.issues.queries import IssueFilter, issues_by_id, list_issues
+from docket.issues.models import Issue, Resolution
+from docket.issues.queries import IssueFilter, issues_by_id, list_issues, matching_issues
 from docket.issues.query_fields import ISSUE_QUERY
 from docket.issues.search import search_issues
 from docket.projects.access import Perm, get_project_for, permissions_in
@@ -121,11 +122,12 @@ def _issue_list(
     if is_htmx(request) and request.headers.get("HX-Target") == FACETS_REGION:
         return _facets_only(request, scope, q, sort, shown)
     issues: list[dict[str, Any]] = []
-    next_cursor = None
+    next_cursor = matched = None
     error = None
     try:
+        matched = matching_issues(user, scope, q)  # for the list and its count
         issues, next_cursor = list_issues(
-            user, scope, query=q, sort=sort, cursor=cursor, limit=PAGE_SIZE
+            user, scope, query=q, sort=sort, cursor=cursor, limit=PAGE_SIZE, matched=matched
         )
         mark_blocked(user, issues)  # the Blocked badge: one query for the page
         if custom:
@@ -163,11 +165,9 @@ def _issue_list(
             request.path, q=q, sort=sort, columns="" if "sla" in extra else "sla"
         ),
     }
-    if not error:
+    if matched is not None and not error:
         custom_columns = context["custom_columns"]  # a project's cf.<name> columns
-        context.update(
-            _counted(user, scope, q, narrowing, issues, context["sla_column"], custom_columns)
-        )
+        context.update(_counted(matched, narrowing, issues, context["sla_column"], custom_columns))
     status = 400 if error else 200
     if not error and request.GET.get("facets") == "1":  # inline: a browser without JS
         context.update(_facets(user, scope, q, narrowing))
@@ -189,9 +189,7 @@ def _issue_list(
 
 
 def _counted(
-    user: Actor,
-    scope: IssueFilter,
-    q: str,
+    matched: QuerySet[Issue],
     narrowing: Narrowing,
     issues: list[dict[str, Any]],
     sla: bool,
@@ -199,7 +197,7 @@ def _counted(
 ) -> dict[str, Any]:
     """The total (capped, gated: issues/facets.py) and the rows with their narrowing links
     and label colours."""
-    counted = count_matches(user, scope, q)
+    counted = count_matches(matched)
     pairs = {(i["project"], name) for i in issues for name in i["labels"]}
     rows = list_rows(
         issues,
