@@ -100,7 +100,9 @@ class IdempotencyKey(models.Model):
     same request until `expires_at` (core/idempotency.py; accounts/idempotency.py stores it).
     Keys belong to a user: two users' equal keys are two records."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(  # idempotency_key_unique
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # sha256 of method, path, If-Match, body
     status = models.PositiveSmallIntegerField()

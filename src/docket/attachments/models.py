@@ -11,9 +11,14 @@ class Attachment(models.Model):
     storage.py), a name the server generates; `filename` is only what people see.
     `content_type` is what downloads are served as, decided from the bytes (content.py)."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="attachments")
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attachments"
+    issue = models.ForeignKey(  # attachment_issue
+        Issue, on_delete=models.CASCADE, related_name="attachments", db_index=False
+    )
+    uploaded_by = models.ForeignKey(  # attachment_uploader
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+        db_index=False,
     )
     filename = models.CharField(max_length=255)
     stored_name = models.CharField(max_length=32, unique=True)

@@ -19,13 +19,17 @@ class AuditEntry(models.Model):
     """
 
     at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    actor = models.ForeignKey(  # audit_actor
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     actor_name = models.CharField(max_length=150)
     action = models.CharField(max_length=50)
-    project = models.ForeignKey(
-        "projects.Project", null=True, on_delete=models.PROTECT, related_name="+"
+    project = models.ForeignKey(  # audit_project
+        "projects.Project", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     project_key = models.CharField(max_length=10, blank=True)
     target = models.CharField(max_length=200, blank=True)

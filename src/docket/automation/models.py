@@ -15,8 +15,13 @@ class Rule(models.Model):
     (both checked by automation/spec.py). `owner` is whoever last saved the rule: the bot
     acts with the role the owner holds in the issue's project when the rule runs."""
 
-    project = models.ForeignKey(
-        "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    project = models.ForeignKey(  # rule_project_order
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     name = models.CharField(max_length=100)
     position = models.PositiveIntegerField(default=0)
@@ -57,7 +62,9 @@ class RuleRun(models.Model):
         FAILED = "failed"  # an action was refused or broke; `error` says which
         LOOP = "stopped: loop"
 
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="runs")
+    rule = models.ForeignKey(  # rule_run_rule
+        Rule, on_delete=models.CASCADE, related_name="runs", db_index=False
+    )
     key = models.CharField(max_length=80)
     trigger = models.CharField(max_length=20)
     event = models.ForeignKey(

@@ -41,7 +41,9 @@ class Resolution(models.TextChoices):
 
 
 class Label(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    project = models.ForeignKey(  # label_unique
+        Project, on_delete=models.CASCADE, related_name="labels", db_index=False
+    )
     name = models.CharField(max_length=50)
     color = models.CharField(max_length=7, default="#64748b")
 
@@ -268,8 +270,12 @@ class LinkKind(models.TextChoices):
 class IssueLink(models.Model):
     """One link between two issues, any projects; one row per link, its inverse derived."""
 
-    source = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="links_out")
-    target = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="links_in")
+    source = models.ForeignKey(  # issue_link_unique
+        Issue, on_delete=models.CASCADE, related_name="links_out", db_index=False
+    )
+    target = models.ForeignKey(  # issue_link_target
+        Issue, on_delete=models.CASCADE, related_name="links_in", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=LinkKind.choices)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -296,9 +302,14 @@ class IssueGrant(models.Model):
     """An explicitly added person: they may see the issue even if it is confidential or the
     project shows reporters only their own tickets. Needs the project to be visible to them."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="grants")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="issue_grants"
+    issue = models.ForeignKey(  # issue_grant_unique
+        Issue, on_delete=models.CASCADE, related_name="grants", db_index=False
+    )
+    user = models.ForeignKey(  # issue_grant_user
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="issue_grants",
+        db_index=False,
     )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -412,8 +423,8 @@ class Mention(models.Model):
     comment = models.ForeignKey(
         Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="mentions"
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
+    user = models.ForeignKey(  # mention_user_issue
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions", db_index=False
     )
     created_at = models.DateTimeField()
 
@@ -445,7 +456,9 @@ class RoundRobinCursor(models.Model):
     "" by default). Locked (SELECT … FOR UPDATE) while the next member is chosen, so
     concurrent routers take turns instead of picking the same person."""
 
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(  # round_robin_cursor_unique
+        "accounts.Team", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     scope = models.CharField(max_length=100, blank=True, default="")
     last_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -474,7 +487,9 @@ class CustomField(models.Model):
     """A field a project's admins add to its issues (issues/custom_fields.py). Its `name` is
     what the API, history (`cf.<name>`) and the query language (`cf.<name>:`) use."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="custom_fields")
+    project = models.ForeignKey(  # custom_field_name_unique
+        Project, on_delete=models.CASCADE, related_name="custom_fields", db_index=False
+    )
     name = models.CharField(max_length=27)  # `cf.` + name fits IssueEvent.field
     label = models.CharField(max_length=100)
     type = models.CharField(max_length=20, choices=CustomFieldType.choices)
@@ -496,8 +511,12 @@ class CustomValue(models.Model):
     option chosen), in the typed column of the field's type, so filters and sorts are plain
     indexed comparisons on both databases."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="custom_values")
-    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
+    issue = models.ForeignKey(  # cfvalue_issue
+        Issue, on_delete=models.CASCADE, related_name="custom_values", db_index=False
+    )
+    field = models.ForeignKey(  # cfvalue_text
+        CustomField, on_delete=models.CASCADE, related_name="values", db_index=False
+    )
     text = models.CharField(max_length=1000, null=True, blank=True)  # text, select options
     number = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     date = models.DateField(null=True, blank=True)
@@ -521,7 +540,9 @@ class CustomValue(models.Model):
 class WorkLog(models.Model):
     """Time someone spent on an issue (issues/worklog.py): on which day, how many minutes."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="worklog")
+    issue = models.ForeignKey(  # worklog_issue_day
+        Issue, on_delete=models.CASCADE, related_name="worklog", db_index=False
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     day = models.DateField()
     minutes = models.PositiveIntegerField()

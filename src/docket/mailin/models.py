@@ -43,8 +43,13 @@ class Inbound(models.Model):
         ASSIGNED = "assigned"  # a quarantined message an admin turned into a comment/issue
         DISCARDED = "discarded"  # a quarantined message an admin threw away
 
-    project = models.ForeignKey(
-        "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    project = models.ForeignKey(  # mailin_proj_at
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     outcome = models.CharField(max_length=12, choices=Outcome.choices)
     reason = models.CharField(max_length=300, blank=True)

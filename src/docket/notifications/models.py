@@ -38,7 +38,9 @@ class Reminder(models.Model):
         SOON = "soon", "due tomorrow"
         OVERDUE = "overdue", "overdue"
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="+")
+    issue = models.ForeignKey(  # notify_reminder_unique
+        Issue, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=Moment.choices)
     due_date = models.DateField()
     fire_at = models.DateTimeField()
@@ -132,7 +134,9 @@ class Preference(models.Model):
     """A person's choice for one kind of notification; without a row, the default
     (preferences.DEFAULTS)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(  # notify_preference_unique
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     inbox = models.BooleanField()
     email = models.BooleanField()
@@ -186,7 +190,9 @@ class MailThread(models.Model):
     """The first mail a person got about an issue: later mails answer it (In-Reply-To,
     References), so their mail client shows one thread per issue."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(  # notify_thread_unique
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="+")
     message_id = models.CharField(max_length=255)
     created_at = models.DateTimeField()

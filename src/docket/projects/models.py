@@ -118,7 +118,9 @@ ROLE_RANK = {Role.VIEWER: 1, Role.REPORTER: 2, Role.MEMBER: 3, Role.ADMIN: 4}
 class Membership(models.Model):
     """A role on a project for one user or for a whole team (exactly one of the two)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey(  # membership_user_unique
+        Project, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -150,7 +152,9 @@ class Membership(models.Model):
 
 
 class Component(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="components")
+    project = models.ForeignKey(  # component_name_unique
+        Project, on_delete=models.CASCADE, related_name="components", db_index=False
+    )
     name = models.CharField(max_length=100)
     lead = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -166,7 +170,9 @@ class Component(models.Model):
 
 
 class Milestone(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    project = models.ForeignKey(  # milestone_name_unique
+        Project, on_delete=models.CASCADE, related_name="milestones", db_index=False
+    )
     name = models.CharField(max_length=100)
     start_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)

@@ -20,7 +20,9 @@ class Policy(models.Model):
     """Targets for the issues of a project that match `query` (empty: all of them). An issue
     is held to the first active policy of its project that matches it (by `order`, then id)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sla_policies")
+    project = models.ForeignKey(  # sla_policy_name_unique
+        Project, on_delete=models.CASCADE, related_name="sla_policies", db_index=False
+    )
     name = models.CharField(max_length=100)
     query = models.TextField(max_length=2000, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -68,7 +70,9 @@ class Clock(models.Model):
         MET = "met"
         BREACHED = "breached"
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="sla_clocks")
+    issue = models.ForeignKey(  # sla_clock_unique
+        Issue, on_delete=models.CASCADE, related_name="sla_clocks", db_index=False
+    )
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="clocks")
     metric = models.CharField(max_length=20, choices=Metric.choices)
     target_seconds = models.PositiveIntegerField()
@@ -103,7 +107,9 @@ class Escalation(models.Model):
     it fire exactly once across worker crashes, replays and clock jumps). Written in the
     transaction that records its issue event and performs its actions."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="sla_escalations")
+    issue = models.ForeignKey(  # sla_escalation_once
+        Issue, on_delete=models.CASCADE, related_name="sla_escalations", db_index=False
+    )
     metric = models.CharField(max_length=20, choices=Metric.choices)
     step = models.PositiveSmallIntegerField()  # the step's percent threshold
     policy_name = models.CharField(max_length=100)

@@ -16,8 +16,8 @@ class AlertIntake(models.Model):
         ALERTMANAGER = "alertmanager"
         GRAFANA = "grafana"
 
-    project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="alert_intakes"
+    project = models.ForeignKey(  # alert_intake_name_unique
+        "projects.Project", on_delete=models.CASCADE, related_name="alert_intakes", db_index=False
     )
     name = models.CharField(max_length=100)
     source = models.CharField(max_length=20, choices=Source.choices)
@@ -60,8 +60,8 @@ class AlertGroup(models.Model):
     intake = models.ForeignKey(AlertIntake, on_delete=models.CASCADE, related_name="groups")
     key_hash = models.CharField(max_length=64)  # SHA-256 of the group key (keys can be long)
     group_key = models.TextField()
-    issue = models.ForeignKey(
-        "issues.Issue", null=True, on_delete=models.SET_NULL, related_name="+"
+    issue = models.ForeignKey(  # alert_group_issue
+        "issues.Issue", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     open = models.BooleanField(default=True)
     firing = models.JSONField(default=list)

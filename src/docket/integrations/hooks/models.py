@@ -68,7 +68,9 @@ class Delivery(models.Model):
         FAILED = "failed"  # out of attempts
         WITHHELD = "withheld"  # the receiver may not see it (docs/integrations.md)
 
-    hook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    hook = models.ForeignKey(  # hooks_delivery_log
+        Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     event = models.ForeignKey(IssueEvent, on_delete=models.CASCADE, related_name="+")
     message_id = models.CharField(max_length=40, unique=True)
     payload = models.JSONField()

@@ -26,7 +26,9 @@ class Repository(models.Model):
     never returns it after creation, and nothing logs it (docs/integrations.md).
     `hook_id` is the delivery URL's random part: deliveries never name a numeric id."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="repositories")
+    project = models.ForeignKey(  # vcs_repo_once_per_project
+        Project, on_delete=models.CASCADE, related_name="repositories", db_index=False
+    )
     provider = models.CharField(max_length=10, choices=Provider.choices)
     full_name = models.CharField(max_length=200)  # "acme/web", "group/sub/project"
     default_branch = models.CharField(max_length=200, default="main")
@@ -61,7 +63,9 @@ class Delivery(models.Model):
         IGNORED = "ignored"
         PING = "ping"
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="deliveries")
+    repository = models.ForeignKey(  # vcs_delivery_once
+        Repository, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     delivery_id = models.CharField(max_length=100)  # the forge's, or "sha256:<body hash>"
     body_sha256 = models.CharField(max_length=64)
     event = models.CharField(max_length=100)
@@ -87,7 +91,9 @@ class CommitLink(models.Model):
     branch. `closed_issue`: its closing keyword has acted (an issue is closed once per commit,
     whatever happens to it later)."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="commit_links")
+    issue = models.ForeignKey(  # vcs_commit_once_per_issue
+        Issue, on_delete=models.CASCADE, related_name="commit_links", db_index=False
+    )
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
     sha = models.CharField(max_length=64)
     title = models.CharField(max_length=500)  # the message's first line
@@ -120,7 +126,9 @@ class PullRequestLink(models.Model):
         CLOSED = "closed"
         MERGED = "merged"
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="pull_request_links")
+    issue = models.ForeignKey(  # vcs_pr_once_per_issue
+        Issue, on_delete=models.CASCADE, related_name="pull_request_links", db_index=False
+    )
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=500)
