@@ -1,37 +1,52 @@
-"""PostgreSQL plans a hot statement once (config/settings.py `_postgres_statements`): a
-statement run a fifth time on a connection is prepared, and its one generic plan is reused.
-Planning was most of a hot read's time (docs/benchmark.md, "Prepared statements on
-PostgreSQL")."""
+"""Opt-in prepared statements on PostgreSQL (config/settings.py `_postgres_statements`,
+DOCKET_DB_PREPARED_STATEMENTS): what the settings ask of the driver, and what a server does
+with it, a statement run a fifth time prepared and then run on the plan mode asked for
+(docs/benchmark.md, "Prepared statements on PostgreSQL")."""
 
+import psycopg
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from docket.issues.models import Issue
-from tests.factories import make_issue
-
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan cache"),
-]
+from docket.config import settings as docket_settings
 
 
-def _prepared(fragment: str) -> list[tuple[str, list[str]]]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans FROM pg_prepared_statements WHERE statement LIKE %s",
-            [f"%{fragment}%"],
-        )
-        return cursor.fetchall()
+def test_off_unless_asked_for(monkeypatch):
+    monkeypatch.delenv("DOCKET_DB_PREPARED_STATEMENTS", raising=False)
+    assert docket_settings._postgres_statements() == {}
 
 
-def test_a_repeated_read_is_prepared_and_planned_once(cast):
-    issues = [make_issue(cast.alice, cast.web, title=f"Gate {n}") for n in range(8)]
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW plan_cache_mode")
-        assert cursor.fetchone()[0] == "force_generic_plan"
-    for issue in issues:  # one statement, eight different numbers
-        found = Issue.objects.filter(project=cast.web, number=issue.number).values("title")
-        assert list(found) == [{"title": issue.title}]
-    prepared = _prepared('"issues_issue"."number" = $')
-    assert len(prepared) == 1  # bound on the server: one statement for every number
-    assert prepared[0][1] >= 3  # run on its generic plan since it was prepared
+def test_asked_for_it_binds_on_the_server_and_prepares(monkeypatch):
+    monkeypatch.setenv("DOCKET_DB_PREPARED_STATEMENTS", "true")
+    assert docket_settings._postgres_statements() == {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "options": "-c plan_cache_mode=auto",
+    }
+    monkeypatch.setenv("DOCKET_DB_PLAN_CACHE_MODE", "force_generic_plan")
+    merged = docket_settings._with_statements({"sslmode": "require", "options": "-c a=b"})
+    assert merged["sslmode"] == "require"
+    assert merged["options"] == "-c a=b -c plan_cache_mode=force_generic_plan"  # the URL's kept
+    monkeypatch.setenv("DOCKET_DB_PLAN_CACHE_MODE", "sometimes")
+    with pytest.raises(ImproperlyConfigured, match="DOCKET_DB_PLAN_CACHE_MODE"):
+        docket_settings._postgres_statements()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan cache")
+def test_a_server_prepares_a_repeated_statement_and_runs_its_generic_plan(monkeypatch):
+    monkeypatch.setenv("DOCKET_DB_PREPARED_STATEMENTS", "true")
+    monkeypatch.setenv("DOCKET_DB_PLAN_CACHE_MODE", "force_generic_plan")
+    options = docket_settings._postgres_statements()
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)  # psycopg's own Cursor binds on the server
+    params.update(prepare_threshold=options["prepare_threshold"], options=options["options"])
+    with psycopg.connect(**params, autocommit=True) as raw:
+        for number in range(1, 9):
+            raw.execute("SELECT %s::bigint + 1 AS docket_probe", [number]).fetchone()
+        prepared = raw.execute(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%docket_probe%"],
+        ).fetchall()
+    assert len(prepared) == 1  # one server-side statement for eight values
+    assert prepared[0][0] >= 3  # runs since it was prepared, each on the one generic plan

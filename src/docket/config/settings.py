@@ -216,18 +216,19 @@ def _database() -> dict[str, Any]:
 
 
 def _postgres_statements() -> dict[str, Any]:
-    """Prepared statements on PostgreSQL, planned once: a statement run a fifth time on a
-    connection is prepared, and the server reuses one generic plan for it. Planning was most
-    of a hot read's time: at 100,000 issues, 3 ms to plan get-by-key's seven-table join
-    (0.2 ms to run it) and ~20 ms to plan a filtered list (3 ms to run it), and in its
-    default mode the server planned the lists afresh on every run (docs/benchmark.md,
+    """Opt-in (DOCKET_DB_PREPARED_STATEMENTS=true): prepared statements on PostgreSQL. A
+    statement run a fifth time on a connection is prepared, so the server can reuse its plan;
+    planning was most of a hot read's time (get by key at 100,000 issues: 3 ms to plan a
+    seven-table join, 0.2 ms to run it; a filtered list ~20 ms to plan, 3 ms to run). Off by
+    default because it cost the bulk import a quarter of its rate, and with generic plans
+    forced (DOCKET_DB_PLAN_CACHE_MODE=force_generic_plan, the reads' best case) the
+    import's lookup of known records went quadratic on a growing table (docs/benchmark.md,
     "Prepared statements on PostgreSQL"). Needs server-side binding (Django's default binds
-    on the client, which cannot prepare) and connections that outlive a transaction: behind
-    a pooler in transaction mode (PgBouncer before 1.21), set
-    DOCKET_DB_PREPARED_STATEMENTS=false."""
-    if not env_bool("DOCKET_DB_PREPARED_STATEMENTS", True):
+    on the client, which cannot prepare) and connections that outlive a transaction (not
+    behind a pooler in transaction mode)."""
+    if not env_bool("DOCKET_DB_PREPARED_STATEMENTS", False):
         return {}
-    mode = env_str("DOCKET_DB_PLAN_CACHE_MODE", "force_generic_plan")
+    mode = env_str("DOCKET_DB_PLAN_CACHE_MODE", "auto")
     if mode not in ("auto", "force_generic_plan", "force_custom_plan"):
         raise ImproperlyConfigured(
             "DOCKET_DB_PLAN_CACHE_MODE must be auto, force_generic_plan or force_custom_plan"
