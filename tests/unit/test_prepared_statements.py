@@ -50,3 +50,34 @@ def test_a_server_prepares_a_repeated_statement_and_runs_its_generic_plan(monkey
         ).fetchall()
     assert len(prepared) == 1  # one server-side statement for eight values
     assert prepared[0][0] >= 3  # runs since it was prepared, each on the one generic plan
+
+
+def _plan_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan cache")
+def test_a_bulk_load_runs_unprepared_on_plans_for_its_values_then_restores_the_session():
+    """core/bulk.unprepared, as the importer uses it: prepared on generic plans, a known-ids
+    lookup over a table the load is filling scanned the whole source every batch."""
+    from docket.core.bulk import unprepared
+
+    connection.ensure_connection()
+    raw = connection.connection
+    kept = raw.prepare_threshold
+    raw.prepare_threshold = 5  # as DOCKET_DB_PREPARED_STATEMENTS=true connects
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+    try:
+        with unprepared():
+            assert raw.prepare_threshold is None
+            assert _plan_mode() == "auto"
+        assert raw.prepare_threshold == 5
+        assert _plan_mode() == "force_generic_plan"
+    finally:
+        raw.prepare_threshold = kept
+        with connection.cursor() as cursor:
+            cursor.execute("RESET plan_cache_mode")

@@ -219,13 +219,12 @@ def _postgres_statements() -> dict[str, Any]:
     """Opt-in (DOCKET_DB_PREPARED_STATEMENTS=true): prepared statements on PostgreSQL. A
     statement run a fifth time on a connection is prepared, so the server can reuse its plan;
     planning was most of a hot read's time (get by key at 100,000 issues: 3 ms to plan a
-    seven-table join, 0.2 ms to run it; a filtered list ~20 ms to plan, 3 ms to run). Off by
-    default because it cost the bulk import a quarter of its rate, and with generic plans
-    forced (DOCKET_DB_PLAN_CACHE_MODE=force_generic_plan, the reads' best case) the
-    import's lookup of known records went quadratic on a growing table (docs/benchmark.md,
-    "Prepared statements on PostgreSQL"). Needs server-side binding (Django's default binds
-    on the client, which cannot prepare) and connections that outlive a transaction (not
-    behind a pooler in transaction mode)."""
+    seven-table join, 0.2 ms to run it; a filtered list ~20 ms to plan, 3 ms to run). Bulk
+    loads run unprepared whatever it says (core/bulk.unprepared): kept plans went stale on
+    the tables they fill. Off by default: only the reads and the import were measured with
+    it (docs/benchmark.md, "Prepared statements on PostgreSQL"). Needs server-side binding
+    (Django's default binds on the client, which cannot prepare) and connections that
+    outlive a transaction (not behind a pooler in transaction mode)."""
     if not env_bool("DOCKET_DB_PREPARED_STATEMENTS", False):
         return {}
     mode = env_str("DOCKET_DB_PLAN_CACHE_MODE", "auto")

@@ -221,6 +221,37 @@ def _json(value: Any) -> Any:
 
 
 @contextmanager
+def unprepared() -> Iterator[None]:
+    """PostgreSQL with DOCKET_DB_PREPARED_STATEMENTS: nothing prepared, and every statement
+    planned for its values, while a bulk load runs. A load repeats a few statements over
+    tables it is filling, so a plan kept for them goes stale within a batch: the import ran
+    a quarter slower prepared, and on generic plans its known-records lookup scanned the
+    whole source every batch (docs/benchmark.md, "Prepared statements on PostgreSQL").
+    `plan_cache_mode` is set too: with server-side binding it applies to every statement,
+    prepared or not. Without the option (or on SQLite) nothing changes."""
+    if not postgres():
+        yield
+        return
+    connection.ensure_connection()
+    raw: Any = connection.connection
+    threshold = raw.prepare_threshold
+    if threshold is None:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        mode = cursor.fetchone()[0]
+        cursor.execute("SET plan_cache_mode = auto")
+    raw.prepare_threshold = None  # psycopg: prepared statements off on this connection
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('plan_cache_mode', %s, false)", [mode])
+
+
+@contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cycle collector off while a bulk load builds and writes a batch.
 

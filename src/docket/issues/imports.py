@@ -36,6 +36,7 @@ from docket.core.bulk import (
     instance_maker,
     postgres,
     reserve_ids,
+    unprepared,
     values_of,
     write_rows,
 )
@@ -318,7 +319,7 @@ def import_issues(
     """Create `records` as issues of `project`; all or nothing. Returns the new issues.
     An error names the record by `where` (e.g. "line 12" of a file), else "record N"."""
     require(actor, project, Perm.MANAGE_PROJECT)
-    with collector_paused():
+    with collector_paused(), unprepared():
         return _import_checked(actor, project, records, where)
 
 
@@ -450,10 +451,11 @@ def known_ids(source: str, kind: str, ids: Sequence[str]) -> dict[str, int]:
     """Which of `ids` `source` already brought in, with the local id each became: one query
     for up to `LOOKUP_CHUNK` ids (a batch), so the check costs per batch, not per record."""
     wanted, found = sorted(set(ids)), dict[str, int]()
-    for start in range(0, len(wanted), LOOKUP_CHUNK):
-        chunk = wanted[start : start + LOOKUP_CHUNK]
-        rows = ImportedRecord.objects.filter(source=source, kind=kind, source_id__in=chunk)
-        found.update(rows.values_list("source_id", "local_id"))
+    with unprepared():  # one source's records grow with every batch: a kept plan goes stale
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start : start + LOOKUP_CHUNK]
+            rows = ImportedRecord.objects.filter(source=source, kind=kind, source_id__in=chunk)
+            found.update(rows.values_list("source_id", "local_id"))
     return found
 
 
