@@ -1,4 +1,4 @@
-"""Opt-in prepared statements on PostgreSQL (config/settings.py `_postgres_statements`,
+"""Opt-in prepared statements on PostgreSQL (config/settings.py `postgres_statements`,
 DOCKET_DB_PREPARED_STATEMENTS): what the settings ask of the driver, and what a server does
 with it, a statement run a fifth time prepared and then run on the plan mode asked for
 (docs/benchmark.md, "Prepared statements on PostgreSQL")."""
@@ -10,34 +10,39 @@ from django.db import connection
 
 from docket.config import settings as docket_settings
 
+# They run in CI's PostgreSQL pass; SQLite has no prepared statements or plan cache.
+ONLY_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's plan cache (run by the PostgreSQL pass)"
+)
+
 
 def test_off_unless_asked_for(monkeypatch):
     monkeypatch.delenv("DOCKET_DB_PREPARED_STATEMENTS", raising=False)
-    assert docket_settings._postgres_statements() == {}
+    assert docket_settings.postgres_statements() == {}
 
 
 def test_asked_for_it_binds_on_the_server_and_prepares(monkeypatch):
     monkeypatch.setenv("DOCKET_DB_PREPARED_STATEMENTS", "true")
-    assert docket_settings._postgres_statements() == {
+    assert docket_settings.postgres_statements() == {
         "server_side_binding": True,
         "prepare_threshold": 5,
         "options": "-c plan_cache_mode=auto",
     }
     monkeypatch.setenv("DOCKET_DB_PLAN_CACHE_MODE", "force_generic_plan")
-    merged = docket_settings._with_statements({"sslmode": "require", "options": "-c a=b"})
+    merged = docket_settings.with_statements({"sslmode": "require", "options": "-c a=b"})
     assert merged["sslmode"] == "require"
     assert merged["options"] == "-c a=b -c plan_cache_mode=force_generic_plan"  # the URL's kept
     monkeypatch.setenv("DOCKET_DB_PLAN_CACHE_MODE", "sometimes")
     with pytest.raises(ImproperlyConfigured, match="DOCKET_DB_PLAN_CACHE_MODE"):
-        docket_settings._postgres_statements()
+        docket_settings.postgres_statements()
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan cache")
+@ONLY_POSTGRESQL
 def test_a_server_prepares_a_repeated_statement_and_runs_its_generic_plan(monkeypatch):
     monkeypatch.setenv("DOCKET_DB_PREPARED_STATEMENTS", "true")
     monkeypatch.setenv("DOCKET_DB_PLAN_CACHE_MODE", "force_generic_plan")
-    options = docket_settings._postgres_statements()
+    options = docket_settings.postgres_statements()
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)  # psycopg's own Cursor binds on the server
     params.update(prepare_threshold=options["prepare_threshold"], options=options["options"])
@@ -59,7 +64,7 @@ def _plan_mode() -> str:
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan cache")
+@ONLY_POSTGRESQL
 def test_a_bulk_load_runs_unprepared_on_plans_for_its_values_then_restores_the_session():
     """core/bulk.unprepared, as the importer uses it: prepared on generic plans, a known-ids
     lookup over a table the load is filling scanned the whole source every batch."""

@@ -211,11 +211,11 @@ def _database() -> dict[str, Any]:
         config["TEST"] = {"NAME": str(DATA_DIR / "test-docket.sqlite3")}
     else:
         config["CONN_HEALTH_CHECKS"] = True
-        config["OPTIONS"] = _with_statements(config.get("OPTIONS", {}))
+        config["OPTIONS"] = with_statements(config.get("OPTIONS", {}))
     return dict(config)
 
 
-def _postgres_statements() -> dict[str, Any]:
+def postgres_statements() -> dict[str, Any]:
     """Opt-in (DOCKET_DB_PREPARED_STATEMENTS=true): prepared statements on PostgreSQL. A
     statement run a fifth time on a connection is prepared, so the server can reuse its plan;
     planning was most of a hot read's time (get by key at 100,000 issues: 3 ms to plan a
@@ -239,10 +239,10 @@ def _postgres_statements() -> dict[str, Any]:
     }
 
 
-def _with_statements(options: dict[str, Any]) -> dict[str, Any]:
-    """`options` (the URL's, e.g. sslmode) with `_postgres_statements`; libpq's `options`
+def with_statements(options: dict[str, Any]) -> dict[str, Any]:
+    """`options` (the URL's, e.g. sslmode) with `postgres_statements`; libpq's `options`
     (server settings for the session) keep the URL's own."""
-    added = _postgres_statements()
+    added = postgres_statements()
     if "options" in added and options.get("options"):
         added["options"] = f"{options['options']} {added['options']}"
     return {**options, **added}
@@ -266,7 +266,7 @@ if env_str("DOCKET_DATABASE_REPLICA_URL"):
         )
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASES["replica"]["OPTIONS"] = _with_statements(DATABASES["replica"].get("OPTIONS", {}))
+    DATABASES["replica"]["OPTIONS"] = with_statements(DATABASES["replica"].get("OPTIONS", {}))
     # A replica that does not answer costs at most this long per retry (libpq waits forever
     # by default), then the primary stands in (docket.core.routers, replica_health).
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)

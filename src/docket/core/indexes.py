@@ -33,10 +33,10 @@ def lone_index_dropped(app_label: str, alter: Any) -> Any:
     )
 
 
-def _generated(table: str, column: str, name: str) -> bool:
-    """Whether `name` is the index Django made for the foreign key `column` of `table`
+def _generated(column: str, name: str) -> bool:
+    """Whether `name` (an index on just `column`) is the one Django made for the foreign key
     (`<table>_<column>_<8 hex digits>`, the table part cut short on long names), or the one
-    going back made (`_create`)."""
+    going back made (`_create`), not an index a model declares."""
     pattern = r"[0-9a-z_]+_([0-9a-f]{8}|fk)"
     return bool(re.fullmatch(pattern, name)) and f"_{column}_" in f"_{name}"
 
@@ -52,7 +52,7 @@ def _lone_indexes(schema_editor: Any, table: str, column: str) -> list[str]:
         and not info["unique"]
         and not info["primary_key"]
         and info["columns"] == [column]
-        and _generated(table, column, name)
+        and _generated(column, name)
     ]
 
 
