@@ -49,6 +49,7 @@ def scratch_environment(data_dir: Path, ready: bool = False) -> Iterator[dict[st
     template = _template() if ready else None
     if template is not None:
         shutil.copytree(template.data_dir, data_dir, dirs_exist_ok=True)
+        _admin_tokens[str(data_dir)] = template.admin_token
     base = _pg_admin_url()
     if base is None:
         yield env
@@ -79,9 +80,13 @@ def scratch_environment(data_dir: Path, ready: bool = False) -> Iterator[dict[st
 class _Template:
     data_dir: Path
     database: str | None  # PostgreSQL: the database new ones are copied from
+    admin_token: str  # read,write,admin: valid in every copy, as the copies hold its hash
 
 
 _templates: list[_Template] = []
+# Data dir → the admin token its template copy already holds (Server.token's default),
+# instead of a `docket token create` process (~1.5 s of CPU) per server.
+_admin_tokens: dict[str, str] = {}
 
 
 def _template() -> _Template:
@@ -89,10 +94,10 @@ def _template() -> _Template:
         root = Path(tempfile.mkdtemp(prefix="docket-template-"))
         with (
             _kept_environment(root / "data") as (env, database),
-            running_server(env, root / "server.log", workers=1),
+            running_server(env, root / "server.log", workers=1) as server,
         ):
-            pass  # migrated, first admin made, static files collected
-        _templates.append(_Template(root / "data", database))
+            token = server.token()  # migrated, first admin made, static files collected
+        _templates.append(_Template(root / "data", database, token))
         if database is not None:
             atexit.register(_drop_database, database)
     return _templates[0]
@@ -155,6 +160,9 @@ class Server:
         return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30)
 
     def token(self, username: str = "admin", scopes: str = "read,write,admin") -> str:
+        kept = _admin_tokens.get(self.env["DOCKET_DATA_DIR"])
+        if kept and (username, scopes) == ("admin", "read,write,admin"):
+            return kept
         result = run_docket(self.env, "token", "create", username, "--scopes", scopes)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
@@ -181,8 +189,11 @@ def server_env(env: dict[str, str], worker: bool) -> dict[str, str]:
 
 @contextmanager
 def running_server(
-    env: dict[str, str], log: Path, workers: int = 2, worker: bool = False
+    env: dict[str, str], log: Path, workers: int = 1, worker: bool = False
 ) -> Iterator[Server]:
+    """`docket serve` for the block. One server process unless asked: each more is a spawned
+    interpreter importing and warming Docket (seconds of CPU a start), and only the tests of
+    requests racing across processes need it (they ask for `workers=2`)."""
     port = free_port()
     env = server_env(env, worker)
     with log.open("w") as out:

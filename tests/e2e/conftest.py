@@ -28,5 +28,5 @@ def ready_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def server(ready_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
-    with running_server(ready_env, tmp_path / "server.log") as running:
+    with running_server(ready_env, tmp_path / "server.log", workers=2) as running:
         yield running

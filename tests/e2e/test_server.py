@@ -24,7 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("server")
     with (
         scratch_environment(base / "data", ready=True) as env,
-        running_server(env, base / "server.log") as running,
+        running_server(env, base / "server.log", workers=2) as running,
     ):
         yield running
 
