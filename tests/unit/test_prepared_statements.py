@@ -1,12 +1,12 @@
-"""Opt-in prepared statements on PostgreSQL (config/settings.py `postgres_statements`,
-DOCKET_DB_PREPARED_STATEMENTS): what the settings ask of the driver, and what a server does
-with it, a statement run a fifth time prepared and then run on the plan mode asked for
+"""Prepared statements on PostgreSQL, on unless DOCKET_DB_PREPARED_STATEMENTS=false
+(config/settings.py `postgres_statements`): what the settings ask of the driver, and what a
+server does with it, a statement run a fifth time prepared and then run on the plan mode asked for
 (docs/benchmark.md, "Prepared statements on PostgreSQL")."""
 
 import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from docket.config import settings as docket_settings
 
@@ -16,13 +16,14 @@ ONLY_POSTGRESQL = pytest.mark.skipif(
 )
 
 
-def test_off_unless_asked_for(monkeypatch):
-    monkeypatch.delenv("DOCKET_DB_PREPARED_STATEMENTS", raising=False)
+def test_on_unless_turned_off(monkeypatch):
+    monkeypatch.setenv("DOCKET_DB_PREPARED_STATEMENTS", "false")
     assert docket_settings.postgres_statements() == {}
 
 
-def test_asked_for_it_binds_on_the_server_and_prepares(monkeypatch):
-    monkeypatch.setenv("DOCKET_DB_PREPARED_STATEMENTS", "true")
+def test_by_default_it_binds_on_the_server_and_prepares(monkeypatch):
+    monkeypatch.delenv("DOCKET_DB_PREPARED_STATEMENTS", raising=False)
+    monkeypatch.delenv("DOCKET_DB_PLAN_CACHE_MODE", raising=False)
     assert docket_settings.postgres_statements() == {
         "server_side_binding": True,
         "prepare_threshold": 5,
@@ -63,26 +64,48 @@ def _plan_mode() -> str:
         return cursor.fetchone()[0]
 
 
+@pytest.fixture
+def prepared_on_generic_plans(settings):
+    """This connection as DOCKET_DB_PLAN_CACHE_MODE=force_generic_plan starts it."""
+    settings.DOCKET_DB_PLAN_CACHE_MODE = "force_generic_plan"
+    connection.ensure_connection()
+    raw = connection.connection
+    kept = raw.prepare_threshold
+    raw.prepare_threshold = 5
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+    yield raw
+    raw.prepare_threshold = kept
+    with connection.cursor() as cursor:
+        cursor.execute("RESET plan_cache_mode")
+
+
 @pytest.mark.django_db
 @ONLY_POSTGRESQL
-def test_a_bulk_load_runs_unprepared_on_plans_for_its_values_then_restores_the_session():
+def test_a_bulk_load_runs_unprepared_on_plans_for_its_values_then_restores_the_session(
+    prepared_on_generic_plans,
+):
     """core/bulk.unprepared, as the importer uses it: prepared on generic plans, a known-ids
     lookup over a table the load is filling scanned the whole source every batch."""
     from docket.core.bulk import unprepared
 
-    connection.ensure_connection()
-    raw = connection.connection
-    kept = raw.prepare_threshold
-    raw.prepare_threshold = 5  # as DOCKET_DB_PREPARED_STATEMENTS=true connects
-    with connection.cursor() as cursor:
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
-    try:
-        with unprepared():
-            assert raw.prepare_threshold is None
-            assert _plan_mode() == "auto"
-        assert raw.prepare_threshold == 5
-        assert _plan_mode() == "force_generic_plan"
-    finally:
-        raw.prepare_threshold = kept
-        with connection.cursor() as cursor:
-            cursor.execute("RESET plan_cache_mode")
+    raw = prepared_on_generic_plans
+    with unprepared():
+        assert raw.prepare_threshold is None
+        assert _plan_mode() == "auto"
+    assert raw.prepare_threshold == 5
+    assert _plan_mode() == "force_generic_plan"
+
+
+@pytest.mark.django_db
+@ONLY_POSTGRESQL
+def test_a_bulk_load_that_fails_in_the_database_raises_its_own_error(prepared_on_generic_plans):
+    """The load's error, not "current transaction is aborted" from putting the session back
+    (the transaction's rollback takes the SET back)."""
+    from docket.core.bulk import unprepared
+
+    failing = pytest.raises(DatabaseError, match="division by zero")
+    with failing, transaction.atomic(), unprepared(), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    assert prepared_on_generic_plans.prepare_threshold == 5
+    assert _plan_mode() == "force_generic_plan"

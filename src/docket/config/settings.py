@@ -215,27 +215,33 @@ def _database() -> dict[str, Any]:
     return dict(config)
 
 
-def postgres_statements() -> dict[str, Any]:
-    """Opt-in (DOCKET_DB_PREPARED_STATEMENTS=true): prepared statements on PostgreSQL. A
-    statement run a fifth time on a connection is prepared, so the server can reuse its plan;
-    planning was most of a hot read's time (get by key at 100,000 issues: 3 ms to plan a
-    seven-table join, 0.2 ms to run it; a filtered list ~20 ms to plan, 3 ms to run). Bulk
-    loads run unprepared whatever it says (core/bulk.unprepared): kept plans went stale on
-    the tables they fill. Off by default: only the reads and the import were measured with
-    it (docs/benchmark.md, "Prepared statements on PostgreSQL"). Needs server-side binding
-    (Django's default binds on the client, which cannot prepare) and connections that
-    outlive a transaction (not behind a pooler in transaction mode)."""
-    if not env_bool("DOCKET_DB_PREPARED_STATEMENTS", False):
-        return {}
+def plan_cache_mode() -> str:
+    """DOCKET_DB_PLAN_CACHE_MODE: PostgreSQL's `plan_cache_mode` for Docket's sessions, with
+    prepared statements on."""
     mode = env_str("DOCKET_DB_PLAN_CACHE_MODE", "auto")
     if mode not in ("auto", "force_generic_plan", "force_custom_plan"):
         raise ImproperlyConfigured(
             "DOCKET_DB_PLAN_CACHE_MODE must be auto, force_generic_plan or force_custom_plan"
         )
+    return mode
+
+
+def postgres_statements() -> dict[str, Any]:
+    """Prepared statements on PostgreSQL, unless DOCKET_DB_PREPARED_STATEMENTS=false. A
+    statement run a fifth time on a connection is prepared, so the server can reuse its plan;
+    planning was most of a hot read's time (get by key at 100,000 issues: 3 ms to plan a
+    seven-table join, 0.2 ms to run it; a filtered list ~20 ms to plan, 3 ms to run). Bulk
+    loads run unprepared whatever it says (core/bulk.unprepared): kept plans went stale on
+    the tables they fill (docs/benchmark.md, "Prepared statements on PostgreSQL"). Needs
+    server-side binding (Django's default binds on the client, which cannot prepare) and
+    connections that outlive a transaction: turn it off behind a pooler in transaction mode
+    that does not carry prepared statements (PgBouncer before 1.21)."""
+    if not env_bool("DOCKET_DB_PREPARED_STATEMENTS", True):
+        return {}
     return {
         "server_side_binding": True,
         "prepare_threshold": 5,
-        "options": f"-c plan_cache_mode={mode}",
+        "options": f"-c plan_cache_mode={plan_cache_mode()}",
     }
 
 
@@ -249,6 +255,7 @@ def with_statements(options: dict[str, Any]) -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+DOCKET_DB_PLAN_CACHE_MODE = plan_cache_mode()  # core/bulk.unprepared sets it aside and back
 # A read replica (docs/scaling.md): only reads marked `reads_may_lag()` go there
 # (docket.core.routers). SQLite has no replicas: refused rather than silently ignored.
 DOCKET_REPLICA_STICKY_SECONDS = env_int("DOCKET_REPLICA_STICKY_SECONDS", 10)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Model
 from django.db.models.base import ModelState
@@ -222,13 +223,14 @@ def _json(value: Any) -> Any:
 
 @contextmanager
 def unprepared() -> Iterator[None]:
-    """PostgreSQL with DOCKET_DB_PREPARED_STATEMENTS: nothing prepared, and every statement
-    planned for its values, while a bulk load runs. A load repeats a few statements over
-    tables it is filling, so a plan kept for them goes stale within a batch: the import ran
-    a quarter slower prepared, and on generic plans its known-records lookup scanned the
-    whole source every batch (docs/benchmark.md, "Prepared statements on PostgreSQL").
-    `plan_cache_mode` is set too: with server-side binding it applies to every statement,
-    prepared or not. Without the option (or on SQLite) nothing changes."""
+    """PostgreSQL with prepared statements (DOCKET_DB_PREPARED_STATEMENTS, on by default):
+    nothing prepared, and every statement planned for its values, while a bulk load runs. A
+    load repeats a few statements over tables it is filling, so a plan kept for them goes
+    stale within a batch: the import ran a quarter slower prepared, and on generic plans its
+    known-records lookup scanned the whole source every batch (docs/benchmark.md, "Prepared
+    statements on PostgreSQL"). With server-side binding `plan_cache_mode` applies to every
+    statement, prepared or not, so a mode other than `auto` is set aside too. Without
+    prepared statements (or on SQLite) nothing changes."""
     if not postgres():
         yield
         return
@@ -238,17 +240,22 @@ def unprepared() -> Iterator[None]:
     if threshold is None:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('plan_cache_mode')")
-        mode = cursor.fetchone()[0]
-        cursor.execute("SET plan_cache_mode = auto")
+    from psycopg.pq import TransactionStatus
+
+    mode = settings.DOCKET_DB_PLAN_CACHE_MODE  # what the session was started with
+    if mode != "auto":
+        with connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = auto")
     raw.prepare_threshold = None  # psycopg: prepared statements off on this connection
     try:
         yield
     finally:
         raw.prepare_threshold = threshold
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('plan_cache_mode', %s, false)", [mode])
+        # In a transaction a failed statement aborted, the rollback that must follow takes
+        # the SET back with it (and no statement could run before it).
+        if mode != "auto" and raw.info.transaction_status != TransactionStatus.INERROR:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('plan_cache_mode', %s, false)", [mode])
 
 
 @contextmanager
