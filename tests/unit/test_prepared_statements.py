@@ -109,3 +109,35 @@ def test_a_bulk_load_that_fails_in_the_database_raises_its_own_error(prepared_on
         cursor.execute("SELECT 1 / 0")
     assert prepared_on_generic_plans.prepare_threshold == 5
     assert _plan_mode() == "force_generic_plan"
+
+
+@pytest.mark.parametrize(("asked", "prepared"), [(None, False), ("true", True)])
+def test_the_worker_binds_on_the_client_unless_told_otherwise(monkeypatch, asked, prepared):
+    """`docket worker`: its batches bind ~1,000 ids a statement, which server-side binding
+    made a quarter slower after a big import (docs/benchmark.md)."""
+    from typer.testing import CliRunner
+
+    from docket.cli import main as cli
+
+    seen: list[dict] = []
+
+    class Stub:
+        def __init__(self, **_: object) -> None:
+            seen.append(docket_settings.postgres_statements())
+
+        def step(self) -> int:
+            return 0
+
+        def close(self) -> None:
+            pass
+
+    # setenv first, so the value the command sets is taken back after the test
+    monkeypatch.setenv("DOCKET_DB_PREPARED_STATEMENTS", asked or "")
+    if not asked:
+        monkeypatch.delenv("DOCKET_DB_PREPARED_STATEMENTS")
+    monkeypatch.setattr(cli, "_migrate", lambda **_: None)
+    monkeypatch.setattr("docket.worker.runner.Worker", Stub)
+    monkeypatch.setattr("docket.worker.runner.run_ready_jobs", lambda: 0)
+    result = CliRunner().invoke(cli.app, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert bool(seen[0]) is prepared

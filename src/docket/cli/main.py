@@ -213,6 +213,10 @@ def worker_command(
 ) -> None:
     """Run background work: queued jobs (mail), event consumers (notifications), sweeps
     (reminders). Several workers may run at once, on one machine or many."""
+    # Its batches bind ~1,000 ids a statement, which server-side binding made a quarter slower
+    # to work through after a 100,000-issue import; its statements are few and rarely hot, so
+    # prepared statements gain it little (docs/benchmark.md). Set the variable to override.
+    os.environ.setdefault("DOCKET_DB_PREPARED_STATEMENTS", "false")
     _django()
     if parent is None:  # `docket serve` migrated before starting this one
         _migrate(quiet=True)
