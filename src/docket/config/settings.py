@@ -232,7 +232,8 @@ def postgres_statements() -> dict[str, Any]:
     planning was most of a hot read's time (get by key at 100,000 issues: 3 ms to plan a
     seven-table join, 0.2 ms to run it; a filtered list ~20 ms to plan, 3 ms to run). Bulk
     loads run unprepared whatever it says (core/bulk.unprepared): kept plans went stale on
-    the tables they fill (docs/benchmark.md, "Prepared statements on PostgreSQL"). Needs
+    the tables they fill (docs/benchmark.md, "Prepared statements on PostgreSQL"), and
+    `docket worker` defaults it to false for itself (cli/main.worker_command). Needs
     server-side binding (Django's default binds on the client, which cannot prepare) and
     connections that outlive a transaction: turn it off behind a pooler in transaction mode
     that does not carry prepared statements (PgBouncer before 1.21)."""
