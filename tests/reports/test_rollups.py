@@ -415,3 +415,43 @@ def test_a_dashboards_reads_see_one_moment_while_the_consumer_commits():
         elsewhere.join()
         again = cursor_at()
     assert (first, again, cursor_at()) == (1, 1, 2)
+
+
+def _shown_rows(page: str, slug: str) -> tuple[list[list[str]], str, int]:
+    """A widget on the page: its data table's rows, its text and how many bars it draws."""
+    section = page.split(f'id="widget-{slug}"', 1)[1].split("</section>", 1)[0]
+    body = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = [re.findall(r"<td>([^<]*)</td>", row) for row in body.split("</tr>") if "<td>" in row]
+    return rows, section, section.count("<rect")
+
+
+def test_a_page_draws_the_15_busiest_people_and_the_csv_has_every_one(cast, settings):
+    """20 assignees: p01-p10 with 3 open issues, p11-p16 with 2, p17-p20 with 1, and 3
+    unassigned. The page draws the 15 largest (ties by name, unassigned first) and says what
+    the rest hold, the same from the roll-ups as counted directly; the CSV lists everyone."""
+    people = [UserFactory(username=f"p{i:02d}") for i in range(1, 21)]
+    team = make_project(cast.alice, "TEAM", members={p: "member" for p in people})
+    for person in people:
+        for _ in range(3 if person.username <= "p10" else 2 if person.username <= "p16" else 1):
+            make_issue(cast.alice, team, assignee=person.username)
+    for _ in range(3):
+        make_issue(cast.alice, team)
+    rollup.rebuild()
+    client = _as(cast.alice)
+    seen = {}
+    for rollups in (False, True):
+        settings.DOCKET_REPORTS_ROLLUPS = rollups
+        assert (scope_for(cast.alice, team).rollup is not None) is rollups
+        page = client.get("/p/TEAM/dashboard").content.decode()
+        seen[rollups] = (_shown_rows(page, "assignee"), _shown_rows(page, "workload"))
+    assert seen[True] == seen[False]
+    (assignees, text, bars), (workload, work_text, work_bars) = seen[True]
+    names = ["(unassigned)"] + [f"p{i:02d}" for i in range(1, 15)]
+    assert assignees == [[n, "3" if n <= "p10" else "2"] for n in names] and bars == 15
+    assert "The 15 largest of 21 shown; the other 6 add up to 8 open." in text
+    assert [row[0] for row in workload] == [f"p{i:02d}" for i in range(1, 16)] and work_bars == 15
+    assert "The 15 largest of 20 shown; the other 5 add up to 6 open assigned." in work_text
+    everyone = list(
+        csv.reader(io.StringIO(client.get("/dashboard", {"csv": "assignee"}).content.decode()))
+    )
+    assert len(everyone) == 1 + 21 and everyone[-1] == ["p20", "1"]

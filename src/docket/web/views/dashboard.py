@@ -50,6 +50,7 @@ def _csv(widget: widgets.Widget) -> HttpResponse:
 
 def _shown(widget: widgets.Widget, params: dict[str, str]) -> dict[str, Any]:
     query = {k: v for k, v in params.items() if v and k != "as_of"}
+    widget = widgets.top(widget)
     return {
         "w": widget,
         "svg": charts.chart_of(widget),
@@ -85,7 +86,9 @@ def _dashboard(request: HttpRequest, project: Project | None) -> HttpResponse:
                 if found is None:
                     raise NotFound(f"no widget {slug[:40]!r}")
                 return _csv(found)
-            shown = widgets.dashboard(scope, moment, weekly=weekly, milestone=milestone)
+            shown = widgets.dashboard(
+                scope, moment, weekly=weekly, milestone=milestone, most=widgets.MOST_SHOWN
+            )
             context["widgets"] = [_shown(w, params) for w in shown]
             if params["as_of"] and project is not None:
                 context["as_of"] = _as_of(scope, params["as_of"], moment.date())
@@ -107,8 +110,8 @@ def _as_of(scope: Scope, text: str, today: Any) -> dict[str, Any]:
     ]
     shown = []
     for slug, title, rows in tables:
-        widget = widgets.Widget(
-            f"asof-{slug}", title, [slug, "issues"], [list(r) for r in rows], "bars"
+        widget = widgets.top(
+            widgets.Widget(f"asof-{slug}", title, [slug, "issues"], [list(r) for r in rows], "bars")
         )
         shown.append({"w": widget, "svg": charts.chart_of(widget)})
     return {"day": counts.day.isoformat(), "total": counts.total, "widgets": shown}
