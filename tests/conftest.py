@@ -96,3 +96,23 @@ def cast(db) -> Cast:
 @pytest.fixture
 def anon() -> Api:
     return Api()
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's worker has named each item's group
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Fail the grouped tests when `--dist loadgroup` is not grouping: with pytest 9.2 and
+    pytest-xdist 3.8 it silently did not, and every module with its own server built it on
+    each worker. (Raising here instead would crash xdist and lose the message.)"""
+    if not config.getoption("loadgroup", False):  # set on xdist's workers under loadgroup
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+            item.runtest = _loadgroup_broken  # type: ignore[method-assign]
+
+
+def _loadgroup_broken() -> None:
+    pytest.fail(
+        "--dist loadgroup did not put this test in its xdist_group: this pytest and "
+        "pytest-xdist do not work together (docs/dependencies.md)",
+        pytrace=False,
+    )

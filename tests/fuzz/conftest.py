@@ -7,14 +7,12 @@ would also run inside the test's transaction: the first database error on Postgr
 NUL byte reaching a query) would abort that transaction and turn every later request into a
 misleading 500. A server process commits like production and keeps each failure to itself.
 
-The server's database is a SQLite file in a temporary data dir, or, when the run uses
-PostgreSQL, a database named after this run's test database (`test_fuzz_gw0` serves from
-`test_fuzz_gw0_serve`), so parallel runs on other database names never meet.
+The server starts from a copy of the suite's prepared site (tests/servers.scratch_environment):
+migrated, with its first admin, on the run's kind of database.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import running_server
+from tests.servers import running_server, scratch_environment
 
 
 @dataclass
@@ -38,47 +36,13 @@ class FuzzServer:
         return self.log.read_text(errors="replace")[-size:]
 
 
-def _pg_url() -> str | None:
-    url = os.environ.get("DOCKET_DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else None
-
-
-def _server_database_name() -> str:
-    """This run's test database name (as pytest-django set it, xdist suffix included) + _serve."""
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    return f"{db.get('TEST', {}).get('NAME') or 'test_' + db['NAME']}_serve"
-
-
 @pytest.fixture(scope="module")
-def fuzz_env(tmp_path_factory, django_db_modify_db_settings) -> Iterator[dict[str, str]]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DOCKET_") and k != "DJANGO_SETTINGS_MODULE"
-    }
-    env["DOCKET_DATA_DIR"] = str(tmp_path_factory.mktemp("fuzz") / "data")
-    # The fuzzer sends thousands of bad tokens from one address: past the rate limits, so it
-    # reaches the code behind them (429 is still a declared answer, checked all the same).
-    env["DOCKET_THROTTLE_IP_FAILURES"] = env["DOCKET_THROTTLE_TOKENS_PER_HOUR"] = "1000000"
-    base = _pg_url()
-    if base is None:
+def fuzz_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+    with scratch_environment(tmp_path_factory.mktemp("fuzz") / "data", ready=True) as env:
+        # The fuzzer sends thousands of bad tokens from one address: past the rate limits, so
+        # it reaches the code behind them (429 is still a declared answer, checked all the same).
+        env["DOCKET_THROTTLE_IP_FAILURES"] = env["DOCKET_THROTTLE_TOKENS_PER_HOUR"] = "1000000"
         yield env
-        return
-    import psycopg
-
-    name = _server_database_name()
-    server_url = base.rsplit("/", 1)[0]
-    # The maintenance database: the run's own (e.g. `fuzz`) need not exist, only test_fuzz.
-    conninfo = server_url.replace("postgres://", "postgresql://", 1) + "/postgres"
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # left by a killed run
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env["DOCKET_DATABASE_URL"] = f"{server_url}/{name}"
-    yield env
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _seed(url: str, token: str) -> dict[str, Any]:
