@@ -26,7 +26,7 @@ def open_totals(rollup: Rollup) -> dict[tuple[str, str], dict[Any, int]]:
     each as {(column, "n" or "estimate"): {value: total}} (age and overdue are counted by
     `open_since` and `overdue_count`)."""
     totals: dict[tuple[str, str], dict[Any, int]] = {}
-    for (dim, key, _day), (n, minutes) in rollup.tallies(OPEN_FIELDS).items():
+    for (dim, key, _day), (n, minutes) in rollup.tallies(OPEN_FIELDS, by_day=False).items():
         column = OPEN_FIELDS[dim]
         value = int(key) if key else None
         for sums, amount in (("n", n), ("estimate", minutes)):
@@ -39,9 +39,8 @@ def open_since(rollup: Rollup, moment: dt.datetime) -> int:
     """Open issues created after `moment`: whole days from the tally, and the rest of the
     day `moment` falls in from the stored facts (the creation times)."""
     first = moment.astimezone(dt.UTC).date()
-    whole_days = sum(
-        n for (_d, _k, _day), (n, _m) in rollup.tallies(["open_created"], first + DAY).items()
-    )
+    summed = rollup.tallies(["open_created"], first + DAY, by_key=False, by_day=False)
+    whole_days = sum(n for n, _m in summed.values())
     edge = {"state": "open", "created_at__gt": moment, "created_at__lt": _day_start(first + DAY)}
     return whole_days + rollup.count(**edge)
 
@@ -61,8 +60,9 @@ def per_day(
 ) -> dict[dt.date, int]:
     """Issues per day from `since` on (`created` or `resolved`), of one milestone or all."""
     counts: dict[dt.date, int] = {}
-    for (_d, key, day), (n, _m) in rollup.tallies([dim], since).items():
-        if milestone is None or key == str(milestone):
+    summed = rollup.tallies([dim], since, by_key=milestone is not None)  # keys are milestones
+    for (_d, key, day), (n, _m) in summed.items():
+        if day is not None and (milestone is None or key == str(milestone)):
             counts[day] = counts.get(day, 0) + n
     return counts
 

@@ -5,6 +5,7 @@ weeks, buckets into percentiles), never loops over the event log."""
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -325,8 +326,10 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def _bucket_counts(days: list[float], buckets: Iterable[tuple[int, int | None, str]]) -> list[int]:
+    """How many of `days` (sorted) fall in each [low, high) bucket: two bisections a bucket."""
     return [
-        sum(1 for d in days if low <= d and (high is None or d < high)) for low, high, _ in buckets
+        (len(days) if high is None else bisect_left(days, high)) - bisect_left(days, low)
+        for low, high, _ in buckets
     ]
 
 
