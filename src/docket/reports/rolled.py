@@ -51,8 +51,7 @@ def overdue_count(rollup: Rollup, today: dt.date) -> int:
 
 def most_overdue(rollup: Rollup, today: dt.date, limit: int) -> list[int]:
     """The ids of the `limit` open issues longest past due (by due date, then id)."""
-    late = rollup.facts(("due_date", "issue_id"), limit, state="open", due_date__lt=today)
-    return [f.issue_id for f in late]
+    return [f.issue_id for f in rollup.most_overdue(today, limit)]
 
 
 def per_day(

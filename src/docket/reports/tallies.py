@@ -35,6 +35,13 @@ from docket.worker.models import ConsumerCursor
 
 FACT_COLUMNS = ("issue_id", "project_id", "state", "created_at", "due_date",
                 "resolved_at", "started_at", "lead_us", "cycle_us")  # fmt: skip
+_COLUMNS = ", ".join(f"f.{c}" for c in FACT_COLUMNS)
+_OVERDUE_SQL = (  # Rollup.most_overdue on PostgreSQL: each project's first, then all's first
+    f"SELECT {_COLUMNS} FROM unnest(%s::bigint[], %s::bool[]) AS p(id, whole) CROSS JOIN LATERAL ("  # noqa: S608 - model names and %s only
+    f"SELECT * FROM {RollupIssue._meta.db_table} r WHERE r.project_id = p.id "
+    "AND (p.whole OR NOT r.confidential) AND r.state = 'open' AND r.due_date < %s "
+    "ORDER BY r.due_date, r.issue_id LIMIT %s) f ORDER BY f.due_date, f.issue_id"
+)
 PENDING_CAP = 1000  # events behind the consumer beyond which the roll-ups are not used
 EXTRA_CAP = 1000  # issues counted one by one beyond which the roll-ups are not used
 
@@ -230,6 +237,32 @@ class Rollup:
         issues' facts now."""
         stored = self._stored(**where)
         rows = stored.order_by(*order).values_list(*FACT_COLUMNS)[: limit + len(self.stale)]
+        return self._merged(rows, order, limit, where)
+
+    def most_overdue(self, today: dt.date, limit: int) -> list[Fact]:
+        """The `limit` open facts longest past due (by due date, then id), now. On PostgreSQL
+        each project's first ones by its (project, state, due date) index, merged: one ORDER
+        BY over the reach sorted every overdue issue of its projects (6,126 at 1M issues for
+        the member's 29 projects: 6–13 ms; this way 1.1 ms)."""
+        order, where = ("due_date", "issue_id"), {"state": "open", "due_date__lt": today}
+        alias = router.db_for_read(RollupIssue)
+        if connections[alias].vendor != "postgresql":
+            return self.facts(order, limit, **where)
+        projects = sorted(self.reach.whole) + sorted(self.reach.open_to)
+        whole = [p in self.reach.whole for p in projects]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(_OVERDUE_SQL, [projects, whole, today, limit + len(self.stale)])
+            rows = cursor.fetchall()
+        return self._merged(rows, order, limit, where)
+
+    def _merged(
+        self,
+        rows: Iterable[tuple[Any, ...]],
+        order: tuple[str, ...],
+        limit: int,
+        where: dict[str, Any],
+    ) -> list[Fact]:
+        """Stored `rows` (FACT_COLUMNS) with the pending issues' facts as they are now."""
         found = [Fact(*r) for r in rows if r[0] not in self.pending_ids]
         found += [f for f in self.fresh if _matches(f, where)]
         for name in reversed(order):  # stable sorts, last key first
