@@ -685,10 +685,11 @@ def _vectors(bounds: tuple[str, int, int]) -> float:
     backend = PostgresBackend(ISSUE_INDEX, None)
     texts = getattr(ISSUE_INDEX, "source", None) or f"{ISSUE_INDEX.table}_text"
     fields = ISSUE_INDEX.fields
+    part = f"{p}, " if (p := getattr(ISSUE_INDEX, "partition", "")) else ""
     for table, source in ((ISSUE_INDEX.table, fields), (f"{ISSUE_INDEX.table}_head", fields[:1])):
         conn.execute(
-            f"INSERT INTO {table} (id, doc) SELECT id, {backend.vector_sql(source)} "  # noqa: S608
-            f"FROM {texts} WHERE id BETWEEN %s AND %s",
+            f"INSERT INTO {table} (id, {part}doc) SELECT id, {part}"  # noqa: S608
+            f"{backend.vector_sql(source)} FROM {texts} WHERE id BETWEEN %s AND %s",
             [*[PUNCTUATION, SPACES] * len(source), lo, hi],
         )
     conn.commit()

@@ -15,7 +15,9 @@ table over that view; FTS5 forgets a document by re-reading the texts it indexed
 on issues and comments forget a document *before* its texts change (`SQLITE_TRIGGERS`), and
 the writer re-indexes it after the change (`index_issues`, through `follow_event`), in the same
 transaction. A document is thus indexed only while it matches the view. PostgreSQL keeps its
-tsvectors and makes them, and the snippets, from the same view.
+tsvectors and makes them, and the snippets, from the same view; beside each tsvector it keeps
+the issue's project, so `project:X word` reads X's part of the index alone (at 1M
+issues, counting one project's matches of a common word probed all 23,000 of its issues).
 
 Search backends live in docket.query.search and know nothing of issues.
 """
@@ -30,6 +32,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from docket.issues.models import Comment, EventKind, Issue, IssueEvent
 from docket.query.search import Document, IndexedSearch, IndexSpec, SearchBackend, backend_for
+from docket.query.search.postgres import PostgresBackend
 
 SOURCE = "issue_search_text"
 ISSUE_INDEX = IndexSpec(
@@ -37,6 +40,7 @@ ISSUE_INDEX = IndexSpec(
     fields=("title", "description", "comments"),
     weights=(1.0, 0.4, 0.2),
     source=SOURCE,
+    partition="project_id",  # `project:X word` searches X's part of the index
 )
 # The index as it was before migration 0020 (a copy of every text in the index's own table):
 # migration 0003 builds this one, on a schema that has no `internal` comments yet.
@@ -54,7 +58,7 @@ _COMMENTS = {
 }
 SOURCE_VIEW = (
     "CREATE VIEW {source} AS SELECT i.id AS id, i.title AS title, "
-    "i.description AS description, {comments} AS comments "
+    "i.description AS description, {comments} AS comments, i.project_id AS project_id "
     "FROM issues_issue i WHERE i.deleted_at IS NULL"
 )
 # FTS5 external content: forget a document while the view still shows what was indexed.
@@ -165,6 +169,22 @@ def _view_migrated(connection: Any) -> bool:
 
     recorder = MigrationRecorder(connection)
     return recorder.has_table() and VIEW_MIGRATION in recorder.applied_migrations()
+
+
+def add_project_to_index(connection: Any) -> None:
+    """Migration 0022: PostgreSQL's vector tables get the issue's project (see above)."""
+    if connection.vendor == "postgresql":
+        backend = backend_for(ISSUE_INDEX, connection)
+        assert isinstance(backend, PostgresBackend)
+        backend.add_partition("SELECT id, project_id FROM issues_issue WHERE deleted_at IS NULL")
+
+
+def remove_project_from_index(connection: Any) -> None:
+    """Migration 0022 undone: the vector tables as the code before it writes them."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in (ISSUE_INDEX.table, f"{ISSUE_INDEX.table}_head"):
+                cursor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS project_id")
 
 
 def drop_view_and_triggers(connection: Any) -> None:

@@ -33,19 +33,28 @@ class IndexSpec:
     field, named as the fields) the texts are read from: the index then keeps no copy of them
     (on SQLite an external-content FTS5 table, on PostgreSQL no text table), and `write`
     re-reads the documents' texts from it rather than taking the ones handed in. Whoever owns
-    the view must then keep it and the index in step (see issues/search_index.py)."""
+    the view must then keep it and the index in step (see issues/search_index.py).
+
+    `partition`, with a `source`, names an integer column of the view and of the indexed
+    model (say the project) that the index keeps beside each document, so a query that
+    also restricts that column searches only that part of the index (PostgreSQL; FTS5
+    ignores it). Re-indexing a document refreshes it."""
 
     table: str
     fields: tuple[str, ...]
     weights: tuple[float, ...]
     source: str = ""
+    partition: str = ""
 
     def __post_init__(self) -> None:
-        names = (self.table, *self.fields, *([self.source] if self.source else []))
+        extra = [name for name in (self.source, self.partition) if name]
+        names = (self.table, *self.fields, *extra)
         if not all(NAME.fullmatch(name) for name in names) or not 1 <= len(self.fields) <= 4:
             raise ValueError(f"bad index spec {self}")
         if len(self.weights) != len(self.fields):
             raise ValueError("one weight per field")
+        if self.partition and not self.source:
+            raise ValueError("a partition column is read from the source view")
 
     def check_fields(self, terms: Sequence[SearchTerm]) -> None:
         unknown = {f for t in terms for f in t.fields} - set(self.fields)
@@ -86,6 +95,10 @@ class SearchBackend(Protocol):
         """SQL selecting the ids of the matching documents (at most `upto`), as a subquery."""
         ...
 
+    def condition(self, terms: Sequence[SearchTerm]) -> Q:
+        """A filter on the indexed model: its rows whose documents match."""
+        ...
+
     def contains(self, doc_id: int, terms: Sequence[SearchTerm]) -> bool: ...
     def newest(self, terms: Sequence[SearchTerm], gate: QuerySet[Any], limit: int) -> list[int]:
         """Ids of the `limit` highest-numbered matching documents whose rows are in `gate` (a
@@ -99,6 +112,12 @@ class SearchBackend(Protocol):
     def snippets(self, terms: Sequence[SearchTerm], ids: Sequence[int]) -> dict[int, list[str]]:
         """Per document, one short excerpt per field, matches between START and END marks."""
         ...
+
+
+def matching_ids(backend: SearchBackend, terms: Sequence[SearchTerm]) -> Q:
+    """The plain `condition`: the model's primary key among the matching ids."""
+    sql, params = backend.match(terms)
+    return Q(pk__in=RawSQL(sql, params))
 
 
 def backend_for(spec: IndexSpec, connection: Any = None) -> SearchBackend:
@@ -125,8 +144,7 @@ class IndexedSearch:
         found = searchable(terms)
         if not found:
             return EVERYTHING
-        sql, params = backend_for(self.spec).match(found)
-        return Q(pk__in=RawSQL(sql, params))
+        return backend_for(self.spec).condition(found)
 
     def matches(self, obj: Any, terms: Sequence[SearchTerm]) -> bool:
         found = searchable(terms)

@@ -9,6 +9,11 @@ Three tables per index, so the hot ones stay narrow (a newest-first walk reads f
 field alone, for the "first field hits first" tier) and `<table>_text` (the texts, for
 snippets only) — unless the spec names a `source` view, which then stands in for `_text`:
 the vectors and the snippets are made from it and no copy of the texts is kept.
+
+With a `partition` (say the project), both vector tables keep that column beside each
+document, with a B-tree index, and a query's match is an EXISTS correlated on it: PostgreSQL
+then carries the query's own condition on the column (`project = 33`) into the index and
+ANDs the two indexes' bitmaps, rather than testing every issue of the project one by one.
 """
 
 from __future__ import annotations
@@ -18,11 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Expression, F, Q, QuerySet
 
 from docket.query.search import walk
 from docket.query.search.hook import SearchTerm
-from docket.query.search.index import Document, IndexSpec
+from docket.query.search.index import Document, IndexSpec, matching_ids
 from docket.query.search.marks import END, START
 
 LETTERS = "ABCD"
@@ -43,6 +48,30 @@ NO_PARALLEL = "WITH (parallel_workers = 0)"
 NO_PENDING = "WITH (fastupdate = off)"
 # A term restricted to some fields: every lexeme of its tsquery gets their weight letters.
 WEIGHTED = "regexp_replace({q}::text, '(''(?:[^'']|'''')*'')', '\\1:{letters}', 'g')::tsquery"
+
+
+class PartitionedMatch(Expression):
+    """True for a row whose document in `table` matches the tsquery `q` and carries the
+    row's own partition value (see the module's docstring)."""
+
+    def __init__(self, table: str, column: str, q: str, params: Sequence[Any]):
+        super().__init__(output_field=BooleanField())
+        self.table, self.column, self.q, self.params = table, column, q, list(params)
+        self.refs: list[Any] = [F("pk"), F(column)]
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.refs
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.refs = list(exprs)
+
+    def as_sql(self, compiler: Any, connection: Any, **_: Any) -> tuple[str, list[Any]]:
+        (pk, pk_params), (part, part_params) = (compiler.compile(ref) for ref in self.refs)
+        sql = (
+            f"EXISTS (SELECT 1 FROM {self.table} m WHERE m.id = {pk} "
+            f"AND m.{self.column} = {part} AND m.doc @@ ({self.q}))"
+        )
+        return sql, [*pk_params, *part_params, *self.params]
 
 
 @dataclass(frozen=True)
@@ -83,12 +112,50 @@ class PostgresBackend:
                 if self.spec.source
                 else [f"CREATE TABLE {t}_text (id bigint PRIMARY KEY, {columns}) {NO_PARALLEL}"]
             ),
-            f"CREATE TABLE {t} (id bigint PRIMARY KEY, doc tsvector NOT NULL) {NO_PARALLEL}",
-            f"CREATE INDEX {t}_doc ON {t} USING gin (doc) {NO_PENDING}",
-            f"CREATE TABLE {t}_head (id bigint PRIMARY KEY, doc tsvector NOT NULL) {NO_PARALLEL}",
-            f"CREATE INDEX {t}_head_doc ON {t}_head USING gin (doc) {NO_PENDING}",
+            *(self._vector_table(name) for name in (t, f"{t}_head")),
+            *self._vector_indexes(),
         ):
             self._run(sql)
+
+    def _vector_table(self, name: str) -> str:
+        part = f"{self.spec.partition} bigint NOT NULL, " if self.spec.partition else ""
+        columns = f"id bigint PRIMARY KEY, {part}doc tsvector NOT NULL"
+        return f"CREATE TABLE {name} ({columns}) {NO_PARALLEL}"
+
+    def _vector_indexes(self) -> list[str]:
+        p, sql = self.spec.partition, []
+        for table in (self.table, f"{self.table}_head"):
+            sql.append(f"CREATE INDEX {table}_doc ON {table} USING gin (doc) {NO_PENDING}")
+            if p:
+                sql.append(f"CREATE INDEX {table}_{p} ON {table} ({p})")
+        return sql
+
+    def add_partition(self, rows_sql: str) -> None:
+        """For an index made before it had its partition: both vector tables rewritten with
+        the column, filled from `rows_sql` (SELECT id, partition of every document), and
+        their indexes rebuilt. A new table rather than an UPDATE, which would leave a dead
+        copy of every row (at 1M issues, 1.1 GB). Does nothing if the column is there."""
+        p, tables = self.spec.partition, (self.table, f"{self.table}_head")
+        present = self._run(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = %s AND column_name = %s",
+            [self.table, p],
+        )
+        if present:
+            return
+        for table in tables:
+            self._run(f"ALTER TABLE {table} RENAME TO {table}_old")
+            self._run(f"ALTER INDEX {table}_pkey RENAME TO {table}_old_pkey")
+            self._run(f"DROP INDEX {table}_doc")
+            self._run(self._vector_table(table))
+            self._run(
+                f"INSERT INTO {table} (id, {p}, doc) SELECT o.id, r.{p}, o.doc "
+                f"FROM {table}_old o JOIN ({rows_sql}) AS r ON r.id = o.id"
+            )
+            self._run(f"DROP TABLE {table}_old")
+        for sql in self._vector_indexes():
+            self._run(sql)
+        self.optimize()
 
     def drop(self) -> None:
         t = self.table
@@ -131,11 +198,13 @@ class PostgresBackend:
 
     def _vectors(self, ids: Sequence[int]) -> None:
         t, fields, words = self.table, self.spec.fields, [PUNCTUATION, SPACES]
+        p = self.spec.partition
+        part, also = (f"{p}, ", f", {p} = EXCLUDED.{p}") if p else ("", "")
         for table, source in ((t, fields), (f"{t}_head", fields[:1])):
             self._run(
-                f"INSERT INTO {table} (id, doc) SELECT id, {self.vector_sql(source)} "
-                f"FROM {self.texts} "
-                "WHERE id = ANY(%s) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
+                f"INSERT INTO {table} (id, {part}doc) SELECT id, {part}"
+                f"{self.vector_sql(source)} FROM {self.texts} "
+                f"WHERE id = ANY(%s) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc{also}",
                 [*words * len(source), list(ids)],
             )
 
@@ -183,6 +252,12 @@ class PostgresBackend:
         if upto is not None:
             sql, params = f"{sql} AND id <= %s", [*params, upto]
         return sql, params
+
+    def condition(self, terms: Sequence[SearchTerm]) -> Q:
+        if not self.spec.partition:
+            return matching_ids(self, terms)
+        table, q, params = self._source(terms)
+        return Q(PartitionedMatch(table, self.spec.partition, q, params))
 
     def window(self, terms: Sequence[SearchTerm]) -> tuple[str, list[Any]]:
         """The planner walks the primary key backwards (common words) or sorts what the GIN

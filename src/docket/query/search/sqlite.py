@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from docket.query.search import walk
 from docket.query.search.hook import SearchTerm
-from docket.query.search.index import Document, IndexSpec
+from docket.query.search.index import Document, IndexSpec, matching_ids
 from docket.query.search.marks import END, START
 from docket.query.search.terms import fts5_string
 
@@ -115,6 +115,9 @@ class Fts5Backend:
         if upto is not None:
             sql, params = f"{sql} AND rowid <= %s", [*params, upto]
         return sql, params
+
+    def condition(self, terms: Sequence[SearchTerm]) -> Q:
+        return matching_ids(self, terms)
 
     def window(self, terms: Sequence[SearchTerm]) -> tuple[str, list[Any]]:
         """FTS5 reads the matches in rowid order itself and stops at the LIMIT."""
