@@ -214,6 +214,12 @@ def _weighted(rng: random.Random, projects: list[tuple[str, int]]) -> tuple[str,
     return rng.choices(projects, weights=[n**0.5 for _, n in projects])[0]
 
 
+def _failure(response: Any, path: str) -> str:
+    """What went wrong: the status and body, or (status 0) the connection's own error."""
+    said = response.text[:200] if response.status_code else repr(response.error)[:200]
+    return f"HTTP {response.status_code} for {path}: {said}"
+
+
 class JiraMix(HttpUser):
     host = HOSTS[0]
 
@@ -268,7 +274,7 @@ class JiraMix(HttpUser):
             allow_redirects=False,
         ) as response:
             if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code} for {path}: {response.text[:200]}")
+                response.failure(_failure(response, path))
 
     def _send(self, method: str, path: str, body: dict[str, Any], name: str, ok: int) -> None:
         headers = {"X-CSRFToken": self.csrf, "Accept": "application/json"}
@@ -277,7 +283,7 @@ class JiraMix(HttpUser):
             catch_response=True,
         ) as response:  # fmt: skip
             if response.status_code != ok:
-                response.failure(f"HTTP {response.status_code} for {path}: {response.text[:200]}")
+                response.failure(_failure(response, path))
 
     def _issue(self, projects: list[tuple[str, int]]) -> str:
         key, count = _weighted(self.rng, projects)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -147,3 +149,20 @@ def test_pages_and_static_files_travel_compressed_and_static_files_are_cached(se
         assert served.status_code == 200
         assert served.headers["content-encoding"] == "gzip"
         assert "immutable" in served.headers["cache-control"]
+
+
+def test_an_idle_connection_outlives_a_short_pause(server):
+    # Uvicorn's default closes a connection idle for 5 s; a client (or a proxy) reusing it at
+    # that moment loses its request. `docket serve` keeps idle connections for 75 s.
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read() and connection.sock is not None
+        socket = connection.sock
+        time.sleep(6)
+        connection.request("GET", "/healthz")  # the same socket: http.client never reconnects
+        answer = connection.getresponse()
+        assert answer.status == 200 and connection.sock is socket
+    finally:
+        connection.close()
