@@ -171,20 +171,21 @@ def _view_migrated(connection: Any) -> bool:
     return recorder.has_table() and VIEW_MIGRATION in recorder.applied_migrations()
 
 
+def _postgres_backend(connection: Any) -> PostgresBackend | None:
+    backend = backend_for(ISSUE_INDEX, connection)
+    return backend if isinstance(backend, PostgresBackend) else None
+
+
 def add_project_to_index(connection: Any) -> None:
     """Migration 0022: PostgreSQL's vector tables get the issue's project (see above)."""
-    if connection.vendor == "postgresql":
-        backend = backend_for(ISSUE_INDEX, connection)
-        assert isinstance(backend, PostgresBackend)
+    if backend := _postgres_backend(connection):
         backend.add_partition("SELECT id, project_id FROM issues_issue WHERE deleted_at IS NULL")
 
 
 def remove_project_from_index(connection: Any) -> None:
     """Migration 0022 undone: the vector tables as the code before it writes them."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for table in (ISSUE_INDEX.table, f"{ISSUE_INDEX.table}_head"):
-                cursor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS project_id")
+    if backend := _postgres_backend(connection):
+        backend.drop_partition()
 
 
 def drop_view_and_triggers(connection: Any) -> None:

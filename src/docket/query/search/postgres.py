@@ -87,6 +87,11 @@ class PostgresBackend:
         return self.spec.table
 
     @property
+    def vector_tables(self) -> tuple[str, str]:
+        """All fields' vectors, and the first field's alone."""
+        return self.table, f"{self.table}_head"
+
+    @property
     def config(self) -> str:
         return f"{self.table}_config"
 
@@ -112,7 +117,7 @@ class PostgresBackend:
                 if self.spec.source
                 else [f"CREATE TABLE {t}_text (id bigint PRIMARY KEY, {columns}) {NO_PARALLEL}"]
             ),
-            *(self._vector_table(name) for name in (t, f"{t}_head")),
+            *(self._vector_table(name) for name in self.vector_tables),
             *self._vector_indexes(),
         ):
             self._run(sql)
@@ -124,7 +129,7 @@ class PostgresBackend:
 
     def _vector_indexes(self) -> list[str]:
         p, sql = self.spec.partition, []
-        for table in (self.table, f"{self.table}_head"):
+        for table in self.vector_tables:
             sql.append(f"CREATE INDEX {table}_doc ON {table} USING gin (doc) {NO_PENDING}")
             if p:
                 sql.append(f"CREATE INDEX {table}_{p} ON {table} ({p})")
@@ -135,7 +140,7 @@ class PostgresBackend:
         the column, filled from `rows_sql` (SELECT id, partition of every document), and
         their indexes rebuilt. A new table rather than an UPDATE, which would leave a dead
         copy of every row (at 1M issues, 1.1 GB). Does nothing if the column is there."""
-        p, tables = self.spec.partition, (self.table, f"{self.table}_head")
+        p = self.spec.partition
         present = self._run(
             "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND table_name = %s AND column_name = %s",
@@ -143,7 +148,7 @@ class PostgresBackend:
         )
         if present:
             return
-        for table in tables:
+        for table in self.vector_tables:
             self._run(f"ALTER TABLE {table} RENAME TO {table}_old")
             self._run(f"ALTER INDEX {table}_pkey RENAME TO {table}_old_pkey")
             self._run(f"DROP INDEX {table}_doc")
@@ -156,6 +161,11 @@ class PostgresBackend:
         for sql in self._vector_indexes():
             self._run(sql)
         self.optimize()
+
+    def drop_partition(self) -> None:
+        """`add_partition` undone: the vector tables without the column (and its index)."""
+        for table in self.vector_tables:
+            self._run(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {self.spec.partition}")
 
     def drop(self) -> None:
         t = self.table
